@@ -1,0 +1,230 @@
+/* Typed, checked messages over SOCK_SEQPACKET (see ipc.h). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+enum ipc_fd_rule { FD_NEVER, FD_REQUIRED };
+
+struct ipc_type_info {
+	uint32_t type;
+	const char *name;
+	unsigned from;           /* mask of enum ipc_role */
+	unsigned to;
+	size_t size;             /* exact payload size */
+	enum ipc_fd_rule fd;
+	const char *(*check)(const struct ipc_msg *msg); /* NULL: nothing more */
+};
+
+static int
+field_terminated(const char *field, size_t size)
+{
+	return memchr(field, '\0', size) != NULL;
+}
+
+static const char *
+check_hello(const struct ipc_msg *m)
+{
+	if (m->p.hello.version != IPC_VERSION)
+		return "IPC version mismatch";
+	if (m->p.hello.role != IPC_ROLE_IMAPD && m->p.hello.role != IPC_ROLE_AUTHD)
+		return "bad role in HELLO";
+	return NULL;
+}
+
+static const char *
+check_session_start(const struct ipc_msg *m)
+{
+	const struct ipc_session_start *s = &m->p.session_start;
+
+	if (s->listener != IPC_LISTENER_PLAIN && s->listener != IPC_LISTENER_TLS)
+		return "bad listener";
+	if (s->peer_port > 65535)
+		return "bad port";
+	if (!field_terminated(s->peer_addr, sizeof(s->peer_addr)))
+		return "peer address not terminated";
+	return NULL;
+}
+
+#define CHILDREN (IPC_ROLE_IMAPD | IPC_ROLE_AUTHD)
+
+static const struct ipc_type_info ipc_types[] = {
+	{ IPC_HELLO, "HELLO", CHILDREN, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_hello), FD_NEVER, check_hello },
+	{ IPC_SHUTDOWN, "SHUTDOWN", IPC_ROLE_MASTER, CHILDREN,
+	    0, FD_NEVER, NULL },
+	{ IPC_SESSION_START, "SESSION_START", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	    sizeof(struct ipc_session_start), FD_REQUIRED, check_session_start },
+};
+
+static const struct ipc_type_info *
+ipc_type_lookup(uint32_t type)
+{
+	for (size_t i = 0; i < sizeof(ipc_types) / sizeof(ipc_types[0]); i++)
+		if (ipc_types[i].type == type)
+			return &ipc_types[i];
+	return NULL;
+}
+
+const char *
+ipc_type_name(uint32_t type)
+{
+	const struct ipc_type_info *t = ipc_type_lookup(type);
+	return t != NULL ? t->name : "UNKNOWN";
+}
+
+int
+ipc_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int
+ipc_send(int sock, enum ipc_role from, enum ipc_role to, uint32_t type,
+    const void *payload, size_t len, int fd)
+{
+	const struct ipc_type_info *t = ipc_type_lookup(type);
+	struct ipc_header h = { type, (uint32_t)len };
+	struct iovec iov[2] = {
+		{ &h, sizeof(h) },
+		{ (void *)(uintptr_t)payload, len },
+	};
+	union {
+		struct cmsghdr hdr;
+		unsigned char buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
+	ssize_t n;
+
+	if (t == NULL || !(t->from & from) || !(t->to & to) || len != t->size ||
+	    (t->fd == FD_REQUIRED) != (fd >= 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fd >= 0) {
+		memset(&cmsg, 0, sizeof(cmsg));
+		mh.msg_control = cmsg.buf;
+		mh.msg_controllen = sizeof(cmsg.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != sizeof(h) + len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Take every descriptor out of the control data; keep the first. */
+static int
+ipc_take_fds(struct msghdr *mh, int *extra)
+{
+	int first = -1;
+
+	*extra = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (first < 0)
+				first = fd;
+			else {
+				close(fd);
+				(*extra)++;
+			}
+		}
+	}
+	return first;
+}
+
+static enum ipc_recv_result
+ipc_invalid(struct ipc_msg *msg, const char **why, const char *reason)
+{
+	if (msg->fd >= 0) {
+		close(msg->fd);
+		msg->fd = -1;
+	}
+	if (why != NULL)
+		*why = reason;
+	return IPC_RECV_INVALID;
+}
+
+enum ipc_recv_result
+ipc_recv(int sock, enum ipc_role self, enum ipc_role from, struct ipc_msg *msg,
+    const char **why)
+{
+	struct ipc_header h;
+	union {
+		struct cmsghdr hdr;
+		unsigned char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cmsg;
+	struct iovec iov[2] = {
+		{ &h, sizeof(h) },
+		{ msg->p.raw, sizeof(msg->p.raw) },
+	};
+	struct msghdr mh = {
+		.msg_iov = iov, .msg_iovlen = 2,
+		.msg_control = cmsg.buf, .msg_controllen = sizeof(cmsg.buf),
+	};
+	const struct ipc_type_info *t;
+	ssize_t n;
+	int extra;
+
+	msg->fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? IPC_RECV_AGAIN
+		    : IPC_RECV_ERROR;
+	if (n == 0 && mh.msg_controllen == 0)
+		return IPC_RECV_EOF;
+	msg->fd = ipc_take_fds(&mh, &extra);
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return ipc_invalid(msg, why, "message truncated");
+	if (extra != 0)
+		return ipc_invalid(msg, why, "more than one descriptor");
+	if ((size_t)n < sizeof(h))
+		return ipc_invalid(msg, why, "short header");
+	if (h.len != (size_t)n - sizeof(h))
+		return ipc_invalid(msg, why, "length field does not match the datagram");
+	msg->type = h.type;
+	msg->len = h.len;
+	if ((t = ipc_type_lookup(h.type)) == NULL)
+		return ipc_invalid(msg, why, "unknown message type");
+	if (!(t->from & from) || !(t->to & self))
+		return ipc_invalid(msg, why, "message type not allowed on this channel");
+	if (h.len != t->size)
+		return ipc_invalid(msg, why, "wrong payload size for its type");
+	if (t->fd == FD_REQUIRED && msg->fd < 0)
+		return ipc_invalid(msg, why, "descriptor missing");
+	if (t->fd == FD_NEVER && msg->fd >= 0)
+		return ipc_invalid(msg, why, "unexpected descriptor");
+	if (t->check != NULL) {
+		const char *bad = t->check(msg);
+		if (bad != NULL)
+			return ipc_invalid(msg, why, bad);
+	}
+	return IPC_RECV_OK;
+}

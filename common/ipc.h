@@ -1,0 +1,106 @@
+/*
+ * The whole wire contract between Cairn's processes.
+ *
+ * Every message is one SOCK_SEQPACKET datagram: a struct ipc_header, then
+ * exactly the payload its type declares, and at most one descriptor
+ * (SCM_RIGHTS) where the type allows one.  ipc_recv() checks every message
+ * against ipc_types[] before the caller sees it: known type, allowed
+ * direction, exact size, descriptor present exactly when required, and the
+ * per-type check (NUL-terminated strings, enum ranges).  Bump IPC_VERSION on
+ * any change to this file.
+ */
+#ifndef CAIRN_IPC_H
+#define CAIRN_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION 1
+
+/* Fixed descriptors in every child (set up by spawn.c before exec). */
+#define IPC_FD_CONTROL 3   /* SOCK_SEQPACKET socketpair to the master */
+#define IPC_FD_CONFIG  4   /* read-only memfd: the validated config text */
+
+#define IPC_MAX_PAYLOAD 4096
+#define IPC_ADDR_LEN 64    /* textual IPv4/IPv6 address, NUL-terminated */
+
+/* Who is at either end of a channel. */
+enum ipc_role {
+	IPC_ROLE_MASTER = 1 << 0,
+	IPC_ROLE_IMAPD  = 1 << 1,
+	IPC_ROLE_AUTHD  = 1 << 2,
+};
+
+enum ipc_type {
+	/* lifecycle: 100-199 */
+	IPC_HELLO = 100,         /* child -> master: privileges dropped, ready */
+	IPC_SHUTDOWN = 101,      /* master -> child: say BYE if serving, exit */
+
+	/* session: 200-299 */
+	IPC_SESSION_START = 200, /* master -> imapd: a client socket (fd) */
+
+	/* auth: 300-399 (cairn-authd, next release) */
+	/* control: 400-499 (cairnctl, later) */
+};
+
+struct ipc_header {
+	uint32_t type;
+	uint32_t len;            /* payload bytes after the header */
+};
+
+/* IPC_HELLO */
+struct ipc_hello {
+	uint32_t version;        /* IPC_VERSION of the sender */
+	uint32_t role;           /* enum ipc_role of the sender */
+};
+
+enum ipc_listener {
+	IPC_LISTENER_PLAIN = 0,  /* bind-port: clear text, STARTTLS */
+	IPC_LISTENER_TLS = 1,    /* bind-port-tls: implicit TLS */
+};
+
+/* IPC_SESSION_START, with the client socket */
+struct ipc_session_start {
+	uint64_t session_id;
+	uint32_t listener;       /* enum ipc_listener */
+	uint32_t peer_port;
+	char peer_addr[IPC_ADDR_LEN];
+};
+
+struct ipc_msg {
+	uint32_t type;
+	uint32_t len;
+	int fd;                  /* -1 when none came */
+	union {
+		unsigned char raw[IPC_MAX_PAYLOAD];
+		struct ipc_hello hello;
+		struct ipc_session_start session_start;
+	} p;
+};
+
+enum ipc_recv_result {
+	IPC_RECV_OK,
+	IPC_RECV_EOF,            /* peer closed */
+	IPC_RECV_AGAIN,          /* non-blocking socket, nothing there */
+	IPC_RECV_ERROR,          /* I/O error: errno */
+	IPC_RECV_INVALID,        /* protocol violation: ipc_recv's *why says what */
+};
+
+/*
+ * Send one message; fd < 0 sends none.  Returns 0, or -1 with errno
+ * (EINVAL for a message ipc_types[] does not allow from sender to receiver).
+ */
+int ipc_send(int sock, enum ipc_role from, enum ipc_role to, uint32_t type,
+    const void *payload, size_t len, int fd);
+/*
+ * Receive and check one message sent by `from` to `self`.  On IPC_RECV_OK
+ * the caller owns msg->fd.  On IPC_RECV_INVALID any descriptor is closed.
+ */
+enum ipc_recv_result ipc_recv(int sock, enum ipc_role self, enum ipc_role from,
+    struct ipc_msg *msg, const char **why);
+const char *ipc_type_name(uint32_t type);
+
+/* Copy a string into a fixed field; -1 (field untouched) if it does not fit. */
+int ipc_strlcpy(char *dst, const char *src, size_t size);
+
+#endif

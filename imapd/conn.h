@@ -1,0 +1,50 @@
+/*
+ * The client connection: bytes in and out, in clear text or TLS, with
+ * buffered output.  Socket descriptors are non-blocking and every wait goes
+ * through poll() with a deadline, so a silent or stalled peer can never
+ * hang the process.
+ */
+#ifndef CAIRN_CONN_H
+#define CAIRN_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "log.h"
+
+enum conn_result {
+	CONN_OK = 0,
+	CONN_AGAIN = -1,     /* nothing to read now */
+	CONN_EOF = -2,       /* peer closed */
+	CONN_ERROR = -3,     /* I/O or TLS failure: the connection is unusable */
+	CONN_TIMEOUT = -4,
+};
+
+struct conn {
+	int rfd, wfd;        /* one socket, or stdin/stdout in -S mode */
+	SSL *ssl;
+	bool want_write;     /* TLS read needs the socket writable */
+	unsigned char *out;
+	size_t out_len, out_cap;
+	int write_timeout_ms;
+};
+
+void conn_init(struct conn *c, int rfd, int wfd);
+/* >0: bytes read; else an enum conn_result. */
+ssize_t conn_read(struct conn *c, void *buf, size_t len);
+/* Bytes TLS has decrypted but not handed out yet. */
+bool conn_has_buffered_input(const struct conn *c);
+/* poll() events to wait for before the next conn_read(). */
+short conn_read_events(const struct conn *c);
+int conn_write(struct conn *c, const void *data, size_t len);
+int conn_printf(struct conn *c, const char *fmt, ...) CAIRN_PRINTF(2, 3);
+int conn_flush(struct conn *c);
+/* Server side TLS handshake, waiting at most timeout_ms. */
+int conn_start_tls(struct conn *c, SSL_CTX *ctx, int timeout_ms);
+bool conn_is_tls(const struct conn *c);
+void conn_close(struct conn *c);
+
+#endif

@@ -1,0 +1,218 @@
+/* The session loop: read, parse, dispatch, reply; timeouts and shutdown. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipc.h"
+#include "session.h"
+
+void
+session_capabilities(const struct session *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+%s%s",
+	    s->state == SESSION_NOT_AUTHENTICATED && s->tls_ctx != NULL &&
+	    !conn_is_tls(&s->conn) ? " STARTTLS" : "",
+	    /* Logins arrive with cairn-authd's protocol: until then, say so. */
+	    s->state == SESSION_NOT_AUTHENTICATED ? " LOGINDISABLED" : "");
+}
+
+void
+session_untagged(struct session *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	conn_printf(&s->conn, "* %s\r\n", line);
+}
+
+void
+session_tagged(struct session *s, const char *tag, const char *status,
+    const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	conn_printf(&s->conn, "%s %s %s\r\n", tag != NULL ? tag : "*", status, line);
+}
+
+static void
+session_bye(struct session *s, const char *why)
+{
+	session_untagged(s, "BYE %s", why);
+	(void)conn_flush(&s->conn);
+	s->state = SESSION_LOGOUT;
+}
+
+static void
+session_greet(struct session *s)
+{
+	char caps[512];
+
+	session_capabilities(s, caps, sizeof(caps));
+	if (s->state == SESSION_AUTHENTICATED)
+		session_untagged(s, "PREAUTH [CAPABILITY %s] Cairn ready, "
+		    "pre-authenticated as %s", caps, s->user);
+	else
+		session_untagged(s, "OK [CAPABILITY %s] Cairn ready", caps);
+}
+
+/* A parse error: BAD, and for an unskippable literal, the end. */
+static void
+session_parse_error(struct session *s)
+{
+	const char *tag = imap_parser_error_tag(s->parser);
+	const char *why = imap_parser_error(s->parser);
+
+	log_debug("bad command: %s", why);
+	session_tagged(s, tag, "BAD", "%s", why);
+	if (imap_parser_fatal(s->parser))
+		session_bye(s, "Request too large, closing the connection");
+}
+
+/* Feed what has been read to the parser; run every complete command. */
+static void
+session_process_input(struct session *s, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len && s->state != SESSION_LOGOUT) {
+		size_t used = 0;
+		enum imap_parse_result r = imap_parser_feed(s->parser, s->inbuf + off,
+		    len - off, &used);
+		off += used;
+		switch (r) {
+		case IMAP_PARSE_NEED_MORE:
+			break;
+		case IMAP_PARSE_CONTINUE:
+			conn_printf(&s->conn, "+ Ready for literal data\r\n");
+			if (conn_flush(&s->conn) != CONN_OK)
+				s->state = SESSION_LOGOUT;
+			continue;
+		case IMAP_PARSE_COMMAND:
+			cmd_dispatch(s, imap_parser_command(s->parser));
+			imap_parser_reset(s->parser);
+			break;
+		case IMAP_PARSE_ERROR:
+			session_parse_error(s);
+			imap_parser_reset(s->parser);
+			break;
+		}
+		if (s->discard_input) {
+			/* RFC 9051 §6.2.1: nothing sent before TLS may count after. */
+			s->discard_input = false;
+			return;
+		}
+		if (r == IMAP_PARSE_NEED_MORE && used == 0)
+			break;
+	}
+}
+
+static int
+session_timeout_ms(const struct session *s)
+{
+	unsigned secs = s->state == SESSION_NOT_AUTHENTICATED
+	    ? s->cfg->timeout_unauthenticated : s->cfg->timeout_authenticated;
+	return (int)secs * 1000;
+}
+
+/* The master speaks: SHUTDOWN, or it went away. */
+static void
+session_handle_control(struct session *s)
+{
+	struct ipc_msg msg;
+	const char *why = NULL;
+
+	switch (ipc_recv(s->control_fd, IPC_ROLE_IMAPD, IPC_ROLE_MASTER, &msg, &why)) {
+	case IPC_RECV_AGAIN:
+		return;
+	case IPC_RECV_OK:
+		if (msg.type == IPC_SHUTDOWN) {
+			session_bye(s, "Server shutting down");
+			return;
+		}
+		if (msg.fd >= 0)
+			close(msg.fd);
+		log_warnx("unexpected %s from the master", ipc_type_name(msg.type));
+		break;
+	case IPC_RECV_INVALID:
+		log_warnx("bad message from the master: %s", why);
+		break;
+	case IPC_RECV_EOF:
+	case IPC_RECV_ERROR:
+		break;
+	}
+	session_bye(s, "Server shutting down");
+}
+
+int
+session_run(struct session *s)
+{
+	const struct imap_parser_limits limits = {
+		.max_line = SESSION_MAX_LINE,
+		.max_literal = s->cfg->max_request_size,
+		.max_args = SESSION_MAX_ARGS,
+		.max_depth = SESSION_MAX_DEPTH,
+	};
+
+	if ((s->parser = imap_parser_new(&limits)) == NULL)
+		fatalx("out of memory");
+	s->conn.write_timeout_ms = session_timeout_ms(s);
+	if (s->listener == IPC_LISTENER_TLS && conn_start_tls(&s->conn, s->tls_ctx,
+	    session_timeout_ms(s)) != CONN_OK) {
+		imap_parser_free(s->parser);
+		return -1;
+	}
+	session_greet(s);
+
+	while (s->state != SESSION_LOGOUT) {
+		if (conn_flush(&s->conn) != CONN_OK)
+			break;
+		if (!conn_has_buffered_input(&s->conn)) {
+			struct pollfd p[2] = {
+				{ .fd = s->conn.rfd, .events = conn_read_events(&s->conn) },
+				{ .fd = s->control_fd, .events = POLLIN },
+			};
+			int n = poll(p, s->control_fd >= 0 ? 2 : 1, session_timeout_ms(s));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				fatal("poll");
+			if (n == 0) {
+				log_info("closing an idle connection");
+				session_bye(s, "Autologout; idle for too long");
+				break;
+			}
+			if (s->control_fd >= 0 && p[1].revents != 0) {
+				session_handle_control(s);
+				continue;
+			}
+			if (p[0].revents == 0)
+				continue;
+		}
+		ssize_t got = conn_read(&s->conn, s->inbuf, sizeof(s->inbuf));
+		if (got == CONN_AGAIN)
+			continue;
+		if (got <= 0) {
+			log_info("connection closed by the client%s",
+			    got == CONN_ERROR ? " (error)" : "");
+			break;
+		}
+		session_process_input(s, (size_t)got);
+	}
+	(void)conn_flush(&s->conn);
+	imap_parser_free(s->parser);
+	s->parser = NULL;
+	return 0;
+}

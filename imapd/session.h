@@ -1,0 +1,56 @@
+/*
+ * One IMAP session: its state (RFC 9051 §3), its connection and the loop
+ * that reads commands, hands them to the command table and writes replies.
+ */
+#ifndef CAIRN_SESSION_H
+#define CAIRN_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "conn.h"
+#include "ipc.h"
+#include "parser.h"
+
+#define SESSION_MAX_LINE (64 * 1024)
+#define SESSION_MAX_ARGS 4096
+#define SESSION_MAX_DEPTH 16
+#define SESSION_USER_MAX 256
+
+enum session_state {
+	SESSION_NOT_AUTHENTICATED = 1 << 0,
+	SESSION_AUTHENTICATED     = 1 << 1,
+	SESSION_SELECTED          = 1 << 2,
+	SESSION_LOGOUT            = 1 << 3,
+};
+
+struct session {
+	struct conn conn;
+	const struct cairn_config *cfg;
+	SSL_CTX *tls_ctx;            /* NULL: no TLS configured */
+	enum ipc_listener listener;
+	enum session_state state;
+	uint64_t id;
+	char peer[IPC_ADDR_LEN];
+	int control_fd;              /* master's channel; -1 in -S mode */
+	struct imap_parser *parser;
+	bool discard_input;          /* set by STARTTLS: drop what was pipelined */
+	char user[SESSION_USER_MAX];
+	int store_dirfd;             /* the user's store directory; -1 before login */
+	unsigned char inbuf[16384];
+};
+
+/* The caller fills conn, cfg, tls_ctx, listener, state, id, peer, control_fd. */
+int session_run(struct session *s);
+
+/* Replies.  text is server-made; never client bytes unchecked. */
+void session_untagged(struct session *s, const char *fmt, ...) CAIRN_PRINTF(2, 3);
+void session_tagged(struct session *s, const char *tag, const char *status,
+    const char *fmt, ...) CAIRN_PRINTF(4, 5);
+/* "IMAP4rev2 IMAP4rev1 ..." for the session's current state. */
+void session_capabilities(const struct session *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,155 @@
+#!/bin/sh
+# Cairn quick start.
+#
+#   ./quickstart.sh demo   install build dependencies (as root, with apt-get),
+#                          build, and run a demo server in the foreground
+#   ./quickstart.sh test   the same set-up, then the whole test suite, once
+#                          normally and once under ASan/UBSan
+#
+# .ci/run runs "./quickstart.sh test".
+set -eu
+
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+mode=${1:-}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Debian packages: build, unit tests, integration tests.
+BUILD_DEPS="build-essential autoconf automake libtool pkg-config libssl-dev \
+libconfuse-dev libsqlite3-dev libcrypt-dev check"
+TEST_DEPS="python3 openssl procps util-linux"
+
+say() { printf '\n== %s\n' "$*"; }
+
+install_deps() {
+	missing=""
+	for p in $BUILD_DEPS $TEST_DEPS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing Debian packages:$missing" >&2
+		echo "install them as root: apt-get install$missing" >&2
+		exit 1
+	fi
+	say "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+}
+
+# As root the daemons drop to these accounts; create them once.
+make_accounts() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	for u in cairn cairn-auth; do
+		id "$u" >/dev/null 2>&1 && continue
+		say "creating system account $u"
+		useradd --system --user-group --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$u"
+	done
+}
+
+# build DIR [configure options...]
+build() {
+	dir=$1
+	shift
+	[ -x configure ] || ./autogen.sh
+	mkdir -p "$dir"
+	say "configure $dir $*"
+	(cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) || {
+		cat "$dir/configure.out"
+		exit 1
+	}
+	say "make -C $dir"
+	make -C "$dir" -j"$jobs"
+}
+
+# check DIR: make check, then show Check's summaries and the test counts.
+check() {
+	dir=$1
+	rc=0
+	make -C "$dir" -j"$jobs" check || rc=$?
+	say "results in $dir"
+	for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
+		[ -f "$log" ] || continue
+		printf '%s: ' "${log#"$dir"/}"
+		grep -E '^[0-9]+%: Checks:|^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1
+	done
+	if [ "$rc" -ne 0 ]; then
+		for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
+			grep -qE '^(FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null &&
+				{ say "$log"; cat "$log"; }
+		done
+	fi
+	return "$rc"
+}
+
+demo() {
+	d="$top/demo"
+	mkdir -p "$d"
+	if [ ! -f "$d/cert.pem" ]; then
+		say "self-signed certificate in demo/"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 365 -subj /CN=localhost -keyout "$d/key.pem" -out "$d/cert.pem" \
+			2>/dev/null
+		chmod 600 "$d/key.pem"
+	fi
+	cat >"$d/cairn.conf" <<CONF
+# Demo configuration written by quickstart.sh: loopback only.
+bind-addr = {"127.0.0.1"}
+bind-port = 1143
+bind-port-tls = 1993
+cert-path = "$d/cert.pem"
+key-path = "$d/key.pem"
+log-level = info
+worker-pool-size = 2
+data-dir = "$d/data"
+run-dir = "$d/run"
+CONF
+	# The chroot must be root-owned and not writable by others: demo/ too.
+	chmod 755 "$d"
+	cat <<INFO
+
+Cairn demo
+  config     demo/cairn.conf
+  clear text 127.0.0.1:1143 (STARTTLS)
+  TLS        127.0.0.1:1993 (self-signed certificate demo/cert.pem)
+  try        openssl s_client -connect 127.0.0.1:1993 -quiet
+             then type: a CAPABILITY
+  login      none yet: LOGIN/AUTHENTICATE and the demo user arrive with the
+             authentication release (the server says LOGINDISABLED meanwhile)
+  stop       Ctrl-C
+INFO
+	export CAIRN_IMAPD_PATH="$top/build/imapd/cairn-imapd"
+	export CAIRN_AUTHD_PATH="$top/build/authd/cairn-authd"
+	exec "$top/build/master/cairnd" -F -c "$d/cairn.conf"
+}
+
+case "$mode" in
+demo)
+	install_deps
+	make_accounts
+	build build
+	demo
+	;;
+test)
+	install_deps
+	make_accounts
+	build build
+	status=0
+	check build || status=1
+	build build-san --enable-sanitizers
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	export ASAN_OPTIONS UBSAN_OPTIONS
+	check build-san || status=1
+	if [ "$status" -eq 0 ]; then say "all tests passed"; else say "TESTS FAILED"; fi
+	exit "$status"
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,212 @@
+/* Unit tests for common/ipc.c: framing, descriptors, and every rejection. */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+static int sv[2];
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+}
+
+static void
+teardown(void)
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Write a raw datagram, bypassing ipc_send's own checks. */
+static void
+send_raw(uint32_t type, uint32_t len_field, const void *payload, size_t len, int fd)
+{
+	unsigned char buf[IPC_MAX_PAYLOAD + 64];
+	struct ipc_header h = { type, len_field };
+	struct iovec iov = { buf, sizeof(h) + len };
+	union {
+		struct cmsghdr hdr;
+		unsigned char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memcpy(buf, &h, sizeof(h));
+	if (len)
+		memcpy(buf + sizeof(h), payload, len);
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	ck_assert_int_eq(sendmsg(sv[0], &mh, 0), (ssize_t)(sizeof(h) + len));
+}
+
+START_TEST(test_hello_round_trip)
+{
+	struct ipc_hello h = { IPC_VERSION, IPC_ROLE_IMAPD };
+	struct ipc_msg m;
+	const char *why = NULL;
+
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, IPC_HELLO,
+	    &h, sizeof(h), -1), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_uint_eq(m.type, IPC_HELLO);
+	ck_assert_uint_eq(m.p.hello.role, IPC_ROLE_IMAPD);
+	ck_assert_int_eq(m.fd, -1);
+}
+END_TEST
+
+START_TEST(test_session_start_passes_fd)
+{
+	struct ipc_session_start s;
+	struct ipc_msg m;
+	const char *why = NULL;
+	int p[2];
+	char c = 0;
+
+	ck_assert_int_eq(pipe(p), 0);
+	memset(&s, 0, sizeof(s));
+	s.session_id = 42;
+	s.listener = IPC_LISTENER_TLS;
+	s.peer_port = 4321;
+	ck_assert_int_eq(ipc_strlcpy(s.peer_addr, "::1", sizeof(s.peer_addr)), 0);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	    IPC_SESSION_START, &s, sizeof(s), p[1]), 0);
+	close(p[1]);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_uint_eq(m.p.session_start.session_id, 42);
+	ck_assert_str_eq(m.p.session_start.peer_addr, "::1");
+	ck_assert_int_ge(m.fd, 0);
+	/* The descriptor really is the pipe's write end. */
+	ck_assert_int_eq(write(m.fd, "x", 1), 1);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'x');
+	close(m.fd);
+	close(p[0]);
+}
+END_TEST
+
+START_TEST(test_send_refuses_bad_messages)
+{
+	struct ipc_hello h = { IPC_VERSION, IPC_ROLE_IMAPD };
+	/* wrong direction, wrong size, unknown type, fd where none allowed */
+	ck_assert_int_ne(ipc_send(sv[0], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, IPC_HELLO,
+	    &h, sizeof(h), -1), 0);
+	ck_assert_int_ne(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, IPC_HELLO,
+	    &h, sizeof(h) - 1, -1), 0);
+	ck_assert_int_ne(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, 999,
+	    &h, sizeof(h), -1), 0);
+	ck_assert_int_ne(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, IPC_HELLO,
+	    &h, sizeof(h), 0), 0);
+	ck_assert_int_ne(ipc_send(sv[0], IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	    IPC_SESSION_START, &h, sizeof(struct ipc_session_start), -1), 0);
+}
+END_TEST
+
+/* Each malformed datagram, as a child might send it, is refused. */
+enum { BAD_UNKNOWN, BAD_SIZE, BAD_LENFIELD, BAD_SHORT, BAD_DIRECTION, BAD_VERSION,
+	BAD_ROLE, BAD_FD, BAD_NO_FD, BAD_UNTERMINATED, BAD_LISTENER, BAD_TOO_BIG,
+	BAD_COUNT };
+
+START_TEST(test_recv_rejects)
+{
+	struct ipc_hello h = { IPC_VERSION, IPC_ROLE_IMAPD };
+	struct ipc_session_start s;
+	static unsigned char big[IPC_MAX_PAYLOAD + 16];
+	enum ipc_role self = IPC_ROLE_MASTER, from = IPC_ROLE_IMAPD;
+	struct ipc_msg m;
+	const char *why = NULL;
+	int p[2] = { -1, -1 };
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.peer_addr, "127.0.0.1");
+	switch (_i) {
+	case BAD_UNKNOWN: send_raw(12345, sizeof(h), &h, sizeof(h), -1); break;
+	case BAD_SIZE: send_raw(IPC_HELLO, 4, &h, 4, -1); break;
+	case BAD_LENFIELD: send_raw(IPC_HELLO, 100, &h, sizeof(h), -1); break;
+	case BAD_SHORT: ck_assert_int_eq(send(sv[0], "abc", 3, 0), 3); break;
+	case BAD_DIRECTION: send_raw(IPC_SHUTDOWN, 0, NULL, 0, -1); break;
+	case BAD_VERSION: h.version = IPC_VERSION + 1;
+		send_raw(IPC_HELLO, sizeof(h), &h, sizeof(h), -1); break;
+	case BAD_ROLE: h.role = IPC_ROLE_MASTER;
+		send_raw(IPC_HELLO, sizeof(h), &h, sizeof(h), -1); break;
+	case BAD_FD: ck_assert_int_eq(pipe(p), 0);
+		send_raw(IPC_HELLO, sizeof(h), &h, sizeof(h), p[0]); break;
+	case BAD_NO_FD: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		send_raw(IPC_SESSION_START, sizeof(s), &s, sizeof(s), -1); break;
+	case BAD_UNTERMINATED: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		memset(s.peer_addr, 'A', sizeof(s.peer_addr));
+		ck_assert_int_eq(pipe(p), 0);
+		send_raw(IPC_SESSION_START, sizeof(s), &s, sizeof(s), p[0]); break;
+	case BAD_LISTENER: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		s.listener = 7;
+		ck_assert_int_eq(pipe(p), 0);
+		send_raw(IPC_SESSION_START, sizeof(s), &s, sizeof(s), p[0]); break;
+	case BAD_TOO_BIG: send_raw(IPC_HELLO, sizeof(big), big, sizeof(big), -1); break;
+	}
+	ck_assert_int_eq(ipc_recv(sv[1], self, from, &m, &why), IPC_RECV_INVALID);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(m.fd, -1);  /* any descriptor that came was closed */
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+}
+END_TEST
+
+START_TEST(test_eof)
+{
+	struct ipc_msg m;
+	close(sv[0]);
+	sv[0] = open("/dev/null", O_RDONLY);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, NULL),
+	    IPC_RECV_EOF);
+}
+END_TEST
+
+START_TEST(test_strlcpy_bounds)
+{
+	char buf[4];
+	ck_assert_int_eq(ipc_strlcpy(buf, "abc", sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "abc");
+	ck_assert_int_eq(ipc_strlcpy(buf, "abcd", sizeof(buf)), -1);
+	ck_assert_str_eq(buf, "abc");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("ipc");
+	TCase *tc = tcase_create("ipc");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_hello_round_trip);
+	tcase_add_test(tc, test_session_start_passes_fd);
+	tcase_add_test(tc, test_send_refuses_bad_messages);
+	tcase_add_loop_test(tc, test_recv_rejects, 0, BAD_COUNT);
+	tcase_add_test(tc, test_eof);
+	tcase_add_test(tc, test_strlcpy_bounds);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

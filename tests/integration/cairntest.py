@@ -1,0 +1,305 @@
+"""Shared harness for the integration tests: a real cairnd from this build,
+on free loopback ports, in a temporary directory, stopped by the test.
+
+Run as root (as CI does), the daemons drop privileges to the accounts
+`cairn` and `cairn-auth`, which ./quickstart.sh creates."""
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BUILD = os.environ.get("CAIRN_BUILDDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+CAIRND = os.path.join(BUILD, "master", "cairnd")
+IMAPD = os.path.join(BUILD, "imapd", "cairn-imapd")
+AUTHD = os.path.join(BUILD, "authd", "cairn-authd")
+CAIRNCTL = os.path.join(BUILD, "ctl", "cairnctl")
+IS_ROOT = os.geteuid() == 0
+MAIL_USER = "cairn"
+AUTH_USER = "cairn-auth"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_cert(directory):
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def children_of(pid):
+    """[(pid, user, comm, args)] of the direct children of pid, from ps."""
+    out = subprocess.run(["ps", "-o", "pid=,user:32=,comm=,args=", "--ppid", str(pid)],
+                         capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) >= 3:
+            rows.append((int(parts[0]), parts[1], parts[2],
+                         parts[3] if len(parts) > 3 else ""))
+    return rows
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purposes
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Server:
+    """One cairnd -F with its own directory, ports and config."""
+
+    def __init__(self, tls=True, **options):
+        self.dir = tempfile.mkdtemp(prefix="cairn-test-")
+        self.port = free_port()
+        self.tls_port = free_port()
+        self.cert = self.key = None
+        if tls:
+            self.cert, self.key = make_cert(self.dir)
+        self.options = {
+            "bind-addr": '{"127.0.0.1"}',
+            "bind-port": self.port,
+            "bind-port-tls": self.tls_port,
+            "log-level": "debug",
+            "worker-pool-size": 2,
+            "data-dir": '"%s/data"' % self.dir,
+            "run-dir": '"%s/run"' % self.dir,
+        }
+        if tls:
+            self.options["cert-path"] = '"%s"' % self.cert
+            self.options["key-path"] = '"%s"' % self.key
+        self.options.update(options)
+        self.conf = os.path.join(self.dir, "cairn.conf")
+        self.write_config()
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "cairnd.log")
+        self.env = dict(os.environ, CAIRN_IMAPD_PATH=IMAPD, CAIRN_AUTHD_PATH=AUTHD)
+
+    def write_config(self, **changes):
+        self.options.update(changes)
+        with open(self.conf, "w") as f:
+            for key, value in self.options.items():
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    value = "true" if value else "false"
+                f.write("%s = %s\n" % (key, value))
+
+    def start(self, wait_pool=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([CAIRND, "-F", "-c", self.conf],
+                                     stdout=self.log, stderr=self.log, env=self.env)
+        wait_for(self.listening, what="cairnd to listen on %d" % self.port)
+        if wait_pool:
+            want = int(self.options["worker-pool-size"])
+            wait_for(lambda: len(self.imapd_children()) >= want and self.authd_pid(),
+                     what="the pool and cairn-authd")
+        return self
+
+    def listening(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("cairnd exited with %s:\n%s" %
+                                 (self.proc.returncode, self.log_text()))
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def imapd_children(self):
+        return [c for c in children_of(self.proc.pid) if c[2] == "cairn-imapd"]
+
+    def authd_pid(self):
+        rows = [c for c in children_of(self.proc.pid) if c[2] == "cairn-authd"]
+        return rows[0][0] if rows else None
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self):
+        """SIGTERM, wait, remove the directory; returns the whole log."""
+        log = ""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self.log.close()
+            log = self.log_text()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return log
+
+    def stop_and_check(self):
+        """stop(), then fail if any of its processes reported a sanitizer error."""
+        check_sanitizer_reports(self.stop())
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if exc[0] is not None and self.proc is not None:
+            sys.stdout.write("--- cairnd log ---\n%s\n" % self.log_text())
+            self.stop()
+        else:
+            self.stop_and_check()
+
+    # clients
+    def connect(self, timeout=5):
+        return Client(socket.create_connection(("127.0.0.1", self.port), timeout=timeout))
+
+    def connect_tls(self, timeout=5):
+        ctx = client_tls_context()
+        raw = socket.create_connection(("127.0.0.1", self.tls_port), timeout=timeout)
+        return Client(ctx.wrap_socket(raw, server_hostname="localhost"))
+
+
+def client_tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def check_sanitizer_reports(log):
+    for mark in SANITIZER_MARKS:
+        if mark in log:
+            raise AssertionError("sanitizer report in the cairnd log:\n" + log)
+
+
+class Client:
+    """A line-level IMAP client over a (TLS) socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def readline(self):
+        while b"\r\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("connection closed; buffer %r" % self.buf)
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def command(self, tag, text):
+        """Send `tag text`, return (untagged lines, tagged line)."""
+        self.send("%s %s\r\n" % (tag, text))
+        return self.read_until_tagged(tag)
+
+    def read_until_tagged(self, tag):
+        untagged = []
+        while True:
+            line = self.readline()
+            if line.startswith(tag + " "):
+                return untagged, line
+            untagged.append(line)
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                data = self.sock.recv(4096)
+                if not data:
+                    return True
+                self.buf += data
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def run_tests(tests):
+    """Run the test functions; print 'N passed, N failed'; exit 0/1."""
+    passed = failed = 0
+    only = os.environ.get("CAIRN_TEST_ONLY")
+    for test in tests:
+        if only and only not in test.__name__:
+            continue
+        start = time.monotonic()
+        try:
+            test()
+        except Exception:
+            failed += 1
+            print("FAIL %s (%.1fs)" % (test.__name__, time.monotonic() - start))
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print("PASS %s (%.1fs)" % (test.__name__, time.monotonic() - start))
+        sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(0 if failed == 0 else 1)
+
+
+def require_accounts():
+    """As root the daemons need the accounts quickstart.sh creates."""
+    if not IS_ROOT:
+        return
+    for name in (MAIL_USER, AUTH_USER):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            print("account %r is missing: run ./quickstart.sh test, or "
+                  "useradd --system --user-group %s" % (name, name))
+            sys.exit(99)
+
+
+def expect(pattern, text):
+    if not re.search(pattern, text):
+        raise AssertionError("expected /%s/ in %r" % (pattern, text))

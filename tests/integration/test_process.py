@@ -1,0 +1,228 @@
+"""The process model, checked from outside with ps and signals: who runs as
+whom, the pre-spawned pool, max-connections, SIGHUP, SIGTERM, supervision of
+cairn-authd, and a child that breaks the IPC protocol."""
+
+import os
+import signal
+import stat
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cairntest import (AUTH_USER, IS_ROOT, MAIL_USER, Server, children_of,  # noqa: E402
+                       expect, pid_alive, require_accounts, run_tests, wait_for)
+
+ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
+
+
+def test_privilege_separation_with_ps():
+    with Server(**{"worker-pool-size": 3}) as srv:
+        c = srv.connect()
+        c.readline()  # one busy child, three idle ones after the top-up
+        want_imapd = MAIL_USER if IS_ROOT else ME
+        want_authd = AUTH_USER if IS_ROOT else ME
+        # a child just forked is root until its privdrop, before any client
+        wait_for(lambda: len(srv.imapd_children()) == 4 and
+                 all(r[1] == want_imapd for r in srv.imapd_children()),
+                 what="pool top-up, every child dropped")
+        rows = children_of(srv.proc.pid)
+        imapd = [r for r in rows if r[2] == "cairn-imapd"]
+        authd = [r for r in rows if r[2] == "cairn-authd"]
+        assert len(authd) == 1, rows
+        for pid, user, comm, args in imapd:
+            assert user == want_imapd, (pid, user, args)
+        assert authd[0][1] == want_authd, authd
+        if IS_ROOT:
+            # no process that reads client bytes is root; the master is
+            assert all(r[1] != "root" for r in rows), rows
+            # every imapd is chrooted into the empty run-dir/empty
+            for pid, _, _, _ in imapd:
+                root = os.readlink("/proc/%d/root" % pid)
+                assert root == os.path.join(srv.dir, "run", "empty"), root
+            # and its status says no way back and no new privileges
+            with open("/proc/%d/status" % imapd[0][0]) as f:
+                status = f.read()
+            expect(r"NoNewPrivs:\s+1", status)
+            expect(r"Uid:\s+(\d+)\s+\1\s+\1\s+\1", status)
+        c.close()
+
+
+def test_pool_holds_worker_pool_size_idle_children():
+    with Server(**{"worker-pool-size": 4}) as srv:
+        time.sleep(0.5)
+        assert len(srv.imapd_children()) == 4, srv.imapd_children()
+        clients = [srv.connect() for _ in range(3)]
+        for c in clients:
+            c.readline()
+        # three busy, and still four idle ready for the next ones
+        wait_for(lambda: len(srv.imapd_children()) == 7, what="top-up to 7")
+        before = {r[0] for r in srv.imapd_children()}
+        for c in clients:
+            c.command("x", "LOGOUT")
+            assert c.closed()
+        # a child serves one connection and exits
+        wait_for(lambda: len(srv.imapd_children()) == 4, what="back to 4")
+        after = {r[0] for r in srv.imapd_children()}
+        assert len(before - after) == 3
+
+
+def test_killed_pool_child_is_replaced():
+    with Server(**{"worker-pool-size": 2}) as srv:
+        victim = srv.imapd_children()[0][0]
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: victim not in [r[0] for r in srv.imapd_children()] and
+                 len(srv.imapd_children()) == 2, what="replacement child")
+        c = srv.connect()
+        expect(r"^\* OK ", c.readline())
+        c.close()
+
+
+def test_max_connections_refuses_with_bye():
+    with Server(**{"max-connections": 2}) as srv:
+        a, b = srv.connect(), srv.connect()
+        a.readline()
+        b.readline()
+        third = srv.connect()
+        expect(r"^\* BYE Too many connections", third.readline())
+        assert third.closed()
+        assert "max-connections (2) reached" in srv.log_text()
+        # when one leaves, a new client gets in
+        a.command("q", "LOGOUT")
+        a.closed()
+        time.sleep(0.5)
+        d = srv.connect()
+        expect(r"^\* OK ", d.readline())
+        assert b.command("n", "NOOP")[1] == "n OK NOOP completed"
+        b.close()
+        d.close()
+
+
+def test_sighup_applies_new_config_to_new_connections():
+    srv = Server(tls=True)
+    cert, key = srv.options["cert-path"], srv.options["key-path"]
+    srv.write_config(**{"cert-path": None, "key-path": None})
+    with srv:
+        old = srv.connect()
+        assert "STARTTLS" not in old.readline()
+        # a broken file is logged and changes nothing
+        with open(srv.conf, "a") as f:
+            f.write("no-such-option = 1\n")
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the running settings" in srv.log_text(),
+                 what="broken reload to be refused")
+        c = srv.connect()
+        assert "STARTTLS" not in c.readline()
+        c.close()
+        # a good one: TLS appears for new connections, the TLS port opens
+        srv.options.pop("no-such-option", None)
+        srv.write_config(**{"cert-path": cert, "key-path": key})
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in srv.log_text(), what="reload")
+
+        def new_has_starttls():
+            c = srv.connect()
+            try:
+                return "STARTTLS" in c.readline()
+            finally:
+                c.close()
+        wait_for(new_has_starttls, what="new connections to see STARTTLS")
+        t = srv.connect_tls()
+        expect(r"^\* OK ", t.readline())
+        t.close()
+        # the session that was open before is untouched
+        untagged, tagged = old.command("o1", "CAPABILITY")
+        assert tagged == "o1 OK CAPABILITY completed"
+        assert "STARTTLS" not in untagged[0]
+        old.close()
+
+
+def test_sigterm_ends_every_process():
+    srv = Server(**{"worker-pool-size": 2}).start()
+    try:
+        c = srv.connect()
+        c.readline()
+        pids = [r[0] for r in children_of(srv.proc.pid)]
+        assert len(pids) >= 3
+        start = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        expect(r"^\* BYE Server shutting down", c.readline())
+        assert c.closed()
+        srv.proc.wait(10)
+        assert time.monotonic() - start < 6
+        assert srv.proc.returncode == 0, srv.proc.returncode
+        for pid in pids:
+            wait_for(lambda: not pid_alive(pid), timeout=3, what="pid %d to end" % pid)
+        assert not os.path.exists(os.path.join(srv.dir, "run", "cairnd.pid"))
+    finally:
+        srv.stop_and_check()
+
+
+def test_authd_is_restarted():
+    with Server() as srv:
+        first = srv.authd_pid()
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: srv.authd_pid() not in (None, first), timeout=10,
+                 what="a new cairn-authd")
+        assert "cairn-authd is gone" in srv.log_text()
+
+
+FAKE_CHILD = """#!/usr/bin/env python3
+# A cairn-imapd impostor: sends a malformed message on the control socket.
+import socket, struct, time
+s = socket.socket(fileno=3)
+s.send(struct.pack("=II", 100, 3) + b"bad")
+time.sleep(30)
+"""
+
+
+def test_malformed_message_from_child_gets_it_killed():
+    srv = Server(**{"worker-pool-size": 1})
+    fake = os.path.join(srv.dir, "fake-imapd")
+    with open(fake, "w") as f:
+        f.write(FAKE_CHILD)
+    os.chmod(fake, 0o755)
+    os.chmod(srv.dir, 0o755)  # so the dropped child could exec it
+    srv.env["CAIRN_IMAPD_PATH"] = fake
+    srv.start(wait_pool=False)
+    try:
+        wait_for(lambda: "sent a bad message" in srv.log_text(), what="the kill")
+        expect(r"cairn-imapd pid \d+ sent a bad message \(length field does not match"
+               r"|wrong payload size", srv.log_text())
+        # the master carries on: still listening, still alive
+        time.sleep(0.5)
+        assert srv.proc.poll() is None
+        assert srv.listening()
+    finally:
+        srv.stop_and_check()
+
+
+def test_directories_created_with_safe_modes():
+    with Server() as srv:
+        run = os.path.join(srv.dir, "run")
+        empty = os.path.join(run, "empty")
+        st = os.stat(empty)
+        assert stat.S_ISDIR(st.st_mode)
+        assert st.st_mode & 0o022 == 0
+        assert os.listdir(empty) == []
+        if IS_ROOT:
+            assert st.st_uid == 0
+        assert os.path.isdir(os.path.join(srv.dir, "data"))
+        with open(os.path.join(run, "cairnd.pid")) as f:
+            assert int(f.read()) == srv.proc.pid
+
+
+if __name__ == "__main__":
+    require_accounts()
+    tempfile.tempdir = None
+    run_tests([
+        test_privilege_separation_with_ps,
+        test_pool_holds_worker_pool_size_idle_children,
+        test_killed_pool_child_is_replaced,
+        test_max_connections_refuses_with_bye,
+        test_sighup_applies_new_config_to_new_connections,
+        test_sigterm_ends_every_process,
+        test_authd_is_restarted,
+        test_malformed_message_from_child_gets_it_killed,
+        test_directories_created_with_safe_modes,
+    ])
