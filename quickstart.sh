@@ -66,23 +66,47 @@ build() {
 	make -C "$dir" -j"$jobs"
 }
 
-# check DIR: make check, then show Check's summaries and the test counts.
+# check DIR: make check, then Check's summaries, each suite's count and a total.
 check() {
 	dir=$1
 	rc=0
 	make -C "$dir" -j"$jobs" check || rc=$?
 	say "results in $dir"
+	passed=0
+	failed=0
 	for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
 		[ -f "$log" ] || continue
-		printf '%s: ' "${log#"$dir"/}"
-		grep -E '^[0-9]+%: Checks:|^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1
+		echo "${log#"$dir"/}:"
+		line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -n 1)
+		if [ -n "$line" ]; then
+			echo "$line"
+			n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
+			set -- $n
+			passed=$((passed + $1 - $2 - $3))
+			failed=$((failed + $2 + $3))
+			continue
+		fi
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+		if [ -n "$line" ]; then
+			echo "$line"
+			set -- $(echo "$line" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+			passed=$((passed + $1))
+			failed=$((failed + $2))
+		else
+			echo "no result line (crashed?)"
+			failed=$((failed + 1))
+		fi
 	done
 	if [ "$rc" -ne 0 ]; then
 		for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
-			grep -qE '^(FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null &&
+			grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null &&
 				{ say "$log"; cat "$log"; }
 		done
 	fi
+	echo "$dir: $passed passed, $failed failed"
+	total_passed=$((total_passed + passed))
+	total_failed=$((total_failed + failed))
+	[ "$failed" -eq 0 ] || rc=1
 	return "$rc"
 }
 
@@ -110,16 +134,27 @@ run-dir = "$d/run"
 CONF
 	# The chroot must be root-owned and not writable by others: demo/ too.
 	chmod 755 "$d"
+	# The demo user: made once, its password kept in demo/password.
+	ctl="$top/build/ctl/cairnctl"
+	if [ ! -f "$d/password" ] || ! "$ctl" -c "$d/cairn.conf" user show demo >/dev/null 2>&1; then
+		openssl rand -base64 12 | tr -d '/+=' >"$d/password"
+		chmod 600 "$d/password"
+		"$ctl" -c "$d/cairn.conf" user del demo --yes >/dev/null 2>&1 || true
+		"$ctl" -c "$d/cairn.conf" user add demo <"$d/password"
+	fi
+	password=$(cat "$d/password")
 	cat <<INFO
 
 Cairn demo
   config     demo/cairn.conf
   clear text 127.0.0.1:1143 (STARTTLS)
   TLS        127.0.0.1:1993 (self-signed certificate demo/cert.pem)
+  login      user demo, password $password
   try        openssl s_client -connect 127.0.0.1:1993 -quiet
-             then type: a CAPABILITY
-  login      none yet: LOGIN/AUTHENTICATE and the demo user arrive with the
-             authentication release (the server says LOGINDISABLED meanwhile)
+             then type:  a LOGIN demo $password
+                         b CAPABILITY
+                         c LOGOUT
+  add users  build/ctl/cairnctl -c demo/cairn.conf user add alice
   stop       Ctrl-C
 INFO
 	export CAIRN_IMAPD_PATH="$top/build/imapd/cairn-imapd"
@@ -139,6 +174,8 @@ test)
 	make_accounts
 	build build
 	status=0
+	total_passed=0
+	total_failed=0
 	check build || status=1
 	build build-san --enable-sanitizers
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -146,6 +183,7 @@ test)
 	export ASAN_OPTIONS UBSAN_OPTIONS
 	check build-san || status=1
 	if [ "$status" -eq 0 ]; then say "all tests passed"; else say "TESTS FAILED"; fi
+	echo "total: $total_passed passed, $total_failed failed"
 	exit "$status"
 	;;
 *)

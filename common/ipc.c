@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "username.h"
 
 enum ipc_fd_rule { FD_NEVER, FD_REQUIRED };
 
@@ -51,6 +52,75 @@ check_session_start(const struct ipc_msg *m)
 	return NULL;
 }
 
+static int
+mech_valid(uint32_t m)
+{
+	return m == IPC_MECH_LOGIN || m == IPC_MECH_PLAIN || m == IPC_MECH_SASL_LOGIN;
+}
+
+static const char *
+check_auth_request(const struct ipc_msg *m)
+{
+	const struct ipc_auth_request *r = &m->p.auth_request;
+
+	if (!mech_valid(r->mechanism))
+		return "bad mechanism";
+	if (!field_terminated(r->user, sizeof(r->user)) ||
+	    !field_terminated(r->password, sizeof(r->password)))
+		return "credentials not terminated";
+	return NULL;
+}
+
+static const char *
+check_authd_request(const struct ipc_msg *m)
+{
+	const struct ipc_authd_request *r = &m->p.authd_request;
+
+	if (!mech_valid(r->mechanism))
+		return "bad mechanism";
+	if (!field_terminated(r->user, sizeof(r->user)) ||
+	    !field_terminated(r->password, sizeof(r->password)) ||
+	    !field_terminated(r->peer_addr, sizeof(r->peer_addr)))
+		return "request fields not terminated";
+	return NULL;
+}
+
+static const char *
+check_authd_result(const struct ipc_msg *m)
+{
+	const struct ipc_authd_result *r = &m->p.authd_result;
+
+	if (r->result > IPC_AUTH_RESULT_UNAVAILABLE)
+		return "bad result code";
+	if (!field_terminated(r->user, sizeof(r->user)) ||
+	    !field_terminated(r->store_dir, sizeof(r->store_dir)))
+		return "result fields not terminated";
+	/* The store directory becomes a path: it must be a clean name. */
+	if (r->result == IPC_AUTH_RESULT_OK &&
+	    (!username_valid(r->user, strlen(r->user), NULL) ||
+	    !username_valid(r->store_dir, strlen(r->store_dir), NULL)))
+		return "bad user or store directory name";
+	return NULL;
+}
+
+static const char *
+check_auth_ok(const struct ipc_msg *m)
+{
+	if (!field_terminated(m->p.auth_ok.user, sizeof(m->p.auth_ok.user)))
+		return "user not terminated";
+	return NULL;
+}
+
+static const char *
+check_auth_failed(const struct ipc_msg *m)
+{
+	uint32_t r = m->p.auth_failed.result;
+
+	if (r == IPC_AUTH_RESULT_OK || r > IPC_AUTH_RESULT_LIMIT)
+		return "bad result code";
+	return NULL;
+}
+
 #define CHILDREN (IPC_ROLE_IMAPD | IPC_ROLE_AUTHD)
 
 static const struct ipc_type_info ipc_types[] = {
@@ -60,6 +130,16 @@ static const struct ipc_type_info ipc_types[] = {
 	    0, FD_NEVER, NULL },
 	{ IPC_SESSION_START, "SESSION_START", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
 	    sizeof(struct ipc_session_start), FD_REQUIRED, check_session_start },
+	{ IPC_AUTH_REQUEST, "AUTH_REQUEST", IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_auth_request), FD_NEVER, check_auth_request },
+	{ IPC_AUTHD_REQUEST, "AUTHD_REQUEST", IPC_ROLE_MASTER, IPC_ROLE_AUTHD,
+	    sizeof(struct ipc_authd_request), FD_NEVER, check_authd_request },
+	{ IPC_AUTHD_RESULT, "AUTHD_RESULT", IPC_ROLE_AUTHD, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_authd_result), FD_NEVER, check_authd_result },
+	{ IPC_AUTH_OK, "AUTH_OK", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	    sizeof(struct ipc_auth_ok), FD_REQUIRED, check_auth_ok },
+	{ IPC_AUTH_FAILED, "AUTH_FAILED", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	    sizeof(struct ipc_auth_failed), FD_NEVER, check_auth_failed },
 };
 
 static const struct ipc_type_info *

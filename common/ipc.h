@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 1
+#define IPC_VERSION 2
 
 /* Fixed descriptors in every child (set up by spawn.c before exec). */
 #define IPC_FD_CONTROL 3   /* SOCK_SEQPACKET socketpair to the master */
@@ -23,6 +23,9 @@
 
 #define IPC_MAX_PAYLOAD 4096
 #define IPC_ADDR_LEN 64    /* textual IPv4/IPv6 address, NUL-terminated */
+#define IPC_LOGIN_LEN 256  /* a login name as the client typed it, NUL-terminated */
+#define IPC_PASSWORD_LEN 512  /* PASSWORD_MAX (511, libxcrypt's limit) + NUL */
+#define IPC_USER_LEN 129   /* a canonical user name: USERNAME_MAX + NUL */
 
 /* Who is at either end of a channel. */
 enum ipc_role {
@@ -39,7 +42,12 @@ enum ipc_type {
 	/* session: 200-299 */
 	IPC_SESSION_START = 200, /* master -> imapd: a client socket (fd) */
 
-	/* auth: 300-399 (cairn-authd, next release) */
+	/* auth: 300-399 */
+	IPC_AUTH_REQUEST = 300,  /* imapd -> master: credentials to check */
+	IPC_AUTHD_REQUEST = 301, /* master -> authd: the same, stamped by the master */
+	IPC_AUTHD_RESULT = 302,  /* authd -> master: the verdict */
+	IPC_AUTH_OK = 303,       /* master -> imapd: logged in (fd: store directory) */
+	IPC_AUTH_FAILED = 304,   /* master -> imapd: refused, and why */
 	/* control: 400-499 (cairnctl, later) */
 };
 
@@ -67,6 +75,56 @@ struct ipc_session_start {
 	char peer_addr[IPC_ADDR_LEN];
 };
 
+enum ipc_auth_mech {
+	IPC_MECH_LOGIN = 1,      /* the IMAP LOGIN command */
+	IPC_MECH_PLAIN = 2,      /* AUTHENTICATE PLAIN (RFC 4616) */
+	IPC_MECH_SASL_LOGIN = 3, /* AUTHENTICATE LOGIN */
+};
+
+enum ipc_auth_result {
+	IPC_AUTH_RESULT_OK = 0,
+	IPC_AUTH_RESULT_BAD_CREDENTIALS = 1,
+	IPC_AUTH_RESULT_DISABLED = 2,     /* right password, disabled account */
+	IPC_AUTH_RESULT_UNAVAILABLE = 3,  /* authd down, database unreadable */
+	IPC_AUTH_RESULT_LIMIT = 4,        /* max-concurrent sessions reached */
+};
+
+/* IPC_AUTH_REQUEST: one in flight per session */
+struct ipc_auth_request {
+	uint32_t mechanism;      /* enum ipc_auth_mech */
+	char user[IPC_LOGIN_LEN];
+	char password[IPC_PASSWORD_LEN];
+};
+
+/* IPC_AUTHD_REQUEST: the master adds who is asking; a child cannot forge it */
+struct ipc_authd_request {
+	uint64_t session_id;
+	uint32_t mechanism;
+	char user[IPC_LOGIN_LEN];
+	char password[IPC_PASSWORD_LEN];
+	char peer_addr[IPC_ADDR_LEN];
+};
+
+/* IPC_AUTHD_RESULT */
+struct ipc_authd_result {
+	uint64_t session_id;
+	uint32_t result;         /* enum ipc_auth_result, never LIMIT */
+	uint64_t quota;          /* bytes, 0 = none */
+	char user[IPC_USER_LEN];      /* canonical name (OK only) */
+	char store_dir[IPC_USER_LEN]; /* under <data-dir>/mail/ (OK only) */
+};
+
+/* IPC_AUTH_OK, with the store directory descriptor */
+struct ipc_auth_ok {
+	uint64_t quota;
+	char user[IPC_USER_LEN];
+};
+
+/* IPC_AUTH_FAILED */
+struct ipc_auth_failed {
+	uint32_t result;         /* enum ipc_auth_result, not OK */
+};
+
 struct ipc_msg {
 	uint32_t type;
 	uint32_t len;
@@ -75,6 +133,11 @@ struct ipc_msg {
 		unsigned char raw[IPC_MAX_PAYLOAD];
 		struct ipc_hello hello;
 		struct ipc_session_start session_start;
+		struct ipc_auth_request auth_request;
+		struct ipc_authd_request authd_request;
+		struct ipc_authd_result authd_result;
+		struct ipc_auth_ok auth_ok;
+		struct ipc_auth_failed auth_failed;
 	} p;
 };
 

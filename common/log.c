@@ -16,6 +16,7 @@ static const char *log_kind = "cairn";
 static enum log_target log_target = LOG_TO_STDERR;
 static enum log_level log_level = LOG_LEVEL_INFO;
 static uint64_t log_session;
+static char log_user[136];
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -49,6 +50,12 @@ enum log_level log_get_level(void) { return log_level; }
 enum log_target log_get_target(void) { return log_target; }
 void log_set_session(uint64_t session_id) { log_session = session_id; }
 
+void
+log_set_user(const char *user)
+{
+	snprintf(log_user, sizeof(log_user), "%s", user != NULL ? user : "");
+}
+
 int
 log_level_parse(const char *name, enum log_level *out)
 {
@@ -72,7 +79,7 @@ log_level_name(enum log_level level)
 static void
 log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char msg[1024], sess[40] = "";
+	char msg[1024], sess[200] = "";
 	int n;
 
 	if (level > log_level)
@@ -87,8 +94,9 @@ log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	if (log_session != 0)
-		snprintf(sess, sizeof(sess), "session=%016llx: ",
-		    (unsigned long long)log_session);
+		snprintf(sess, sizeof(sess), "session=%016llx: %s%s%s",
+		    (unsigned long long)log_session, log_user[0] ? "user=" : "",
+		    log_user, log_user[0] ? ": " : "");
 
 	if (log_target == LOG_TO_SYSLOG) {
 		syslog(level_priority[level], "%s: %s%s", level_names[level], sess, msg);

@@ -32,6 +32,8 @@ enum log_level log_get_level(void);
 enum log_target log_get_target(void);
 /* 0 clears the session id. */
 void log_set_session(uint64_t session_id);
+/* The session's user, once logged in; NULL clears it. */
+void log_set_user(const char *user);
 int log_level_parse(const char *name, enum log_level *out);
 const char *log_level_name(enum log_level level);
 

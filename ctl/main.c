@@ -3,10 +3,14 @@
  *   status   is cairnd running (pid file in run-dir)?
  *   reload   SIGHUP: re-read the configuration
  *   stop     SIGTERM: close every session and exit
+ *   user     manage <data-dir>/auth/users.db (user.c)
+ *
+ * This file reads the options and the configuration and dispatches.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,21 +18,46 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl.h"
+#include "log.h"
 
 #ifndef CAIRN_SYSCONFDIR
 #define CAIRN_SYSCONFDIR "/etc"
 #endif
 #define DEFAULT_CONFIG CAIRN_SYSCONFDIR "/cairn/cairn.conf"
 
-static _Noreturn void
-usage(int status)
+static void
+usage_text(FILE *out)
 {
-	fprintf(status ? stderr : stdout,
+	fprintf(out,
 	    "usage: cairnctl [-c FILE] status|reload|stop\n"
+	    "       cairnctl [-c FILE] user COMMAND [ARGUMENTS]\n"
+	    "  -c FILE  configuration file (default %s)\n"
 	    "  status   say whether cairnd runs (exit 0) or not (exit 3)\n"
 	    "  reload   make cairnd re-read its configuration (SIGHUP)\n"
-	    "  stop     make cairnd close every session and exit (SIGTERM)\n");
-	exit(status);
+	    "  stop     make cairnd close every session and exit (SIGTERM)\n"
+	    "  user     manage the users: add, passwd, del, list, show, "
+	    "disable, enable\n"
+	    "           (cairnctl user --help)\n", DEFAULT_CONFIG);
+}
+
+static _Noreturn void
+usage(void)
+{
+	usage_text(stdout);
+	exit(CTL_EXIT_OK);
+}
+
+/* One line saying what is wrong, then the usage; exit 2. */
+static _Noreturn void
+usage_error(const char *what, const char *arg)
+{
+	char buf[4 * 64 + 4];
+
+	fprintf(stderr, "cairnctl: %s%s%s%s\n", what, arg ? " '" : "",
+	    arg ? ctl_escape(arg, 64, buf, sizeof(buf)) : "", arg ? "'" : "");
+	usage_text(stderr);
+	exit(CTL_EXIT_USAGE);
 }
 
 static void
@@ -56,53 +85,87 @@ read_pid(const struct cairn_config *cfg, char *path, size_t len)
 	return (pid_t)pid;
 }
 
-int
-main(int argc, char *argv[])
+/* status, reload, stop: the signal to send (0 for status), or -1. */
+static int
+daemon_signal(const char *verb)
 {
-	const char *config_path = DEFAULT_CONFIG;
-	struct cairn_config *cfg;
+	if (strcmp(verb, "status") == 0)
+		return 0;
+	if (strcmp(verb, "reload") == 0)
+		return SIGHUP;
+	if (strcmp(verb, "stop") == 0)
+		return SIGTERM;
+	return -1;
+}
+
+static int
+control_daemon(const struct cairn_config *cfg, int sig)
+{
 	char path[1100];
 	pid_t pid;
-	int ch, sig;
 
-	while ((ch = getopt(argc, argv, "c:hV")) != -1) {
-		switch (ch) {
-		case 'c': config_path = optarg; break;
-		case 'V': printf("cairnctl %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(0);
-		default: usage(1);
-		}
-	}
-	if (optind + 1 != argc)
-		usage(1);
-	const char *verb = argv[optind];
-	if (strcmp(verb, "status") == 0)
-		sig = 0;
-	else if (strcmp(verb, "reload") == 0)
-		sig = SIGHUP;
-	else if (strcmp(verb, "stop") == 0)
-		sig = SIGTERM;
-	else {
-		fprintf(stderr, "cairnctl: unknown command '%s'\n", verb);
-		usage(1);
-	}
-	if ((cfg = config_load(config_path, false, print_error, NULL)) == NULL)
-		return 1;
 	pid = read_pid(cfg, path, sizeof(path));
-	config_free(cfg);
 	if (pid == 0) {
-		fprintf(stderr, "cairnctl: cairnd is not running (no live pid in %s)\n", path);
-		return 3;
+		fprintf(stderr, "cairnctl: cairnd is not running (no live pid in %s)\n",
+		    path);
+		return CTL_EXIT_NOT_RUNNING;
 	}
 	if (sig == 0) {
 		printf("cairnd is running, pid %ld\n", (long)pid);
-		return 0;
+		return CTL_EXIT_OK;
 	}
 	if (kill(pid, sig) != 0) {
 		fprintf(stderr, "cairnctl: cannot signal pid %ld: %s\n", (long)pid,
 		    strerror(errno));
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	printf("cairnd pid %ld: %s sent\n", (long)pid, sig == SIGHUP ? "reload" : "stop");
-	return 0;
+	return CTL_EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = DEFAULT_CONFIG;
+	struct cairn_config *cfg;
+	struct user_request req;
+	char opt[3] = "-?";
+	int ch, sig = 0, status;
+	bool user;
+
+	log_init("cairnctl", LOG_TO_STDERR, LOG_LEVEL_WARN);
+	opterr = 0;
+	/* '+': stop at the command, whose own options user.c parses. */
+	while ((ch = getopt_long(argc, argv, "+:c:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'V': printf("cairnctl %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage();
+		case ':': usage_error("option needs an argument:", "-c");
+		default:
+			opt[1] = (char)optopt;
+			usage_error("unknown option", optopt ? opt : argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("missing command", NULL);
+	const char *verb = argv[optind];
+	user = strcmp(verb, "user") == 0;
+	if (user)
+		user_parse(argc - optind, argv + optind, &req);
+	else if ((sig = daemon_signal(verb)) < 0)
+		usage_error("unknown command", verb);
+	else if (optind + 1 != argc)
+		usage_error("unexpected argument", argv[optind + 1]);
+
+	if ((cfg = config_load(config_path, false, print_error, NULL)) == NULL)
+		return CTL_EXIT_ERROR;
+	status = user ? user_run(cfg, &req) : control_daemon(cfg, sig);
+	config_free(cfg);
+	return status;
 }

@@ -7,7 +7,10 @@
 #define ANY (SESSION_NOT_AUTHENTICATED | SESSION_AUTHENTICATED | SESSION_SELECTED)
 
 static const struct cmd cmd_table[] = {
+	{ "AUTHENTICATE", SESSION_NOT_AUTHENTICATED, cmd_authenticate },
 	{ "CAPABILITY", ANY, cmd_capability },
+	{ "ID", ANY, cmd_id },
+	{ "LOGIN", SESSION_NOT_AUTHENTICATED, cmd_login },
 	{ "LOGOUT", ANY, cmd_logout },
 	{ "NOOP", ANY, cmd_noop },
 	{ "STARTTLS", SESSION_NOT_AUTHENTICATED, cmd_starttls },

@@ -19,7 +19,11 @@ void cmd_dispatch(struct session *s, const struct imap_command *c);
 void cmd_capability(struct session *s, const struct imap_command *c);
 void cmd_noop(struct session *s, const struct imap_command *c);
 void cmd_logout(struct session *s, const struct imap_command *c);
+void cmd_id(struct session *s, const struct imap_command *c);
 /* cmd-nonauth.c: not authenticated state (RFC 9051 §6.2) */
 void cmd_starttls(struct session *s, const struct imap_command *c);
+/* cmd-auth.c: logging in (RFC 9051 §6.2.2, §6.2.3) */
+void cmd_login(struct session *s, const struct imap_command *c);
+void cmd_authenticate(struct session *s, const struct imap_command *c);
 
 #endif

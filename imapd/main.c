@@ -140,6 +140,8 @@ run_under_master(const char *name, bool foreground)
 	log_debug("serving %s port %u", start.peer_addr, start.peer_port);
 	session_run(&s);
 	conn_close(&s.conn);
+	if (s.store_dirfd >= 0)
+		close(s.store_dirfd);
 	SSL_CTX_free(tls);
 	config_free(cfg);
 	return imapd_exit(chrooted);

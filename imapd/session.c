@@ -12,14 +12,26 @@
 #include "ipc.h"
 #include "session.h"
 
+bool
+session_plaintext_ok(const struct session *s)
+{
+	return conn_is_tls(&s->conn) || s->cfg->allow_plain_text_auth;
+}
+
+/*
+ * RFC 9051 §6.2 / RFC 3501 §6.2.3: without TLS (and allow-plain-text-auth
+ * off) say LOGINDISABLED and offer no mechanism; STARTTLS while it can run.
+ */
 void
 session_capabilities(const struct session *s, char *buf, size_t len)
 {
-	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+%s%s",
-	    s->state == SESSION_NOT_AUTHENTICATED && s->tls_ctx != NULL &&
-	    !conn_is_tls(&s->conn) ? " STARTTLS" : "",
-	    /* Logins arrive with cairn-authd's protocol: until then, say so. */
-	    s->state == SESSION_NOT_AUTHENTICATED ? " LOGINDISABLED" : "");
+	bool preauth = s->state == SESSION_NOT_AUTHENTICATED;
+	bool starttls = preauth && s->tls_ctx != NULL && !conn_is_tls(&s->conn);
+
+	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID%s%s%s",
+	    starttls ? " STARTTLS" : "",
+	    preauth && session_plaintext_ok(s) ? " SASL-IR AUTH=PLAIN AUTH=LOGIN" : "",
+	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "");
 }
 
 void
@@ -47,7 +59,7 @@ session_tagged(struct session *s, const char *tag, const char *status,
 	conn_printf(&s->conn, "%s %s %s\r\n", tag != NULL ? tag : "*", status, line);
 }
 
-static void
+void
 session_bye(struct session *s, const char *why)
 {
 	session_untagged(s, "BYE %s", why);
@@ -81,17 +93,15 @@ session_parse_error(struct session *s)
 		session_bye(s, "Request too large, closing the connection");
 }
 
-/* Feed what has been read to the parser; run every complete command. */
+/* Run every complete command in inbuf[in_off..in_len). */
 static void
-session_process_input(struct session *s, size_t len)
+session_process_input(struct session *s)
 {
-	size_t off = 0;
-
-	while (off < len && s->state != SESSION_LOGOUT) {
+	while (s->in_off < s->in_len && s->state != SESSION_LOGOUT) {
 		size_t used = 0;
-		enum imap_parse_result r = imap_parser_feed(s->parser, s->inbuf + off,
-		    len - off, &used);
-		off += used;
+		enum imap_parse_result r = imap_parser_feed(s->parser,
+		    s->inbuf + s->in_off, s->in_len - s->in_off, &used);
+		s->in_off += used;
 		switch (r) {
 		case IMAP_PARSE_NEED_MORE:
 			break;
@@ -112,10 +122,8 @@ session_process_input(struct session *s, size_t len)
 		if (s->discard_input) {
 			/* RFC 9051 §6.2.1: nothing sent before TLS may count after. */
 			s->discard_input = false;
-			return;
+			s->in_off = s->in_len;
 		}
-		if (r == IMAP_PARSE_NEED_MORE && used == 0)
-			break;
 	}
 }
 
@@ -127,7 +135,7 @@ session_timeout_ms(const struct session *s)
 	return (int)secs * 1000;
 }
 
-/* The master speaks: SHUTDOWN, or it went away. */
+/* A message from the master outside a login: SHUTDOWN, or it went away. */
 static void
 session_handle_control(struct session *s)
 {
@@ -138,13 +146,10 @@ session_handle_control(struct session *s)
 	case IPC_RECV_AGAIN:
 		return;
 	case IPC_RECV_OK:
-		if (msg.type == IPC_SHUTDOWN) {
-			session_bye(s, "Server shutting down");
-			return;
-		}
 		if (msg.fd >= 0)
 			close(msg.fd);
-		log_warnx("unexpected %s from the master", ipc_type_name(msg.type));
+		if (msg.type != IPC_SHUTDOWN)
+			log_warnx("unexpected %s from the master", ipc_type_name(msg.type));
 		break;
 	case IPC_RECV_INVALID:
 		log_warnx("bad message from the master: %s", why);
@@ -154,6 +159,113 @@ session_handle_control(struct session *s)
 		break;
 	}
 	session_bye(s, "Server shutting down");
+}
+
+/*
+ * Flush, then wait for client bytes and read them into the (consumed)
+ * input buffer.  false: the session is over (closed, timed out, shut down).
+ */
+static bool
+session_fill(struct session *s)
+{
+	while (s->state != SESSION_LOGOUT) {
+		if (conn_flush(&s->conn) != CONN_OK)
+			return false;
+		if (!conn_has_buffered_input(&s->conn)) {
+			struct pollfd p[2] = {
+				{ .fd = s->conn.rfd, .events = conn_read_events(&s->conn) },
+				{ .fd = s->control_fd, .events = POLLIN },
+			};
+			int n = poll(p, s->control_fd >= 0 ? 2 : 1, session_timeout_ms(s));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				fatal("poll");
+			if (n == 0) {
+				log_info("closing an idle connection");
+				session_bye(s, "Autologout; idle for too long");
+				return false;
+			}
+			if (s->control_fd >= 0 && p[1].revents != 0) {
+				session_handle_control(s);
+				continue;
+			}
+			if (p[0].revents == 0)
+				continue;
+		}
+		ssize_t got = conn_read(&s->conn, s->inbuf, sizeof(s->inbuf));
+		if (got == CONN_AGAIN)
+			continue;
+		if (got <= 0) {
+			log_info("connection closed by the client%s",
+			    got == CONN_ERROR ? " (error)" : "");
+			s->state = SESSION_LOGOUT;
+			return false;
+		}
+		s->in_off = 0;
+		s->in_len = (size_t)got;
+		return true;
+	}
+	return false;
+}
+
+int
+session_read_line(struct session *s, const char **line, size_t *len)
+{
+	/* The previous line (if any) has been used: the parser may reuse it. */
+	imap_parser_reset(s->parser);
+	for (;;) {
+		if (s->in_off < s->in_len) {
+			size_t used = 0;
+			enum imap_parse_result r = imap_parser_feed_line(s->parser,
+			    s->inbuf + s->in_off, s->in_len - s->in_off, &used);
+			s->in_off += used;
+			if (r == IMAP_PARSE_COMMAND) {
+				*line = imap_parser_line(s->parser, len);
+				return 0;
+			}
+			if (r == IMAP_PARSE_ERROR)
+				return -1;
+			continue;
+		}
+		if (!session_fill(s))
+			return -2;
+	}
+}
+
+bool
+session_wait_master(struct session *s, struct ipc_msg *msg)
+{
+	const char *why = NULL;
+
+	for (;;) {
+		struct pollfd p = { .fd = s->control_fd, .events = POLLIN };
+		/* authd delays failures by at most 15 s; a minute means trouble */
+		int n = poll(&p, 1, 60 * 1000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warnx("no answer from the master");
+			session_bye(s, "Internal error, please try again later");
+			return false;
+		}
+		switch (ipc_recv(s->control_fd, IPC_ROLE_IMAPD, IPC_ROLE_MASTER, msg, &why)) {
+		case IPC_RECV_AGAIN:
+			continue;
+		case IPC_RECV_OK:
+			if (msg->type != IPC_SHUTDOWN)
+				return true;
+			break;
+		case IPC_RECV_INVALID:
+			log_warnx("bad message from the master: %s", why);
+			break;
+		case IPC_RECV_EOF:
+		case IPC_RECV_ERROR:
+			break;
+		}
+		session_bye(s, "Server shutting down");
+		return false;
+	}
 }
 
 int
@@ -175,41 +287,10 @@ session_run(struct session *s)
 		return -1;
 	}
 	session_greet(s);
-
 	while (s->state != SESSION_LOGOUT) {
-		if (conn_flush(&s->conn) != CONN_OK)
+		if (s->in_off == s->in_len && !session_fill(s))
 			break;
-		if (!conn_has_buffered_input(&s->conn)) {
-			struct pollfd p[2] = {
-				{ .fd = s->conn.rfd, .events = conn_read_events(&s->conn) },
-				{ .fd = s->control_fd, .events = POLLIN },
-			};
-			int n = poll(p, s->control_fd >= 0 ? 2 : 1, session_timeout_ms(s));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				fatal("poll");
-			if (n == 0) {
-				log_info("closing an idle connection");
-				session_bye(s, "Autologout; idle for too long");
-				break;
-			}
-			if (s->control_fd >= 0 && p[1].revents != 0) {
-				session_handle_control(s);
-				continue;
-			}
-			if (p[0].revents == 0)
-				continue;
-		}
-		ssize_t got = conn_read(&s->conn, s->inbuf, sizeof(s->inbuf));
-		if (got == CONN_AGAIN)
-			continue;
-		if (got <= 0) {
-			log_info("connection closed by the client%s",
-			    got == CONN_ERROR ? " (error)" : "");
-			break;
-		}
-		session_process_input(s, (size_t)got);
+		session_process_input(s);
 	}
 	(void)conn_flush(&s->conn);
 	imap_parser_free(s->parser);

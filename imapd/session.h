@@ -38,8 +38,10 @@ struct session {
 	int control_fd;              /* master's channel; -1 in -S mode */
 	struct imap_parser *parser;
 	bool discard_input;          /* set by STARTTLS: drop what was pipelined */
+	unsigned auth_failures;
 	char user[SESSION_USER_MAX];
 	int store_dirfd;             /* the user's store directory; -1 before login */
+	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };
 
@@ -52,5 +54,18 @@ void session_tagged(struct session *s, const char *tag, const char *status,
     const char *fmt, ...) CAIRN_PRINTF(4, 5);
 /* "IMAP4rev2 IMAP4rev1 ..." for the session's current state. */
 void session_capabilities(const struct session *s, char *buf, size_t len);
+/* May credentials cross this connection (TLS, or allow-plain-text-auth)? */
+bool session_plaintext_ok(const struct session *s);
+/* Send * BYE, flush, and end the session. */
+void session_bye(struct session *s, const char *why);
+/*
+ * Read one raw client line (AUTHENTICATE responses), CRLF stripped; the
+ * parser is reset first, so the command that asked must be copied out.  0
+ * with *line valid until the next parser use; -1 the line was too long;
+ * -2 the session is over.
+ */
+int session_read_line(struct session *s, const char **line, size_t *len);
+/* Wait for the master's answer to a login; false when the session ends. */
+bool session_wait_master(struct session *s, struct ipc_msg *msg);
 
 #endif

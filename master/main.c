@@ -111,18 +111,34 @@ make_dir(const char *path, mode_t mode, bool privsep)
 		fatalx("%s exists and is not a directory", path);
 }
 
+/*
+ * run-dir/empty: the imapd chroot.  data-dir/mail: the spool, root's alone
+ * (children get a descriptor, never a path).  data-dir/auth: auth-user's.
+ */
 static void
 make_directories(const struct master *m)
 {
-	char empty[1100];
+	char path[1100];
 	const char *why;
+	uid_t uid;
+	gid_t gid;
 
 	make_dir(m->cfg->run_dir, 0755, m->privsep);
 	make_dir(m->cfg->data_dir, 0755, m->privsep);
-	snprintf(empty, sizeof(empty), "%s/empty", m->cfg->run_dir);
-	make_dir(empty, 0755, m->privsep);
-	if (m->privsep && privdrop_check_chroot(empty, &why) != 0)
-		fatalx("%s cannot be the imapd chroot: %s", empty, why);
+	snprintf(path, sizeof(path), "%s/empty", m->cfg->run_dir);
+	make_dir(path, 0755, m->privsep);
+	if (m->privsep && privdrop_check_chroot(path, &why) != 0)
+		fatalx("%s cannot be the imapd chroot: %s", path, why);
+	snprintf(path, sizeof(path), "%s/mail", m->cfg->data_dir);
+	make_dir(path, 0700, m->privsep);
+	snprintf(path, sizeof(path), "%s/auth", m->cfg->data_dir);
+	make_dir(path, 0700, m->privsep);
+	if (m->privsep) {
+		if (privdrop_lookup(m->cfg->auth_user, NULL, &uid, &gid) != 0)
+			fatalx("auth-user '%s' does not exist", m->cfg->auth_user);
+		if (chown(path, uid, gid) != 0 || chmod(path, 0700) != 0)
+			fatal("cannot give %s to %s", path, m->cfg->auth_user);
+	}
 }
 
 static void

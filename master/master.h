@@ -41,6 +41,10 @@ struct child {
 	enum child_state state;
 	unsigned generation;      /* config generation it was started with */
 	uint64_t session_id;
+	char peer_addr[IPC_ADDR_LEN];
+	bool auth_pending;        /* its login is with cairn-authd ... */
+	pid_t auth_authd;         /* ... this one */
+	char user[IPC_USER_LEN];  /* logged-in user; "" before login */
 	struct child *next;
 };
 
@@ -86,7 +90,16 @@ int listeners_open(const struct cairn_config *cfg, struct listener *cur,
 void listeners_close(struct listener *l, size_t n);
 void listener_accept(struct master *m, const struct listener *l);
 
+/* auth.c: logins relayed between imapd children and cairn-authd */
+void auth_relay_request(struct master *m, struct child *c, struct ipc_msg *msg);
+void auth_handle_result(struct master *m, struct ipc_msg *msg);
+void auth_fail_pending(struct master *m, pid_t authd_pid);
+void auth_reply_failed(struct child *c, enum ipc_auth_result result);
+
 /* pool.c */
+struct child *pool_authd(struct master *m);  /* the ready cairn-authd, or NULL */
+struct child *pool_find_session(struct master *m, uint64_t session_id);
+void pool_kill_child(struct child *c, const char *why);
 void pool_fill(struct master *m);
 void pool_start_authd(struct master *m);
 void pool_handle_message(struct master *m, struct child *c);

@@ -174,6 +174,7 @@ pool_hand_over(struct master *m, struct child *c, int fd, enum ipc_listener kind
 	close(fd);
 	c->state = CHILD_BUSY;
 	c->session_id = s.session_id;
+	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
 	m->n_busy++;
 	log_info("session=%016llx: connection from %s port %u on the %s listener, "
 	    "pid %ld", (unsigned long long)s.session_id, addr, port,
@@ -209,8 +210,28 @@ pool_drain_pending(struct master *m)
 	}
 }
 
+struct child *
+pool_authd(struct master *m)
+{
+	for (struct child *c = m->children; c != NULL; c = c->next)
+		if (c->kind == CHILD_AUTHD && c->state == CHILD_IDLE && c->fd >= 0 &&
+		    c->generation == m->generation)
+			return c;
+	return NULL;
+}
+
+struct child *
+pool_find_session(struct master *m, uint64_t session_id)
+{
+	for (struct child *c = m->children; c != NULL; c = c->next)
+		if (c->kind == CHILD_IMAPD && c->state == CHILD_BUSY &&
+		    c->session_id == session_id)
+			return c;
+	return NULL;
+}
+
 /* A child that breaks the protocol is not argued with. */
-static void
+void
 pool_kill_child(struct child *c, const char *why)
 {
 	log_warnx("%s pid %ld sent a bad message (%s): killing it",
@@ -245,17 +266,24 @@ pool_handle_message(struct master *m, struct child *c)
 	case IPC_RECV_OK:
 		break;
 	}
+	if (msg.type == IPC_AUTH_REQUEST && c->kind == CHILD_IMAPD) {
+		auth_relay_request(m, c, &msg);
+		return;
+	}
+	if (msg.type == IPC_AUTHD_RESULT && c->kind == CHILD_AUTHD) {
+		auth_handle_result(m, &msg);
+		return;
+	}
 	if (msg.type != IPC_HELLO || c->state != CHILD_STARTING ||
 	    msg.p.hello.role != (uint32_t)role) {
 		pool_kill_child(c, "message out of sequence");
 		return;
 	}
+	c->state = CHILD_IDLE;
 	if (c->kind == CHILD_IMAPD) {
-		c->state = CHILD_IDLE;
 		m->imapd_failures = 0;
 		pool_drain_pending(m);
 	} else {
-		c->state = CHILD_IDLE;
 		m->authd_failures = 0;
 		log_info("cairn-authd pid %ld ready", (long)c->pid);
 	}
@@ -317,7 +345,11 @@ pool_reap(struct master *m)
 		pool_child_exited(m, c, status);
 		if (c->fd >= 0)
 			close(c->fd);
+		bool was_authd = c->kind == CHILD_AUTHD;
 		free(c);
+		/* Logins in flight with a dead authd fail now, never hang. */
+		if (was_authd)
+			auth_fail_pending(m, pid);
 	}
 	pool_fill(m);
 	pool_start_authd(m);

@@ -85,6 +85,8 @@ class Server:
 
     def __init__(self, tls=True, **options):
         self.dir = tempfile.mkdtemp(prefix="cairn-test-")
+        # cairn-authd (another account) must reach data-dir/auth below it
+        os.chmod(self.dir, 0o755)
         self.port = free_port()
         self.tls_port = free_port()
         self.cert = self.key = None
@@ -150,6 +152,19 @@ class Server:
     def log_text(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def cairnctl(self, *args, password=None):
+        """Run cairnctl against this server's config; returns the process."""
+        p = subprocess.run([CAIRNCTL, "-c", self.conf] + list(args),
+                           input=password + "\n" if password is not None else "",
+                           capture_output=True, text=True, timeout=30)
+        check_sanitizer_reports(p.stderr)
+        return p
+
+    def add_user(self, name, password):
+        p = self.cairnctl("user", "add", name, password=password)
+        if p.returncode != 0:
+            raise AssertionError("cairnctl user add %s: %s" % (name, p.stderr))
 
     def signal(self, sig):
         self.proc.send_signal(sig)

@@ -137,6 +137,92 @@ def test_sighup_applies_new_config_to_new_connections():
         old.close()
 
 
+def test_sighup_moves_listeners():
+    from cairntest import free_port
+    with Server() as srv:
+        old_port, new_port = srv.port, free_port()
+        tls = srv.connect_tls()
+        tls.readline()
+        srv.write_config(**{"bind-port": new_port})
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in srv.log_text(), what="reload")
+        srv.port = new_port
+        c = srv.connect()
+        expect(r"^\* OK ", c.readline())
+        c.close()
+        srv.port = old_port
+        try:
+            srv.connect().close()
+        except OSError:
+            pass
+        else:
+            raise AssertionError("the old port still accepts")
+        srv.port = new_port
+        # the TLS listener, unchanged, kept its socket and its session
+        assert tls.command("h", "NOOP")[1] == "h OK NOOP completed"
+        t2 = srv.connect_tls()
+        expect(r"^\* OK ", t2.readline())
+        t2.close()
+        tls.close()
+
+
+def test_daemon_mode_pid_file_and_cairnctl_stop():
+    import subprocess
+    from cairntest import CAIRNCTL, CAIRND
+    srv = Server()
+    try:
+        p = subprocess.run([CAIRND, "-c", srv.conf], env=srv.env, timeout=20,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        pid_file = os.path.join(srv.dir, "run", "cairnd.pid")
+        wait_for(lambda: os.path.exists(pid_file), what="the pid file")
+        pid = int(open(pid_file).read())
+        assert pid_alive(pid)
+        # detached: its own session, not our child
+        assert os.getsid(pid) != os.getsid(0)
+        wait_for(lambda: len(children_of(pid)) >= 3, what="the pool")
+        c = srv.connect()
+        expect(r"^\* OK ", c.readline())
+        c.close()
+        kids = [r[0] for r in children_of(pid)]
+        assert subprocess.run([CAIRNCTL, "-c", srv.conf, "stop"]).returncode == 0
+        wait_for(lambda: not pid_alive(pid), what="cairnd to stop")
+        for k in kids:
+            wait_for(lambda: not pid_alive(k), timeout=3, what="children to stop")
+        assert not os.path.exists(pid_file)
+    finally:
+        srv.stop_and_check()
+
+
+def test_runs_unprivileged_when_not_root():
+    if not IS_ROOT:
+        return  # the whole suite already runs that way
+    import pwd
+    import shutil
+    import subprocess
+    from cairntest import CAIRND
+    cairn = pwd.getpwnam(MAIL_USER)
+    srv = Server()
+    for root, dirs, files in os.walk(srv.dir):
+        for name in dirs + files + [""]:
+            os.chown(os.path.join(root, name), cairn.pw_uid, cairn.pw_gid)
+    srv.log = open(srv.log_path, "ab")
+    srv.proc = subprocess.Popen(
+        ["setpriv", "--reuid", MAIL_USER, "--regid", MAIL_USER, "--clear-groups",
+         CAIRND, "-F", "-c", srv.conf], stdout=srv.log, stderr=srv.log, env=srv.env)
+    try:
+        wait_for(lambda: len(srv.imapd_children()) >= 2, what="the pool")
+        assert "privilege separation is off" in srv.log_text()
+        for _, user, _, _ in children_of(srv.proc.pid):
+            assert user == MAIL_USER, user
+        c = srv.connect()
+        expect(r"^\* OK ", c.readline())
+        c.close()
+    finally:
+        srv.stop_and_check()
+        shutil.rmtree(srv.dir, ignore_errors=True)
+
+
 def test_sigterm_ends_every_process():
     srv = Server(**{"worker-pool-size": 2}).start()
     try:
@@ -221,6 +307,9 @@ if __name__ == "__main__":
         test_killed_pool_child_is_replaced,
         test_max_connections_refuses_with_bye,
         test_sighup_applies_new_config_to_new_connections,
+        test_sighup_moves_listeners,
+        test_daemon_mode_pid_file_and_cairnctl_stop,
+        test_runs_unprivileged_when_not_root,
         test_sigterm_ends_every_process,
         test_authd_is_restarted,
         test_malformed_message_from_child_gets_it_killed,

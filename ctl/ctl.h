@@ -1,0 +1,53 @@
+/*
+ * cairnctl: what main.c (options, configuration, dispatch) and user.c
+ * (cairnctl user ...) share.
+ */
+#ifndef CAIRN_CTL_H
+#define CAIRN_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+/* Exit statuses, documented in cairnctl(8). */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_ERROR 1
+#define CTL_EXIT_USAGE 2
+#define CTL_EXIT_NOT_RUNNING 3
+
+struct user_cmd;
+
+/* One parsed "user ..." command line. */
+struct user_request {
+	const struct user_cmd *cmd;
+	const char *name;          /* NULL for list */
+	const char *hash;          /* add --hash */
+	bool yes;                  /* del --yes */
+	bool purge;                /* del --purge */
+};
+
+/*
+ * Parse argv = {"user", SUBCOMMAND, ...} before the configuration is read,
+ * so --help and usage errors need no configuration.  --help prints to
+ * stdout and exits 0; a usage error prints one line and the usage to
+ * stderr and exits CTL_EXIT_USAGE; an invalid user name exits
+ * CTL_EXIT_ERROR.
+ */
+void user_parse(int argc, char *argv[], struct user_request *req);
+
+/* Run a parsed request; returns the exit status. */
+int user_run(const struct cairn_config *cfg, const struct user_request *req);
+
+/*
+ * s made printable for a one-line message: bytes outside printable ASCII
+ * and backslash become \xNN; at most max bytes of s are shown, then "...".
+ * buf must hold 4 * max + 4 bytes.
+ */
+const char *ctl_escape(const char *s, size_t max, char *buf, size_t buflen);
+
+/* "usage: ..." lines for every user subcommand (the top-level usage). */
+void user_usage_lines(FILE *out);
+
+#endif
