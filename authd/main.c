@@ -30,22 +30,6 @@ usage(void)
 	exit(1);
 }
 
-static struct cairn_config *
-load_master_config(const char *name)
-{
-	struct cairn_config *cfg;
-	char *text = config_read_fd(IPC_FD_CONFIG, NULL);
-
-	if (text == NULL)
-		fatal("cannot read the configuration from the master");
-	close(IPC_FD_CONFIG);
-	cfg = config_parse(text, name, false, NULL, NULL);
-	free(text);
-	if (cfg == NULL)
-		fatalx("the configuration from the master does not parse");
-	return cfg;
-}
-
 /* One message from the master; false when it is time to stop. */
 static bool
 authd_handle_master(void)
@@ -120,7 +104,7 @@ main(int argc, char *argv[])
 	if (!master || optind != argc)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	cfg = load_master_config(name);
+	cfg = config_load_child(IPC_FD_CONFIG, name);
 	log_init("cairn-authd", foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    cfg->log_level);
 	snprintf(db_path, sizeof(db_path), "%s/auth/%s", cfg->data_dir, USERDB_FILE);

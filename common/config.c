@@ -516,6 +516,23 @@ config_load(const char *path, bool check_files, config_error_fn on_error, void *
 	return c;
 }
 
+struct cairn_config *
+config_load_child(int fd, const char *name)
+{
+	struct cairn_config *cfg;
+	char *text = config_read_fd(fd, NULL);
+
+	if (text == NULL)
+		fatal("cannot read the configuration from the master");
+	close(fd);
+	/* Already validated; the files are checked by whoever loads them. */
+	cfg = config_parse(text, name, false, NULL, NULL);
+	free(text);
+	if (cfg == NULL)
+		fatalx("the configuration from the master does not parse");
+	return cfg;
+}
+
 void
 config_free(struct cairn_config *c)
 {

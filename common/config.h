@@ -65,6 +65,11 @@ struct cairn_config *config_parse(const char *text, const char *name,
 /* config_read_text + config_parse; an unreadable file is reported too. */
 struct cairn_config *config_load(const char *path, bool check_files,
     config_error_fn on_error, void *arg);
+/*
+ * A child's configuration: the text the master validated, read from fd
+ * (its config memfd), which is then closed.  Any failure is fatal.
+ */
+struct cairn_config *config_load_child(int fd, const char *name);
 void config_free(struct cairn_config *cfg);
 
 /* Every effective setting, in config syntax (cairnd -n). */

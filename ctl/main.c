@@ -146,7 +146,7 @@ main(int argc, char *argv[])
 		case 'c': config_path = optarg; break;
 		case 'V': printf("cairnctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage();
-		case ':': usage_error("option needs an argument:", "-c");
+		case ':': usage_error("option '-c' needs an argument", NULL);
 		default:
 			opt[1] = (char)optopt;
 			usage_error("unknown option", optopt ? opt : argv[optind - 1]);

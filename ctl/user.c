@@ -40,7 +40,7 @@
 
 #define AUTH_DIR "auth"
 #define MAIL_DIR "mail"
-#define PURGE_MAX_DEPTH 64        /* a mail store is a few levels deep */
+#define PURGE_MAX_DEPTH 128       /* a mail store is a few levels deep */
 #define SHOWN_MAX 64              /* bytes of a bad argument quoted back */
 
 /* What a subcommand accepts. */
@@ -100,7 +100,7 @@ ctl_escape(const char *s, size_t max, char *buf, size_t buflen)
 {
 	size_t i, o = 0;
 
-	for (i = 0; s[i] != '\0' && i < max && o + 5 < buflen; i++) {
+	for (i = 0; i < max && s[i] != '\0' && o + 5 < buflen; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c >= 0x7f || c == '\\')
 			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", c);
@@ -339,7 +339,8 @@ confirm_delete(const struct user_ctx *ctx)
 	else
 		fprintf(stderr, "Delete user %s? [y/N] ", ctx->req->name);
 	n = read_line(STDIN_FILENO, answer, sizeof(answer));
-	if (n > 0 && (strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0))
+	if (n > 0 && (strcasecmp(answer, "y") == 0 ||
+	    strcasecmp(answer, "yes") == 0))
 		return 0;
 	if (n == LINE_EOF)
 		fputc('\n', stderr);
@@ -369,7 +370,8 @@ open_dir(int dirfd, const char *name, bool create, mode_t mode, uid_t uid,
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | nofollow);
 	if (fd < 0 || !made)
 		return fd;
-	if ((geteuid() == 0 && fchown(fd, uid, gid) != 0) || fchmod(fd, mode) != 0) {
+	if ((geteuid() == 0 && fchown(fd, uid, gid) != 0) ||
+	    fchmod(fd, mode) != 0) {
 		err = errno;
 		close(fd);
 		errno = err;
@@ -387,10 +389,10 @@ check_auth_dir(const struct user_ctx *ctx, int fd)
 	if (fstat(fd, &st) != 0)
 		return fail("%s: %s", ctx->auth_dir, strerror(errno));
 	if (st.st_uid != ctx->owner_uid || (st.st_mode & 077) != 0)
-		return fail("%s is owned by uid %lu with mode %04o; it must be owned "
-		    "by %s with mode 0700", ctx->auth_dir, (unsigned long)st.st_uid,
-		    (unsigned)(st.st_mode & 07777), ctx->as_root ?
-		    ctx->cfg->auth_user : "the user running cairnctl");
+		return fail("%s is owned by uid %lu with mode %04o; it must be "
+		    "owned by %s with mode 0700", ctx->auth_dir,
+		    (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    ctx->as_root ? ctx->cfg->auth_user : "the user running cairnctl");
 	return 0;
 }
 
@@ -580,6 +582,7 @@ iso_time(int64_t t, char *buf, size_t len)
 struct purge {
 	char where[PATH_MAX];
 	size_t len;
+	bool too_deep;
 };
 
 static int remove_entry(struct purge *p, int parent, const char *name, int depth);
@@ -644,7 +647,7 @@ remove_entry(struct purge *p, int parent, const char *name, int depth)
 		if (unlinkat(parent, name, 0) != 0)
 			return -1;
 	} else if (depth >= PURGE_MAX_DEPTH) {
-		errno = ELOOP;
+		p->too_deep = true;
 		return -1;
 	} else if (empty_dir(p, parent, name, depth) != 0 ||
 	    unlinkat(parent, name, AT_REMOVEDIR) != 0) {
@@ -659,24 +662,31 @@ remove_entry(struct purge *p, int parent, const char *name, int depth)
 static int
 purge_mail(const struct user_ctx *ctx)
 {
-	const char *data = ctx->cfg->data_dir;
+	const char *data = ctx->cfg->data_dir, *name = ctx->req->name;
 	struct purge p = { .len = 0 };
-	int dfd, mfd, rc;
+	int dfd, mfd = -1, rc, err;
 
 	if (ctx->as_root && become_root() != 0)
 		return CTL_EXIT_ERROR;
-	if ((dfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : fail("%s: %s", data, strerror(errno));
-	mfd = openat(dfd, MAIL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	close(dfd);
-	if (mfd < 0)
-		return errno == ENOENT ? 0 : fail("%s/%s: %s", data, MAIL_DIR,
-		    strerror(errno));
-	/* No mail directory (never logged in) is not an error. */
-	rc = remove_entry(&p, mfd, ctx->req->name, 0);
+	if ((dfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		mfd = openat(dfd, MAIL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(dfd);
+	}
+	/* No mail directory at all (nobody has logged in) is not an error. */
+	if (mfd < 0 && errno == ENOENT)
+		return 0;
+	if (mfd < 0) {
+		err = errno;
+		return fail("user %s deleted, but cannot open %s/%s: %s%s", name,
+		    data, MAIL_DIR, strerror(err), err == ENOTDIR || err == ELOOP ?
+		    " (a symbolic link is not followed)" : "");
+	}
+	rc = remove_entry(&p, mfd, name, 0);
 	if (rc != 0)
-		rc = fail("cannot remove %s/%s%s: %s", data, MAIL_DIR, p.where,
-		    errno == ELOOP ? "directories nested too deep" : strerror(errno));
+		rc = fail("user %s deleted, but cannot remove %s/%s%s: %s", name,
+		    data, MAIL_DIR, p.where, p.too_deep ?
+		    "directories nested too deep" : strerror(errno));
 	close(mfd);
 	return rc;
 }
@@ -737,7 +747,8 @@ user_del(struct user_ctx *ctx)
 	if (!ctx->req->yes && (status = confirm_delete(ctx)) != 0)
 		return status;
 	/* The user goes first: no new login can start while the mail goes. */
-	if ((status = db_status(ctx, userdb_delete(ctx->db, ctx->req->name))) != 0)
+	status = db_status(ctx, userdb_delete(ctx->db, ctx->req->name));
+	if (status != 0)
 		return status;
 	return ctx->req->purge ? purge_mail(ctx) : 0;
 }
@@ -968,7 +979,7 @@ user_run(const struct cairn_config *cfg, const struct user_request *req)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
 	ctx.req = req;
-	umask(077);             /* whatever we create is private unless chmod'ed */
+	umask(077);     /* what we create is private, unless chmod'ed */
 	if ((status = open_database(&ctx)) == 0)
 		status = req->cmd->run(&ctx);
 	userdb_close(ctx.db);
@@ -979,6 +990,7 @@ user_run(const struct cairn_config *cfg, const struct user_request *req)
 	if (ctx.as_root && geteuid() != 0 && become_root() != 0)
 		status = CTL_EXIT_ERROR;
 	if (fflush(stdout) != 0 || ferror(stdout))
-		status = fail("cannot write to standard output: %s", strerror(errno));
+		status = fail("cannot write to standard output: %s",
+		    strerror(errno));
 	return status;
 }

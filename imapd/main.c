@@ -52,23 +52,6 @@ imapd_exit(bool chrooted)
 	return 0;
 }
 
-static struct cairn_config *
-load_master_config(const char *name)
-{
-	struct cairn_config *cfg;
-	char *text = config_read_fd(IPC_FD_CONFIG, NULL);
-
-	if (text == NULL)
-		fatal("cannot read the configuration from the master");
-	close(IPC_FD_CONFIG);
-	/* The master validated this text; files are checked by loading them. */
-	cfg = config_parse(text, name, false, NULL, NULL);
-	free(text);
-	if (cfg == NULL)
-		fatalx("the configuration from the master does not parse");
-	return cfg;
-}
-
 /* Wait for the master: a client socket, or the order to stop. */
 static int
 wait_for_session(struct ipc_session_start *start)
@@ -101,7 +84,7 @@ wait_for_session(struct ipc_session_start *start)
 static int
 run_under_master(const char *name, bool foreground)
 {
-	struct cairn_config *cfg = load_master_config(name);
+	struct cairn_config *cfg = config_load_child(IPC_FD_CONFIG, name);
 	struct ipc_hello hello = { IPC_VERSION, IPC_ROLE_IMAPD };
 	struct ipc_session_start start;
 	struct session s;

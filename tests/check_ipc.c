@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -168,6 +169,83 @@ START_TEST(test_recv_rejects)
 }
 END_TEST
 
+/* The login messages: field by field, as a receiver must check them. */
+START_TEST(test_auth_request_round_trip)
+{
+	struct ipc_auth_request r;
+	struct ipc_msg m;
+	const char *why = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.mechanism = IPC_MECH_PLAIN;
+	strcpy(r.user, "alice");
+	strcpy(r.password, "secret");
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
+	    IPC_AUTH_REQUEST, &r, sizeof(r), -1), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_str_eq(m.p.auth_request.user, "alice");
+	ck_assert_str_eq(m.p.auth_request.password, "secret");
+	/* a child cannot send what only the master may (a stamped request) */
+	struct ipc_authd_request forged;
+	memset(&forged, 0, sizeof(forged));
+	forged.mechanism = IPC_MECH_PLAIN;
+	send_raw(IPC_AUTHD_REQUEST, sizeof(forged), &forged, sizeof(forged), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_INVALID);
+}
+END_TEST
+
+enum { ABAD_MECH, ABAD_USER_UNTERMINATED, ABAD_PASSWORD_UNTERMINATED,
+	ABAD_RESULT_CODE, ABAD_STORE_ESCAPES, ABAD_STORE_SLASH, ABAD_OK_NO_FD,
+	ABAD_FAILED_OK, ABAD_FAILED_CODE, ABAD_COUNT };
+
+START_TEST(test_auth_rejects)
+{
+	struct ipc_auth_request req;
+	struct ipc_authd_result res;
+	struct ipc_auth_ok ok;
+	struct ipc_auth_failed failed;
+	enum ipc_role self = IPC_ROLE_MASTER, from = IPC_ROLE_IMAPD;
+	struct ipc_msg m;
+	const char *why = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.mechanism = IPC_MECH_LOGIN;
+	strcpy(req.user, "alice");
+	memset(&res, 0, sizeof(res));
+	res.result = IPC_AUTH_RESULT_OK;
+	strcpy(res.user, "alice");
+	strcpy(res.store_dir, "alice");
+	memset(&ok, 0, sizeof(ok));
+	strcpy(ok.user, "alice");
+	switch (_i) {
+	case ABAD_MECH: req.mechanism = 9;
+		send_raw(IPC_AUTH_REQUEST, sizeof(req), &req, sizeof(req), -1); break;
+	case ABAD_USER_UNTERMINATED: memset(req.user, 'a', sizeof(req.user));
+		send_raw(IPC_AUTH_REQUEST, sizeof(req), &req, sizeof(req), -1); break;
+	case ABAD_PASSWORD_UNTERMINATED: memset(req.password, 'p', sizeof(req.password));
+		send_raw(IPC_AUTH_REQUEST, sizeof(req), &req, sizeof(req), -1); break;
+	case ABAD_RESULT_CODE: from = IPC_ROLE_AUTHD; res.result = IPC_AUTH_RESULT_LIMIT;
+		send_raw(IPC_AUTHD_RESULT, sizeof(res), &res, sizeof(res), -1); break;
+	case ABAD_STORE_ESCAPES: from = IPC_ROLE_AUTHD; strcpy(res.store_dir, "..");
+		send_raw(IPC_AUTHD_RESULT, sizeof(res), &res, sizeof(res), -1); break;
+	case ABAD_STORE_SLASH: from = IPC_ROLE_AUTHD; strcpy(res.store_dir, "a/../../etc");
+		send_raw(IPC_AUTHD_RESULT, sizeof(res), &res, sizeof(res), -1); break;
+	case ABAD_OK_NO_FD: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		send_raw(IPC_AUTH_OK, sizeof(ok), &ok, sizeof(ok), -1); break;
+	case ABAD_FAILED_OK: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		failed.result = IPC_AUTH_RESULT_OK;
+		send_raw(IPC_AUTH_FAILED, sizeof(failed), &failed, sizeof(failed), -1); break;
+	case ABAD_FAILED_CODE: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		failed.result = 77;
+		send_raw(IPC_AUTH_FAILED, sizeof(failed), &failed, sizeof(failed), -1); break;
+	}
+	ck_assert_int_eq(ipc_recv(sv[1], self, from, &m, &why), IPC_RECV_INVALID);
+	ck_assert_ptr_nonnull(why);
+}
+END_TEST
+
 START_TEST(test_eof)
 {
 	struct ipc_msg m;
@@ -193,20 +271,16 @@ main(void)
 {
 	Suite *s = suite_create("ipc");
 	TCase *tc = tcase_create("ipc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_hello_round_trip);
 	tcase_add_test(tc, test_session_start_passes_fd);
 	tcase_add_test(tc, test_send_refuses_bad_messages);
 	tcase_add_loop_test(tc, test_recv_rejects, 0, BAD_COUNT);
+	tcase_add_test(tc, test_auth_request_round_trip);
+	tcase_add_loop_test(tc, test_auth_rejects, 0, ABAD_COUNT);
 	tcase_add_test(tc, test_eof);
 	tcase_add_test(tc, test_strlcpy_bounds);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

@@ -12,6 +12,7 @@
  * random pieces; all must give the expected transcript.
  */
 #include <check.h>
+#include "check_run.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -952,11 +953,5 @@ static Suite *parser_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(parser_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(parser_suite());
 }

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -295,8 +296,6 @@ main(void)
 {
 	Suite *s = suite_create("password");
 	TCase *tc = tcase_create("password");
-	SRunner *sr;
-	int failed;
 
 	/* yescrypt under the sanitizers, and the PASSWORD_MAX hash, take time. */
 	tcase_set_timeout(tc, 30);
@@ -310,9 +309,5 @@ main(void)
 	tcase_add_test(tc, test_dummy_hash);
 	tcase_add_test(tc, test_equal);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

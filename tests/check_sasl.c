@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <string.h>
 
 #include "sasl.h"
@@ -93,16 +94,10 @@ main(void)
 {
 	Suite *s = suite_create("sasl");
 	TCase *tc = tcase_create("sasl");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_base64, 0, sizeof(b64_cases) / sizeof(b64_cases[0]));
 	tcase_add_test(tc, test_base64_output_bound);
 	tcase_add_loop_test(tc, test_plain, 0, sizeof(plain_cases) / sizeof(plain_cases[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

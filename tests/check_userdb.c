@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -424,8 +425,6 @@ main(void)
 {
 	Suite *s = suite_create("userdb");
 	TCase *tc = tcase_create("userdb");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_create_mode);
@@ -446,9 +445,5 @@ main(void)
 	tcase_add_test(tc, test_not_a_database);
 	tcase_add_test(tc, test_corrupt_row);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

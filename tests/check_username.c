@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,6 @@ main(void)
 {
 	Suite *s = suite_create("username");
 	TCase *tc = tcase_create("username");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_valid, 0, (int)N_CASES);
 	tcase_add_loop_test(tc, test_canonical, 0, (int)N_CASES);
@@ -163,9 +162,5 @@ main(void)
 	tcase_add_test(tc, test_canonical_bounds);
 	tcase_add_test(tc, test_null_name);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }
