@@ -32,6 +32,15 @@ auth_failure(struct session *s, const char *tag, const char *code, const char *t
 	}
 }
 
+/* A login refused here, before authd: logged like authd logs its own. */
+static void
+auth_refuse(struct session *s, const char *tag, const char *code, const char *text,
+    const char *why)
+{
+	log_info("login refused from %s: %s", s->peer, why);
+	auth_failure(s, tag, code, text);
+}
+
 /* Ask the master; answer the client; on success enter the authenticated state. */
 static void
 session_login(struct session *s, const char *tag, enum ipc_auth_mech mech,
@@ -43,7 +52,8 @@ session_login(struct session *s, const char *tag, enum ipc_auth_mech mech,
 
 	if (strlen(user) >= sizeof(req.user) || strlen(password) >= sizeof(req.password) ||
 	    user[0] == '\0') {
-		auth_failure(s, tag, "AUTHENTICATIONFAILED", "Authentication failed");
+		auth_refuse(s, tag, "AUTHENTICATIONFAILED", "Authentication failed",
+		    "empty or over-long user name or password");
 		return;
 	}
 	memset(&req, 0, sizeof(req));
@@ -179,13 +189,15 @@ authenticate_plain(struct session *s, const char *tag, const char *initial)
 	if (sasl_plain_split(buf, len, authzid, sizeof(authzid), authcid,
 	    sizeof(authcid), passwd, sizeof(passwd)) != 0) {
 		explicit_bzero(buf, sizeof(buf));
-		auth_failure(s, tag, "AUTHENTICATIONFAILED", "Malformed PLAIN response");
+		auth_refuse(s, tag, "AUTHENTICATIONFAILED", "Malformed PLAIN response",
+		    "malformed PLAIN response");
 		return;
 	}
 	explicit_bzero(buf, sizeof(buf));
 	/* No proxy logins: an authzid, if given, must be the user itself. */
 	if (authzid[0] != '\0' && strcmp(authzid, authcid) != 0)
-		auth_failure(s, tag, "AUTHORIZATIONFAILED", "Authorization failed");
+		auth_refuse(s, tag, "AUTHORIZATIONFAILED", "Authorization failed",
+		    "PLAIN authorization identity differs from the user");
 	else
 		session_login(s, tag, IPC_MECH_PLAIN, authcid, passwd);
 	explicit_bzero(passwd, sizeof(passwd));
@@ -207,7 +219,8 @@ authenticate_login(struct session *s, const char *tag, const char *initial)
 	user[ulen] = '\0';
 	passwd[plen] = '\0';
 	if (memchr(user, '\0', ulen) != NULL || memchr(passwd, '\0', plen) != NULL)
-		auth_failure(s, tag, "AUTHENTICATIONFAILED", "Authentication failed");
+		auth_refuse(s, tag, "AUTHENTICATIONFAILED", "Authentication failed",
+		    "NUL in a LOGIN response");
 	else
 		session_login(s, tag, IPC_MECH_SASL_LOGIN, (char *)user, (char *)passwd);
 	explicit_bzero(passwd, sizeof(passwd));

@@ -131,6 +131,8 @@ make_directories(const struct master *m)
 		fatalx("%s cannot be the imapd chroot: %s", path, why);
 	snprintf(path, sizeof(path), "%s/mail", m->cfg->data_dir);
 	make_dir(path, 0700, m->privsep);
+	if (m->privsep && (chown(path, 0, 0) != 0 || chmod(path, 0700) != 0))
+		fatal("cannot make %s root's alone", path);
 	snprintf(path, sizeof(path), "%s/auth", m->cfg->data_dir);
 	make_dir(path, 0700, m->privsep);
 	if (m->privsep) {

@@ -274,6 +274,9 @@ pool_handle_message(struct master *m, struct child *c)
 		auth_handle_result(m, &msg);
 		return;
 	}
+	/* Retired before it was ready: it will read its SHUTDOWN next. */
+	if (msg.type == IPC_HELLO && c->state == CHILD_STOPPING)
+		return;
 	if (msg.type != IPC_HELLO || c->state != CHILD_STARTING ||
 	    msg.p.hello.role != (uint32_t)role) {
 		pool_kill_child(c, "message out of sequence");

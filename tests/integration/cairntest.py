@@ -125,11 +125,16 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([CAIRND, "-F", "-c", self.conf],
                                      stdout=self.log, stderr=self.log, env=self.env)
-        wait_for(self.listening, what="cairnd to listen on %d" % self.port)
-        if wait_pool:
-            want = int(self.options["worker-pool-size"])
-            wait_for(lambda: len(self.imapd_children()) >= want and self.authd_pid(),
-                     what="the pool and cairn-authd")
+        try:
+            wait_for(self.listening, what="cairnd to listen on %d" % self.port)
+            if wait_pool:
+                want = int(self.options["worker-pool-size"])
+                wait_for(lambda: len(self.imapd_children()) >= want and self.authd_pid(),
+                         what="the pool and cairn-authd")
+        except BaseException:
+            sys.stdout.write("--- cairnd log ---\n%s\n" % self.log_text())
+            self.stop()  # a test never leaves a server behind
+            raise
         return self
 
     def listening(self):

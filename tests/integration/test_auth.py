@@ -25,7 +25,11 @@ def b64(data):
 
 def login_server(**options):
     srv = Server(**options).start()
-    srv.add_user("alice", PASSWORD)
+    try:
+        srv.add_user("alice", PASSWORD)
+    except BaseException:
+        srv.stop()
+        raise
     return srv
 
 
