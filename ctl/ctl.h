@@ -1,6 +1,7 @@
 /*
  * cairnctl: what main.c (options, configuration, dispatch) and user.c
- * (cairnctl user ...) share.
+ * (cairnctl user ...) share, and the messages every file of it writes.
+ * user-internal.h has what user.c shares with the files doing its work.
  */
 #ifndef CAIRN_CTL_H
 #define CAIRN_CTL_H
@@ -39,6 +40,12 @@ void user_parse(int argc, char *argv[], struct user_request *req);
 
 /* Run a parsed request; returns the exit status. */
 int user_run(const struct cairn_config *cfg, const struct user_request *req);
+
+/*
+ * Every error is one line on stderr: "cairnctl: " and the message.
+ * Returns CTL_EXIT_ERROR.
+ */
+int ctl_fail(const char *fmt, ...) CAIRN_PRINTF(1, 2);
 
 /*
  * s made printable for a one-line message: bytes outside printable ASCII
