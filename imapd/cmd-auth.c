@@ -73,8 +73,16 @@ session_login(struct session *s, const char *tag, enum ipc_auth_mech mech,
 	if (reply.type == IPC_AUTH_OK) {
 		s->store_dirfd = reply.fd;
 		snprintf(s->user, sizeof(s->user), "%s", reply.p.auth_ok.user);
-		s->state = SESSION_AUTHENTICATED;
 		log_set_user(s->user);
+		if (!session_open_store(s)) {
+			close(s->store_dirfd);
+			s->store_dirfd = -1;
+			log_set_user(NULL);
+			session_tagged(s, tag, "NO", "[SERVERBUG] Your mail store cannot "
+			    "be opened; the administrator has the details");
+			return;
+		}
+		s->state = SESSION_AUTHENTICATED;
 		log_info("logged in");
 		session_capabilities(s, caps, sizeof(caps));
 		session_tagged(s, tag, "OK", "[CAPABILITY %s] Logged in", caps);

@@ -170,6 +170,12 @@ run_standalone(const char *user, const char *dir, const char *config_path)
 	s.store_dirfd = dirfd;
 	snprintf(s.user, sizeof(s.user), "%s", user);
 	snprintf(s.peer, sizeof(s.peer), "stdin");
+	if (!session_open_store(&s)) {
+		fprintf(stderr, "cairn-imapd: cannot open the store in %s\n", dir);
+		close(dirfd);
+		config_free(cfg);
+		return 1;
+	}
 	session_run(&s);
 	free(s.conn.out);
 	close(dirfd);

@@ -268,6 +268,30 @@ session_wait_master(struct session *s, struct ipc_msg *msg)
 	}
 }
 
+bool
+session_open_store(struct session *s)
+{
+	char err[256];
+
+	if (store_open(s->store_dirfd, &s->store, err, sizeof(err)) != STORE_OK) {
+		log_errorx("cannot open the mail store: %s", err);
+		s->store = NULL;
+		return false;
+	}
+	return true;
+}
+
+void
+session_close_store(struct session *s)
+{
+	if (s->view != NULL)
+		store_view_close(s->view);
+	s->view = NULL;
+	if (s->store != NULL)
+		store_close(s->store);
+	s->store = NULL;
+}
+
 int
 session_run(struct session *s)
 {
@@ -293,6 +317,7 @@ session_run(struct session *s)
 		session_process_input(s);
 	}
 	(void)conn_flush(&s->conn);
+	session_close_store(s);
 	imap_parser_free(s->parser);
 	s->parser = NULL;
 	return 0;

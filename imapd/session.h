@@ -14,11 +14,18 @@
 #include "conn.h"
 #include "ipc.h"
 #include "parser.h"
+#include "store.h"
 
 #define SESSION_MAX_LINE (64 * 1024)
 #define SESSION_MAX_ARGS 4096
 #define SESSION_MAX_DEPTH 16
 #define SESSION_USER_MAX 256
+
+/* RFC 5161 ENABLE: extensions the client turned on. */
+#define SESSION_ENABLED_IMAP4REV2 (1u << 0)
+#define SESSION_ENABLED_CONDSTORE (1u << 1)
+#define SESSION_ENABLED_QRESYNC   (1u << 2)
+#define SESSION_ENABLED_UTF8      (1u << 3)
 
 enum session_state {
 	SESSION_NOT_AUTHENTICATED = 1 << 0,
@@ -41,6 +48,10 @@ struct session {
 	unsigned auth_failures;
 	char user[SESSION_USER_MAX];
 	int store_dirfd;             /* the user's store directory; -1 before login */
+	struct store *store;         /* opened on it at login */
+	struct store_view *view;     /* the selected mailbox (SELECTED state) */
+	bool view_readonly;          /* EXAMINE, not SELECT */
+	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };
@@ -65,6 +76,13 @@ void session_bye(struct session *s, const char *why);
  * -2 the session is over.
  */
 int session_read_line(struct session *s, const char **line, size_t *len);
+/*
+ * Open the user's store on dirfd (the master's grant, kept open by the
+ * session) after login or in -S mode; false (logged) when it cannot be.
+ */
+bool session_open_store(struct session *s);
+/* Close the view and the store at the end of the session. */
+void session_close_store(struct session *s);
 /* Wait for the master's answer to a login; false when the session ends. */
 bool session_wait_master(struct session *s, struct ipc_msg *msg);
 

@@ -121,6 +121,10 @@ def imapd_standalone(user_dir, stdin, as_user=None):
 def test_standalone_session_on_stdio():
     d = tempfile.mkdtemp(prefix="cairn-S-")
     os.chmod(d, 0o755)
+    if IS_ROOT:
+        import pwd
+        pw = pwd.getpwnam(MAIL_USER)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
     try:
         user = MAIL_USER if IS_ROOT else None
         p = imapd_standalone(d, "a CAPABILITY\r\nb STARTTLS\r\nc LOGOUT\r\n", user)
@@ -130,6 +134,8 @@ def test_standalone_session_on_stdio():
         assert "a OK CAPABILITY completed" in lines
         expect(r"b BAD STARTTLS is not valid in this state", p.stdout)
         assert "* BYE Logging out" in lines and "c OK LOGOUT completed" in lines
+        # the session opened (and created) the user's store there
+        assert os.path.exists(os.path.join(d, "index.db"))
         # EOF on stdin ends it too
         assert imapd_standalone(d, "", user).returncode == 0
         if IS_ROOT:
@@ -151,7 +157,8 @@ def test_standalone_session_on_stdio():
             a.close()
             b.close()
     finally:
-        os.rmdir(d)
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

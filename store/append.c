@@ -1,0 +1,238 @@
+/*
+ * APPEND: the message streams into tmp/ (never whole in memory); the
+ * commit makes the file durable, parses its MIME structure once, links it
+ * into blobs/ and adds the row in one transaction.
+ *
+ * Crash safety, step by step: before the link only a tmp file exists (fsck
+ * removes it once no APPEND holds it); between the link and the commit a
+ * blob file without a row (an orphan: fsck removes it); after the commit
+ * the row and its file.  Never a row without its file.  The link happens
+ * with the write lock held, so fsck, which scans under the same lock,
+ * never takes a blob about to be committed for an orphan.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "store-int.h"
+#include "xmalloc.h"
+
+/* The largest zone offset INTERNALDATE can write: +9959 (RFC 9051 zone). */
+#define TZ_MINUTES_MAX (99 * 60 + 59)
+
+struct store_append {
+	struct store *st;
+	int fd;
+	char tmpname[BLOB_TMP_NAME_MAX];
+	uint64_t size;
+	bool failed;          /* a write failed: the commit must not happen */
+};
+
+enum store_result
+store_append_begin(struct store *st, struct store_append **out)
+{
+	struct store_append *ap = xcalloc(1, sizeof(*ap));
+
+	ap->st = st;
+	if (blob_tmp_create(st, &ap->fd, ap->tmpname) != STORE_OK) {
+		free(ap);
+		*out = NULL;
+		return STORE_ERROR;
+	}
+	*out = ap;
+	return STORE_OK;
+}
+
+enum store_result
+store_append_write(struct store_append *ap, const void *data, size_t len)
+{
+	const char *p = data;
+
+	if (ap->failed)
+		return STORE_ERROR;
+	while (len > 0) {
+		ssize_t n = write(ap->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ap->failed = true;
+			return store_fail_errno(ap->st, ap->tmpname);
+		}
+		p += n;
+		len -= (size_t)n;
+		ap->size += (uint64_t)n;
+	}
+	return STORE_OK;
+}
+
+void
+store_append_abort(struct store_append *ap)
+{
+	if (ap == NULL)
+		return;
+	blob_tmp_unlink(ap->st, ap->tmpname);
+	close(ap->fd);
+	free(ap);
+}
+
+/* The file is durable, then parsed through a read-only mapping. */
+static enum store_result
+parse_tmp(struct store_append *ap, struct cache *t)
+{
+	void *p;
+	enum store_result r;
+
+	if (fsync(ap->fd) != 0)
+		return store_fail_errno(ap->st, ap->tmpname);
+	if (ap->size == 0)
+		return cache_make(ap->st, "", 0, t);
+	if (ap->size > SIZE_MAX)
+		return store_fail(ap->st, STORE_ERROR, "message too large");
+	p = mmap(NULL, (size_t)ap->size, PROT_READ, MAP_PRIVATE, ap->fd, 0);
+	if (p == MAP_FAILED)
+		return store_fail_errno(ap->st, ap->tmpname);
+	r = cache_make(ap->st, p, (size_t)ap->size, t);
+	munmap(p, (size_t)ap->size);
+	return r;
+}
+
+struct append_args {
+	const char *mailbox;
+	unsigned flags;
+	const char *const *keywords;
+	size_t n_keywords;
+	int64_t internaldate;
+	int tz_minutes;
+	const struct cache *mime;
+};
+
+static enum store_result
+find_mailbox(struct store *st, const char *name, struct store_mailbox *mb)
+{
+	enum store_result r = index_mailbox_get(st->ix, name, 0, mb, NULL);
+
+	if (r == STORE_NOT_FOUND || (r == STORE_OK && mb->noselect))
+		return store_fail(st, STORE_NOT_FOUND, "no such mailbox");
+	if (r == STORE_OK && mb->uidnext >= UINT32_MAX)
+		return store_fail(st, STORE_ERROR, "the mailbox has used up "
+		    "its UIDs");
+	return r;
+}
+
+/* The rows, given the linked blob; in the transaction. */
+static enum store_result
+add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
+    const struct append_args *a, uint64_t blob_id, uint64_t size)
+{
+	struct index_message m = {
+		.uid = mb->uidnext, .modseq = mb->highestmodseq + 1,
+		.flags = a->flags, .keywords = keywords,
+		.internaldate = a->internaldate, .tz_minutes = a->tz_minutes,
+		.size = size, .blob_id = blob_id, .email_id = blob_id,
+	};
+
+	if (index_blob_add(st->ix, blob_id, size) != STORE_OK ||
+	    index_mime_set(st->ix, blob_id, cache_str(&a->mime->envelope),
+	    cache_str(&a->mime->body),
+	    cache_str(&a->mime->bodystructure)) != STORE_OK ||
+	    index_message_add(st->ix, mb->id, &m) != STORE_OK ||
+	    index_mailbox_set_counters(st->ix, mb->id, mb->uidnext + 1,
+	    mb->highestmodseq + 1) != STORE_OK)
+		return STORE_ERROR;
+	return STORE_OK;
+}
+
+static enum store_result
+commit_locked(struct store_append *ap, const struct append_args *a,
+    struct store_mailbox *mb, uint64_t *blob_id)
+{
+	struct store *st = ap->st;
+	struct kwtable kw;
+	uint64_t mask;
+	enum store_result r;
+
+	*blob_id = 0;
+	if ((r = find_mailbox(st, a->mailbox, mb)) != STORE_OK)
+		return r;
+	if (kw_load(st, mb->id, &kw) != STORE_OK)
+		return STORE_ERROR;
+	r = kw_mask(st, mb->id, &kw, a->keywords, a->n_keywords, true, &mask);
+	kw_free(&kw);
+	if (r != STORE_OK)
+		return r;
+	if (blob_link(st, ap->tmpname, blob_id) != STORE_OK)
+		return STORE_ERROR;
+	return add_rows(st, mb, mask, a, *blob_id, ap->size);
+}
+
+static enum store_result
+check_args(struct store_append *ap, const struct append_args *a)
+{
+	if (ap->failed)
+		return STORE_ERROR;
+	if ((a->flags & ~STORE_FLAGS_ALL) != 0)
+		return store_fail(ap->st, STORE_INVALID, "unknown flag");
+	if (a->tz_minutes < -TZ_MINUTES_MAX || a->tz_minutes > TZ_MINUTES_MAX)
+		return store_fail(ap->st, STORE_INVALID, "invalid time zone");
+	for (size_t i = 0; i < a->n_keywords; i++)
+		if (!store_keyword_valid(a->keywords[i]))
+			return store_fail(ap->st, STORE_INVALID, "invalid keyword");
+	return STORE_OK;
+}
+
+static enum store_result
+commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
+    uint32_t *uid)
+{
+	char canon[STORE_MAILBOX_NAME_MAX + 1];
+	struct cache t = CACHE_INIT;
+	struct store_mailbox mb;
+	struct store *st = ap->st;
+	enum store_result r;
+	uint64_t blob_id;
+
+	if ((r = check_args(ap, a)) != STORE_OK ||
+	    (r = store_name_canon(st, a->mailbox, canon)) != STORE_OK ||
+	    (r = parse_tmp(ap, &t)) != STORE_OK)
+		return r;
+	a->mailbox = canon;
+	a->mime = &t;
+	if (index_begin(st->ix, true) != STORE_OK) {
+		cache_free(&t);
+		return STORE_ERROR;
+	}
+	r = commit_locked(ap, a, &mb, &blob_id);
+	if (r == STORE_OK)
+		r = index_commit(st->ix);
+	else
+		index_rollback(st->ix);
+	if (r != STORE_OK && blob_id != 0)
+		blob_unlink(st, blob_id);
+	cache_free(&t);
+	if (r == STORE_OK) {
+		*uidvalidity = mb.uidvalidity;
+		*uid = mb.uidnext;
+	}
+	return r;
+}
+
+enum store_result
+store_append_commit(struct store_append *ap, const char *mailbox,
+    unsigned flags, const char *const *keywords, size_t n_keywords,
+    int64_t internaldate, int tz_minutes, uint32_t *uidvalidity, uint32_t *uid)
+{
+	struct append_args a = {
+		.mailbox = mailbox, .flags = flags, .keywords = keywords,
+		.n_keywords = n_keywords, .internaldate = internaldate,
+		.tz_minutes = tz_minutes,
+	};
+	enum store_result r = commit(ap, &a, uidvalidity, uid);
+
+	/* The blob (if any) holds the inode now; the tmp name goes. */
+	store_append_abort(ap);
+	return r;
+}

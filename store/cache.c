@@ -1,0 +1,79 @@
+/*
+ * The MIME cache: ENVELOPE, BODY and BODYSTRUCTURE of a message in IMAP
+ * syntax, rendered once by the MIME parser (mime.h) and kept in index.db
+ * (mime_cache), so that FETCH never parses a message for them.
+ *
+ * BODY and BODYSTRUCTURE are rendered in the IMAP4rev1 form
+ * (mime_bodystructure()), which differs from IMAP4rev2's only for
+ * message/global parts (mime.h, MIME_BS_REV2).
+ */
+#include "autoconfig.h"
+
+#include "mime.h"
+#include "store-int.h"
+
+enum store_result
+cache_make(struct store *st, const char *data, size_t len, struct cache *c)
+{
+	struct mime_part *root = mime_parse(data, len);
+	int rc;
+
+	rc = mime_envelope(data, len, root, &c->envelope);
+	if (rc == 0)
+		rc = mime_bodystructure(data, len, root, false, &c->body);
+	if (rc == 0)
+		rc = mime_bodystructure(data, len, root, true, &c->bodystructure);
+	mime_free(root);
+	if (rc != 0) {
+		cache_free(c);
+		return store_fail(st, STORE_ERROR, "the MIME structure is too "
+		    "large to cache");
+	}
+	return STORE_OK;
+}
+
+void
+cache_free(struct cache *c)
+{
+	buf_free(&c->envelope);
+	buf_free(&c->body);
+	buf_free(&c->bodystructure);
+}
+
+/* The text of a buffer, "" if nothing was ever appended to it. */
+const char *
+cache_str(const struct buf *b)
+{
+	return b->data != NULL ? b->data : "";
+}
+
+/*
+ * Parse a stored blob and cache its text now.  APPEND always fills the
+ * cache; this is for rows without one, which is how a schema step can have
+ * the cache rebuilt by a better parser: it empties mime_cache.
+ */
+enum store_result
+cache_fill(struct store *st, uint64_t blob_id)
+{
+	struct cache c = CACHE_INIT;
+	enum store_result r;
+	const char *data;
+	size_t len;
+
+	if (blob_map(st, blob_id, &data, &len) != STORE_OK)
+		return STORE_ERROR;
+	r = cache_make(st, data, len, &c);
+	store_message_unmap(data, len);
+	if (r != STORE_OK)
+		return r;
+	if ((r = index_begin(st->ix, true)) == STORE_OK) {
+		r = index_mime_set(st->ix, blob_id, cache_str(&c.envelope),
+		    cache_str(&c.body), cache_str(&c.bodystructure));
+		if (r == STORE_OK)
+			r = index_commit(st->ix);
+		else
+			index_rollback(st->ix);
+	}
+	cache_free(&c);
+	return r;
+}

@@ -1,0 +1,1280 @@
+/*
+ * index.db: the one file of Cairn's store that includes sqlite3.h and the
+ * only one with SQL.  Every statement is a constant below, prepared once
+ * per connection and reused with bound parameters.
+ *
+ * Connection settings, and why:
+ *   journal_mode=WAL   readers (other sessions of the user) never block the
+ *                      writer, and a commit is one append to the WAL.
+ *   synchronous=FULL   the WAL is fsynced at every commit.  Every write
+ *                      here is either acknowledged to a client at once
+ *                      (APPEND, COPY, STORE: a lost one is mail lost or a
+ *                      flag that comes back) or followed by unlinking blob
+ *                      files (EXPUNGE): NORMAL could roll such a commit
+ *                      back after a power cut and leave rows whose file is
+ *                      gone.  The price is one fsync of the WAL per commit.
+ *   foreign_keys=ON    messages cannot name a missing mailbox or blob.
+ *   temp_store=MEMORY  sorting needs no temporary file: the process is
+ *                      chrooted into an empty directory without /tmp.
+ *   busy_timeout       writers of the same user (several sessions, lmtpd)
+ *                      wait for each other instead of failing.
+ * Writers take the lock first (BEGIN IMMEDIATE), so a read never has to be
+ * upgraded into a write, which in WAL mode can fail at once.
+ *
+ * SQLite also reads /dev/urandom for its own randomness; it is absent in
+ * the chroot and SQLite falls back to the time and pid, which is all it
+ * needs it for (temporary names), so nothing here depends on it.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "xmalloc.h"
+#include "schema-sql.h"
+
+#define BUSY_TIMEOUT_MS 10000
+#define INDEX_FILE "index.db"
+#define VFS_NAME "cairn-store"
+
+#define MAILBOX_COLUMNS \
+	"m.id, m.name, m.uidvalidity, m.uidnext, m.highestmodseq, " \
+	"m.special_use, m.noselect, m.recent_uid, " \
+	"EXISTS (SELECT 1 FROM mailboxes c " \
+	"WHERE c.name >= m.name || '/' AND c.name < m.name || '0'), " \
+	"EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = m.name)"
+#define MESSAGE_COLUMNS \
+	"uid, modseq, flags, keywords, internaldate, tz_minutes, size, " \
+	"blob_id, email_id"
+/*
+ * The children of ?1: names that start with "?1/".  '0' follows '/' in
+ * ASCII, so they are exactly the names in ["?1/", "?10") in byte order,
+ * and no LIKE pattern has to escape '%' or '_' in a mailbox name.
+ */
+#define CHILD_OF_1 "(name >= ?1 || '/' AND name < ?1 || '0')"
+
+enum ix_sql {
+	SQL_BEGIN, SQL_BEGIN_WRITE, SQL_COMMIT, SQL_ROLLBACK,
+	SQL_UIDV_GET, SQL_UIDV_SET,
+	SQL_MB_BY_NAME, SQL_MB_BY_ID, SQL_MB_ALL, SQL_MB_ADD, SQL_MB_COUNTERS,
+	SQL_MB_RECENT, SQL_MB_STATE, SQL_MB_REMOVE, SQL_MB_CHILDREN,
+	SQL_MB_CLASH, SQL_MB_RENAME, SQL_MB_COUNTS,
+	SQL_MSG_GET, SQL_MSG_ADD, SQL_MSG_FLAGS, SQL_MSG_DELETE, SQL_TOMB_ADD,
+	SQL_MSG_UIDS, SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
+	SQL_MSG_REHOME, SQL_TOMB_SINCE,
+	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
+	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
+	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
+	SQL_SUB_ADD, SQL_SUB_DEL, SQL_SUB_ALL,
+	SQL_COUNT
+};
+
+static const char *const sql_text[SQL_COUNT] = {
+	[SQL_BEGIN] = "BEGIN",
+	[SQL_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[SQL_COMMIT] = "COMMIT",
+	[SQL_ROLLBACK] = "ROLLBACK",
+	[SQL_UIDV_GET] = "SELECT last_uidvalidity FROM meta WHERE id = 1",
+	[SQL_UIDV_SET] = "UPDATE meta SET last_uidvalidity = ?1 WHERE id = 1",
+	[SQL_MB_BY_NAME] = "SELECT " MAILBOX_COLUMNS " FROM mailboxes m "
+	    "WHERE m.name = ?1",
+	[SQL_MB_BY_ID] = "SELECT " MAILBOX_COLUMNS " FROM mailboxes m "
+	    "WHERE m.id = ?1",
+	[SQL_MB_ALL] = "SELECT " MAILBOX_COLUMNS " FROM mailboxes m "
+	    "ORDER BY m.name",
+	[SQL_MB_ADD] = "INSERT INTO mailboxes (name, uidvalidity, special_use) "
+	    "VALUES (?1, ?2, ?3)",
+	[SQL_MB_COUNTERS] = "UPDATE mailboxes SET uidnext = ?2, "
+	    "highestmodseq = ?3 WHERE id = ?1",
+	[SQL_MB_RECENT] = "UPDATE mailboxes SET recent_uid = ?2 WHERE id = ?1",
+	[SQL_MB_STATE] = "UPDATE mailboxes SET noselect = ?2, uidvalidity = ?3, "
+	    "special_use = ?4 WHERE id = ?1",
+	[SQL_MB_REMOVE] = "DELETE FROM mailboxes WHERE id = ?1",
+	[SQL_MB_CHILDREN] = "SELECT EXISTS (SELECT 1 FROM mailboxes WHERE "
+	    CHILD_OF_1 ")",
+	[SQL_MB_CLASH] = "SELECT EXISTS (SELECT 1 FROM mailboxes s "
+	    "WHERE (s.name = ?1 OR (s.name >= ?1 || '/' AND s.name < ?1 || '0')) "
+	    "AND EXISTS (SELECT 1 FROM mailboxes t "
+	    "WHERE t.name = ?2 || substr(s.name, length(?1) + 1)))",
+	/* length() and substr() both count characters, so UTF-8 is safe. */
+	[SQL_MB_RENAME] = "UPDATE mailboxes SET name = ?2 || "
+	    "substr(name, length(?1) + 1) WHERE name = ?1 OR " CHILD_OF_1,
+	[SQL_MB_COUNTS] = "SELECT count(*), coalesce(sum(uid > ?2), 0), "
+	    "coalesce(sum((flags & 1) = 0), 0), "
+	    "coalesce(sum((flags & 8) != 0), 0), coalesce(sum(size), 0) "
+	    "FROM messages WHERE mailbox_id = ?1",
+	[SQL_MSG_GET] = "SELECT " MESSAGE_COLUMNS " FROM messages "
+	    "WHERE mailbox_id = ?1 AND uid = ?2",
+	[SQL_MSG_ADD] = "INSERT INTO messages (mailbox_id, " MESSAGE_COLUMNS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[SQL_MSG_FLAGS] = "UPDATE messages SET flags = ?3, keywords = ?4, "
+	    "modseq = ?5 WHERE mailbox_id = ?1 AND uid = ?2",
+	[SQL_MSG_DELETE] = "DELETE FROM messages WHERE mailbox_id = ?1 "
+	    "AND uid = ?2",
+	[SQL_TOMB_ADD] = "INSERT OR REPLACE INTO tombstones (mailbox_id, uid, "
+	    "modseq) VALUES (?1, ?2, ?3)",
+	[SQL_MSG_UIDS] = "SELECT uid FROM messages WHERE mailbox_id = ?1 "
+	    "ORDER BY uid",
+	[SQL_MSG_RANGE] = "SELECT " MESSAGE_COLUMNS " FROM messages "
+	    "WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 "
+	    "AND (?4 = 0 OR (flags & 8) != 0) ORDER BY uid",
+	/* The same, through the (mailbox_id, modseq) index. */
+	[SQL_MSG_CHANGED] = "SELECT " MESSAGE_COLUMNS " FROM messages "
+	    "WHERE mailbox_id = ?1 AND modseq > ?5 AND uid BETWEEN ?2 AND ?3 "
+	    "AND (?4 = 0 OR (flags & 8) != 0) ORDER BY uid",
+	[SQL_TOMB_REHOME] = "INSERT OR REPLACE INTO tombstones (mailbox_id, uid, "
+	    "modseq) SELECT ?1, uid, ?3 FROM messages WHERE mailbox_id = ?1",
+	[SQL_MSG_REHOME] = "UPDATE messages SET mailbox_id = ?2 "
+	    "WHERE mailbox_id = ?1",
+	[SQL_TOMB_SINCE] = "SELECT uid FROM tombstones WHERE mailbox_id = ?1 "
+	    "AND modseq > ?2 ORDER BY uid DESC",
+	[SQL_KW_ALL] = "SELECT bit, name FROM mailbox_keywords "
+	    "WHERE mailbox_id = ?1",
+	[SQL_KW_ADD] = "INSERT INTO mailbox_keywords (mailbox_id, bit, name) "
+	    "VALUES (?1, ?2, ?3)",
+	[SQL_KW_COPY] = "INSERT OR IGNORE INTO mailbox_keywords (mailbox_id, bit, "
+	    "name) SELECT ?2, bit, name FROM mailbox_keywords "
+	    "WHERE mailbox_id = ?1",
+	[SQL_BLOB_ADD] = "INSERT INTO blobs (id, refcount, size) "
+	    "VALUES (?1, 1, ?2)",
+	[SQL_BLOB_REF] = "UPDATE blobs SET refcount = refcount + ?2 WHERE id = ?1",
+	[SQL_BLOB_GETREF] = "SELECT refcount FROM blobs WHERE id = ?1",
+	[SQL_BLOB_REMOVE] = "DELETE FROM blobs WHERE id = ?1",
+	[SQL_BLOB_ALL] = "SELECT b.id, b.refcount, (SELECT count(*) FROM "
+	    "messages m WHERE m.blob_id = b.id) FROM blobs b ORDER BY b.id",
+	[SQL_BLOB_SETREF] = "UPDATE blobs SET refcount = ?2 WHERE id = ?1",
+	[SQL_BLOB_USERS] = "SELECT mailbox_id, uid FROM messages "
+	    "WHERE blob_id = ?1",
+	[SQL_MIME_SET] = "INSERT OR REPLACE INTO mime_cache (blob_id, envelope, "
+	    "body, bodystructure) VALUES (?1, ?2, ?3, ?4)",
+	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure FROM mime_cache "
+	    "WHERE blob_id = ?1",
+	[SQL_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
+	[SQL_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
+	[SQL_SUB_ALL] = "SELECT name FROM subscriptions ORDER BY name",
+};
+
+struct index {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQL_COUNT];
+	char *err;
+	size_t errlen;
+};
+
+/* ---- errors ---------------------------------------------------------- */
+
+static enum store_result CAIRN_PRINTF(2, 3)
+fail(struct index *ix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ix->err, ix->errlen, fmt, ap);
+	va_end(ap);
+	return STORE_ERROR;
+}
+
+static enum store_result
+db_fail(struct index *ix, const char *what)
+{
+	return fail(ix, "index.db: %s: %s", what, sqlite3_errmsg(ix->db));
+}
+
+/* ---- the VFS --------------------------------------------------------- */
+
+/*
+ * store_open() makes the store directory the current directory (fchdir)
+ * and we open the relative name "index.db": SQLite needs a path and the
+ * store has none, as the process is chrooted into an empty directory and
+ * the directory came as a descriptor from outside it.  SQLite's unix VFS
+ * would make the name absolute with getcwd(), which fails for a directory
+ * outside the chroot.  This VFS is the unix one except that it leaves a
+ * relative name relative; the -wal and -shm names derived from it are
+ * then relative too and resolve in the same directory.
+ */
+static sqlite3_vfs store_vfs;
+static sqlite3_vfs *unix_vfs;
+
+static int
+vfs_full_pathname(sqlite3_vfs *vfs, const char *name, int outlen, char *out)
+{
+	size_t len = strlen(name);
+
+	(void)vfs;
+	if (name[0] == '/')
+		return unix_vfs->xFullPathname(unix_vfs, name, outlen, out);
+	if (outlen < 0 || len >= (size_t)outlen)
+		return SQLITE_CANTOPEN;
+	memcpy(out, name, len + 1);
+	return SQLITE_OK;
+}
+
+static int
+vfs_register(void)
+{
+	if (unix_vfs != NULL)
+		return SQLITE_OK;
+	if (sqlite3_initialize() != SQLITE_OK ||
+	    (unix_vfs = sqlite3_vfs_find(NULL)) == NULL)
+		return SQLITE_ERROR;
+	store_vfs = *unix_vfs;
+	store_vfs.pNext = NULL;
+	store_vfs.zName = VFS_NAME;
+	store_vfs.xFullPathname = vfs_full_pathname;
+	return sqlite3_vfs_register(&store_vfs, 0);
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+static sqlite3_stmt *
+stmt(struct index *ix, enum ix_sql which)
+{
+	if (ix->stmt[which] == NULL &&
+	    sqlite3_prepare_v3(ix->db, sql_text[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &ix->stmt[which], NULL) != SQLITE_OK) {
+		ix->stmt[which] = NULL;
+		db_fail(ix, "prepare");
+		return NULL;
+	}
+	return ix->stmt[which];
+}
+
+static void
+done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static bool
+bind_int(sqlite3_stmt *s, int col, int64_t v)
+{
+	return sqlite3_bind_int64(s, col, (sqlite3_int64)v) == SQLITE_OK;
+}
+
+/* The caller's string stays valid while the statement runs. */
+static bool
+bind_text(sqlite3_stmt *s, int col, const char *v)
+{
+	return sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+static enum store_result
+bind_fail(struct index *ix, sqlite3_stmt *s)
+{
+	enum store_result r = db_fail(ix, "bind");
+
+	done(s);
+	return r;
+}
+
+/* Run a statement that returns no rows; a broken UNIQUE is STORE_EXISTS. */
+static enum store_result
+run(struct index *ix, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	enum store_result r = STORE_OK;
+
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = STORE_EXISTS;
+	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = db_fail(ix, what);
+	done(s);
+	return r;
+}
+
+/* Step to the one row expected: OK (row ready), NOT_FOUND, or ERROR. */
+static enum store_result
+step_row(struct index *ix, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE) {
+		done(s);
+		return STORE_NOT_FOUND;
+	}
+	db_fail(ix, what);
+	done(s);
+	return STORE_ERROR;
+}
+
+/* After a multi-row loop: the step result that ended it. */
+static enum store_result
+loop_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
+{
+	enum store_result r = rc == SQLITE_DONE ? STORE_OK : db_fail(ix, what);
+
+	done(s);
+	return r;
+}
+
+static enum store_result
+exec_sql(struct index *ix, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fail(ix, "index.db: %s", msg != NULL ? msg : sqlite3_errmsg(ix->db));
+		sqlite3_free(msg);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+static enum store_result
+query_int(struct index *ix, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	enum store_result r;
+
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(ix, sql);
+	r = step_row(ix, s, sql);
+	if (r == STORE_OK)
+		*out = sqlite3_column_int64(s, 0);
+	else if (r == STORE_NOT_FOUND)
+		r = fail(ix, "index.db: %s: no result", sql);
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* A text column of at most max bytes, without NUL; NULL if it is not. */
+static char *
+column_text(sqlite3_stmt *s, int col, size_t max)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	int n = sqlite3_column_bytes(s, col);
+
+	if (t == NULL || n < 0 || (size_t)n > max ||
+	    memchr(t, '\0', (size_t)n) != NULL)
+		return NULL;
+	return xstrdup((const char *)t);
+}
+
+/* p (of *cap elements of size), grown if needed to hold len + 1. */
+static void *
+grow(void *p, size_t len, size_t *cap, size_t size)
+{
+	if (len < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 64;
+	return xreallocarray(p, *cap, size);
+}
+
+/* ---- open, schema ---------------------------------------------------- */
+
+/* Created here, not by SQLite, so that it is 0600 whatever the umask. */
+static enum store_result
+create_file(char *err, size_t errlen)
+{
+	int fd = open(INDEX_FILE, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+
+	if (fd < 0 && errno != EEXIST) {
+		snprintf(err, errlen, INDEX_FILE ": %s", strerror(errno));
+		return STORE_ERROR;
+	}
+	if (fd >= 0)
+		close(fd);
+	return STORE_OK;
+}
+
+/* Refuse what this build cannot read before anything writes to the file. */
+static enum store_result
+check_version(struct index *ix, int64_t version)
+{
+	int64_t objects;
+
+	if (version > SCHEMA_VERSION)
+		return fail(ix, "index.db: schema version %" PRId64 " is newer than "
+		    "this Cairn (%d): upgrade Cairn", version, SCHEMA_VERSION);
+	if (version < 0)
+		return fail(ix, "index.db: invalid schema version %" PRId64, version);
+	if (version > 0)
+		return STORE_OK;
+	if (query_int(ix, "SELECT count(*) FROM sqlite_master", &objects) != STORE_OK)
+		return STORE_ERROR;
+	if (objects != 0)
+		return fail(ix, "index.db has tables but no schema version: "
+		    "not a Cairn store");
+	return STORE_OK;
+}
+
+/*
+ * Run the steps from the file's version to ours in one transaction.  BEGIN
+ * IMMEDIATE first, then read the version again: two sessions opening a new
+ * store at once must not both run step 0.
+ */
+static enum store_result
+migrate(struct index *ix)
+{
+	int64_t version;
+	char sql[64];
+
+	if (exec_sql(ix, "BEGIN IMMEDIATE") != STORE_OK)
+		return STORE_ERROR;
+	if (query_int(ix, "PRAGMA user_version", &version) != STORE_OK ||
+	    check_version(ix, version) != STORE_OK)
+		goto rollback;
+	for (int64_t v = version; v < SCHEMA_VERSION; v++)
+		if (exec_sql(ix, schema_steps[v]) != STORE_OK)
+			goto rollback;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (version < SCHEMA_VERSION && exec_sql(ix, sql) != STORE_OK)
+		goto rollback;
+	if (exec_sql(ix, "COMMIT") != STORE_OK)
+		goto rollback;
+	return STORE_OK;
+rollback:
+	(void)sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+	return STORE_ERROR;
+}
+
+static enum store_result
+configure(struct index *ix)
+{
+	sqlite3_stmt *s;
+	enum store_result r;
+	int64_t version;
+
+	(void)sqlite3_busy_timeout(ix->db, BUSY_TIMEOUT_MS);
+	(void)sqlite3_extended_result_codes(ix->db, 1);
+	/* The first read: a file that is not a database fails here. */
+	if (query_int(ix, "PRAGMA user_version", &version) != STORE_OK ||
+	    check_version(ix, version) != STORE_OK)
+		return STORE_ERROR;
+	if (exec_sql(ix, "PRAGMA foreign_keys = ON") != STORE_OK ||
+	    exec_sql(ix, "PRAGMA temp_store = MEMORY") != STORE_OK)
+		return STORE_ERROR;
+	if (sqlite3_prepare_v2(ix->db, "PRAGMA journal_mode = WAL", -1, &s,
+	    NULL) != SQLITE_OK)
+		return db_fail(ix, "journal_mode");
+	r = step_row(ix, s, "journal_mode");
+	if (r == STORE_OK && (sqlite3_column_text(s, 0) == NULL ||
+	    sqlite3_stricmp((const char *)sqlite3_column_text(s, 0), "wal") != 0))
+		r = fail(ix, "index.db: cannot use WAL journal mode");
+	sqlite3_finalize(s);
+	if (r != STORE_OK)
+		return STORE_ERROR;
+	return exec_sql(ix, "PRAGMA synchronous = FULL");
+}
+
+enum store_result
+index_open(char *err, size_t errlen, struct index **out)
+{
+	struct index *ix;
+
+	*out = NULL;
+	if (vfs_register() != SQLITE_OK) {
+		snprintf(err, errlen, "index.db: cannot set up SQLite");
+		return STORE_ERROR;
+	}
+	if (create_file(err, errlen) != STORE_OK)
+		return STORE_ERROR;
+	ix = xcalloc(1, sizeof(*ix));
+	ix->err = err;
+	ix->errlen = errlen;
+	if (sqlite3_open_v2(INDEX_FILE, &ix->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, VFS_NAME) != SQLITE_OK) {
+		if (ix->db == NULL)
+			fail(ix, "index.db: out of memory");
+		else
+			fail(ix, "index.db: %s (%s)", sqlite3_errmsg(ix->db),
+			    strerror(sqlite3_system_errno(ix->db)));
+		index_close(ix);
+		return STORE_ERROR;
+	}
+	if (configure(ix) != STORE_OK || migrate(ix) != STORE_OK) {
+		index_close(ix);
+		return STORE_ERROR;
+	}
+	*out = ix;
+	return STORE_OK;
+}
+
+void
+index_close(struct index *ix)
+{
+	if (ix == NULL)
+		return;
+	for (size_t i = 0; i < SQL_COUNT; i++)
+		sqlite3_finalize(ix->stmt[i]);
+	if (ix->db != NULL && sqlite3_close(ix->db) != SQLITE_OK)
+		log_warnx("index.db: close: %s", sqlite3_errmsg(ix->db));
+	free(ix);
+}
+
+int
+index_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static enum store_result
+simple(struct index *ix, enum ix_sql which, const char *what)
+{
+	sqlite3_stmt *s = stmt(ix, which);
+
+	return s == NULL ? STORE_ERROR : run(ix, s, what);
+}
+
+enum store_result
+index_begin(struct index *ix, bool write)
+{
+	return simple(ix, write ? SQL_BEGIN_WRITE : SQL_BEGIN, "begin");
+}
+
+enum store_result
+index_commit(struct index *ix)
+{
+	if (simple(ix, SQL_COMMIT, "commit") == STORE_OK)
+		return STORE_OK;
+	index_rollback(ix);
+	return STORE_ERROR;
+}
+
+/* Keeps the error that made the caller give up. */
+void
+index_rollback(struct index *ix)
+{
+	if (sqlite3_get_autocommit(ix->db) == 0)
+		(void)sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum store_result
+index_uidvalidity_next(struct index *ix, uint32_t now, uint32_t *out)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_UIDV_GET);
+	enum store_result r;
+	int64_t last, v;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if ((r = step_row(ix, s, "uidvalidity")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? fail(ix, "index.db: no meta row") : r;
+	last = sqlite3_column_int64(s, 0);
+	done(s);
+	v = (int64_t)now > last ? (int64_t)now : last + 1;
+	if (v <= 0 || v > UINT32_MAX)
+		return fail(ix, "index.db: UIDVALIDITY values exhausted");
+	if ((s = stmt(ix, SQL_UIDV_SET)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, v))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "uidvalidity")) == STORE_OK)
+		*out = (uint32_t)v;
+	return r;
+}
+
+/* ---- mailboxes ------------------------------------------------------- */
+
+static enum store_result
+read_mailbox(struct index *ix, sqlite3_stmt *s, struct store_mailbox *mb,
+    uint32_t *recent_uid)
+{
+	const unsigned char *name = sqlite3_column_text(s, 1);
+	int len = sqlite3_column_bytes(s, 1);
+
+	memset(mb, 0, sizeof(*mb));
+	if (name == NULL || len <= 0 || len > STORE_MAILBOX_NAME_MAX)
+		return fail(ix, "index.db: a mailbox name is empty or too long");
+	mb->id = sqlite3_column_int64(s, 0);
+	memcpy(mb->name, name, (size_t)len);
+	mb->uidvalidity = (uint32_t)sqlite3_column_int64(s, 2);
+	mb->uidnext = (uint32_t)sqlite3_column_int64(s, 3);
+	mb->highestmodseq = (uint64_t)sqlite3_column_int64(s, 4);
+	mb->special_use = (unsigned)sqlite3_column_int64(s, 5);
+	mb->noselect = sqlite3_column_int64(s, 6) != 0;
+	if (recent_uid != NULL)
+		*recent_uid = (uint32_t)sqlite3_column_int64(s, 7);
+	mb->has_children = sqlite3_column_int64(s, 8) != 0;
+	mb->subscribed = sqlite3_column_int64(s, 9) != 0;
+	return STORE_OK;
+}
+
+enum store_result
+index_mailbox_get(struct index *ix, const char *name, int64_t id,
+    struct store_mailbox *out, uint32_t *recent_uid)
+{
+	sqlite3_stmt *s = stmt(ix, name != NULL ? SQL_MB_BY_NAME : SQL_MB_BY_ID);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (name != NULL ? !bind_text(s, 1, name) : !bind_int(s, 1, id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "mailbox")) != STORE_OK)
+		return r;
+	r = read_mailbox(ix, s, out, recent_uid);
+	done(s);
+	return r;
+}
+
+enum store_result
+index_mailbox_add(struct index *ix, const char *name, uint32_t uidvalidity,
+    unsigned special_use, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_ADD);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, name) || !bind_int(s, 2, uidvalidity) ||
+	    !bind_int(s, 3, special_use))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "create mailbox")) == STORE_OK)
+		*id = sqlite3_last_insert_rowid(ix->db);
+	return r;
+}
+
+enum store_result
+index_mailbox_set_counters(struct index *ix, int64_t id, uint32_t uidnext,
+    uint64_t highestmodseq)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_COUNTERS);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, id) || !bind_int(s, 2, uidnext) ||
+	    !bind_int(s, 3, (int64_t)highestmodseq))
+		return bind_fail(ix, s);
+	return run(ix, s, "mailbox counters");
+}
+
+enum store_result
+index_mailbox_set_recent(struct index *ix, int64_t id, uint32_t recent_uid)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_RECENT);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, id) || !bind_int(s, 2, recent_uid))
+		return bind_fail(ix, s);
+	return run(ix, s, "recent");
+}
+
+enum store_result
+index_mailbox_set_state(struct index *ix, int64_t id, bool noselect,
+    uint32_t uidvalidity, unsigned special_use)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_STATE);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, id) || !bind_int(s, 2, noselect) ||
+	    !bind_int(s, 3, uidvalidity) || !bind_int(s, 4, special_use))
+		return bind_fail(ix, s);
+	return run(ix, s, "mailbox state");
+}
+
+enum store_result
+index_mailbox_remove(struct index *ix, int64_t id)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_REMOVE);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, id))
+		return bind_fail(ix, s);
+	return run(ix, s, "delete mailbox");
+}
+
+/* A query of one boolean column with text parameters ?1 and (maybe) ?2. */
+static enum store_result
+query_bool(struct index *ix, enum ix_sql which, const char *a, const char *b,
+    bool *out)
+{
+	sqlite3_stmt *s = stmt(ix, which);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, a) || (b != NULL && !bind_text(s, 2, b)))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "query")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? fail(ix, "index.db: no result") : r;
+	*out = sqlite3_column_int64(s, 0) != 0;
+	done(s);
+	return STORE_OK;
+}
+
+enum store_result
+index_mailbox_has_children(struct index *ix, const char *name, bool *any)
+{
+	return query_bool(ix, SQL_MB_CHILDREN, name, NULL, any);
+}
+
+enum store_result
+index_mailbox_rename_clash(struct index *ix, const char *from, const char *to,
+    bool *clash)
+{
+	return query_bool(ix, SQL_MB_CLASH, from, to, clash);
+}
+
+enum store_result
+index_mailbox_rename(struct index *ix, const char *from, const char *to)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_RENAME);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, from) || !bind_text(s, 2, to))
+		return bind_fail(ix, s);
+	return run(ix, s, "rename mailbox");
+}
+
+enum store_result
+index_mailbox_all(struct index *ix, struct store_mailbox **out, size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_ALL);
+	struct store_mailbox *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = grow(v, len, &cap, sizeof(*v));
+		if (read_mailbox(ix, s, &v[len++], NULL) != STORE_OK) {
+			done(s);
+			free(v);
+			return STORE_ERROR;
+		}
+	}
+	if (loop_end(ix, s, rc, "list mailboxes") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*out = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_mailbox_counts(struct index *ix, int64_t id, uint32_t recent_uid,
+    struct store_status *out)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MB_COUNTS);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, id) || !bind_int(s, 2, recent_uid))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "status")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? fail(ix, "index.db: no status") : r;
+	out->messages = (uint32_t)sqlite3_column_int64(s, 0);
+	out->recent = (uint32_t)sqlite3_column_int64(s, 1);
+	out->unseen = (uint32_t)sqlite3_column_int64(s, 2);
+	out->deleted = (uint32_t)sqlite3_column_int64(s, 3);
+	out->size = (uint64_t)sqlite3_column_int64(s, 4);
+	done(s);
+	return STORE_OK;
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+static bool
+read_message(sqlite3_stmt *s, struct index_message *m)
+{
+	int64_t uid = sqlite3_column_int64(s, 0);
+
+	m->uid = (uint32_t)uid;
+	m->modseq = (uint64_t)sqlite3_column_int64(s, 1);
+	m->flags = (unsigned)sqlite3_column_int64(s, 2);
+	m->keywords = (uint64_t)sqlite3_column_int64(s, 3);
+	m->internaldate = sqlite3_column_int64(s, 4);
+	m->tz_minutes = (int)sqlite3_column_int64(s, 5);
+	m->size = (uint64_t)sqlite3_column_int64(s, 6);
+	m->blob_id = (uint64_t)sqlite3_column_int64(s, 7);
+	m->email_id = (uint64_t)sqlite3_column_int64(s, 8);
+	return uid > 0 && uid <= UINT32_MAX;
+}
+
+enum store_result
+index_message_get(struct index *ix, int64_t mailbox_id, uint32_t uid,
+    struct index_message *out)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_GET);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, uid))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "message")) != STORE_OK)
+		return r;
+	if (!read_message(s, out))
+		r = fail(ix, "index.db: a message has an invalid uid");
+	done(s);
+	return r;
+}
+
+enum store_result
+index_message_add(struct index *ix, int64_t mailbox_id,
+    const struct index_message *m)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_ADD);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, m->uid) ||
+	    !bind_int(s, 3, (int64_t)m->modseq) || !bind_int(s, 4, m->flags) ||
+	    !bind_int(s, 5, (int64_t)m->keywords) ||
+	    !bind_int(s, 6, m->internaldate) || !bind_int(s, 7, m->tz_minutes) ||
+	    !bind_int(s, 8, (int64_t)m->size) ||
+	    !bind_int(s, 9, (int64_t)m->blob_id) ||
+	    !bind_int(s, 10, (int64_t)m->email_id))
+		return bind_fail(ix, s);
+	return run(ix, s, "add message");
+}
+
+enum store_result
+index_message_set_flags(struct index *ix, int64_t mailbox_id, uint32_t uid,
+    unsigned flags, uint64_t keywords, uint64_t modseq)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_FLAGS);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, uid) ||
+	    !bind_int(s, 3, flags) || !bind_int(s, 4, (int64_t)keywords) ||
+	    !bind_int(s, 5, (int64_t)modseq))
+		return bind_fail(ix, s);
+	return run(ix, s, "store flags");
+}
+
+enum store_result
+index_message_remove(struct index *ix, int64_t mailbox_id, uint32_t uid,
+    uint64_t modseq)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_DELETE);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, uid))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "expunge")) != STORE_OK)
+		return r;
+	if ((s = stmt(ix, SQL_TOMB_ADD)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, uid) ||
+	    !bind_int(s, 3, (int64_t)modseq))
+		return bind_fail(ix, s);
+	return run(ix, s, "tombstone");
+}
+
+/* The first column of every row as uids (SQL_MSG_UIDS, SQL_TOMB_SINCE). */
+static enum store_result
+read_uids(struct index *ix, sqlite3_stmt *s, uint32_t **uids, size_t *n)
+{
+	uint32_t *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = grow(v, len, &cap, sizeof(*v));
+		v[len++] = (uint32_t)sqlite3_column_int64(s, 0);
+	}
+	if (loop_end(ix, s, rc, "uids") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*uids = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_message_uids(struct index *ix, int64_t mailbox_id, uint32_t **uids,
+    size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_UIDS);
+
+	*uids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id))
+		return bind_fail(ix, s);
+	return read_uids(ix, s, uids, n);
+}
+
+enum store_result
+index_message_list(struct index *ix, int64_t mailbox_id,
+    const struct index_filter *f, struct index_message **out, size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, f->modseq_gt > 0 ? SQL_MSG_CHANGED : SQL_MSG_RANGE);
+	struct index_message *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, f->uid_min) ||
+	    !bind_int(s, 3, f->uid_max) || !bind_int(s, 4, f->deleted_only) ||
+	    (f->modseq_gt > 0 && !bind_int(s, 5, (int64_t)f->modseq_gt)))
+		return bind_fail(ix, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = grow(v, len, &cap, sizeof(*v));
+		if (!read_message(s, &v[len++])) {
+			done(s);
+			free(v);
+			return fail(ix, "index.db: a message has an invalid uid");
+		}
+	}
+	if (loop_end(ix, s, rc, "list messages") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*out = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_message_rehome(struct index *ix, int64_t from, int64_t to, uint64_t modseq)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_TOMB_REHOME);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, from) || !bind_int(s, 3, (int64_t)modseq))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "tombstones")) != STORE_OK)
+		return r;
+	if ((s = stmt(ix, SQL_MSG_REHOME)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, from) || !bind_int(s, 2, to))
+		return bind_fail(ix, s);
+	return run(ix, s, "move messages");
+}
+
+enum store_result
+index_tombstones(struct index *ix, int64_t mailbox_id, uint64_t modseq_gt,
+    uint32_t **uids, size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_TOMB_SINCE);
+
+	*uids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, (int64_t)modseq_gt))
+		return bind_fail(ix, s);
+	return read_uids(ix, s, uids, n);
+}
+
+/* ---- keywords -------------------------------------------------------- */
+
+enum store_result
+index_keywords(struct index *ix, int64_t mailbox_id,
+    char *names[STORE_KEYWORDS_MAX])
+{
+	sqlite3_stmt *s = stmt(ix, SQL_KW_ALL);
+	int rc;
+
+	for (size_t i = 0; i < STORE_KEYWORDS_MAX; i++)
+		names[i] = NULL;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id))
+		return bind_fail(ix, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t bit = sqlite3_column_int64(s, 0);
+		char *name = column_text(s, 1, STORE_KEYWORD_MAX);
+
+		if (bit < 0 || bit >= STORE_KEYWORDS_MAX || name == NULL ||
+		    names[bit] != NULL) {
+			free(name);
+			done(s);
+			for (size_t i = 0; i < STORE_KEYWORDS_MAX; i++) {
+				free(names[i]);
+				names[i] = NULL;
+			}
+			return fail(ix, "index.db: invalid keyword row");
+		}
+		names[bit] = name;
+	}
+	return loop_end(ix, s, rc, "keywords");
+}
+
+enum store_result
+index_keyword_add(struct index *ix, int64_t mailbox_id, unsigned bit,
+    const char *name)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_KW_ADD);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, bit) ||
+	    !bind_text(s, 3, name))
+		return bind_fail(ix, s);
+	return run(ix, s, "add keyword");
+}
+
+enum store_result
+index_keywords_copy(struct index *ix, int64_t from, int64_t to)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_KW_COPY);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, from) || !bind_int(s, 2, to))
+		return bind_fail(ix, s);
+	return run(ix, s, "copy keywords");
+}
+
+/* ---- blobs ----------------------------------------------------------- */
+
+/* A statement whose ?1 is a blob id and ?2 (if b_used) a number. */
+static enum store_result
+blob_stmt(struct index *ix, enum ix_sql which, uint64_t id, bool b_used,
+    int64_t b, const char *what)
+{
+	sqlite3_stmt *s = stmt(ix, which);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)id) || (b_used && !bind_int(s, 2, b)))
+		return bind_fail(ix, s);
+	return run(ix, s, what);
+}
+
+enum store_result
+index_blob_add(struct index *ix, uint64_t id, uint64_t size)
+{
+	return blob_stmt(ix, SQL_BLOB_ADD, id, true, (int64_t)size, "add blob");
+}
+
+enum store_result
+index_blob_ref(struct index *ix, uint64_t id, int delta, int64_t *left)
+{
+	sqlite3_stmt *s;
+	enum store_result r;
+
+	if (blob_stmt(ix, SQL_BLOB_REF, id, true, delta, "blob refcount") != STORE_OK)
+		return STORE_ERROR;
+	if ((s = stmt(ix, SQL_BLOB_GETREF)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "blob refcount")) != STORE_OK)
+		return r == STORE_NOT_FOUND ?
+		    fail(ix, "index.db: no blob %016" PRIx64, id) : r;
+	*left = sqlite3_column_int64(s, 0);
+	done(s);
+	if (*left > 0)
+		return STORE_OK;
+	*left = 0;
+	return index_blob_remove(ix, id);
+}
+
+enum store_result
+index_blob_known(struct index *ix, uint64_t id, bool *known)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_BLOB_GETREF);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)id))
+		return bind_fail(ix, s);
+	r = step_row(ix, s, "blob");
+	if (r == STORE_OK)
+		done(s);
+	*known = r == STORE_OK;
+	return r == STORE_ERROR ? STORE_ERROR : STORE_OK;
+}
+
+enum store_result
+index_blob_all(struct index *ix, struct index_blob **out, size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_BLOB_ALL);
+	struct index_blob *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = grow(v, len, &cap, sizeof(*v));
+		v[len].id = (uint64_t)sqlite3_column_int64(s, 0);
+		v[len].refcount = sqlite3_column_int64(s, 1);
+		v[len++].uses = sqlite3_column_int64(s, 2);
+	}
+	if (loop_end(ix, s, rc, "blobs") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*out = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_blob_set_refcount(struct index *ix, uint64_t id, int64_t refcount)
+{
+	return blob_stmt(ix, SQL_BLOB_SETREF, id, true, refcount, "blob refcount");
+}
+
+enum store_result
+index_blob_remove(struct index *ix, uint64_t id)
+{
+	return blob_stmt(ix, SQL_BLOB_REMOVE, id, false, 0, "remove blob");
+}
+
+enum store_result
+index_blob_users(struct index *ix, uint64_t id, struct index_blob_user **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_BLOB_USERS);
+	struct index_blob_user *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)id))
+		return bind_fail(ix, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = grow(v, len, &cap, sizeof(*v));
+		v[len].mailbox_id = sqlite3_column_int64(s, 0);
+		v[len++].uid = (uint32_t)sqlite3_column_int64(s, 1);
+	}
+	if (loop_end(ix, s, rc, "blob users") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*out = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
+    const char *body, const char *bodystructure)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MIME_SET);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_text(s, 2, envelope) ||
+	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure))
+		return bind_fail(ix, s);
+	return run(ix, s, "MIME cache");
+}
+
+enum store_result
+index_mime_get(struct index *ix, uint64_t blob_id, enum index_mime which,
+    struct buf *out)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MIME_GET);
+	enum store_result r;
+	const void *text;
+	int len;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "MIME cache")) != STORE_OK)
+		return r;
+	text = sqlite3_column_text(s, (int)which);
+	len = sqlite3_column_bytes(s, (int)which);
+	if (text == NULL || len < 0)
+		r = STORE_NOT_FOUND;
+	else if (buf_append(out, text, (size_t)len) != 0)
+		r = fail(ix, "MIME cache: the text is too long");
+	done(s);
+	return r;
+}
+
+/* ---- subscriptions --------------------------------------------------- */
+
+enum store_result
+index_subscribe(struct index *ix, const char *name, bool on)
+{
+	sqlite3_stmt *s = stmt(ix, on ? SQL_SUB_ADD : SQL_SUB_DEL);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, name))
+		return bind_fail(ix, s);
+	if (run(ix, s, "subscribe") != STORE_OK)
+		return STORE_ERROR;
+	return on || sqlite3_changes(ix->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum store_result
+index_subscriptions(struct index *ix, char ***names, size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_SUB_ALL);
+	char **v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char *name = column_text(s, 0, STORE_MAILBOX_NAME_MAX);
+
+		if (name == NULL)
+			continue;   /* not a name we could have written: skip */
+		v = grow(v, len, &cap, sizeof(*v));
+		v[len++] = name;
+	}
+	if (loop_end(ix, s, rc, "subscriptions") != STORE_OK) {
+		while (len > 0)
+			free(v[--len]);
+		free(v);
+		return STORE_ERROR;
+	}
+	*names = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_quick_check(struct index *ix, struct buf *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(ix->db, "PRAGMA quick_check", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return db_fail(ix, "quick_check");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		if (out->len > 0)
+			buf_append_char(out, '\n');
+		buf_append_str(out, t != NULL ? (const char *)t : "?");
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : db_fail(ix, "quick_check");
+}

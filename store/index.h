@@ -1,0 +1,163 @@
+/*
+ * The SQL side of the store (index.db), in plain C types.  index.c is the
+ * only file that includes sqlite3.h or holds SQL; the rest of store/ puts
+ * these steps together inside index_begin() / index_commit().
+ *
+ * Every function returns STORE_OK, STORE_NOT_FOUND where a row may be
+ * missing, STORE_EXISTS where a unique name is taken, or STORE_ERROR with
+ * the reason in the error buffer given to index_open().
+ */
+#ifndef CAIRN_STORE_INDEX_H
+#define CAIRN_STORE_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "store.h"
+
+struct index;
+
+/* One row of messages; keywords: bit i is the mailbox's keyword i. */
+struct index_message {
+	uint32_t uid;
+	uint64_t modseq;
+	unsigned flags;
+	uint64_t keywords;
+	int64_t internaldate;
+	int tz_minutes;
+	uint64_t size;
+	uint64_t blob_id;
+	uint64_t email_id;
+};
+
+/* Which messages of a mailbox index_message_list() returns, by uid. */
+struct index_filter {
+	uint32_t uid_min, uid_max;   /* inclusive */
+	uint64_t modseq_gt;          /* only rows changed after this; 0: all */
+	bool deleted_only;           /* only \Deleted rows */
+};
+
+/* A blob row as fsck sees it: uses counts the message rows naming it. */
+struct index_blob {
+	uint64_t id;
+	int64_t refcount;
+	int64_t uses;
+};
+
+/* A message row naming a blob (fsck). */
+struct index_blob_user {
+	int64_t mailbox_id;
+	uint32_t uid;
+};
+
+enum index_mime { INDEX_MIME_ENVELOPE, INDEX_MIME_BODY, INDEX_MIME_BODYSTRUCTURE };
+
+/*
+ * Open (creating, and upgrading the schema of) "index.db" in the current
+ * directory, which the caller has made the store directory: see
+ * store_open().  Errors go to err, which must outlive the index.
+ */
+enum store_result index_open(char *err, size_t errlen, struct index **out);
+void index_close(struct index *ix);
+/* The newest schema version this build knows. */
+int index_schema_version(void);
+
+/* write: BEGIN IMMEDIATE (the write lock now, or wait busy_timeout). */
+enum store_result index_begin(struct index *ix, bool write);
+enum store_result index_commit(struct index *ix);
+void index_rollback(struct index *ix);
+
+/* In a write transaction: max(now, last + 1), recorded. */
+enum store_result index_uidvalidity_next(struct index *ix, uint32_t now,
+    uint32_t *out);
+
+/* ---- mailboxes ---- */
+/* By name (id ignored) or, with name NULL, by id.  recent_uid may be NULL. */
+enum store_result index_mailbox_get(struct index *ix, const char *name, int64_t id,
+    struct store_mailbox *out, uint32_t *recent_uid);
+enum store_result index_mailbox_add(struct index *ix, const char *name,
+    uint32_t uidvalidity, unsigned special_use, int64_t *id);
+enum store_result index_mailbox_set_counters(struct index *ix, int64_t id,
+    uint32_t uidnext, uint64_t highestmodseq);
+enum store_result index_mailbox_set_recent(struct index *ix, int64_t id,
+    uint32_t recent_uid);
+enum store_result index_mailbox_set_state(struct index *ix, int64_t id,
+    bool noselect, uint32_t uidvalidity, unsigned special_use);
+/* The row and (cascading) its keywords, tombstones and message rows. */
+enum store_result index_mailbox_remove(struct index *ix, int64_t id);
+enum store_result index_mailbox_has_children(struct index *ix, const char *name,
+    bool *any);
+/* Would renaming from (and its children) to "to" take an existing name? */
+enum store_result index_mailbox_rename_clash(struct index *ix, const char *from,
+    const char *to, bool *clash);
+enum store_result index_mailbox_rename(struct index *ix, const char *from,
+    const char *to);
+/* Every mailbox in name order (caller frees *out). */
+enum store_result index_mailbox_all(struct index *ix, struct store_mailbox **out,
+    size_t *n);
+/* The counts of store_status; recent: uids above recent_uid. */
+enum store_result index_mailbox_counts(struct index *ix, int64_t id,
+    uint32_t recent_uid, struct store_status *out);
+
+/* ---- messages ---- */
+enum store_result index_message_get(struct index *ix, int64_t mailbox_id,
+    uint32_t uid, struct index_message *out);
+enum store_result index_message_add(struct index *ix, int64_t mailbox_id,
+    const struct index_message *m);
+enum store_result index_message_set_flags(struct index *ix, int64_t mailbox_id,
+    uint32_t uid, unsigned flags, uint64_t keywords, uint64_t modseq);
+/* Delete the row and leave a tombstone stamped modseq. */
+enum store_result index_message_remove(struct index *ix, int64_t mailbox_id,
+    uint32_t uid, uint64_t modseq);
+/* Ascending uids (caller frees *uids). */
+enum store_result index_message_uids(struct index *ix, int64_t mailbox_id,
+    uint32_t **uids, size_t *n);
+/* Rows by ascending uid (caller frees *out). */
+enum store_result index_message_list(struct index *ix, int64_t mailbox_id,
+    const struct index_filter *f, struct index_message **out, size_t *n);
+/* Every message of from moves to to, leaving tombstones in from (modseq). */
+enum store_result index_message_rehome(struct index *ix, int64_t from, int64_t to,
+    uint64_t modseq);
+/* Uids expunged after modseq, descending (caller frees *uids). */
+enum store_result index_tombstones(struct index *ix, int64_t mailbox_id,
+    uint64_t modseq_gt, uint32_t **uids, size_t *n);
+
+/* ---- keywords ---- */
+/* names[bit]: malloc'd, or NULL where the bit is unused. */
+enum store_result index_keywords(struct index *ix, int64_t mailbox_id,
+    char *names[STORE_KEYWORDS_MAX]);
+enum store_result index_keyword_add(struct index *ix, int64_t mailbox_id,
+    unsigned bit, const char *name);
+enum store_result index_keywords_copy(struct index *ix, int64_t from, int64_t to);
+
+/* ---- blobs and the MIME cache ---- */
+enum store_result index_blob_add(struct index *ix, uint64_t id, uint64_t size);
+/* refcount += delta; a row that reaches 0 is deleted (*left = 0). */
+enum store_result index_blob_ref(struct index *ix, uint64_t id, int delta,
+    int64_t *left);
+enum store_result index_blob_known(struct index *ix, uint64_t id, bool *known);
+enum store_result index_blob_all(struct index *ix, struct index_blob **out,
+    size_t *n);
+enum store_result index_blob_set_refcount(struct index *ix, uint64_t id,
+    int64_t refcount);
+enum store_result index_blob_remove(struct index *ix, uint64_t id);
+enum store_result index_blob_users(struct index *ix, uint64_t id,
+    struct index_blob_user **out, size_t *n);
+enum store_result index_mime_set(struct index *ix, uint64_t blob_id,
+    const char *envelope, const char *body, const char *bodystructure);
+/* Appends the cached text to out; STORE_NOT_FOUND if there is none. */
+enum store_result index_mime_get(struct index *ix, uint64_t blob_id,
+    enum index_mime which, struct buf *out);
+
+/* ---- subscriptions ---- */
+/* on false and not subscribed: STORE_NOT_FOUND. */
+enum store_result index_subscribe(struct index *ix, const char *name, bool on);
+/* In name order (caller frees each and the array). */
+enum store_result index_subscriptions(struct index *ix, char ***names, size_t *n);
+
+/* PRAGMA quick_check: "ok" or the problems, one per line, into out. */
+enum store_result index_quick_check(struct index *ix, struct buf *out);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * What the files of store/ share and nobody else sees.
+ *
+ *   store.c     open, close, errors, the default mailboxes
+ *   name.c      mailbox names and keywords: validation, INBOX
+ *   index.c     index.db: every line of SQL (index.h)
+ *   blob.c      blobs/ and tmp/: every file operation
+ *   keyword.c   keyword names <-> the per-mailbox bit mask
+ *   mailbox.c   CREATE, DELETE, RENAME, LIST, STATUS, subscriptions
+ *   append.c    APPEND
+ *   cache.c     the MIME cache: ENVELOPE, BODY, BODYSTRUCTURE text
+ *   view.c      a selected mailbox: the MSN map, \Recent, sync
+ *   message.c   reading one message
+ *   flags.c     STORE
+ *   copy.c      COPY, MOVE
+ *   expunge.c   EXPUNGE, and removing messages for DELETE and fsck
+ *   fsck.c      store_fsck
+ */
+#ifndef CAIRN_STORE_INT_H
+#define CAIRN_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index.h"
+#include "log.h"
+#include "store.h"
+
+#define STORE_FLAGS_ALL (STORE_FLAG_SEEN | STORE_FLAG_ANSWERED | \
+	STORE_FLAG_FLAGGED | STORE_FLAG_DELETED | STORE_FLAG_DRAFT)
+#define STORE_USE_ALL (STORE_USE_SENT | STORE_USE_DRAFTS | STORE_USE_TRASH | \
+	STORE_USE_JUNK | STORE_USE_ARCHIVE)
+
+struct store {
+	int dirfd;           /* the caller's; not closed here */
+	struct index *ix;
+	char err[512];
+};
+
+/* store.c */
+enum store_result store_fail(struct store *st, enum store_result r,
+    const char *fmt, ...) CAIRN_PRINTF(3, 4);
+/* "what: strerror(errno)"; STORE_ERROR. */
+enum store_result store_fail_errno(struct store *st, const char *what);
+/* A new UIDVALIDITY (in a write transaction). */
+enum store_result store_new_uidvalidity(struct store *st, uint32_t *out);
+
+/* name.c */
+/* Validate and canonicalize (INBOX in any case, as a whole first level,
+ * becomes "INBOX"); STORE_INVALID with the reason in st. */
+enum store_result store_name_canon(struct store *st, const char *name,
+    char out[STORE_MAILBOX_NAME_MAX + 1]);
+bool store_name_is_inbox(const char *canon);
+/* RFC 9051 flag-keyword: an atom, no '\\', at most STORE_KEYWORD_MAX. */
+bool store_keyword_valid(const char *kw);
+
+/* keyword.c: the keyword names of one mailbox, by bit. */
+struct kwtable {
+	char *name[STORE_KEYWORDS_MAX];
+};
+enum store_result kw_load(struct store *st, int64_t mailbox_id, struct kwtable *t);
+void kw_free(struct kwtable *t);
+/*
+ * The mask of these keywords (validated here: STORE_INVALID); create (in a
+ * write transaction) adds the missing ones to the mailbox, at most
+ * STORE_KEYWORDS_MAX in all (STORE_INVALID), else unknown ones are left out.
+ */
+enum store_result kw_mask(struct store *st, int64_t mailbox_id, struct kwtable *t,
+    const char *const *names, size_t n, bool create, uint64_t *mask);
+/* The names of mask's bits into out (STORE_KEYWORDS_MAX entries); count. */
+size_t kw_names(const struct kwtable *t, uint64_t mask, const char **out);
+
+/* blob.c */
+#define BLOB_TMP_NAME_MAX 32
+enum store_result blob_dirs_init(struct store *st);
+/* tmp/<random>, O_EXCL, 0600, and flock()ed so fsck sees it is in use. */
+enum store_result blob_tmp_create(struct store *st, int *fd,
+    char name[BLOB_TMP_NAME_MAX]);
+/* Link the tmp file as blobs/ab/<id> under a fresh random id; durable. */
+enum store_result blob_link(struct store *st, const char *tmpname, uint64_t *id);
+void blob_unlink(struct store *st, uint64_t id);
+void blob_tmp_unlink(struct store *st, const char *tmpname);
+enum store_result blob_map(struct store *st, uint64_t id, const char **data,
+    size_t *len);
+/* Does the file of blob id exist? */
+enum store_result blob_exists(struct store *st, uint64_t id, bool *exists);
+/* Every file under blobs/ named like a blob (id), and every other one (id 0,
+ * name set); fn returning non-zero stops. */
+enum store_result blob_scan(struct store *st,
+    int (*fn)(void *arg, uint64_t id, const char *path), void *arg);
+/* Every file in tmp/, with whether someone holds it (an APPEND). */
+enum store_result blob_tmp_scan(struct store *st,
+    int (*fn)(void *arg, const char *path, bool busy), void *arg);
+uint64_t blob_random(void);
+
+/* expunge.c: blob ids whose last reference went in the transaction. */
+struct idlist {
+	uint64_t *id;
+	size_t n, cap;
+};
+void idlist_add(struct idlist *l, uint64_t id);
+/* Remove these rows (tombstones stamped modseq) and their blob refs; the
+ * blobs left with none go into freed, to unlink after the commit. */
+enum store_result store_remove_messages(struct store *st, int64_t mailbox_id,
+    const struct index_message *m, size_t n, uint64_t modseq,
+    struct idlist *freed);
+/* Only after the commit: a crash first leaves an orphan file, never a row
+ * without its file. */
+void store_unlink_freed(struct store *st, struct idlist *freed);
+
+/* cache.c: the cached MIME text of one message (index.db mime_cache). */
+struct cache {
+	struct buf envelope, body, bodystructure;
+};
+#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT }
+/* Parse data once and render the three texts. */
+enum store_result cache_make(struct store *st, const char *data, size_t len,
+    struct cache *c);
+void cache_free(struct cache *c);
+const char *cache_str(const struct buf *b);
+/* Render and store the text of a blob that has none (own transaction). */
+enum store_result cache_fill(struct store *st, uint64_t blob_id);
+
+/* view.c: a selected mailbox. */
+struct recent_range {
+	uint32_t lo, hi;      /* uids in [lo, hi] are \Recent in this view */
+};
+
+struct store_view {
+	struct store *st;
+	struct store_mailbox mb;       /* as of the last look */
+	bool readonly;
+	uint32_t *uids;                /* the MSN -> UID map, ascending */
+	size_t n, cap;
+	uint32_t known_uidnext;        /* every uid below is loaded or was */
+	uint64_t seen_modseq;          /* flag changes reported up to here */
+	uint64_t expunge_modseq;       /* tombstones applied up to here */
+	struct recent_range *recent;
+	size_t n_ranges, cap_ranges;
+	uint32_t n_recent;
+	struct kwtable kw;             /* the mailbox's keywords */
+	const char *kwlist[STORE_KEYWORDS_MAX];  /* of the last message out */
+};
+
+bool view_is_recent(const struct store_view *v, uint32_t uid);
+/* Fill out from a row; keywords point into the view (kwlist). */
+enum store_result view_message(struct store_view *v, const struct index_message *m,
+    struct store_message *out);
+/* Drop these uids (descending) from the view, reporting each with its MSN
+ * at that moment; uids not in the view are skipped. */
+void view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
+    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg);
+
+/* mailbox.c */
+/* Create name (a canonical name) and its missing parents, in the caller's
+ * write transaction. */
+enum store_result mailbox_create_tree(struct store *st, const char *name,
+    unsigned special_use, int64_t *id);
+
+#endif

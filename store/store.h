@@ -1,0 +1,286 @@
+/*
+ * The mail store: one user's mailboxes, as the rest of Cairn sees them.
+ *
+ *   <store dir>/index.db         SQLite (WAL): mailboxes, messages, flags,
+ *                                keywords, modseqs, expunge tombstones,
+ *                                subscriptions, the parsed-MIME cache
+ *   <store dir>/blobs/ab/<id>    one immutable file per message body
+ *   <store dir>/tmp/             APPEND streams here before the commit
+ *
+ * Plain C types only: protocol code (imapd/), delivery and cairnctl call
+ * this and nothing else; store/index.c is the one file that includes
+ * sqlite3.h.  Every function returns an enum store_result; on STORE_ERROR,
+ * store_error() says why.  Mailbox names are UTF-8 with '/' as the
+ * hierarchy separator; "INBOX" is matched case-insensitively, also as the
+ * first level of a longer name ("inbox/x" is "INBOX/x").
+ *
+ * One thread uses a struct store and its views.  Views must be closed
+ * before their store.
+ */
+#ifndef CAIRN_STORE_H
+#define CAIRN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define STORE_MAILBOX_NAME_MAX 1000   /* bytes of UTF-8 */
+#define STORE_KEYWORD_MAX 100         /* bytes of one keyword */
+#define STORE_KEYWORDS_MAX 64         /* distinct keywords per mailbox (PERMANENTFLAGS) */
+
+enum store_result {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,      /* no such mailbox / message */
+	STORE_EXISTS,         /* mailbox already exists */
+	STORE_INVALID,        /* bad name, keyword, argument */
+	STORE_HAS_CHILDREN,   /* RFC 9051 §6.3.4: \Noselect with inferiors */
+	STORE_READONLY,       /* the view was opened read-only (EXAMINE) */
+	STORE_CONFLICT,       /* CONDSTORE: UNCHANGEDSINCE failed (modified set) */
+	STORE_ERROR,          /* I/O or SQLite: store_error() */
+};
+
+/* System flags (RFC 9051 §2.3.2); keywords travel separately. */
+#define STORE_FLAG_SEEN     (1u << 0)
+#define STORE_FLAG_ANSWERED (1u << 1)
+#define STORE_FLAG_FLAGGED  (1u << 2)
+#define STORE_FLAG_DELETED  (1u << 3)
+#define STORE_FLAG_DRAFT    (1u << 4)
+
+/* Special-use attributes (RFC 6154). */
+#define STORE_USE_SENT    (1u << 0)
+#define STORE_USE_DRAFTS  (1u << 1)
+#define STORE_USE_TRASH   (1u << 2)
+#define STORE_USE_JUNK    (1u << 3)
+#define STORE_USE_ARCHIVE (1u << 4)
+
+struct store;
+struct store_view;
+struct store_append;
+
+/*
+ * Open (creating on first use: schema, blobs/, tmp/, and INBOX, Sent,
+ * Drafts, Trash, Junk, Archive with their special-use, subscribed) the
+ * store in the directory dirfd (the descriptor the master granted; not
+ * closed here).
+ *
+ * SQLite needs a path and a chrooted process has none to the store, so
+ * dirfd becomes the current directory (fchdir) and index.db is opened
+ * relative to it: the current directory must not change while the store
+ * is open, and a process can have one store directory open at a time
+ * (opening the same directory again, as two sessions would, is fine; a
+ * different one is STORE_ERROR).  A store whose schema is newer than this
+ * build is refused, and left as it is.
+ */
+enum store_result store_open(int dirfd, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_error(const struct store *st);
+
+/* ---- mailboxes ---------------------------------------------------------- */
+
+struct store_mailbox {
+	int64_t id;
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	unsigned special_use;     /* STORE_USE_* */
+	bool noselect;            /* deleted but kept for its children */
+	bool has_children;
+	bool subscribed;
+};
+
+struct store_status {
+	uint32_t messages, recent, unseen, deleted;
+	uint64_t size;            /* RFC 8438 STATUS=SIZE: sum of RFC822.SIZE */
+	uint32_t uidnext, uidvalidity;
+	uint64_t highestmodseq;
+};
+
+/* Is name acceptable (UTF-8, no empty level, no leading/trailing '/', no
+ * control characters, at most STORE_MAILBOX_NAME_MAX bytes)? */
+bool store_mailbox_name_valid(const char *name, const char **why);
+
+enum store_result store_mailbox_get(struct store *st, const char *name,
+    struct store_mailbox *out);
+/*
+ * Creates missing parent levels too (RFC 9051 §6.3.4).  INBOX or an
+ * existing name: STORE_EXISTS, except a \Noselect one, which becomes
+ * selectable again with a new UIDVALIDITY.  The caller strips a trailing
+ * '/' (§6.3.4) first: the name is refused with it.
+ */
+enum store_result store_mailbox_create(struct store *st, const char *name,
+    unsigned special_use);
+/* INBOX is refused (STORE_INVALID); with children it becomes \Noselect
+ * (messages removed).  Subscriptions stay (RFC 9051 §6.3.9). */
+enum store_result store_mailbox_delete(struct store *st, const char *name);
+/*
+ * Children move too and the UIDVALIDITY stays; renaming INBOX moves its
+ * messages to a new mailbox (new UIDVALIDITY) and keeps INBOX, empty, and
+ * its children.  to existing (or equal to from): STORE_EXISTS; to inside
+ * from: STORE_INVALID.  Subscriptions are not renamed.
+ */
+enum store_result store_mailbox_rename(struct store *st, const char *from,
+    const char *to);
+/* Every mailbox in name order; fn returning non-zero stops the walk. */
+enum store_result store_mailbox_list(struct store *st,
+    int (*fn)(const struct store_mailbox *mb, void *arg), void *arg);
+/* A \Noselect mailbox has no status: STORE_NOT_FOUND.  recent: messages
+ * no read-write session has claimed yet. */
+enum store_result store_mailbox_status(struct store *st, const char *name,
+    struct store_status *out);
+
+/* Subscriptions may name mailboxes that do not exist (RFC 9051 §6.3.7).
+ * Unsubscribing a name that is not subscribed: STORE_NOT_FOUND. */
+enum store_result store_subscribe(struct store *st, const char *name, bool on);
+enum store_result store_subscriptions(struct store *st,
+    int (*fn)(const char *name, void *arg), void *arg);
+
+/* ---- appending ---------------------------------------------------------- */
+
+/* Streams to tmp/; nothing is visible until commit. */
+enum store_result store_append_begin(struct store *st, struct store_append **out);
+enum store_result store_append_write(struct store_append *ap, const void *data,
+    size_t len);
+/*
+ * fsync the file, link it into blobs/, parse the MIME structure once, and
+ * in one transaction add the row, bump UIDNEXT and HIGHESTMODSEQ.  On any
+ * failure nothing of the message remains.  ap is freed either way.
+ * internaldate: unix time; tz_minutes: its zone offset for INTERNALDATE.
+ * A missing or \Noselect mailbox: STORE_NOT_FOUND (answer TRYCREATE).
+ */
+enum store_result store_append_commit(struct store_append *ap, const char *mailbox,
+    unsigned flags, const char *const *keywords, size_t n_keywords,
+    int64_t internaldate, int tz_minutes, uint32_t *uidvalidity, uint32_t *uid);
+void store_append_abort(struct store_append *ap);
+
+/* ---- a selected mailbox --------------------------------------------------- */
+
+struct store_message {
+	uint32_t uid;
+	uint64_t modseq;
+	unsigned flags;                 /* STORE_FLAG_* */
+	const char *const *keywords;    /* valid until the next call on the view
+	                                 * (in a callback: while it runs) */
+	size_t n_keywords;
+	int64_t internaldate;
+	int tz_minutes;
+	uint64_t size;                  /* RFC822.SIZE */
+	uint64_t email_id;              /* stable across COPY (RFC 8474 later) */
+	bool recent;                    /* \Recent for this session (IMAP4rev1) */
+};
+
+/*
+ * SELECT (readonly = false) or EXAMINE (true); a missing or \Noselect
+ * mailbox is STORE_NOT_FOUND.  \Recent (IMAP4rev1): a read-write view
+ * claims every message no session has claimed yet, now and as it learns
+ * of new ones, so each message is recent in one session; a read-only view
+ * shows as recent what is unclaimed and claims nothing.
+ */
+enum store_result store_view_open(struct store *st, const char *name, bool readonly,
+    struct store_view **out);
+void store_view_close(struct store_view *v);
+/* As of the last open or sync; highestmodseq is what the view has
+ * reported (never past expunges that still wait), for HIGHESTMODSEQ. */
+const struct store_mailbox *store_view_mailbox(const struct store_view *v);
+uint32_t store_view_exists(const struct store_view *v);      /* messages seen */
+uint32_t store_view_uid(const struct store_view *v, uint32_t msn);   /* 0: none */
+uint32_t store_view_msn(const struct store_view *v, uint32_t uid);   /* 0: none */
+uint32_t store_view_recent(const struct store_view *v);
+/* The distinct keywords used in the mailbox (FLAGS / PERMANENTFLAGS). */
+enum store_result store_view_keywords(struct store_view *v,
+    int (*fn)(const char *keyword, void *arg), void *arg);
+
+/*
+ * What other sessions changed since the view last looked (RFC 9051 §7.5.1).
+ * Any callback may be NULL; callbacks may call the view.
+ */
+struct store_changes {
+	/* In the order to report; msn as the client knows it at that moment:
+	 * expunges (descending MSN), then exists, then flags of messages the
+	 * client already had (a change this session made is reported again
+	 * when another session changed the mailbox in between: harmless). */
+	void (*expunged)(void *arg, uint32_t msn, uint32_t uid);
+	void (*exists)(void *arg, uint32_t exists);
+	void (*flags)(void *arg, uint32_t msn, const struct store_message *m);
+};
+/*
+ * allow_expunge: false during FETCH/STORE/SEARCH (no EXPUNGE may be sent);
+ * the expunges wait for a later sync.  STORE_NOT_FOUND: another session
+ * deleted the mailbox (or made it \Noselect); close the view (RFC 9051
+ * allows ending the session with BYE).  A renamed mailbox is followed.
+ */
+enum store_result store_view_sync(struct store_view *v, bool allow_expunge,
+    const struct store_changes *cb, void *arg);
+
+enum store_result store_message_get(struct store_view *v, uint32_t uid,
+    struct store_message *out);
+/* Cached at append: ENVELOPE and BODY/BODYSTRUCTURE text in IMAP syntax,
+ * appended to out.  BODYSTRUCTURE is in the IMAP4rev1 form (mime.h: it
+ * differs from IMAP4rev2's only for message/global parts). */
+enum store_result store_message_envelope(struct store_view *v, uint32_t uid,
+    struct buf *out);
+enum store_result store_message_bodystructure(struct store_view *v, uint32_t uid,
+    bool extended, struct buf *out);
+/* The whole message, mapped read-only; store_message_unmap when done. */
+enum store_result store_message_map(struct store_view *v, uint32_t uid,
+    const char **data, size_t *len);
+void store_message_unmap(const char *data, size_t len);
+
+enum store_flag_op { STORE_FLAGS_REPLACE, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+
+/*
+ * STORE on uids (sorted ascending).  unchangedsince 0: none (RFC 7162;
+ * UNCHANGEDSINCE 0 from a client fails for every message, which the
+ * caller answers without calling this).  changed (may be NULL) is called
+ * for each message whose flags changed, with its new state; messages that
+ * failed UNCHANGEDSINCE are reported through failed (may be NULL) and the
+ * result is STORE_CONFLICT.  Expunged uids are skipped.  A keyword the
+ * mailbox has no room for (STORE_KEYWORDS_MAX) is STORE_INVALID and
+ * nothing changes.
+ */
+enum store_result store_set_flags(struct store_view *v, const uint32_t *uids,
+    size_t n, enum store_flag_op op, unsigned flags, const char *const *keywords,
+    size_t n_keywords, uint64_t unchangedsince,
+    void (*changed)(void *arg, const struct store_message *m),
+    void (*failed)(void *arg, uint32_t uid), void *arg);
+
+/*
+ * COPY / MOVE of uids (sorted ascending) into dest, in one transaction;
+ * blobs are shared, not copied.  dest_uids (n entries, may be NULL)
+ * receives the new UIDs for COPYUID (RFC 4315); an entry is 0 where
+ * another session expunged the source meanwhile (it was not copied).
+ * MOVE expunges the sources (RFC 6851) but leaves the view as it is: the
+ * caller's next store_view_sync(allow_expunge) reports the expunges.  A
+ * missing or \Noselect dest: STORE_NOT_FOUND (TRYCREATE).  Keywords the
+ * destination has no room for are dropped.
+ */
+enum store_result store_copy(struct store_view *v, const uint32_t *uids, size_t n,
+    const char *dest, bool move, uint32_t *dest_uidvalidity, uint32_t *dest_uids);
+
+/*
+ * EXPUNGE: uids NULL means every \Deleted message; else only those uids
+ * that are \Deleted (UID EXPUNGE).  Only messages the view has (not one
+ * another session appended since the last sync).  Leaves tombstones (uid,
+ * modseq); frees a blob when its last reference goes.  expunged() is
+ * called per message in descending MSN order as RFC 9051 §7.5.1 requires
+ * of the reporting.
+ */
+enum store_result store_expunge(struct store_view *v, const uint32_t *uids, size_t n,
+    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg);
+
+/* ---- maintenance ---------------------------------------------------------- */
+
+/*
+ * Find (and with repair, remove) orphan blobs, stale tmp/ files (no APPEND
+ * holds them, a minute old), rows whose blob is missing (repair removes
+ * them, with tombstones), blob refcounts that disagree with the rows
+ * (repaired); SQLite's quick_check is reported only.  report() gets one
+ * line per finding; *problems counts them.  Holds the write lock while it
+ * scans.
+ */
+enum store_result store_fsck(struct store *st, bool repair,
+    void (*report)(void *arg, const char *line), void *arg, unsigned *problems);
+
+#endif
