@@ -24,6 +24,9 @@ cmd_noop(struct session *s, const struct imap_command *c)
 		session_tagged(s, c->tag, "BAD", "NOOP takes no arguments");
 		return;
 	}
+	/* §6.1.2: NOOP is how a client polls for changes. */
+	if (s->state == SESSION_SELECTED && !session_sync(s, true))
+		return;
 	session_tagged(s, c->tag, "OK", "NOOP completed");
 }
 

@@ -1,19 +1,23 @@
 #include "autoconfig.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "cmd.h"
 
 #define ANY (SESSION_NOT_AUTHENTICATED | SESSION_AUTHENTICATED | SESSION_SELECTED)
+#define AUTH (SESSION_AUTHENTICATED | SESSION_SELECTED)
+#define SELECTED SESSION_SELECTED
 
 static const struct cmd cmd_table[] = {
-	{ "AUTHENTICATE", SESSION_NOT_AUTHENTICATED, cmd_authenticate },
-	{ "CAPABILITY", ANY, cmd_capability },
-	{ "ID", ANY, cmd_id },
-	{ "LOGIN", SESSION_NOT_AUTHENTICATED, cmd_login },
-	{ "LOGOUT", ANY, cmd_logout },
-	{ "NOOP", ANY, cmd_noop },
-	{ "STARTTLS", SESSION_NOT_AUTHENTICATED, cmd_starttls },
+	{ "AUTHENTICATE", SESSION_NOT_AUTHENTICATED, cmd_authenticate, false },
+	{ "CAPABILITY", ANY, cmd_capability, false },
+	{ "ID", ANY, cmd_id, false },
+	{ "LOGIN", SESSION_NOT_AUTHENTICATED, cmd_login, false },
+	{ "LOGOUT", ANY, cmd_logout, false },
+	{ "NOOP", ANY, cmd_noop, false },
+	{ "STARTTLS", SESSION_NOT_AUTHENTICATED, cmd_starttls, false },
+	{ "UID", SELECTED, cmd_uid, false },
 };
 
 const struct cmd *
@@ -23,6 +27,29 @@ cmd_lookup(const char *name)
 		if (strcmp(cmd_table[i].name, name) == 0)
 			return &cmd_table[i];
 	return NULL;
+}
+
+void
+cmd_uid(struct session *s, const struct imap_command *c)
+{
+	char name[16];
+	const struct cmd *cmd;
+
+	if (c->nargs < 1 || c->args[0].type != IMAP_ARG_ATOM ||
+	    c->args[0].len >= sizeof(name)) {
+		session_tagged(s, c->tag, "BAD", "UID needs a command");
+		return;
+	}
+	for (size_t i = 0; i <= c->args[0].len; i++)
+		name[i] = (char)toupper((unsigned char)c->args[0].str[i]);
+	if ((cmd = cmd_lookup(name)) == NULL || !cmd->uid_ok) {
+		session_tagged(s, c->tag, "BAD", "UID %s is not a command", name);
+		return;
+	}
+	const struct imap_command sub = { c->tag, cmd->name, c->args + 1, c->nargs - 1 };
+	s->uid_command = true;
+	cmd->run(s, &sub);
+	s->uid_command = false;
 }
 
 void

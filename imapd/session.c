@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "flags.h"
 #include "ipc.h"
 #include "session.h"
 
@@ -57,6 +58,65 @@ session_tagged(struct session *s, const char *tag, const char *status,
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	conn_printf(&s->conn, "%s %s %s\r\n", tag != NULL ? tag : "*", status, line);
+}
+
+void
+session_untagged_buf(struct session *s, const struct buf *text)
+{
+	conn_write(&s->conn, "* ", 2);
+	conn_write(&s->conn, text->data != NULL ? text->data : "", text->len);
+	conn_write(&s->conn, "\r\n", 2);
+}
+
+static void
+sync_expunged(void *arg, uint32_t msn, uint32_t uid)
+{
+	(void)uid;
+	session_untagged(arg, "%u EXPUNGE", msn);
+}
+
+static void
+sync_exists(void *arg, uint32_t exists)
+{
+	struct session *s = arg;
+
+	session_untagged(s, "%u EXISTS", exists);
+	/* RECENT is gone from IMAP4rev2 (RFC 9051 Appendix E). */
+	if (!(s->enabled & SESSION_ENABLED_IMAP4REV2))
+		session_untagged(s, "%u RECENT", store_view_recent(s->view));
+}
+
+static void
+sync_flags(void *arg, uint32_t msn, const struct store_message *m)
+{
+	struct session *s = arg;
+	struct buf line = BUF_INIT;
+
+	buf_printf(&line, "%u FETCH (UID %u FLAGS ", msn, m->uid);
+	flags_format(m, !(s->enabled & SESSION_ENABLED_IMAP4REV2), &line);
+	buf_append_char(&line, ')');
+	session_untagged_buf(s, &line);
+	buf_free(&line);
+}
+
+bool
+session_sync(struct session *s, bool allow_expunge)
+{
+	static const struct store_changes cb = { sync_expunged, sync_exists, sync_flags };
+	enum store_result r;
+
+	if (s->view == NULL)
+		return true;
+	r = store_view_sync(s->view, allow_expunge, &cb, s);
+	if (r == STORE_OK)
+		return true;
+	if (r == STORE_NOT_FOUND)
+		session_bye(s, "The selected mailbox was deleted by another session");
+	else {
+		log_warnx("store: %s", store_error(s->store));
+		session_bye(s, "Internal error in the mail store");
+	}
+	return false;
 }
 
 void

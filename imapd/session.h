@@ -52,6 +52,7 @@ struct session {
 	struct store_view *view;     /* the selected mailbox (SELECTED state) */
 	bool view_readonly;          /* EXAMINE, not SELECT */
 	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
+	bool uid_command;            /* the running command came as UID <cmd> */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };
@@ -76,6 +77,15 @@ void session_bye(struct session *s, const char *why);
  * -2 the session is over.
  */
 int session_read_line(struct session *s, const char **line, size_t *len);
+/*
+ * Tell the client what other sessions changed in the selected mailbox
+ * (EXPUNGE, EXISTS, RECENT, FETCH FLAGS) before a tagged reply.
+ * allow_expunge false during FETCH, STORE and SEARCH (RFC 9051 §7.5.1).
+ * false when the session cannot go on (the mailbox vanished: BYE sent).
+ */
+bool session_sync(struct session *s, bool allow_expunge);
+/* Write an already formatted untagged line ("* " + text + CRLF). */
+void session_untagged_buf(struct session *s, const struct buf *text);
 /*
  * Open the user's store on dirfd (the master's grant, kept open by the
  * session) after login or in -S mode; false (logged) when it cannot be.

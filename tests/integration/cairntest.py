@@ -171,6 +171,13 @@ class Server:
         if p.returncode != 0:
             raise AssertionError("cairnctl user add %s: %s" % (name, p.stderr))
 
+    def imap(self, user, password):
+        """A logged-in imaplib client over the TLS port."""
+        import imaplib
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.tls_port, ssl_context=client_tls_context())
+        m.login(user, password)
+        return m
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -305,6 +312,17 @@ def run_tests(tests):
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(0 if failed == 0 else 1)
+
+
+def mail_server(**options):
+    """A started server with user alice (password "alice-pw"); stop it."""
+    srv = Server(**options).start()
+    try:
+        srv.add_user("alice", "alice-pw")
+    except BaseException:
+        srv.stop()
+        raise
+    return srv
 
 
 def require_accounts():
