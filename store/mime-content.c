@@ -122,7 +122,8 @@ same_base(const struct segment *a, const struct segment *b)
 	if (a->base_len != b->base_len)
 		return false;
 	for (size_t i = 0; i < a->base_len; i++)
-		if (lower((unsigned char)a->name[i]) != lower((unsigned char)b->name[i]))
+		if (lower((unsigned char)a->name[i]) !=
+		    lower((unsigned char)b->name[i]))
 			return false;
 	return true;
 }
@@ -284,7 +285,8 @@ group_collect(struct segments *sg, size_t first, struct segment **grp,
 	return true;
 raw:
 	for (size_t j = first; j < sg->n; j++)
-		if (!sg->s[j].done && sg->s[j].section >= 0 && same_base(g, &sg->s[j]))
+		if (!sg->s[j].done && sg->s[j].section >= 0 &&
+		    same_base(g, &sg->s[j]))
 			sg->s[j].raw = true;
 	return false;
 }
@@ -343,7 +345,7 @@ parse_params(struct mime_lex *lx, struct mime_param **list, size_t *n)
 		} else {
 			lex_bare_value(lx, &v);
 			if (v.len == 0)
-				continue;   /* "name=" says nothing (Dovecot drops it) */
+				continue;   /* "name=": Dovecot drops it too */
 		}
 		segment_add(sg, name, nn, v.data, v.len);
 	}
@@ -412,7 +414,8 @@ mime_parse_language(struct mime_part *part, const char *p, const char *end)
 
 	for (;;) {
 		mime_lex_cfws(&lx, NULL);
-		if (mime_lex_token(&lx, &t, &tn) && part->nlanguages < MIME_MAX_LANGUAGES) {
+		if (mime_lex_token(&lx, &t, &tn) &&
+		    part->nlanguages < MIME_MAX_LANGUAGES) {
 			part->languages = xreallocarray(part->languages,
 			    part->nlanguages + 1, sizeof(char *));
 			part->languages[part->nlanguages++] = mime_strndup(t, tn);

@@ -343,7 +343,8 @@ qp_decode(const char *s, size_t n, struct buf *out)
 		size_t e = nl != NULL ? (size_t)(nl - s) : n;
 		bool soft;
 
-		while (e > i && (s[e - 1] == '\r' || s[e - 1] == ' ' || s[e - 1] == '\t'))
+		while (e > i && (s[e - 1] == '\r' || s[e - 1] == ' ' ||
+		    s[e - 1] == '\t'))
 			e--;
 		soft = e > i && s[e - 1] == '=';
 		qp_line(s + i, soft ? e - 1 - i : e - i, out);
@@ -525,7 +526,8 @@ mime_header_decode(const char *s, size_t n, struct buf *out)
 	if (n == 0)
 		return out->overflow ? -1 : 0;
 	while (i + 1 < n) {
-		if (s[i] != '=' || s[i + 1] != '?' || (i >= dead_from && i < dead_end)) {
+		if (s[i] != '=' || s[i + 1] != '?' ||
+		    (i >= dead_from && i < dead_end)) {
 			i++;
 			continue;
 		}

@@ -113,7 +113,8 @@ read_words(struct mime_lex *lx, struct buf *out, bool phrase,
 			mime_append_capped(out, ".", 1, MIME_MAX_STRING);
 		} else {
 			skip_atom(lx);
-			mime_append_capped(out, b, (size_t)(lx->p - b), MIME_MAX_STRING);
+			mime_append_capped(out, b, (size_t)(lx->p - b),
+			    MIME_MAX_STRING);
 		}
 		first = false;
 	}
@@ -407,12 +408,14 @@ mime_envelope(const char *data, size_t len, const struct mime_part *part,
 	struct mime_field_iter it;
 
 	mime_field_iter_init(&it, data, len, part);
-	while (mime_field_next(&it, &f))
-		for (int k = 0; k < E_COUNT; k++)
-			if (found[k] == NULL && mime_field_is(data, &f, env_names[k])) {
-				fields[k] = f;
-				found[k] = &fields[k];
-			}
+	while (mime_field_next(&it, &f)) {
+		for (int k = 0; k < E_COUNT; k++) {
+			if (found[k] != NULL || !mime_field_is(data, &f, env_names[k]))
+				continue;
+			fields[k] = f;   /* the first of a repeated field */
+			found[k] = &fields[k];
+		}
+	}
 	for (int k = 0; k < E_COUNT; k++) {
 		lists[k] = (struct buf)BUF_INIT;
 		if (found[k] != NULL && k >= E_FROM && k <= E_BCC)

@@ -33,7 +33,8 @@ bool
 mime_eqn(const char *a, size_t n, const char *b)
 {
 	for (size_t i = 0; i < n; i++)
-		if (b[i] == '\0' || lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+		if (b[i] == '\0' ||
+		    lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
 			return false;
 	return b[n] == '\0';
 }
