@@ -10,14 +10,35 @@
 #define SELECTED SESSION_SELECTED
 
 static const struct cmd cmd_table[] = {
+	{ "APPEND", AUTH, cmd_append, false },
 	{ "AUTHENTICATE", SESSION_NOT_AUTHENTICATED, cmd_authenticate, false },
 	{ "CAPABILITY", ANY, cmd_capability, false },
+	{ "CHECK", SELECTED, cmd_check, false },
+	{ "CLOSE", SELECTED, cmd_close, false },
+	{ "COPY", SELECTED, cmd_copy, true },
+	{ "CREATE", AUTH, cmd_create, false },
+	{ "DELETE", AUTH, cmd_delete, false },
+	{ "ENABLE", SESSION_AUTHENTICATED, cmd_enable, false },
+	{ "EXAMINE", AUTH, cmd_examine, false },
+	{ "EXPUNGE", SELECTED, cmd_expunge, true },
 	{ "ID", ANY, cmd_id, false },
+	{ "LIST", AUTH, cmd_list, false },
 	{ "LOGIN", SESSION_NOT_AUTHENTICATED, cmd_login, false },
 	{ "LOGOUT", ANY, cmd_logout, false },
+	{ "LSUB", AUTH, cmd_lsub, false },
+	{ "MOVE", SELECTED, cmd_move, true },
+	{ "NAMESPACE", AUTH, cmd_namespace, false },
 	{ "NOOP", ANY, cmd_noop, false },
+	{ "RENAME", AUTH, cmd_rename, false },
+	{ "SEARCH", SELECTED, cmd_search, true },
+	{ "SELECT", AUTH, cmd_select, false },
 	{ "STARTTLS", SESSION_NOT_AUTHENTICATED, cmd_starttls, false },
+	{ "STATUS", AUTH, cmd_status, false },
+	{ "STORE", SELECTED, cmd_store, true },
+	{ "SUBSCRIBE", AUTH, cmd_subscribe, false },
 	{ "UID", SELECTED, cmd_uid, false },
+	{ "UNSELECT", SELECTED, cmd_unselect, false },
+	{ "UNSUBSCRIBE", AUTH, cmd_unsubscribe, false },
 };
 
 const struct cmd *

@@ -28,5 +28,68 @@ void cmd_starttls(struct session *s, const struct imap_command *c);
 /* cmd-auth.c: logging in (RFC 9051 §6.2.2, §6.2.3) */
 void cmd_login(struct session *s, const struct imap_command *c);
 void cmd_authenticate(struct session *s, const struct imap_command *c);
+/* cmd-append.c: APPEND, MULTIAPPEND (RFC 9051 §6.3.12, RFC 3502) */
+void cmd_append(struct session *s, const struct imap_command *c);
+/* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
+void cmd_search(struct session *s, const struct imap_command *c);
+
+/* cmd-select.c: SELECT, EXAMINE, CLOSE, UNSELECT, CHECK, EXPUNGE (RFC 9051
+ * §6.3.2, §6.3.3, §6.4.1, §6.4.3, RFC 3691, RFC 4315) */
+void cmd_select(struct session *s, const struct imap_command *c);
+void cmd_examine(struct session *s, const struct imap_command *c);
+void cmd_close(struct session *s, const struct imap_command *c);
+void cmd_unselect(struct session *s, const struct imap_command *c);
+void cmd_check(struct session *s, const struct imap_command *c);
+void cmd_expunge(struct session *s, const struct imap_command *c);
+/* cmd-store.c: STORE, COPY, MOVE (RFC 9051 §6.4.6, §6.4.7, RFC 6851) */
+void cmd_store(struct session *s, const struct imap_command *c);
+void cmd_copy(struct session *s, const struct imap_command *c);
+void cmd_move(struct session *s, const struct imap_command *c);
+
+/* cmd-mailbox.c: ENABLE, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
+ * NAMESPACE, STATUS (RFC 9051 §6.3, RFC 5161, RFC 2342, RFC 6154) */
+void cmd_enable(struct session *s, const struct imap_command *c);
+void cmd_create(struct session *s, const struct imap_command *c);
+void cmd_delete(struct session *s, const struct imap_command *c);
+void cmd_rename(struct session *s, const struct imap_command *c);
+void cmd_subscribe(struct session *s, const struct imap_command *c);
+void cmd_unsubscribe(struct session *s, const struct imap_command *c);
+void cmd_namespace(struct session *s, const struct imap_command *c);
+void cmd_status(struct session *s, const struct imap_command *c);
+/* cmd-list.c: LIST (RFC 9051 §6.3.9, RFC 5258, RFC 6154, RFC 5819), LSUB
+ * (RFC 3501 §6.3.9) */
+void cmd_list(struct session *s, const struct imap_command *c);
+void cmd_lsub(struct session *s, const struct imap_command *c);
+
+/* cmd-mailbox.c, for cmd-list.c: mailbox names on the wire. */
+enum { CMD_NAME_BAD = -1, CMD_NAME_OK = 0, CMD_NAME_INVALID = 1 };
+/* Names in UTF-8 (IMAP4rev2 or UTF8=ACCEPT enabled), else modified UTF-7? */
+bool cmd_utf8_names(const struct session *s);
+/*
+ * A mailbox name (astring) or, with pattern, a LIST pattern (list-mailbox)
+ * argument, appended to out as UTF-8.  CMD_NAME_BAD: malformed (answer
+ * BAD *why); CMD_NAME_INVALID: well-formed but no name we can hold (NO
+ * [CANNOT] *why; a LIST pattern matches nothing).
+ */
+int cmd_mailbox_decode(const struct session *s, const struct imap_arg *a,
+    bool pattern, struct buf *out, const char **why);
+/* The UTF-8 name as the session shows it (modified UTF-7 or UTF-8), quoted. */
+int cmd_mailbox_format(const struct session *s, const char *name, struct buf *out);
+/* session_sync() in the selected state, then "<tag> OK <what> completed". */
+void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
+/* STATUS items (RFC 9051 §6.3.11, RFC 8438, RFC 7162), also for LIST-STATUS. */
+#define CMD_STATUS_MESSAGES      (1u << 0)
+#define CMD_STATUS_UIDNEXT       (1u << 1)
+#define CMD_STATUS_UIDVALIDITY   (1u << 2)
+#define CMD_STATUS_UNSEEN        (1u << 3)
+#define CMD_STATUS_DELETED       (1u << 4)
+#define CMD_STATUS_SIZE          (1u << 5)
+#define CMD_STATUS_RECENT        (1u << 6)
+#define CMD_STATUS_HIGHESTMODSEQ (1u << 7)
+/* A parenthesized status item list; 0, or -1 with *why for BAD. */
+int cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why);
+/* "* STATUS <name> (<items>)" */
+void cmd_status_send(struct session *s, const char *name, unsigned items,
+    const struct store_status *st);
 
 #endif

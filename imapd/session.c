@@ -29,10 +29,14 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	bool preauth = s->state == SESSION_NOT_AUTHENTICATED;
 	bool starttls = preauth && s->tls_ctx != NULL && !conn_is_tls(&s->conn);
 
-	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID%s%s%s",
+	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID%s%s%s%s",
 	    starttls ? " STARTTLS" : "",
 	    preauth && session_plaintext_ok(s) ? " SASL-IR AUTH=PLAIN AUTH=LOGIN" : "",
-	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "");
+	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "",
+	    /* After login: what the command files implement. */
+	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND"
+	    " ESEARCH CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
+	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT");
 }
 
 void

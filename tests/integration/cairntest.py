@@ -131,6 +131,9 @@ class Server:
                 want = int(self.options["worker-pool-size"])
                 wait_for(lambda: len(self.imapd_children()) >= want and self.authd_pid(),
                          what="the pool and cairn-authd")
+                # logins before authd says HELLO get NO [UNAVAILABLE]
+                wait_for(lambda: "cairn-authd pid %s ready" % self.authd_pid()
+                         in self.log_text(), what="cairn-authd to be ready")
         except BaseException:
             sys.stdout.write("--- cairnd log ---\n%s\n" % self.log_text())
             self.stop()  # a test never leaves a server behind

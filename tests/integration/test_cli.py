@@ -130,7 +130,8 @@ def test_standalone_session_on_stdio():
         p = imapd_standalone(d, "a CAPABILITY\r\nb STARTTLS\r\nc LOGOUT\r\n", user)
         assert p.returncode == 0, p.stderr
         lines = p.stdout.splitlines()
-        expect(r"^\* PREAUTH \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID\] .*alice", lines[0])
+        expect(r"^\* PREAUTH \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID ENABLE .*"
+               r"UIDPLUS MOVE .*\] .*alice", lines[0])
         assert "a OK CAPABILITY completed" in lines
         expect(r"b BAD STARTTLS is not valid in this state", p.stdout)
         assert "* BYE Logging out" in lines and "c OK LOGOUT completed" in lines

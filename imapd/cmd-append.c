@@ -1,0 +1,289 @@
+/*
+ * APPEND (RFC 9051 §6.3.12) with MULTIAPPEND (RFC 3502), APPENDUID
+ * (RFC 4315) and the UTF8 (...) form of RFC 6855.
+ *
+ *   APPEND mailbox [flag-list] [date-time] literal *(SP [flags] [date] literal)
+ *
+ * Every argument is checked before anything is written; then each message
+ * streams into its own tmp/ file and the commits run in order.  When a
+ * later commit fails, the messages already committed are expunged again,
+ * so a MULTIAPPEND adds all of its messages or none.
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "flags.h"
+#include "search.h"
+#include "xmalloc.h"
+
+/* Messages in one MULTIAPPEND. */
+#define APPEND_MAX_MESSAGES 1000
+/* Bytes handed to the store per write. */
+#define APPEND_CHUNK (64 * 1024)
+
+struct append_msg {
+	const struct imap_arg *data;     /* the literal */
+	struct flag_list flags;
+	int64_t internaldate;
+	int tz_minutes;
+	struct store_append *ap;
+	uint32_t uid;                    /* after the commit */
+};
+
+/*
+ * The mailbox argument as the store's UTF-8 name (cmd_mailbox_decode:
+ * modified UTF-7 unless IMAP4rev2 or UTF8=ACCEPT is enabled).  0; or -1
+ * (answer BAD) or 1 (answer NO [CANNOT]) with *why.
+ */
+static int
+append_mailbox_name(const struct session *s, const struct imap_arg *a, struct buf *out,
+    const char **why)
+{
+	const char *invalid = NULL;
+
+	switch (cmd_mailbox_decode(s, a, false, out, why)) {
+	case CMD_NAME_OK:
+		break;
+	case CMD_NAME_BAD:
+		return -1;
+	default:
+		return 1;
+	}
+	if (out->len == 0 || !store_mailbox_name_valid(out->data, &invalid)) {
+		*why = "Invalid mailbox name";
+		return 1;
+	}
+	return 0;
+}
+
+/* The message data of one group: a literal, or UTF8 (literal8). */
+static const struct imap_arg *
+append_data(const struct imap_arg *args, size_t nargs, size_t *used)
+{
+	if (nargs >= 1 && args[0].type == IMAP_ARG_LITERAL) {
+		*used = 1;
+		return &args[0];
+	}
+	if (nargs >= 2 && args[0].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[0].str, "UTF8") == 0 && args[1].type == IMAP_ARG_LIST &&
+	    args[1].list_count == 1 && args[1].list[0].type == IMAP_ARG_LITERAL &&
+	    args[1].list[0].literal8) {
+		*used = 2;
+		return &args[1].list[0];
+	}
+	return NULL;
+}
+
+/*
+ * The groups after the mailbox name into msgs[0..cap).  Returns how many,
+ * or 0 with *why for the BAD.
+ */
+static size_t
+append_parse_groups(const struct imap_arg *args, size_t nargs, struct append_msg *msgs,
+    size_t cap, const char **why)
+{
+	size_t i = 0, n = 0, used;
+	time_t now = time(NULL);
+	struct tm tm;
+	int local_tz = 0;
+
+	if (localtime_r(&now, &tm) != NULL)
+		local_tz = (int)(tm.tm_gmtoff / 60);
+	while (i < nargs) {
+		struct append_msg *m = &msgs[n];
+
+		if (n == cap) {
+			*why = "Too many messages in one APPEND";
+			return 0;
+		}
+		memset(m, 0, sizeof(*m));
+		m->internaldate = (int64_t)now;
+		m->tz_minutes = local_tz;
+		if (args[i].type == IMAP_ARG_LIST) {
+			if (flags_parse(&args[i], false, &m->flags, why) != 0)
+				return 0;
+			i++;
+		}
+		if (i < nargs && args[i].type == IMAP_ARG_QUOTED) {
+			if (search_parse_datetime(args[i].str, args[i].len,
+			    &m->internaldate, &m->tz_minutes) != 0) {
+				*why = "Invalid date-time (expected \"dd-Mon-yyyy "
+				    "hh:mm:ss +zzzz\")";
+				return 0;
+			}
+			i++;
+		}
+		if ((m->data = append_data(args + i, nargs - i, &used)) == NULL) {
+			*why = "APPEND takes a mailbox, optional flags and date-time, "
+			    "and a literal";
+			return 0;
+		}
+		i += used;
+		n++;
+	}
+	if (n == 0)
+		*why = "APPEND takes a mailbox, optional flags and date-time, and a literal";
+	return n;
+}
+
+/*
+ * The store side streams; the literal itself is still whole in memory,
+ * because the parser buffers literals up to max-request-size (a known gap:
+ * the parser is to hand APPEND literals over as they arrive).
+ */
+static enum store_result
+append_stream(struct store *st, struct append_msg *m)
+{
+	enum store_result r;
+	size_t off = 0;
+
+	if ((r = store_append_begin(st, &m->ap)) != STORE_OK)
+		return r;
+	while (off < m->data->len) {
+		size_t n = m->data->len - off;
+
+		if (n > APPEND_CHUNK)
+			n = APPEND_CHUNK;
+		if ((r = store_append_write(m->ap, m->data->str + off, n)) != STORE_OK) {
+			store_append_abort(m->ap);
+			m->ap = NULL;
+			return r;
+		}
+		off += n;
+	}
+	return STORE_OK;
+}
+
+/* Take back the first n committed messages of a MULTIAPPEND that failed. */
+static void
+append_undo(struct session *s, const char *mailbox, const struct append_msg *msgs,
+    size_t n)
+{
+	struct store_view *v = NULL;
+	uint32_t uids[APPEND_MAX_MESSAGES];
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		uids[i] = msgs[i].uid;
+	if (store_view_open(s->store, mailbox, false, &v) != STORE_OK ||
+	    store_set_flags(v, uids, n, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0, 0,
+	    NULL, NULL, NULL) != STORE_OK ||
+	    store_expunge(v, uids, n, NULL, NULL) != STORE_OK)
+		log_warnx("APPEND: cannot take back %zu messages of a failed "
+		    "MULTIAPPEND: %s", n, store_error(s->store));
+	store_view_close(v);
+}
+
+static void
+append_store_failed(struct session *s, const char *tag, enum store_result r)
+{
+	switch (r) {
+	case STORE_NOT_FOUND:
+		session_tagged(s, tag, "NO", "[TRYCREATE] No such mailbox");
+		break;
+	case STORE_INVALID:
+		session_tagged(s, tag, "NO", "[LIMIT] %s", store_error(s->store));
+		break;
+	default:
+		log_warnx("APPEND: %s", store_error(s->store));
+		session_tagged(s, tag, "NO", "[SERVERBUG] The message could not be "
+		    "saved; the administrator has the details");
+		break;
+	}
+}
+
+static void
+append_run(struct session *s, const char *tag, const char *mailbox,
+    struct append_msg *msgs, size_t n)
+{
+	struct store_mailbox mb;
+	struct seqset uids = SEQSET_INIT;
+	struct buf line = BUF_INIT;
+	enum store_result r;
+	uint32_t uidvalidity = 0;
+	size_t committed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (msgs[i].data->len == 0) {
+			session_tagged(s, tag, "NO", "Empty messages cannot be saved");
+			return;
+		}
+		/* the parser refuses such literals already; in case it changes */
+		if (msgs[i].data->len > s->cfg->max_request_size) {
+			session_tagged(s, tag, "NO", "[TOOBIG] Message too large");
+			return;
+		}
+	}
+	/* Before writing megabytes to tmp/: does the mailbox exist? */
+	r = store_mailbox_get(s->store, mailbox, &mb);
+	if (r == STORE_OK && mb.noselect)
+		r = STORE_NOT_FOUND;
+	for (size_t i = 0; i < n && r == STORE_OK; i++)
+		r = append_stream(s->store, &msgs[i]);
+	while (committed < n && r == STORE_OK) {
+		struct append_msg *m = &msgs[committed];
+
+		r = store_append_commit(m->ap, mailbox, m->flags.flags, m->flags.keywords,
+		    m->flags.n_keywords, m->internaldate, m->tz_minutes, &uidvalidity,
+		    &m->uid);
+		m->ap = NULL;     /* freed by the commit either way */
+		if (r == STORE_OK)
+			committed++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		store_append_abort(msgs[i].ap);
+		msgs[i].ap = NULL;
+	}
+	if (r != STORE_OK) {
+		/* answered first: the undo would overwrite store_error() */
+		append_store_failed(s, tag, r);
+		append_undo(s, mailbox, msgs, committed);
+		return;
+	}
+	log_debug("appended %zu message%s to %s", n, n == 1 ? "" : "s", mailbox);
+	/* The selected mailbox reports its EXISTS now (another one: harmless). */
+	if (s->view != NULL && !session_sync(s, true))
+		return;
+	for (size_t i = 0; i < n; i++)
+		seqset_add_range(&uids, msgs[i].uid, msgs[i].uid);
+	buf_printf(&line, "%s OK [APPENDUID %u ", tag, uidvalidity);
+	seqset_format(&uids, &line);
+	buf_append_str(&line, "] APPEND completed\r\n");
+	conn_write(&s->conn, line.data, line.len);
+	seqset_free(&uids);
+	buf_free(&line);
+}
+
+void
+cmd_append(struct session *s, const struct imap_command *c)
+{
+	struct append_msg *msgs;
+	struct buf name = BUF_INIT;
+	const char *why = "Invalid mailbox name";
+	size_t n, cap;
+	int rc;
+
+	if (c->nargs < 2) {
+		session_tagged(s, c->tag, "BAD", "APPEND takes a mailbox, optional flags "
+		    "and date-time, and a literal");
+		return;
+	}
+	/* each group takes at least one argument */
+	cap = c->nargs - 1 < APPEND_MAX_MESSAGES ? c->nargs - 1 : APPEND_MAX_MESSAGES;
+	msgs = xcalloc(cap, sizeof(*msgs));
+	if ((n = append_parse_groups(c->args + 1, c->nargs - 1, msgs, cap, &why)) == 0)
+		session_tagged(s, c->tag, "BAD", "%s", why);
+	else if ((rc = append_mailbox_name(s, &c->args[0], &name, &why)) != 0)
+		session_tagged(s, c->tag, rc < 0 ? "BAD" : "NO", "%s%s",
+		    rc < 0 ? "" : "[CANNOT] ", why);
+	else
+		append_run(s, c->tag, name.data, msgs, n);
+	buf_free(&name);
+	free(msgs);
+}

@@ -1,0 +1,222 @@
+/*
+ * SEARCH and UID SEARCH (RFC 9051 §6.4.4, RFC 3501 §6.4.4), with the
+ * ESEARCH answer (RFC 4731, RFC 9051 §7.3.4) and MODSEQ (RFC 7162 §3.1.5).
+ *
+ *   SEARCH [RETURN (MIN MAX COUNT ALL)] [CHARSET UTF-8] key...
+ *
+ * The keys (search.c) are matched on what the index holds first (flags,
+ * size, dates, UIDs); a message is mapped and read only when that cannot
+ * decide.  Answers: "* SEARCH n..." for IMAP4rev1, "* ESEARCH ..." when
+ * RETURN was given or the client enabled IMAP4rev2.  No EXPUNGE may go out
+ * during SEARCH (RFC 9051 §7.5.1).
+ */
+#include "autoconfig.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "search.h"
+
+#define RETURN_MIN   (1u << 0)
+#define RETURN_MAX   (1u << 1)
+#define RETURN_ALL   (1u << 2)
+#define RETURN_COUNT (1u << 3)
+
+struct search_result {
+	struct seqset set;       /* MSNs, or UIDs for UID SEARCH */
+	uint64_t count;
+	uint64_t highest_modseq; /* of the messages found (MODSEQ keys) */
+};
+
+/* RETURN (...): 0, or -1 with *why.  An empty list means ALL. */
+static int
+search_return_opts(const struct imap_arg *list, unsigned *ret, const char **why)
+{
+	*ret = 0;
+	for (size_t i = 0; i < list->list_count; i++) {
+		const struct imap_arg *a = &list->list[i];
+
+		if (a->type != IMAP_ARG_ATOM)
+			goto bad;
+		if (strcasecmp(a->str, "MIN") == 0)
+			*ret |= RETURN_MIN;
+		else if (strcasecmp(a->str, "MAX") == 0)
+			*ret |= RETURN_MAX;
+		else if (strcasecmp(a->str, "ALL") == 0)
+			*ret |= RETURN_ALL;
+		else if (strcasecmp(a->str, "COUNT") == 0)
+			*ret |= RETURN_COUNT;
+		else if (strcasecmp(a->str, "SAVE") == 0) {
+			*why = "RETURN (SAVE) is not supported (no SEARCHRES)";
+			return -1;
+		} else
+			goto bad;
+	}
+	if (*ret == 0)
+		*ret = RETURN_ALL;
+	return 0;
+bad:
+	*why = "Unknown RETURN option (MIN, MAX, ALL, COUNT)";
+	return -1;
+}
+
+/* Match every message of the view; false when the store failed. */
+static bool
+search_run(struct session *s, struct search_program *p, struct search_result *res)
+{
+	struct store_view *v = s->view;
+	uint32_t exists = store_view_exists(v);
+
+	search_resolve(p, exists, exists > 0 ? store_view_uid(v, exists) : 0);
+	for (uint32_t msn = 1; msn <= exists; msn++) {
+		uint32_t uid = store_view_uid(v, msn);
+		struct store_message m;
+		struct search_input in = { .msn = msn, .msg = &m };
+		enum search_match r;
+		enum store_result sr;
+
+		if (uid == 0)
+			continue;
+		sr = store_message_get(v, uid, &m);
+		if (sr == STORE_NOT_FOUND)
+			continue;    /* expunged by another session meanwhile */
+		if (sr != STORE_OK)
+			return false;
+		r = search_match(p, &in);
+		if (r == SEARCH_MAYBE) {
+			sr = store_message_map(v, uid, &in.data, &in.len);
+			if (sr == STORE_NOT_FOUND)
+				continue;
+			if (sr != STORE_OK)
+				return false;
+			/* an empty message maps as NULL: it has no header or body */
+			if (in.data == NULL)
+				in.data = "";
+			r = search_match(p, &in);
+			if (in.len > 0)
+				store_message_unmap(in.data, in.len);
+		}
+		if (r != SEARCH_YES)
+			continue;
+		seqset_add_range(&res->set, s->uid_command ? uid : msn,
+		    s->uid_command ? uid : msn);
+		res->count++;
+		if (m.modseq > res->highest_modseq)
+			res->highest_modseq = m.modseq;
+	}
+	return true;
+}
+
+/* "* SEARCH 1 2 3" (IMAP4rev1), with " (MODSEQ n)" after a MODSEQ key. */
+static void
+search_reply_rev1(struct session *s, const struct search_program *p,
+    const struct search_result *res)
+{
+	struct buf line = BUF_INIT;
+	struct seqset_iter it;
+	uint32_t n;
+
+	buf_append_str(&line, "SEARCH");
+	for (bool ok = seqset_first(&res->set, &it, &n); ok;
+	    ok = seqset_next(&res->set, &it, &n))
+		buf_printf(&line, " %u", n);
+	if (p->uses_modseq && res->count > 0)
+		buf_printf(&line, " (MODSEQ %llu)", (unsigned long long)res->highest_modseq);
+	session_untagged_buf(s, &line);
+	buf_free(&line);
+}
+
+/* "* ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ n]" */
+static void
+search_reply_esearch(struct session *s, const char *tag, unsigned ret,
+    const struct search_program *p, const struct search_result *res)
+{
+	struct buf line = BUF_INIT;
+
+	buf_append_str(&line, "ESEARCH (TAG ");
+	buf_append_imap_string(&line, tag, strlen(tag));
+	buf_append_char(&line, ')');
+	if (s->uid_command)
+		buf_append_str(&line, " UID");
+	if ((ret & RETURN_MIN) && res->count > 0)
+		buf_printf(&line, " MIN %u", seqset_min(&res->set));
+	if ((ret & RETURN_MAX) && res->count > 0)
+		buf_printf(&line, " MAX %u", seqset_max(&res->set));
+	if (ret & RETURN_COUNT)
+		buf_printf(&line, " COUNT %llu", (unsigned long long)res->count);
+	if ((ret & RETURN_ALL) && res->count > 0) {
+		buf_append_str(&line, " ALL ");
+		seqset_format(&res->set, &line);
+	}
+	if (p->uses_modseq && res->count > 0)
+		buf_printf(&line, " MODSEQ %llu", (unsigned long long)res->highest_modseq);
+	session_untagged_buf(s, &line);
+	buf_free(&line);
+}
+
+void
+cmd_search(struct session *s, const struct imap_command *c)
+{
+	const struct imap_arg *args = c->args;
+	size_t n = c->nargs, i = 0;
+	struct search_result res = { SEQSET_INIT, 0, 0 };
+	struct search_program *p;
+	const char *why = NULL;
+	unsigned ret = 0;
+	bool esearch = false;
+
+	if (i + 1 < n && args[i].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[i].str, "RETURN") == 0 && args[i + 1].type == IMAP_ARG_LIST) {
+		if (search_return_opts(&args[i + 1], &ret, &why) != 0) {
+			session_tagged(s, c->tag, "BAD", "%s", why);
+			return;
+		}
+		esearch = true;
+		i += 2;
+	}
+	if (i < n && args[i].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[i].str, "CHARSET") == 0) {
+		const struct imap_arg *cs = i + 1 < n ? &args[i + 1] : NULL;
+
+		if (cs == NULL || cs->type == IMAP_ARG_LIST || cs->type == IMAP_ARG_NIL) {
+			session_tagged(s, c->tag, "BAD", "CHARSET needs a charset name");
+			return;
+		}
+		if (strcasecmp(cs->str, "UTF-8") != 0 && strcasecmp(cs->str, "US-ASCII") != 0) {
+			session_tagged(s, c->tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] "
+			    "Unsupported charset");
+			return;
+		}
+		i += 2;
+	}
+	if ((p = search_parse(args + i, n - i, &why)) == NULL) {
+		session_tagged(s, c->tag, "BAD", "%s", why);
+		return;
+	}
+	/* RFC 9051 §6.4.4: an IMAP4rev2 client gets ESEARCH, ALL by default */
+	if (!esearch && (s->enabled & SESSION_ENABLED_IMAP4REV2)) {
+		esearch = true;
+		ret = RETURN_ALL;
+	}
+	/* RFC 7162 §3.1: a MODSEQ search key enables CONDSTORE */
+	if (p->uses_modseq)
+		s->enabled |= SESSION_ENABLED_CONDSTORE;
+	/* New messages first (EXISTS), so the search sees them; expunges wait. */
+	if (!session_sync(s, false))
+		goto out;
+	if (!search_run(s, p, &res)) {
+		log_warnx("SEARCH: %s", store_error(s->store));
+		session_tagged(s, c->tag, "NO", "[SERVERBUG] Search failed; the "
+		    "administrator has the details");
+		goto out;
+	}
+	if (esearch)
+		search_reply_esearch(s, c->tag, ret, p, &res);
+	else
+		search_reply_rev1(s, p, &res);
+	session_tagged(s, c->tag, "OK", "%sSEARCH completed", s->uid_command ? "UID " : "");
+out:
+	seqset_free(&res.set);
+	search_free(p);
+}

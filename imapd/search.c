@@ -1,0 +1,1020 @@
+/*
+ * SEARCH keys: the parser of the key tree and the matcher (search.h).
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+#include "mutf7.h"
+#include "search.h"
+#include "xmalloc.h"
+
+static const char *const month_names[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+/* ---- dates ---------------------------------------------------------------- */
+
+/* Howard Hinnant's days_from_civil: exact for every proleptic Gregorian date. */
+int64_t
+search_days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+	int64_t y = year - (month <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t mp = (month + 9) % 12;
+	int64_t doy = (153 * mp + 2) / 5 + day - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+leap_year(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned
+month_days(int64_t year, unsigned month)
+{
+	static const unsigned char days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	return month == 2 && leap_year(year) ? 29 : days[month - 1];
+}
+
+/* Month name at s (exactly 3 bytes): 1..12, or 0. */
+static unsigned
+parse_month(const char *s)
+{
+	for (unsigned i = 0; i < 12; i++)
+		if (strncasecmp(s, month_names[i], 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* n digits at s as a number, or -1 when one is not a digit. */
+static long
+digits(const char *s, size_t n)
+{
+	long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int
+search_parse_date(const char *s, size_t len, int64_t *day)
+{
+	size_t dlen;
+	long d, y;
+	unsigned m;
+
+	/* 1*2DIGIT "-" 3ALPHA "-" 4DIGIT: 10 or 11 bytes */
+	if (len == 10)
+		dlen = 1;
+	else if (len == 11)
+		dlen = 2;
+	else
+		return -1;
+	if ((d = digits(s, dlen)) < 1 || s[dlen] != '-' ||
+	    (m = parse_month(s + dlen + 1)) == 0 || s[dlen + 4] != '-' ||
+	    (y = digits(s + dlen + 5, 4)) < 0)
+		return -1;
+	if ((unsigned long)d > month_days(y, m))
+		return -1;
+	*day = search_days_from_civil(y, m, (unsigned)d);
+	return 0;
+}
+
+int
+search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes)
+{
+	long d, y, hh, mm, ss, zh, zm;
+	unsigned m;
+
+	/* "dd-Mon-yyyy hh:mm:ss +zzzz" is 26 bytes */
+	if (len != 26)
+		return -1;
+	d = s[0] == ' ' ? digits(s + 1, 1) : digits(s, 2);
+	if (d < 1 || s[2] != '-' || (m = parse_month(s + 3)) == 0 || s[6] != '-' ||
+	    (y = digits(s + 7, 4)) < 0 || s[11] != ' ' ||
+	    (hh = digits(s + 12, 2)) < 0 || s[14] != ':' ||
+	    (mm = digits(s + 15, 2)) < 0 || s[17] != ':' ||
+	    (ss = digits(s + 18, 2)) < 0 || s[20] != ' ' ||
+	    (s[21] != '+' && s[21] != '-') ||
+	    (zh = digits(s + 22, 2)) < 0 || (zm = digits(s + 24, 2)) < 0)
+		return -1;
+	/* 60 seconds: a leap second, taken as the next minute's 0 */
+	if ((unsigned long)d > month_days(y, m) || hh > 23 || mm > 59 || ss > 60 ||
+	    zm > 59)
+		return -1;
+	*tz_minutes = (int)(zh * 60 + zm) * (s[21] == '-' ? -1 : 1);
+	*t = search_days_from_civil(y, m, (unsigned)d) * 86400 +
+	    hh * 3600 + mm * 60 + ss - (int64_t)*tz_minutes * 60;
+	return 0;
+}
+
+/* ---- case folding ----------------------------------------------------------- */
+
+static uint32_t
+fold_cp(uint32_t c)
+{
+	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+		return c + 0x20;
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+		return c | 1;
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+		return (c & 1) ? c + 1 : c;
+	if (c == 0x178)
+		return 0xff;
+	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
+		return c + 0x20;
+	if (c >= 0x410 && c <= 0x42f)
+		return c + 0x20;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 0x50;
+	return c;
+}
+
+/* Every mapping keeps the length: ASCII stays ASCII and two-byte
+ * sequences (U+0080..U+07FF) map into the same range, so the folding
+ * happens in place. */
+int
+search_fold(const char *s, size_t len, struct buf *out)
+{
+	size_t start = out->len;
+	unsigned char *p;
+
+	if (buf_append(out, s, len) != 0)
+		return -1;
+	if (len == 0)
+		return 0;
+	p = (unsigned char *)out->data + start;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < 0x80) {
+			if (p[i] >= 'A' && p[i] <= 'Z')
+				p[i] += 'a' - 'A';
+		} else if ((p[i] & 0xe0) == 0xc0 && i + 1 < len &&
+		    (p[i + 1] & 0xc0) == 0x80) {
+			uint32_t c = ((uint32_t)(p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f);
+			uint32_t f = fold_cp(c);
+
+			if (c >= 0x80 && f != c) {
+				p[i] = (unsigned char)(0xc0 | (f >> 6));
+				p[i + 1] = (unsigned char)(0x80 | (f & 0x3f));
+			}
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* ---- parsing the keys ----------------------------------------------------- */
+
+enum key_arg {
+	ARG_NONE, ARG_STRING, ARG_DATE, ARG_NUMBER, ARG_KEYWORD, ARG_HEADER,
+	ARG_UIDSET, ARG_MODSEQ,
+	ARG_SPECIAL,            /* NOT, OR, NEW, OLD: built by hand */
+};
+
+static const struct {
+	const char *name;
+	enum search_key_type type;
+	enum key_arg arg;
+	unsigned flag;
+	bool negate;            /* UNSEEN is NOT SEEN */
+	const char *field;      /* FROM is HEADER From */
+} key_table[] = {
+	{ "ALL", SEARCH_KEY_ALL, ARG_NONE, 0, false, NULL },
+	{ "ANSWERED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_ANSWERED, false, NULL },
+	{ "BCC", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "Bcc" },
+	{ "BEFORE", SEARCH_KEY_BEFORE, ARG_DATE, 0, false, NULL },
+	{ "BODY", SEARCH_KEY_BODY, ARG_STRING, 0, false, NULL },
+	{ "CC", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "Cc" },
+	{ "DELETED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_DELETED, false, NULL },
+	{ "DRAFT", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_DRAFT, false, NULL },
+	{ "FLAGGED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_FLAGGED, false, NULL },
+	{ "FROM", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "From" },
+	{ "HEADER", SEARCH_KEY_HEADER, ARG_HEADER, 0, false, NULL },
+	{ "KEYWORD", SEARCH_KEY_KEYWORD, ARG_KEYWORD, 0, false, NULL },
+	{ "LARGER", SEARCH_KEY_LARGER, ARG_NUMBER, 0, false, NULL },
+	{ "MODSEQ", SEARCH_KEY_MODSEQ, ARG_MODSEQ, 0, false, NULL },
+	{ "NEW", SEARCH_KEY_AND, ARG_SPECIAL, 0, false, NULL },
+	{ "NOT", SEARCH_KEY_NOT, ARG_SPECIAL, 0, false, NULL },
+	{ "OLD", SEARCH_KEY_NOT, ARG_SPECIAL, 0, false, NULL },
+	{ "ON", SEARCH_KEY_ON, ARG_DATE, 0, false, NULL },
+	{ "OR", SEARCH_KEY_OR, ARG_SPECIAL, 0, false, NULL },
+	{ "RECENT", SEARCH_KEY_RECENT, ARG_NONE, 0, false, NULL },
+	{ "SEEN", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_SEEN, false, NULL },
+	{ "SENTBEFORE", SEARCH_KEY_SENTBEFORE, ARG_DATE, 0, false, NULL },
+	{ "SENTON", SEARCH_KEY_SENTON, ARG_DATE, 0, false, NULL },
+	{ "SENTSINCE", SEARCH_KEY_SENTSINCE, ARG_DATE, 0, false, NULL },
+	{ "SINCE", SEARCH_KEY_SINCE, ARG_DATE, 0, false, NULL },
+	{ "SMALLER", SEARCH_KEY_SMALLER, ARG_NUMBER, 0, false, NULL },
+	{ "SUBJECT", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "Subject" },
+	{ "TEXT", SEARCH_KEY_TEXT, ARG_STRING, 0, false, NULL },
+	{ "TO", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "To" },
+	{ "UID", SEARCH_KEY_UIDSET, ARG_UIDSET, 0, false, NULL },
+	{ "UNANSWERED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_ANSWERED, true, NULL },
+	{ "UNDELETED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_DELETED, true, NULL },
+	{ "UNDRAFT", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_DRAFT, true, NULL },
+	{ "UNFLAGGED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_FLAGGED, true, NULL },
+	{ "UNKEYWORD", SEARCH_KEY_KEYWORD, ARG_KEYWORD, 0, true, NULL },
+	{ "UNSEEN", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_SEEN, true, NULL },
+};
+
+#define N_KEYS (sizeof(key_table) / sizeof(key_table[0]))
+
+struct parse {
+	struct search_program *p;
+	const struct imap_arg *args;  /* the list being read */
+	size_t n, i;
+	const char *why;
+};
+
+/* Error texts that name a key; one command runs at a time. */
+static char parse_why[128];
+
+static void parse_error(struct parse *ps, const char *fmt, ...) CAIRN_PRINTF(2, 3);
+
+static void
+parse_error(struct parse *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(parse_why, sizeof(parse_why), fmt, ap);
+	va_end(ap);
+	ps->why = parse_why;
+}
+
+static struct search_key *
+key_new(struct parse *ps, enum search_key_type type)
+{
+	struct search_key *k;
+
+	if (ps->p->n_keys >= SEARCH_MAX_KEYS) {
+		ps->why = "Too many search keys";
+		return NULL;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->type = type;
+	k->all = ps->p->keys;
+	ps->p->keys = k;
+	ps->p->n_keys++;
+	return k;
+}
+
+/* parent gets child as its last child */
+static void
+key_add_child(struct search_key *parent, struct search_key *child)
+{
+	struct search_key **pp = &parent->child;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = child;
+}
+
+static struct search_key *
+key_wrap_not(struct parse *ps, struct search_key *k)
+{
+	struct search_key *not;
+
+	if (k == NULL || (not = key_new(ps, SEARCH_KEY_NOT)) == NULL)
+		return NULL;
+	not->child = k;
+	return not;
+}
+
+/* The next argument, or NULL (and the error) when there is none. */
+static const struct imap_arg *
+next_arg(struct parse *ps, const char *name)
+{
+	if (ps->i >= ps->n) {
+		parse_error(ps, "%s needs an argument", name);
+		return NULL;
+	}
+	return &ps->args[ps->i++];
+}
+
+static bool
+is_string(const struct imap_arg *a)
+{
+	return a->type == IMAP_ARG_ATOM || a->type == IMAP_ARG_QUOTED ||
+	    a->type == IMAP_ARG_LITERAL;
+}
+
+static int
+parse_string(struct parse *ps, const char *name, struct search_key *k)
+{
+	const struct imap_arg *a = next_arg(ps, name);
+	struct buf folded = BUF_INIT;
+
+	if (a == NULL)
+		return -1;
+	if (!is_string(a)) {
+		parse_error(ps, "%s needs a string", name);
+		return -1;
+	}
+	if (memchr(a->str, '\0', a->len) != NULL || !utf8_valid(a->str, a->len)) {
+		parse_error(ps, "The string of %s is not valid UTF-8", name);
+		return -1;
+	}
+	if (search_fold(a->str, a->len, &folded) != 0) {
+		buf_free(&folded);
+		ps->why = "Search string too long";
+		return -1;
+	}
+	k->len = folded.len;
+	k->str = folded.data != NULL ? buf_steal(&folded, NULL) : xstrdup("");
+	return 0;
+}
+
+static int
+parse_number(struct parse *ps, const char *name, uint64_t *out)
+{
+	const struct imap_arg *a = next_arg(ps, name);
+	uint64_t v = 0;
+
+	if (a == NULL)
+		return -1;
+	if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 19)
+		goto bad;
+	for (size_t i = 0; i < a->len; i++) {
+		if (a->str[i] < '0' || a->str[i] > '9')
+			goto bad;
+		v = v * 10 + (uint64_t)(a->str[i] - '0');
+	}
+	if (v > INT64_MAX)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	parse_error(ps, "%s needs a number", name);
+	return -1;
+}
+
+static int
+parse_set(struct parse *ps, const char *name, const struct imap_arg *a,
+    struct search_key *k)
+{
+	const char *why = NULL;
+	int r;
+
+	if (a->type != IMAP_ARG_ATOM) {
+		parse_error(ps, "%s needs a sequence set", name);
+		return -1;
+	}
+	r = seqset_parse(a->str, a->len, &k->set, &why);
+	if (r == 1) {
+		seqset_free(&k->set);
+		ps->why = "$ (SEARCHRES) is not supported";
+		return -1;
+	}
+	if (r != 0) {
+		parse_error(ps, "Invalid sequence set: %s", why != NULL ? why : "syntax");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_args(struct parse *ps, size_t ki, struct search_key *k)
+{
+	const char *name = key_table[ki].name;
+	const struct imap_arg *a;
+
+	switch (key_table[ki].arg) {
+	case ARG_NONE:
+	case ARG_SPECIAL:
+		k->flag = key_table[ki].flag;
+		return 0;
+	case ARG_STRING:
+		if (key_table[ki].field != NULL)
+			k->field = xstrdup(key_table[ki].field);
+		return parse_string(ps, name, k);
+	case ARG_DATE:
+		if ((a = next_arg(ps, name)) == NULL)
+			return -1;
+		if ((a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_QUOTED) ||
+		    search_parse_date(a->str, a->len, &k->day) != 0) {
+			parse_error(ps, "%s needs a date (d-Mon-yyyy)", name);
+			return -1;
+		}
+		return 0;
+	case ARG_NUMBER:
+		return parse_number(ps, name, &k->num);
+	case ARG_KEYWORD:
+		if ((a = next_arg(ps, name)) == NULL)
+			return -1;
+		if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > STORE_KEYWORD_MAX ||
+		    a->str[0] == '\\' || strpbrk(a->str, "[]") != NULL) {
+			parse_error(ps, "%s needs a keyword", name);
+			return -1;
+		}
+		k->str = xstrdup(a->str);
+		k->len = a->len;
+		return 0;
+	case ARG_HEADER:
+		if ((a = next_arg(ps, name)) == NULL)
+			return -1;
+		if (!is_string(a) || a->len == 0 || strlen(a->str) != a->len ||
+		    strpbrk(a->str, ": \t\r\n") != NULL) {
+			ps->why = "HEADER needs a field name";
+			return -1;
+		}
+		for (size_t i = 0; i < a->len; i++) {
+			if ((unsigned char)a->str[i] < 33 || (unsigned char)a->str[i] > 126) {
+				ps->why = "HEADER needs a field name";
+				return -1;
+			}
+		}
+		k->field = xstrdup(a->str);
+		return parse_string(ps, name, k);
+	case ARG_UIDSET:
+		if ((a = next_arg(ps, name)) == NULL)
+			return -1;
+		return parse_set(ps, name, a, k);
+	case ARG_MODSEQ:
+		/* MODSEQ ["/flags/<flag>" priv|shared|all] n: per-message modseqs
+		 * only, so the entry is checked and then not used */
+		if (ps->i < ps->n && ps->args[ps->i].type == IMAP_ARG_QUOTED) {
+			const struct imap_arg *entry = &ps->args[ps->i++];
+			const struct imap_arg *type = next_arg(ps, name);
+
+			if (strncasecmp(entry->str, "/flags/", 7) != 0 || entry->len < 8) {
+				ps->why = "MODSEQ entry names are /flags/<flag>";
+				return -1;
+			}
+			if (type == NULL || type->type != IMAP_ARG_ATOM ||
+			    (strcasecmp(type->str, "priv") != 0 &&
+			    strcasecmp(type->str, "shared") != 0 &&
+			    strcasecmp(type->str, "all") != 0)) {
+				ps->why = "MODSEQ entry type is priv, shared or all";
+				return -1;
+			}
+		}
+		ps->p->uses_modseq = true;
+		return parse_number(ps, name, &k->num);
+	}
+	return -1;
+}
+
+static struct search_key *parse_key(struct parse *ps, unsigned depth);
+
+/* Keys from list[0..n) as the children of a new AND. */
+static struct search_key *
+parse_group(struct parse *ps, const struct imap_arg *list, size_t n, unsigned depth)
+{
+	const struct imap_arg *outer = ps->args;
+	size_t outer_n = ps->n, outer_i = ps->i;
+	struct search_key *and, *k;
+
+	if ((and = key_new(ps, SEARCH_KEY_AND)) == NULL)
+		return NULL;
+	ps->args = list;
+	ps->n = n;
+	ps->i = 0;
+	while (ps->i < ps->n) {
+		if ((k = parse_key(ps, depth)) == NULL)
+			return NULL;
+		key_add_child(and, k);
+	}
+	ps->args = outer;
+	ps->n = outer_n;
+	ps->i = outer_i;
+	return and;
+}
+
+static struct search_key *
+parse_key(struct parse *ps, unsigned depth)
+{
+	const struct imap_arg *a = &ps->args[ps->i++];
+	struct search_key *k, *c;
+	size_t ki;
+
+	if (depth >= SEARCH_MAX_DEPTH) {
+		ps->why = "Search keys nested too deeply";
+		return NULL;
+	}
+	if (a->type == IMAP_ARG_LIST) {
+		if (a->list_count == 0) {
+			ps->why = "Empty parenthesised search key";
+			return NULL;
+		}
+		return parse_group(ps, a->list, a->list_count, depth + 1);
+	}
+	if (a->type != IMAP_ARG_ATOM) {
+		ps->why = "Search keys are atoms";
+		return NULL;
+	}
+	if ((a->str[0] >= '0' && a->str[0] <= '9') || a->str[0] == '*' ||
+	    a->str[0] == '$') {
+		if ((k = key_new(ps, SEARCH_KEY_SEQSET)) == NULL ||
+		    parse_set(ps, "A sequence set", a, k) != 0)
+			return NULL;
+		return k;
+	}
+	for (ki = 0; ki < N_KEYS; ki++)
+		if (strcasecmp(a->str, key_table[ki].name) == 0)
+			break;
+	if (ki == N_KEYS) {
+		if (a->len > 40)
+			ps->why = "Unknown search key";
+		else
+			parse_error(ps, "Unknown search key %s", a->str);
+		return NULL;
+	}
+	if (key_table[ki].arg == ARG_SPECIAL) {
+		switch (key_table[ki].type) {
+		case SEARCH_KEY_NOT:
+			if (strcmp(key_table[ki].name, "OLD") == 0)
+				return key_wrap_not(ps, key_new(ps, SEARCH_KEY_RECENT));
+			if (ps->i >= ps->n) {
+				ps->why = "NOT needs a search key";
+				return NULL;
+			}
+			return key_wrap_not(ps, parse_key(ps, depth + 1));
+		case SEARCH_KEY_OR:
+			if ((k = key_new(ps, SEARCH_KEY_OR)) == NULL)
+				return NULL;
+			for (int i = 0; i < 2; i++) {
+				if (ps->i >= ps->n) {
+					ps->why = "OR needs two search keys";
+					return NULL;
+				}
+				if ((c = parse_key(ps, depth + 1)) == NULL)
+					return NULL;
+				key_add_child(k, c);
+			}
+			return k;
+		default:                                          /* NEW */
+			if ((k = key_new(ps, SEARCH_KEY_AND)) == NULL ||
+			    (c = key_new(ps, SEARCH_KEY_RECENT)) == NULL)
+				return NULL;
+			key_add_child(k, c);
+			if ((c = key_new(ps, SEARCH_KEY_FLAG)) == NULL)
+				return NULL;
+			c->flag = STORE_FLAG_SEEN;
+			if ((c = key_wrap_not(ps, c)) == NULL)
+				return NULL;
+			key_add_child(k, c);
+			return k;
+		}
+	}
+	if ((k = key_new(ps, key_table[ki].type)) == NULL ||
+	    parse_args(ps, ki, k) != 0)
+		return NULL;
+	return key_table[ki].negate ? key_wrap_not(ps, k) : k;
+}
+
+struct search_program *
+search_parse(const struct imap_arg *args, size_t n, const char **why)
+{
+	struct search_program *p = xcalloc(1, sizeof(*p));
+	struct parse ps = { .p = p, .args = args, .n = n };
+
+	if (n == 0) {
+		*why = "SEARCH needs a search key";
+		free(p);
+		return NULL;
+	}
+	if ((p->root = parse_group(&ps, args, n, 0)) == NULL) {
+		*why = ps.why;
+		search_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+search_free(struct search_program *p)
+{
+	struct search_key *k, *next;
+
+	if (p == NULL)
+		return;
+	for (k = p->keys; k != NULL; k = next) {
+		next = k->all;
+		seqset_free(&k->set);
+		free(k->field);
+		free(k->str);
+		free(k);
+	}
+	free(p);
+}
+
+void
+search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid)
+{
+	for (struct search_key *k = p->keys; k != NULL; k = k->all) {
+		if (k->type == SEARCH_KEY_SEQSET)
+			seqset_resolve(&k->set, last_msn);
+		else if (k->type == SEARCH_KEY_UIDSET)
+			seqset_resolve(&k->set, last_uid);
+	}
+}
+
+/* ---- matching --------------------------------------------------------------- */
+
+/* What one message's header and body give, worked out when a key needs it. */
+struct match_ctx {
+	const struct search_input *in;
+	struct buf value, folded;    /* scratch */
+	bool header_done, body_done, sent_done;
+	struct buf header;           /* folded "name: decoded value\n" of every field */
+	struct buf body;             /* folded decoded text of the body parts */
+	int64_t sent_day;
+};
+
+/*
+ * The fields of the header at h[0..len) (up to the blank line):
+ * fn(name, name_len, value, value_len, arg) for each, the value with its
+ * folding line ends; non-zero from fn stops the walk and is returned.
+ */
+static int
+header_walk(const char *h, size_t len,
+    int (*fn)(const char *, size_t, const char *, size_t, void *), void *arg)
+{
+	size_t i = 0;
+
+	while (i < len && h[i] != '\r' && h[i] != '\n') {
+		size_t start = i, colon = 0, end;
+		int r;
+
+		/* the line and its continuation lines */
+		for (;;) {
+			while (i < len && h[i] != '\n') {
+				if (h[i] == ':' && colon == 0)
+					colon = i;
+				i++;
+			}
+			if (i < len)
+				i++;
+			if (i >= len || (h[i] != ' ' && h[i] != '\t'))
+				break;
+		}
+		if (colon == 0 || colon == start)
+			continue;    /* not a field */
+		end = i;
+		while (end > colon + 1 && (h[end - 1] == '\n' || h[end - 1] == '\r'))
+			end--;
+		size_t v = colon + 1;
+		while (v < end && (h[v] == ' ' || h[v] == '\t'))
+			v++;
+		size_t nl = colon;
+		while (nl > start && (h[nl - 1] == ' ' || h[nl - 1] == '\t'))
+			nl--;
+		if ((r = fn(h + start, nl - start, h + v, end - v, arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct header_find {
+	struct match_ctx *c;
+	const struct search_key *k;
+};
+
+static int
+header_find_fn(const char *name, size_t nlen, const char *value, size_t vlen,
+    void *arg)
+{
+	struct header_find *f = arg;
+	struct match_ctx *c = f->c;
+
+	if (strlen(f->k->field) != nlen || strncasecmp(name, f->k->field, nlen) != 0)
+		return 0;
+	if (f->k->len == 0)
+		return 1;    /* an empty string: the field is there */
+	buf_reset(&c->value);
+	buf_reset(&c->folded);
+	mime_header_decode(value, vlen, &c->value);
+	search_fold(c->value.data != NULL ? c->value.data : "", c->value.len, &c->folded);
+	return c->folded.len > 0 &&
+	    memmem(c->folded.data, c->folded.len, f->k->str, f->k->len) != NULL;
+}
+
+static size_t
+message_header_len(const struct search_input *in)
+{
+	const char *p = in->data;
+	size_t len = in->len;
+
+	/* the header ends at the first empty line */
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (i + 1 < len && p[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+/* Append "name: value\n", decoded and folded, to c->folded. */
+static int
+header_text_fn(const char *name, size_t nlen, const char *value, size_t vlen,
+    void *arg)
+{
+	struct match_ctx *c = arg;
+
+	buf_reset(&c->value);
+	buf_append(&c->value, name, nlen);
+	buf_append_str(&c->value, ": ");
+	mime_header_decode(value, vlen, &c->value);
+	buf_append_char(&c->value, '\n');
+	search_fold(c->value.data, c->value.len, &c->folded);
+	return 0;
+}
+
+static void
+body_text_part(struct match_ctx *c, const struct mime_part *part)
+{
+	const char *data = c->in->data;
+	size_t len = c->in->len;
+
+	if (part->kind == MIME_KIND_MULTIPART) {
+		for (const struct mime_part *ch = part->children; ch != NULL; ch = ch->next)
+			body_text_part(c, ch);
+		return;
+	}
+	if (part->kind == MIME_KIND_MESSAGE && part->children != NULL) {
+		const struct mime_part *m = part->children;
+
+		/* the encapsulated message's header is text of this body too */
+		buf_reset(&c->folded);
+		header_walk(data + m->header_start, m->body_start - m->header_start,
+		    header_text_fn, c);
+		buf_append(&c->body, c->folded.data, c->folded.len);
+		body_text_part(c, m);
+		return;
+	}
+	if (part->type != NULL && strcasecmp(part->type, "text") != 0)
+		return;     /* images, applications: not text */
+	buf_reset(&c->value);
+	if (mime_body_decode(data, len, part, &c->value) == MIME_DECODE_UNKNOWN_CTE) {
+		buf_reset(&c->value);
+		buf_append(&c->value, data + part->body_start,
+		    part->body_end - part->body_start);
+	}
+	buf_reset(&c->folded);
+	mime_charset_to_utf8(mime_charset(part), c->value.data != NULL ? c->value.data : "",
+	    c->value.len, &c->folded);
+	search_fold(c->folded.data != NULL ? c->folded.data : "", c->folded.len, &c->body);
+	buf_append_char(&c->body, '\n');
+}
+
+static const struct buf *
+body_text(struct match_ctx *c)
+{
+	if (!c->body_done) {
+		struct mime_part *root = mime_parse(c->in->data, c->in->len);
+
+		body_text_part(c, root);
+		mime_free(root);
+		c->body_done = true;
+	}
+	return &c->body;
+}
+
+static const struct buf *
+header_text(struct match_ctx *c)
+{
+	if (!c->header_done) {
+		buf_reset(&c->folded);
+		header_walk(c->in->data, message_header_len(c->in), header_text_fn, c);
+		buf_append(&c->header, c->folded.data, c->folded.len);
+		c->header_done = true;
+	}
+	return &c->header;
+}
+
+static bool
+text_has(const struct buf *b, const struct search_key *k)
+{
+	if (k->len == 0)
+		return true;
+	return b->len > 0 && memmem(b->data, b->len, k->str, k->len) != NULL;
+}
+
+/* floor(a / b) for b > 0 */
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && a < 0);
+}
+
+static int64_t
+internal_day(const struct store_message *m)
+{
+	return floor_div(m->internaldate + (int64_t)m->tz_minutes * 60, 86400);
+}
+
+/*
+ * The date of an RFC 5322 date-time as written ("[Sun,] 5 Jan 2024
+ * 10:00:00 +0100", comments and obsolete two-digit years allowed); the
+ * time and zone do not matter: SENT* compare dates in the sender's zone.
+ */
+static int
+parse_sent_date(const char *s, size_t len, int64_t *day)
+{
+	long num[2] = { -1, -1 };
+	unsigned month = 0, nnum = 0, depth = 0;
+	size_t year_digits = 0;
+	size_t i = 0;
+
+	while (i < len && nnum < 2) {
+		char ch = s[i];
+
+		if (ch == '(') {
+			depth++;
+			i++;
+		} else if (ch == ')') {
+			if (depth > 0)
+				depth--;
+			i++;
+		} else if (depth > 0 || !((ch >= '0' && ch <= '9') ||
+		    (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'))) {
+			i++;
+		} else {
+			size_t start = i;
+			bool digit = ch >= '0' && ch <= '9';
+
+			while (i < len && ((s[i] >= '0' && s[i] <= '9') == digit) &&
+			    ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			    (s[i] >= 'a' && s[i] <= 'z')))
+				i++;
+			if (digit) {
+				if (i - start > 4 || (month == 0 && nnum == 1))
+					return -1;
+				year_digits = i - start;
+				num[nnum++] = digits(s + start, i - start);
+			} else if (nnum == 1 && month == 0) {
+				if (i - start < 3 || (month = parse_month(s + start)) == 0)
+					return -1;
+			} else if (nnum > 0) {
+				return -1;
+			}
+			/* an alphabetic token before the day: the weekday */
+		}
+	}
+	if (nnum != 2 || month == 0 || num[0] < 1 || num[1] < 0)
+		return -1;
+	/* RFC 5322 §4.3: obsolete two- and three-digit years */
+	if (year_digits == 2 && num[1] < 50)
+		num[1] += 2000;
+	else if (year_digits <= 3)
+		num[1] += 1900;
+	if ((unsigned long)num[0] > month_days(num[1], month))
+		return -1;
+	*day = search_days_from_civil(num[1], month, (unsigned)num[0]);
+	return 0;
+}
+
+static int
+date_field_fn(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
+{
+	int64_t *day = arg;
+
+	if (nlen != 4 || strncasecmp(name, "Date", 4) != 0)
+		return 0;
+	return parse_sent_date(value, vlen, day) == 0 ? 1 : -1;
+}
+
+/* The Date: header's day; without a usable one, the internal date's. */
+static int64_t
+sent_day(struct match_ctx *c)
+{
+	if (!c->sent_done) {
+		int64_t day = 0;
+
+		if (header_walk(c->in->data, message_header_len(c->in), date_field_fn,
+		    &day) == 1)
+			c->sent_day = day;
+		else
+			c->sent_day = internal_day(c->in->msg);
+		c->sent_done = true;
+	}
+	return c->sent_day;
+}
+
+static enum search_match
+yes_if(bool b)
+{
+	return b ? SEARCH_YES : SEARCH_NO;
+}
+
+static enum search_match
+match_key(const struct search_key *k, struct match_ctx *c)
+{
+	const struct store_message *m = c->in->msg;
+	enum search_match r, acc;
+	struct header_find f;
+
+	switch (k->type) {
+	case SEARCH_KEY_ALL:
+		return SEARCH_YES;
+	case SEARCH_KEY_AND:
+		acc = SEARCH_YES;
+		for (const struct search_key *ch = k->child; ch != NULL; ch = ch->next) {
+			if ((r = match_key(ch, c)) == SEARCH_NO)
+				return SEARCH_NO;
+			if (r == SEARCH_MAYBE)
+				acc = SEARCH_MAYBE;
+		}
+		return acc;
+	case SEARCH_KEY_OR:
+		acc = SEARCH_NO;
+		for (const struct search_key *ch = k->child; ch != NULL; ch = ch->next) {
+			if ((r = match_key(ch, c)) == SEARCH_YES)
+				return SEARCH_YES;
+			if (r == SEARCH_MAYBE)
+				acc = SEARCH_MAYBE;
+		}
+		return acc;
+	case SEARCH_KEY_NOT:
+		r = match_key(k->child, c);
+		return r == SEARCH_MAYBE ? r : yes_if(r == SEARCH_NO);
+	case SEARCH_KEY_SEQSET:
+		return yes_if(seqset_contains(&k->set, c->in->msn));
+	case SEARCH_KEY_UIDSET:
+		return yes_if(seqset_contains(&k->set, m->uid));
+	case SEARCH_KEY_FLAG:
+		return yes_if((m->flags & k->flag) != 0);
+	case SEARCH_KEY_KEYWORD:
+		for (size_t i = 0; i < m->n_keywords; i++)
+			if (strcasecmp(m->keywords[i], k->str) == 0)
+				return SEARCH_YES;
+		return SEARCH_NO;
+	case SEARCH_KEY_RECENT:
+		return yes_if(m->recent);
+	case SEARCH_KEY_LARGER:
+		return yes_if(m->size > k->num);
+	case SEARCH_KEY_SMALLER:
+		return yes_if(m->size < k->num);
+	case SEARCH_KEY_BEFORE:
+		return yes_if(internal_day(m) < k->day);
+	case SEARCH_KEY_ON:
+		return yes_if(internal_day(m) == k->day);
+	case SEARCH_KEY_SINCE:
+		return yes_if(internal_day(m) >= k->day);
+	case SEARCH_KEY_MODSEQ:
+		return yes_if(m->modseq >= k->num);
+	default:
+		break;
+	}
+	/* the rest needs the message */
+	if (c->in->data == NULL)
+		return SEARCH_MAYBE;
+	switch (k->type) {
+	case SEARCH_KEY_SENTBEFORE:
+		return yes_if(sent_day(c) < k->day);
+	case SEARCH_KEY_SENTON:
+		return yes_if(sent_day(c) == k->day);
+	case SEARCH_KEY_SENTSINCE:
+		return yes_if(sent_day(c) >= k->day);
+	case SEARCH_KEY_HEADER:
+		f.c = c;
+		f.k = k;
+		return yes_if(header_walk(c->in->data, message_header_len(c->in),
+		    header_find_fn, &f) == 1);
+	case SEARCH_KEY_BODY:
+		return yes_if(text_has(body_text(c), k));
+	case SEARCH_KEY_TEXT:
+		return yes_if(text_has(header_text(c), k) || text_has(body_text(c), k));
+	default:
+		return SEARCH_NO;
+	}
+}
+
+enum search_match
+search_match(const struct search_program *p, const struct search_input *in)
+{
+	struct match_ctx c = {
+		.in = in, .value = BUF_INIT, .folded = BUF_INIT, .header = BUF_INIT,
+		.body = BUF_INIT,
+	};
+	enum search_match r = match_key(p->root, &c);
+
+	buf_free(&c.value);
+	buf_free(&c.folded);
+	buf_free(&c.header);
+	buf_free(&c.body);
+	return r;
+}
