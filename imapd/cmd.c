@@ -21,6 +21,7 @@ static const struct cmd cmd_table[] = {
 	{ "ENABLE", SESSION_AUTHENTICATED, cmd_enable, false },
 	{ "EXAMINE", AUTH, cmd_examine, false },
 	{ "EXPUNGE", SELECTED, cmd_expunge, true },
+	{ "FETCH", SELECTED, cmd_fetch, true },
 	{ "ID", ANY, cmd_id, false },
 	{ "LIST", AUTH, cmd_list, false },
 	{ "LOGIN", SESSION_NOT_AUTHENTICATED, cmd_login, false },

@@ -32,6 +32,8 @@ void cmd_authenticate(struct session *s, const struct imap_command *c);
 void cmd_append(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
 void cmd_search(struct session *s, const struct imap_command *c);
+/* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */
+void cmd_fetch(struct session *s, const struct imap_command *c);
 
 /* cmd-select.c: SELECT, EXAMINE, CLOSE, UNSELECT, CHECK, EXPUNGE (RFC 9051
  * §6.3.2, §6.3.3, §6.4.1, §6.4.3, RFC 3691, RFC 4315) */

@@ -34,7 +34,7 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    preauth && session_plaintext_ok(s) ? " SASL-IR AUTH=PLAIN AUTH=LOGIN" : "",
 	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "",
 	    /* After login: what the command files implement. */
-	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND"
+	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
 	    " ESEARCH CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
 	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT");
 }
