@@ -109,34 +109,15 @@ int
 select_mailbox_name(const struct session *s, const struct imap_arg *arg,
     struct buf *utf8, const char **why)
 {
-	if (arg->type != IMAP_ARG_ATOM && arg->type != IMAP_ARG_QUOTED &&
-	    arg->type != IMAP_ARG_LITERAL) {
-		*why = "Expected a mailbox name";
+	/* One decoder for every command (cmd-mailbox.c); here as 0/-1/1. */
+	switch (cmd_mailbox_decode(s, arg, false, utf8, why)) {
+	case CMD_NAME_OK:
+		return 0;
+	case CMD_NAME_BAD:
 		return -1;
-	}
-	if (memchr(arg->str, '\0', arg->len) != NULL) {
-		*why = "NUL in a mailbox name";
-		return -1;
-	}
-	if (!(s->enabled & (SESSION_ENABLED_IMAP4REV2 | SESSION_ENABLED_UTF8))) {
-		if (mutf7_decode(arg->str, arg->len, utf8) == 0)
-			return 0;
-		*why = "Mailbox name is not valid modified UTF-7";
-		/* 8-bit is a client error (RFC 6855 §3); the rest a bad name */
-		for (size_t i = 0; i < arg->len; i++)
-			if ((unsigned char)arg->str[i] >= 0x80)
-				return -1;
+	default:
 		return 1;
 	}
-	if (!utf8_valid(arg->str, arg->len)) {
-		*why = "Mailbox name is not valid UTF-8";
-		return -1;
-	}
-	if (buf_append(utf8, arg->str, arg->len) != 0) {
-		*why = "Mailbox name too long";
-		return -1;
-	}
-	return 0;
 }
 
 int

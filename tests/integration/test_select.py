@@ -151,7 +151,8 @@ def test_select_arguments():
         assert cmd(c, "SELECT &AGE-")[1] == "NO [NONEXISTENT] No such mailbox"
         assert cmd(c, "SELECT &AOQ-")[1] == "NO [NONEXISTENT] No such mailbox"
         assert cmd(c, "SELECT a//b")[1] == "NO [NONEXISTENT] No such mailbox"
-        assert cmd(c, 'SELECT "Entw\u00fcrfe"')[1] == "BAD Mailbox name is not valid modified UTF-7"
+        assert cmd(c, 'SELECT "Entw\u00fcrfe"')[1] == (
+            "BAD 8-bit mailbox name: use modified UTF-7, or ENABLE UTF8=ACCEPT")
         c.send(b"n1 SELECT {3+}\r\na\x00b\r\n")
         assert c.read_until_tagged("n1")[1] == "n1 BAD NUL in a mailbox name"
         # a name in modified UTF-7 is the same mailbox as in UTF-8
@@ -407,7 +408,7 @@ def test_copy_with_copyuid():
         assert cmd(c, "COPY 9 Trash")[1] == "BAD Invalid message sequence number"
         expect(r"^BAD ", cmd(c, "COPY 1")[1])
         assert cmd(c, "COPY 1 &Jjo") == (
-            [], "NO [CANNOT] Mailbox name is not valid modified UTF-7")
+            [], "NO [CANNOT] Mailbox name is not valid modified UTF-7 (RFC 3501 5.1.3)")
         assert cmd(c, "MOVE 1 a//b") == ([], "NO [CANNOT] Invalid mailbox name")
         # copies keep their flags (not \Recent: that is per session)
         untagged, tagged = cmd(c, "SELECT Trash")
