@@ -337,7 +337,9 @@ sync_read(struct store_view *v, bool allow_expunge, struct sync_found *f)
 		    "deleted");
 	if (r != STORE_OK)
 		return r;
-	if (allow_expunge && f->mb.highestmodseq > v->expunge_modseq &&
+	/* Read even when they may not be reported: with none pending, the
+	 * HIGHESTMODSEQ told to the client need not wait for the next one. */
+	if (f->mb.highestmodseq > v->expunge_modseq &&
 	    index_tombstones(ix, v->mb.id, v->expunge_modseq, &f->gone,
 	    &f->n_gone) != STORE_OK)
 		return STORE_ERROR;
@@ -397,6 +399,8 @@ store_view_sync(struct store_view *v, bool allow_expunge,
 	if (allow_expunge) {
 		view_remove(v, f.gone, f.n_gone, cb != NULL ? cb->expunged : NULL,
 		    arg);
+		v->expunge_modseq = f.mb.highestmodseq;
+	} else if (f.n_gone == 0) {
 		v->expunge_modseq = f.mb.highestmodseq;
 	}
 	for (size_t i = 0; i < f.n_added; i++)
