@@ -57,4 +57,24 @@ const char *ctl_escape(const char *s, size_t max, char *buf, size_t buflen);
 /* "usage: ..." lines for every user subcommand (the top-level usage). */
 void user_usage_lines(FILE *out);
 
+/* One parsed "fsck USER [--repair]" command line (fsck.c). */
+struct fsck_request {
+	const char *name;
+	bool repair;
+};
+
+/*
+ * Parse argv = {"fsck", ...} before the configuration is read: --help
+ * prints to stdout and exits 0; a usage error exits CTL_EXIT_USAGE; an
+ * invalid user name exits CTL_EXIT_ERROR.
+ */
+void fsck_parse(int argc, char *argv[], struct fsck_request *req);
+
+/* store_fsck() on <data-dir>/mail/NAME: 0 clean, CTL_EXIT_ERROR when
+ * problems were found (repaired or not) or on an error. */
+int fsck_run(const struct cairn_config *cfg, const struct fsck_request *req);
+
+/* The "usage: ..." line of fsck. */
+void fsck_usage_lines(FILE *out);
+
 #endif

@@ -4,6 +4,7 @@
  *   reload   SIGHUP: re-read the configuration
  *   stop     SIGTERM: close every session and exit
  *   user     manage <data-dir>/auth/users.db (user.c)
+ *   fsck     check (and repair) one user's mail store (fsck.c)
  *
  * This file reads the options and the configuration and dispatches.
  */
@@ -32,13 +33,16 @@ usage_text(FILE *out)
 	fprintf(out,
 	    "usage: cairnctl [-c FILE] status|reload|stop\n"
 	    "       cairnctl [-c FILE] user COMMAND [ARGUMENTS]\n"
+	    "       cairnctl [-c FILE] fsck USER [--repair]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  status   say whether cairnd runs (exit 0) or not (exit 3)\n"
 	    "  reload   make cairnd re-read its configuration (SIGHUP)\n"
 	    "  stop     make cairnd close every session and exit (SIGTERM)\n"
 	    "  user     manage the users: add, passwd, del, list, show, "
 	    "disable, enable\n"
-	    "           (cairnctl user --help)\n", DEFAULT_CONFIG);
+	    "           (cairnctl user --help)\n"
+	    "  fsck     check USER's mail store; --repair fixes what it finds\n",
+	    DEFAULT_CONFIG);
 }
 
 static _Noreturn void
@@ -134,9 +138,10 @@ main(int argc, char *argv[])
 	const char *config_path = DEFAULT_CONFIG;
 	struct cairn_config *cfg;
 	struct user_request req;
+	struct fsck_request freq;
 	char opt[3] = "-?";
 	int ch, sig = 0, status;
-	bool user;
+	bool user, fsck;
 
 	log_init("cairnctl", LOG_TO_STDERR, LOG_LEVEL_WARN);
 	opterr = 0;
@@ -156,8 +161,11 @@ main(int argc, char *argv[])
 		usage_error("missing command", NULL);
 	const char *verb = argv[optind];
 	user = strcmp(verb, "user") == 0;
+	fsck = strcmp(verb, "fsck") == 0;
 	if (user)
 		user_parse(argc - optind, argv + optind, &req);
+	else if (fsck)
+		fsck_parse(argc - optind, argv + optind, &freq);
 	else if ((sig = daemon_signal(verb)) < 0)
 		usage_error("unknown command", verb);
 	else if (optind + 1 != argc)
@@ -165,7 +173,8 @@ main(int argc, char *argv[])
 
 	if ((cfg = config_load(config_path, false, print_error, NULL)) == NULL)
 		return CTL_EXIT_ERROR;
-	status = user ? user_run(cfg, &req) : control_daemon(cfg, sig);
+	status = user ? user_run(cfg, &req) :
+	    fsck ? fsck_run(cfg, &freq) : control_daemon(cfg, sig);
 	config_free(cfg);
 	return status;
 }
