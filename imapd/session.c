@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "flags.h"
 #include "ipc.h"
+#include "select.h"
 #include "session.h"
 
 bool
@@ -103,10 +104,18 @@ sync_flags(void *arg, uint32_t msn, const struct store_message *m)
 	buf_free(&line);
 }
 
+/* Another session created a keyword: FLAGS and PERMANENTFLAGS again. */
+static void
+sync_keywords(void *arg)
+{
+	(void)select_send_flags(arg);   /* failing, it has logged */
+}
+
 bool
 session_sync(struct session *s, bool allow_expunge)
 {
-	static const struct store_changes cb = { sync_expunged, sync_exists, sync_flags };
+	static const struct store_changes cb = { sync_expunged, sync_exists,
+	    sync_flags, sync_keywords };
 	enum store_result r;
 
 	if (s->view == NULL)

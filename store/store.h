@@ -204,6 +204,11 @@ struct store_changes {
 	void (*expunged)(void *arg, uint32_t msn, uint32_t uid);
 	void (*exists)(void *arg, uint32_t exists);
 	void (*flags)(void *arg, uint32_t msn, const struct store_message *m);
+	/* Called once, before exists and flags, when another session used a
+	 * keyword this view did not know: the mailbox's FLAGS changed
+	 * (RFC 9051 §7.3.5), and the client must hear of it before a FETCH
+	 * shows the keyword.  May be NULL. */
+	void (*keywords)(void *arg);
 };
 /*
  * allow_expunge: false during FETCH/STORE/SEARCH (no EXPUNGE may be sent);

@@ -312,6 +312,7 @@ struct sync_found {
 	size_t n_added;
 	struct index_message *changed;
 	size_t n_changed;
+	bool keywords_grew;           /* v->kw was reloaded */
 };
 
 static void
@@ -320,6 +321,29 @@ sync_found_free(struct sync_found *f)
 	free(f->gone);
 	free(f->added);
 	free(f->changed);
+}
+
+/*
+ * A keyword on a new or changed row that the view's table lacks: another
+ * session created it.  Reload the table in the same read transaction, so
+ * the FLAGS the client is told matches the rows it is told about.
+ */
+static enum store_result
+sync_keywords(struct store_view *v, struct sync_found *f)
+{
+	uint64_t used = 0;
+
+	for (size_t i = 0; i < f->n_added; i++)
+		used |= f->added[i].keywords;
+	for (size_t i = 0; i < f->n_changed; i++)
+		used |= f->changed[i].keywords;
+	if ((used & ~known_keywords(&v->kw)) == 0)
+		return STORE_OK;
+	kw_free(&v->kw);
+	if (kw_load(v->st, v->mb.id, &v->kw) != STORE_OK)
+		return STORE_ERROR;
+	f->keywords_grew = true;
+	return STORE_OK;
 }
 
 static enum store_result
@@ -351,7 +375,7 @@ sync_read(struct store_view *v, bool allow_expunge, struct sync_found *f)
 	    index_message_list(ix, v->mb.id, &changed, &f->changed,
 	    &f->n_changed) != STORE_OK)
 		return STORE_ERROR;
-	return STORE_OK;
+	return sync_keywords(v, f);
 }
 
 static void
@@ -409,6 +433,8 @@ store_view_sync(struct store_view *v, bool allow_expunge,
 	if (f.n_added > 0)
 		r = take_recent(v, f.recent_uid, f.added[0].uid,
 		    f.added[f.n_added - 1].uid);
+	if (f.keywords_grew && cb != NULL && cb->keywords != NULL)
+		cb->keywords(arg);
 	if (f.n_added > 0 && cb != NULL && cb->exists != NULL)
 		cb->exists(arg, (uint32_t)v->n);
 	v->seen_modseq = f.mb.highestmodseq;

@@ -206,7 +206,14 @@ on_flags(void *arg, uint32_t msn, const struct store_message *m)
 	ev_add(arg, "F%u:%u ", msn, m->uid);
 }
 
-static const struct store_changes changes = { on_expunged, on_exists, on_flags };
+static void
+on_keywords(void *arg)
+{
+	ev_add(arg, "K ");
+}
+
+static const struct store_changes changes = { on_expunged, on_exists, on_flags,
+	on_keywords };
 
 static void
 set_flags(struct store_view *v, uint32_t uid, enum store_flag_op op,
@@ -1125,6 +1132,24 @@ START_TEST(test_sync_between_sessions)
 	ck_assert_uint_eq(store_view_uid(va, 1), u2);
 	ck_assert_uint_eq(store_view_mailbox(va)->highestmodseq,
 	    get_mb(b, "INBOX").highestmodseq);
+
+	/* b uses a keyword a never saw: a hears of it first, once. */
+	{
+		const char *kw[] = { "$Work" };
+		uint32_t uid = u2;
+
+		ck_assert_int_eq(store_set_flags(vb, &uid, 1, STORE_FLAGS_ADD, 0,
+		    kw, 1, 0, NULL, NULL, NULL), STORE_OK);
+		memset(&e, 0, sizeof(e));
+		ck_assert_int_eq(store_view_sync(va, true, &changes, &e), STORE_OK);
+		ck_assert_str_eq(e.log, "K F1:2 ");
+		uid = u3;
+		ck_assert_int_eq(store_set_flags(vb, &uid, 1, STORE_FLAGS_ADD, 0,
+		    kw, 1, 0, NULL, NULL, NULL), STORE_OK);
+		memset(&e, 0, sizeof(e));
+		ck_assert_int_eq(store_view_sync(va, true, &changes, &e), STORE_OK);
+		ck_assert_str_eq(e.log, "F2:3 ");
+	}
 
 	/* b deletes a's mailbox: a is told. */
 	ck_assert_int_eq(store_mailbox_create(b, "tmpbox", 0), STORE_OK);

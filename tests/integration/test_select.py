@@ -542,6 +542,42 @@ def test_two_sessions_see_each_other():
         b.close()
 
 
+def test_keyword_made_by_another_session():
+    """RFC 9051 7.3.5: b hears the new FLAGS (and PERMANENTFLAGS) before
+    the FETCH that shows a keyword a created, on a changed message and on
+    a new one; a keyword b already knows brings no FLAGS."""
+    with server() as srv:
+        a, b = login(srv), login(srv)
+        mailbox_with(a, 2)
+        ok(a, "SELECT INBOX")
+        ok(b, "SELECT INBOX")
+        ok(a, "STORE 1 +FLAGS.SILENT ($Work)")
+        assert cmd(b, "NOOP") == ([
+            "* FLAGS (%s $Work)" % SYSTEM_FLAGS,
+            r"* OK [PERMANENTFLAGS (%s $Work \*)] Flags permitted" % SYSTEM_FLAGS,
+            "* 1 FETCH (UID 1 FLAGS ($Work))"], "OK NOOP completed")
+        ok(a, "STORE 2 +FLAGS.SILENT ($work)")
+        assert cmd(b, "NOOP") == (["* 2 FETCH (UID 2 FLAGS ($Work))"],
+                                  "OK NOOP completed")
+        append(a, flags="(Later)", subject="third")
+        untagged = ok(b, "NOOP")
+        assert untagged[:2] == [
+            "* FLAGS (%s $Work Later)" % SYSTEM_FLAGS,
+            r"* OK [PERMANENTFLAGS (%s $Work Later \*)] Flags permitted" % SYSTEM_FLAGS], \
+            untagged
+        assert untagged[2] == "* 3 EXISTS", untagged
+        assert cmd(b, "FETCH 3 FLAGS")[0] == ["* 3 FETCH (FLAGS (Later))"]
+        # read-only: FLAGS, and PERMANENTFLAGS stays empty
+        ok(b, "EXAMINE INBOX")
+        ok(a, "STORE 3 +FLAGS.SILENT (Ro)")
+        assert cmd(b, "NOOP")[0] == [
+            "* FLAGS (%s $Work Later Ro)" % SYSTEM_FLAGS,
+            "* OK [PERMANENTFLAGS ()] No permanent flags permitted",
+            "* 3 FETCH (UID 3 FLAGS (Later Ro))"]
+        a.close()
+        b.close()
+
+
 def test_selected_mailbox_deleted_by_another_session():
     with server() as srv:
         a, b = login(srv), login(srv)
@@ -605,6 +641,7 @@ if __name__ == "__main__":
         test_expunge_and_uid_expunge,
         test_close_unselect_check,
         test_two_sessions_see_each_other,
+        test_keyword_made_by_another_session,
         test_selected_mailbox_deleted_by_another_session,
         test_with_imaplib,
     ])
