@@ -4,10 +4,19 @@
  *
  *   APPEND mailbox [flag-list] [date-time] literal *(SP [flags] [date] literal)
  *
- * Every argument is checked before anything is written; then each message
- * streams into its own tmp/ file and the commits run in order.  When a
- * later commit fails, the messages already committed are expunged again,
- * so a MULTIAPPEND adds all of its messages or none.
+ * Each message literal streams into its own tmp/ file while the command
+ * line is still being read (the literal sink below), so no message is ever
+ * whole in memory.  Once the command is complete every argument is
+ * checked, then the commits run in order.  When a later commit fails, the
+ * messages already committed are expunged again, so a MULTIAPPEND adds all
+ * of its messages or none.  A tmp/ file that is not committed is removed
+ * when the parser releases it after the command (or when the session
+ * ends); after a crash, store_fsck finds it.
+ *
+ * Bounds: each message is at most max-request-size (the parser refuses a
+ * bigger literal at its '}'); one command carries at most
+ * APPEND_MAX_MESSAGES messages, together at most CMD_APPEND_MAX_TOTAL
+ * bytes (cmd.h; the parser's max_streamed).
  */
 #include "autoconfig.h"
 
@@ -21,19 +30,101 @@
 #include "search.h"
 #include "xmalloc.h"
 
-/* Messages in one MULTIAPPEND. */
+/* Messages in one MULTIAPPEND; also the tmp/ files open at once. */
 #define APPEND_MAX_MESSAGES 1000
-/* Bytes handed to the store per write. */
-#define APPEND_CHUNK (64 * 1024)
+
+/* One message literal on its way into tmp/: the sink's handle. */
+struct append_file {
+	struct session *s;
+	struct store_append *ap;         /* NULL once failed or committed */
+	bool failed;                     /* tmp/ refused it: logged already */
+};
 
 struct append_msg {
-	const struct imap_arg *data;     /* the literal */
+	const struct imap_arg *data;     /* the streamed literal */
+	struct append_file *file;        /* its handle, the parser's */
 	struct flag_list flags;
 	int64_t internaldate;
 	int tz_minutes;
-	struct store_append *ap;
 	uint32_t uid;                    /* after the commit */
 };
+
+/*
+ * Is this literal APPEND's message data?  The top-level literals after the
+ * mailbox, and a literal8 first in a list after it (the UTF8 (~{n}) form).
+ * A mailbox name sent as a literal, or a literal inside a flag list, stays
+ * in the parser's memory (and a misplaced one gets BAD below).
+ */
+static bool
+append_is_message(const struct imap_literal_info *li)
+{
+	if (strcmp(li->command, "APPEND") != 0 || li->arg_index == 0)
+		return false;
+	if (li->depth == 0)
+		return true;
+	return li->depth == 1 && li->literal8 && li->list_index == 0;
+}
+
+/* The literal sink (parser.h).  Not before login: there is no store, and
+   APPEND is BAD there anyway. */
+static void *
+append_sink_open(void *arg, const struct imap_literal_info *li)
+{
+	struct session *s = arg;
+	struct append_file *f;
+
+	if (!append_is_message(li) || s->store == NULL ||
+	    !(s->state & (SESSION_AUTHENTICATED | SESSION_SELECTED)))
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->s = s;
+	if (s->append_files >= APPEND_MAX_MESSAGES) {
+		/* the command gets BAD for so many; spare the descriptors */
+		f->failed = true;
+	} else if (store_append_begin(s->store, &f->ap) != STORE_OK) {
+		log_warnx("APPEND: %s", store_error(s->store));
+		f->failed = true;
+	}
+	s->append_files++;
+	return f;
+}
+
+static void
+append_sink_write(void *handle, const void *data, size_t len)
+{
+	struct append_file *f = handle;
+
+	if (f->failed)
+		return;
+	if (store_append_write(f->ap, data, len) != STORE_OK) {
+		log_warnx("APPEND: %s", store_error(f->s->store));
+		/* the rest of the literal is dropped; free the disk now */
+		store_append_abort(f->ap);
+		f->ap = NULL;
+		f->failed = true;
+	}
+}
+
+/* After the command, an error on its line, or the session's end. */
+static void
+append_sink_release(void *handle)
+{
+	struct append_file *f = handle;
+
+	store_append_abort(f->ap);     /* a committed one is NULL already */
+	f->s->append_files--;
+	free(f);
+}
+
+void
+cmd_append_attach(struct session *s)
+{
+	const struct imap_literal_sink sink = {
+		append_sink_open, append_sink_write, append_sink_release, s,
+	};
+
+	imap_parser_set_sink(s->parser, &sink);
+}
 
 /*
  * The mailbox argument as the store's UTF-8 name (cmd_mailbox_decode:
@@ -61,17 +152,20 @@ append_mailbox_name(const struct session *s, const struct imap_arg *a, struct bu
 	return 0;
 }
 
-/* The message data of one group: a literal, or UTF8 (literal8). */
+/*
+ * The message data of one group: a literal, or UTF8 (literal8); the sink
+ * took both (a literal left in memory here is out of place: BAD).
+ */
 static const struct imap_arg *
 append_data(const struct imap_arg *args, size_t nargs, size_t *used)
 {
-	if (nargs >= 1 && args[0].type == IMAP_ARG_LITERAL) {
+	if (nargs >= 1 && args[0].type == IMAP_ARG_STREAMED) {
 		*used = 1;
 		return &args[0];
 	}
 	if (nargs >= 2 && args[0].type == IMAP_ARG_ATOM &&
 	    strcasecmp(args[0].str, "UTF8") == 0 && args[1].type == IMAP_ARG_LIST &&
-	    args[1].list_count == 1 && args[1].list[0].type == IMAP_ARG_LITERAL &&
+	    args[1].list_count == 1 && args[1].list[0].type == IMAP_ARG_STREAMED &&
 	    args[1].list[0].literal8) {
 		*used = 2;
 		return &args[1].list[0];
@@ -123,40 +217,13 @@ append_parse_groups(const struct imap_arg *args, size_t nargs, struct append_msg
 			    "and a literal";
 			return 0;
 		}
+		m->file = m->data->stream;
 		i += used;
 		n++;
 	}
 	if (n == 0)
 		*why = "APPEND takes a mailbox, optional flags and date-time, and a literal";
 	return n;
-}
-
-/*
- * The store side streams; the literal itself is still whole in memory,
- * because the parser buffers literals up to max-request-size (a known gap:
- * the parser is to hand APPEND literals over as they arrive).
- */
-static enum store_result
-append_stream(struct store *st, struct append_msg *m)
-{
-	enum store_result r;
-	size_t off = 0;
-
-	if ((r = store_append_begin(st, &m->ap)) != STORE_OK)
-		return r;
-	while (off < m->data->len) {
-		size_t n = m->data->len - off;
-
-		if (n > APPEND_CHUNK)
-			n = APPEND_CHUNK;
-		if ((r = store_append_write(m->ap, m->data->str + off, n)) != STORE_OK) {
-			store_append_abort(m->ap);
-			m->ap = NULL;
-			return r;
-		}
-		off += n;
-	}
-	return STORE_OK;
 }
 
 /* Take back the first n committed messages of a MULTIAPPEND that failed. */
@@ -198,54 +265,83 @@ append_store_failed(struct session *s, const char *tag, enum store_result r)
 	}
 }
 
-static void
-append_run(struct session *s, const char *tag, const char *mailbox,
-    struct append_msg *msgs, size_t n)
+/*
+ * What can be refused before a commit: empty or failed files, a missing
+ * mailbox.  false when answered.
+ */
+static bool
+append_ready(struct session *s, const char *tag, const char *mailbox,
+    const struct append_msg *msgs, size_t n)
 {
 	struct store_mailbox mb;
-	struct seqset uids = SEQSET_INIT;
-	struct buf line = BUF_INIT;
 	enum store_result r;
-	uint32_t uidvalidity = 0;
-	size_t committed = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (msgs[i].data->len == 0) {
 			session_tagged(s, tag, "NO", "Empty messages cannot be saved");
-			return;
+			return false;
 		}
 		/* the parser refuses such literals already; in case it changes */
 		if (msgs[i].data->len > s->cfg->max_request_size) {
 			session_tagged(s, tag, "NO", "[TOOBIG] Message too large");
-			return;
+			return false;
 		}
 	}
-	/* Before writing megabytes to tmp/: does the mailbox exist? */
 	r = store_mailbox_get(s->store, mailbox, &mb);
 	if (r == STORE_OK && mb.noselect)
 		r = STORE_NOT_FOUND;
-	for (size_t i = 0; i < n && r == STORE_OK; i++)
-		r = append_stream(s->store, &msgs[i]);
+	if (r != STORE_OK) {
+		append_store_failed(s, tag, r);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].file->failed) {
+			/* the cause was logged when it happened */
+			session_tagged(s, tag, "NO", "[SERVERBUG] The message could "
+			    "not be saved; the administrator has the details");
+			return false;
+		}
+	return true;
+}
+
+/* Commit every message in order; any failure takes the earlier ones back. */
+static bool
+append_commit_all(struct session *s, const char *tag, const char *mailbox,
+    struct append_msg *msgs, size_t n, uint32_t *uidvalidity)
+{
+	enum store_result r = STORE_OK;
+	size_t committed = 0;
+
 	while (committed < n && r == STORE_OK) {
 		struct append_msg *m = &msgs[committed];
 
-		r = store_append_commit(m->ap, mailbox, m->flags.flags, m->flags.keywords,
-		    m->flags.n_keywords, m->internaldate, m->tz_minutes, &uidvalidity,
-		    &m->uid);
-		m->ap = NULL;     /* freed by the commit either way */
+		r = store_append_commit(m->file->ap, mailbox, m->flags.flags,
+		    m->flags.keywords, m->flags.n_keywords, m->internaldate,
+		    m->tz_minutes, uidvalidity, &m->uid);
+		m->file->ap = NULL;     /* freed by the commit either way */
 		if (r == STORE_OK)
 			committed++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		store_append_abort(msgs[i].ap);
-		msgs[i].ap = NULL;
-	}
-	if (r != STORE_OK) {
-		/* answered first: the undo would overwrite store_error() */
-		append_store_failed(s, tag, r);
-		append_undo(s, mailbox, msgs, committed);
+	if (r == STORE_OK)
+		return true;
+	/* answered first: the undo would overwrite store_error() */
+	append_store_failed(s, tag, r);
+	append_undo(s, mailbox, msgs, committed);
+	/* the files not committed go when the parser releases them */
+	return false;
+}
+
+static void
+append_run(struct session *s, const char *tag, const char *mailbox,
+    struct append_msg *msgs, size_t n)
+{
+	struct seqset uids = SEQSET_INIT;
+	struct buf line = BUF_INIT;
+	uint32_t uidvalidity = 0;
+
+	if (!append_ready(s, tag, mailbox, msgs, n) ||
+	    !append_commit_all(s, tag, mailbox, msgs, n, &uidvalidity))
 		return;
-	}
 	log_debug("appended %zu message%s to %s", n, n == 1 ? "" : "s", mailbox);
 	/* The selected mailbox reports its EXISTS now (another one: harmless). */
 	if (s->view != NULL && !session_sync(s, true))

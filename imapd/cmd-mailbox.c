@@ -90,6 +90,7 @@ cmd_mailbox_decode(const struct session *s, const struct imap_arg *a, bool patte
 		}
 		break;
 	case IMAP_ARG_LIST:
+	case IMAP_ARG_STREAMED:     /* only APPEND's messages are streamed */
 		*why = pattern ? "Expected a mailbox pattern" : "Expected a mailbox name";
 		return CMD_NAME_BAD;
 	}

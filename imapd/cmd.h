@@ -30,6 +30,17 @@ void cmd_login(struct session *s, const struct imap_command *c);
 void cmd_authenticate(struct session *s, const struct imap_command *c);
 /* cmd-append.c: APPEND, MULTIAPPEND (RFC 9051 §6.3.12, RFC 3502) */
 void cmd_append(struct session *s, const struct imap_command *c);
+/*
+ * Make s->parser stream APPEND's message literals into the store's tmp/
+ * (once logged in), instead of holding them in memory.  The parser must
+ * then be freed before the store is closed.
+ */
+void cmd_append_attach(struct session *s);
+/* The message literals of one APPEND together: the parser's max_streamed. */
+#define CMD_APPEND_TOTAL_FACTOR 10
+#define CMD_APPEND_MAX_TOTAL(max_request_size) \
+	((max_request_size) > SIZE_MAX / CMD_APPEND_TOTAL_FACTOR ? SIZE_MAX : \
+	(size_t)(max_request_size) * CMD_APPEND_TOTAL_FACTOR)
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
 void cmd_search(struct session *s, const struct imap_command *c);
 /* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */

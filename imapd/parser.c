@@ -17,6 +17,10 @@
  * After an error the rest of the line is discarded by a small scanner that
  * also recognizes a trailing {n+} so that the announced literal bytes are
  * discarded as well instead of being read as commands.
+ *
+ * A literal the sink takes is not stored at all: its bytes go to the sink
+ * as they are fed, and its node keeps only the sink's handle, which the
+ * parser owns until the reset (or free) releases it.
  */
 #include "parser.h"
 
@@ -97,6 +101,7 @@ struct parser_node {
 	size_t parent;    /* index of the enclosing list, NO_PARENT at top level */
 	size_t count;     /* LIST: number of children */
 	size_t cursor;    /* LIST: next free output slot, while building */
+	void *stream;     /* STREAMED: the sink's handle, released at reset */
 	unsigned char type;
 	unsigned char literal8;
 };
@@ -132,6 +137,10 @@ struct imap_parser {
 	uint64_t lit_n;
 	int lit_ovf, lit_plus;
 	size_t lit_remaining;
+	size_t stream_total; /* literal bytes of this command announced to the sink */
+
+	struct imap_literal_sink sink;
+	int has_sink;
 
 	struct imap_command cmd;
 
@@ -338,6 +347,7 @@ static struct parser_node *parser_new_node(struct imap_parser *p, enum imap_arg_
 	n->parent = p->cur_list;
 	n->count = 0;
 	n->cursor = 0;
+	n->stream = NULL;
 	n->type = (unsigned char)type;
 	n->literal8 = 0;
 	if (p->cur_list == NO_PARENT)
@@ -393,12 +403,17 @@ static int parser_build(struct imap_parser *p)
 		a->list = NULL;
 		a->list_count = 0;
 		a->literal8 = n->literal8;
+		a->stream = NULL;
 		switch (a->type) {
 		case IMAP_ARG_ATOM:
 		case IMAP_ARG_QUOTED:
 		case IMAP_ARG_LITERAL:
 			a->str = p->buf + n->off;
 			a->len = n->len;
+			break;
+		case IMAP_ARG_STREAMED:
+			a->len = n->len;
+			a->stream = n->stream;
 			break;
 		case IMAP_ARG_LIST:
 			/* children get the next free block, in pre-order,
@@ -533,31 +548,76 @@ static void parser_arg_start(struct imap_parser *p, unsigned char c)
 		p->state = S_ATOM;
 }
 
-/* The '}' of a literal announcement. */
+/*
+ * Offer the literal just announced (size checked) to the sink.  The
+ * handle goes into the node at once, so that whatever happens next on the
+ * line, the reset releases it.
+ */
+static void parser_lit_route(struct imap_parser *p)
+{
+	struct parser_node *n = &p->nodes[p->cur];
+	struct imap_literal_info li;
+
+	if (!p->has_sink)
+		return;
+	li.command = p->buf + p->name_off;
+	/* the top-level argument being read is always the last one counted */
+	li.arg_index = p->ntop - 1;
+	li.depth = p->depth;
+	li.list_index = p->cur_list == NO_PARENT ? 0 : p->nodes[p->cur_list].count - 1;
+	li.size = (size_t)p->lit_n;
+	li.literal8 = n->literal8;
+	li.nonsync = p->lit_plus;
+	n->stream = p->sink.open(p->sink.arg, &li);
+	if (n->stream != NULL)
+		n->type = IMAP_ARG_STREAMED;
+}
+
+/* The '}' of a literal announcement: every size check happens here, before
+   any continuation, so a refused {n} costs the client no data. */
 static void parser_lit_size(struct imap_parser *p, unsigned char c)
 {
+	int over;
+
 	if (p->lit_ovf) {
 		parser_fail(p, IMAP_ERR_SYNTAX, "Invalid literal size", c);
 		p->fatal = p->lit_plus;
-	} else if (p->lit_n > (uint64_t)(p->lim.max_literal - p->lit_total)) {
+		return;
+	}
+	if (p->lit_n > (uint64_t)p->lim.max_literal) {
 		parser_fail(p, IMAP_ERR_LITERAL_TOO_BIG, "Literal too big", c);
 		p->fatal = p->lit_plus;
-	} else {
-		p->state = S_LIT_CLOSE;
+		return;
 	}
+	parser_lit_route(p);
+	if (p->nodes[p->cur].stream != NULL)
+		over = p->lit_n > (uint64_t)(p->lim.max_streamed - p->stream_total);
+	else
+		over = p->lit_n > (uint64_t)(p->lim.max_literal - p->lit_total);
+	if (over) {
+		parser_fail(p, IMAP_ERR_LITERAL_TOO_BIG, "Literals too big in total", c);
+		p->fatal = p->lit_plus;
+		return;
+	}
+	p->state = S_LIT_CLOSE;
 }
 
 /* The LF after a literal announcement: the body follows. */
 static void parser_lit_accept(struct imap_parser *p, unsigned char c)
 {
+	struct parser_node *n = &p->nodes[p->cur];
+
 	p->lit_remaining = (size_t)p->lit_n;
-	p->lit_total += p->lit_remaining;
+	if (n->stream != NULL)
+		p->stream_total += p->lit_remaining;
+	else
+		p->lit_total += p->lit_remaining;
 	if (p->lit_remaining == 0) {
-		if (!parser_finish_str(p, c))
+		if (n->stream == NULL && !parser_finish_str(p, c))
 			return;
 		p->state = S_ARG_END;
 	} else {
-		p->nodes[p->cur].off = p->buf_len;
+		n->off = p->buf_len;
 		p->state = S_LIT_BODY;
 	}
 	if (!p->lit_plus)
@@ -841,26 +901,32 @@ static size_t parser_run(struct imap_parser *p, const unsigned char *d, size_t l
 /* Literal body bytes; returns 0 (error set) when out of memory. */
 static int parser_lit_body(struct imap_parser *p, const unsigned char *d, size_t len, size_t *used)
 {
+	struct parser_node *n = &p->nodes[p->cur];
 	size_t k = len < p->lit_remaining ? len : p->lit_remaining;
 
 	*used = 0;
-	if (!parser_reserve(p, parser_sat_add(p->buf_len + k, 1))) {
+	if (n->stream != NULL) {
+		/* straight through: nothing of it stays here */
+		p->sink.write(n->stream, d, k);
+		n->len += k;
+	} else if (!parser_reserve(p, parser_sat_add(p->buf_len + k, 1))) {
 		/* discard the rest of the literal, then of the line */
 		p->skipping = 1;
 		p->sk = SK_NONE;
 		p->sk_lit = p->lit_remaining;
 		parser_set_error(p, IMAP_ERR_NOMEM, "Out of memory");
 		return 0;
+	} else {
+		memcpy(p->buf + p->buf_len, d, k);
+		p->buf_len += k;
 	}
-	memcpy(p->buf + p->buf_len, d, k);
-	p->buf_len += k;
 	p->lit_remaining -= k;
 	*used = k;
 	if (p->lit_remaining == 0) {
-		struct parser_node *n = &p->nodes[p->cur];
-
-		n->len = p->buf_len - n->off;
-		p->buf[p->buf_len++] = '\0';
+		if (n->stream == NULL) {
+			n->len = p->buf_len - n->off;
+			p->buf[p->buf_len++] = '\0';
+		}
 		p->state = S_ARG_END;
 	}
 	return 1;
@@ -1012,6 +1078,9 @@ struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
 		p->lim.max_args = IMAP_PARSER_DEFAULT_MAX_ARGS;
 	if (p->lim.max_depth == 0)
 		p->lim.max_depth = IMAP_PARSER_DEFAULT_MAX_DEPTH;
+	if (p->lim.max_streamed == 0)
+		p->lim.max_streamed = p->lim.max_literal > SIZE_MAX / IMAP_PARSER_DEFAULT_STREAMED_FACTOR ?
+			SIZE_MAX : p->lim.max_literal * IMAP_PARSER_DEFAULT_STREAMED_FACTOR;
 	p->buf_bound = parser_sat_add(parser_sat_add(p->lim.max_line, p->lim.max_literal), 1);
 	p->buf_cap = p->buf_bound < PARSER_BUF_INITIAL ? p->buf_bound : PARSER_BUF_INITIAL;
 	p->buf = malloc(p->buf_cap);
@@ -1027,10 +1096,38 @@ struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
 	return p;
 }
 
+/* Hand every sink handle of the current command back to the sink. */
+static void parser_release_streams(struct imap_parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnodes; i++) {
+		void *h = p->nodes[i].stream;
+
+		if (h != NULL) {
+			/* cleared first: release may not come back here twice */
+			p->nodes[i].stream = NULL;
+			p->sink.release(h);
+		}
+	}
+}
+
+void imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink)
+{
+	/* handles belong to the sink that opened them */
+	parser_release_streams(p);
+	p->has_sink = sink != NULL;
+	if (sink != NULL)
+		p->sink = *sink;
+	else
+		memset(&p->sink, 0, sizeof(p->sink));
+}
+
 void imap_parser_free(struct imap_parser *p)
 {
 	if (p == NULL)
 		return;
+	parser_release_streams(p);
 	free(p->buf);
 	free(p->nodes);
 	free(p->out);
@@ -1039,6 +1136,7 @@ void imap_parser_free(struct imap_parser *p)
 
 void imap_parser_reset(struct imap_parser *p)
 {
+	parser_release_streams(p);
 	/* give back the memory of an unusually big command */
 	if (p->buf_cap > PARSER_BUF_KEEP) {
 		char *nb = realloc(p->buf, PARSER_BUF_INITIAL);
@@ -1084,6 +1182,7 @@ void imap_parser_reset(struct imap_parser *p)
 	p->lit_ovf = 0;
 	p->lit_plus = 0;
 	p->lit_remaining = 0;
+	p->stream_total = 0;
 	memset(&p->cmd, 0, sizeof(p->cmd));
 	p->err_kind = IMAP_ERR_NONE;
 	p->err_msg = NULL;

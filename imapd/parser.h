@@ -39,6 +39,10 @@
  *		                           imap_parser_reset(p); break;
  *		}
  *	}
+ *
+ * Literals are kept in memory unless a literal sink is set (see
+ * imap_parser_set_sink): then the literals it takes stream to it as they
+ * arrive, and the parser never holds their bytes (APPEND's messages).
  */
 #ifndef CAIRN_IMAPD_PARSER_H
 #define CAIRN_IMAPD_PARSER_H
@@ -49,29 +53,40 @@
 /* A field left at 0 takes the default shown.  NULL limits: all defaults. */
 struct imap_parser_limits {
 	size_t max_line;     /* bytes of one command excluding literal bodies, incl. CRLF (65536) */
-	size_t max_literal;  /* sum of the literal bodies of one command (1048576)            */
+	size_t max_literal;  /* one literal; and the sum of the literal bodies of one command
+	                        held in memory (1048576)                                     */
 	size_t max_args;     /* argument nodes in one command, all depths, lists count (1024)  */
 	size_t max_depth;    /* parenthesis nesting (16)                                       */
+	size_t max_streamed; /* sum of the literal bodies of one command that went to the
+	                        literal sink (16 * max_literal, at most SIZE_MAX)            */
 };
 
 #define IMAP_PARSER_DEFAULT_MAX_LINE    65536
 #define IMAP_PARSER_DEFAULT_MAX_LITERAL (1024 * 1024)
 #define IMAP_PARSER_DEFAULT_MAX_ARGS    1024
 #define IMAP_PARSER_DEFAULT_MAX_DEPTH   16
+#define IMAP_PARSER_DEFAULT_STREAMED_FACTOR 16
 /* Longest tag accepted; a longer one is a syntax error. */
 #define IMAP_PARSER_MAX_TAG             64
 
-enum imap_arg_type { IMAP_ARG_ATOM, IMAP_ARG_QUOTED, IMAP_ARG_LITERAL, IMAP_ARG_NIL, IMAP_ARG_LIST };
+/*
+ * IMAP_ARG_STREAMED: a literal whose bytes went to the literal sink; its
+ * handle is in stream (still the parser's: see struct imap_literal_sink).
+ */
+enum imap_arg_type { IMAP_ARG_ATOM, IMAP_ARG_QUOTED, IMAP_ARG_LITERAL, IMAP_ARG_NIL, IMAP_ARG_LIST,
+	IMAP_ARG_STREAMED };
 
 struct imap_arg {
 	enum imap_arg_type type;
 	/* ATOM/QUOTED/LITERAL: the bytes (quoted: unescaped), always followed by a
-	   NUL; a literal may contain NULs itself, so use len.  NULL for NIL/LIST. */
+	   NUL; a literal may contain NULs itself, so use len.  NULL for NIL, LIST
+	   and STREAMED. */
 	const char *str;
-	size_t len;                   /* 0 for NIL and LIST */
+	size_t len;                   /* STREAMED: the literal's size; 0 for NIL and LIST */
 	const struct imap_arg *list;  /* LIST: children; NULL when list_count is 0 */
 	size_t list_count;
-	int literal8;                 /* LITERAL given as ~{n} */
+	int literal8;                 /* LITERAL or STREAMED given as ~{n} */
+	void *stream;                 /* STREAMED: the sink's handle; else NULL */
 };
 
 struct imap_command {
@@ -103,7 +118,51 @@ enum imap_parse_error {
 struct imap_parser;
 
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits); /* NULL on ENOMEM */
+/* Releases every sink handle the parser still holds (see below). */
 void imap_parser_free(struct imap_parser *p);
+
+/* Where a literal stands, for the sink to decide whether it takes it. */
+struct imap_literal_info {
+	const char *command;  /* the command name, upper-cased */
+	size_t arg_index;     /* top-level argument holding it, 0 = the first after the name */
+	size_t depth;         /* 0: it is that argument; 1: inside that argument's list, ... */
+	size_t list_index;    /* depth > 0: its position in the innermost list */
+	size_t size;          /* announced size (at most max_literal) */
+	int literal8;         /* ~{n} */
+	int nonsync;          /* {n+}: the bytes may already be on the way */
+};
+
+/*
+ * A literal sink takes the bodies of chosen literals as they arrive, so a
+ * big literal (an APPEND message) never sits whole in the parser.
+ *
+ * open: called at the '}' of every literal announcement that passed the
+ * per-literal size check, before any continuation is asked for.  NULL:
+ * keep this literal in memory as usual.  Else the handle to stream it to;
+ * the literal then counts against max_streamed instead of max_literal and
+ * becomes an IMAP_ARG_STREAMED argument.  A sink that cannot store the
+ * bytes (no disk, no descriptor) still returns a handle and remembers the
+ * failure: the client sends the bytes anyway and they must be consumed.
+ *
+ * write: the literal's bytes, in order, in pieces of any size (none for an
+ * empty literal).  The sink remembers its own failures.
+ *
+ * release: the parser is done with the handle: at the reset after the
+ * command (so the command handler may use it until then), at the reset
+ * after an error, or in imap_parser_free -- on every path exactly once,
+ * whether or not all the bytes came.  Whatever the handler did not keep
+ * is to be discarded here.
+ */
+struct imap_literal_sink {
+	void *(*open)(void *arg, const struct imap_literal_info *info);
+	void (*write)(void *handle, const void *data, size_t len);
+	void (*release)(void *handle);
+	void *arg;
+};
+
+/* Install (a copy of) sink, or remove it with NULL.  Only between commands
+   (after new or a reset, before feeding the next command's first byte). */
+void imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink);
 
 /*
  * Feed bytes.  *consumed is set to how many bytes of data were used:
@@ -135,11 +194,13 @@ enum imap_parse_error imap_parser_error_kind(const struct imap_parser *p);
  * non-synchronizing literal announcement {n+}, the n bytes that follow are
  * discarded too and then the line that continues after them.
  *
- * A literal whose size would bring the command's literal total over
- * max_literal is reported (IMAP_ERR_LITERAL_TOO_BIG) at its '}', before any
- * continuation is asked for; for {n} the client then sends no data, so after
- * the CRLF the parser is clean for the next command.  Literal bodies are kept
- * in memory (bounded by max_literal) and may contain any byte, NUL included.
+ * A literal over max_literal, or one that would bring the command's total
+ * over max_literal (kept in memory) or max_streamed (taken by the sink), is
+ * reported (IMAP_ERR_LITERAL_TOO_BIG) at its '}', before any continuation
+ * is asked for; for {n} the client then sends no data, so after the CRLF the
+ * parser is clean for the next command.  Literal bodies are kept in memory
+ * (bounded by max_literal) unless the sink takes them, and may contain any
+ * byte, NUL included.
  *
  * imap_parser_fatal() is 1 when the error was a non-synchronizing literal
  * that was too big or had an invalid size: the client is already sending its
@@ -148,8 +209,9 @@ enum imap_parse_error imap_parser_error_kind(const struct imap_parser *p);
  */
 int imap_parser_fatal(const struct imap_parser *p);
 
-/* Forget the current command/error/line and get ready for the next one.
-   Keeps the "discard the rest of the line" state described above. */
+/* Forget the current command/error/line and get ready for the next one,
+   releasing its sink handles.  Keeps the "discard the rest of the line"
+   state described above. */
 void imap_parser_reset(struct imap_parser *p);
 
 /*

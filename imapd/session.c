@@ -373,10 +373,12 @@ session_run(struct session *s)
 		.max_literal = s->cfg->max_request_size,
 		.max_args = SESSION_MAX_ARGS,
 		.max_depth = SESSION_MAX_DEPTH,
+		.max_streamed = CMD_APPEND_MAX_TOTAL(s->cfg->max_request_size),
 	};
 
 	if ((s->parser = imap_parser_new(&limits)) == NULL)
 		fatalx("out of memory");
+	cmd_append_attach(s);
 	s->conn.write_timeout_ms = session_timeout_ms(s);
 	if (s->listener == IPC_LISTENER_TLS && conn_start_tls(&s->conn, s->tls_ctx,
 	    session_timeout_ms(s)) != CONN_OK) {
@@ -390,8 +392,9 @@ session_run(struct session *s)
 		session_process_input(s);
 	}
 	(void)conn_flush(&s->conn);
-	session_close_store(s);
+	/* first: freeing the parser aborts an APPEND cut short, in the store */
 	imap_parser_free(s->parser);
 	s->parser = NULL;
+	session_close_store(s);
 	return 0;
 }

@@ -53,6 +53,7 @@ struct session {
 	bool view_readonly;          /* EXAMINE, not SELECT */
 	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
 	bool uid_command;            /* the running command came as UID <cmd> */
+	unsigned append_files;       /* APPEND literals the parser streams now */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };

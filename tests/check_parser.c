@@ -9,7 +9,10 @@
  *	"E:KIND:tag[:F]"        ERROR, "*" when no tag was read, ":F" if fatal
  *	"L:text"                line-mode line
  * joined by " | ".  Every case is run fed at once, byte by byte and in
- * random pieces; all must give the expected transcript.
+ * random pieces; all must give the expected transcript.  Cases marked for
+ * the literal sink run with a test sink that takes APPEND's message
+ * literals the way imapd/cmd-append.c does; a literal it took shows as
+ * S{n}"bytes it received" (S~{n} for literal8).
  */
 #include <check.h>
 #include "check_run.h"
@@ -75,6 +78,85 @@ static void sb_bytes(struct sbuf *b, const char *s, size_t len, int quoted)
 	}
 }
 
+/* ---- a literal sink that records what it gets ---------------------- */
+
+struct tsink {
+	int opens, releases;
+	int take_all;                 /* every literal, not only APPEND's messages */
+	struct imap_literal_info last; /* of the last open; command not kept */
+	char last_command[32];
+};
+
+struct tfile {
+	struct tsink *owner;
+	char *data;
+	size_t len, cap, size;
+	int released;
+};
+
+/* The policy of imapd/cmd-append.c: message literals of APPEND. */
+static int tsink_wants(const struct tsink *t, const struct imap_literal_info *li)
+{
+	if (t->take_all)
+		return 1;
+	if (strcmp(li->command, "APPEND") != 0 || li->arg_index == 0 || li->depth > 1)
+		return 0;
+	return li->depth == 0 || (li->literal8 && li->list_index == 0);
+}
+
+static void *tsink_open(void *arg, const struct imap_literal_info *li)
+{
+	struct tsink *t = arg;
+	struct tfile *f;
+
+	ck_assert_ptr_nonnull(li->command);
+	t->last = *li;
+	snprintf(t->last_command, sizeof(t->last_command), "%s", li->command);
+	t->last.command = NULL;
+	if (!tsink_wants(t, li))
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	ck_assert_ptr_nonnull(f);
+	f->owner = t;
+	f->size = li->size;
+	t->opens++;
+	return f;
+}
+
+static void tsink_write(void *handle, const void *data, size_t len)
+{
+	struct tfile *f = handle;
+
+	ck_assert_int_eq(f->released, 0);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_uint_le(f->len + len, f->size);
+	if (f->len + len > f->cap) {
+		f->cap = f->len + len + 64;
+		f->data = realloc(f->data, f->cap);
+		ck_assert_ptr_nonnull(f->data);
+	}
+	memcpy(f->data + f->len, data, len);
+	f->len += len;
+}
+
+static void tsink_release(void *handle)
+{
+	struct tfile *f = handle;
+
+	ck_assert_int_eq(f->released, 0);
+	f->released = 1;
+	f->owner->releases++;
+	free(f->data);
+	free(f);
+}
+
+static void tsink_attach(struct imap_parser *p, struct tsink *t)
+{
+	const struct imap_literal_sink sink = { tsink_open, tsink_write, tsink_release, t };
+
+	imap_parser_set_sink(p, &sink);
+}
+
 static void ser_args(struct sbuf *b, const struct imap_arg *args, size_t n, int depth);
 
 static void ser_arg(struct sbuf *b, const struct imap_arg *a, int depth)
@@ -85,11 +167,18 @@ static void ser_arg(struct sbuf *b, const struct imap_arg *a, int depth)
 		ck_assert_int_eq(a->str[a->len], '\0');
 		ck_assert_ptr_null(a->list);
 		ck_assert_uint_eq(a->list_count, 0);
+	} else if (a->type == IMAP_ARG_STREAMED) {
+		ck_assert_ptr_null(a->str);
+		ck_assert_ptr_nonnull(a->stream);
+		ck_assert_ptr_null(a->list);
+		ck_assert_uint_eq(a->list_count, 0);
 	} else {
 		ck_assert_ptr_null(a->str);
 		ck_assert_uint_eq(a->len, 0);
 	}
-	if (a->type != IMAP_ARG_LITERAL)
+	if (a->type != IMAP_ARG_STREAMED)
+		ck_assert_ptr_null(a->stream);
+	if (a->type != IMAP_ARG_LITERAL && a->type != IMAP_ARG_STREAMED)
 		ck_assert_int_eq(a->literal8, 0);
 	switch (a->type) {
 	case IMAP_ARG_ATOM:
@@ -106,6 +195,18 @@ static void ser_arg(struct sbuf *b, const struct imap_arg *a, int depth)
 		sb_bytes(b, a->str, a->len, 1);
 		sb_putc(b, '"');
 		break;
+	case IMAP_ARG_STREAMED: {
+		const struct tfile *f = a->stream;
+
+		/* every byte arrived, and nothing else */
+		ck_assert_int_eq(f->released, 0);
+		ck_assert_uint_eq(f->len, a->len);
+		ck_assert_uint_eq(f->size, a->len);
+		sb_printf(b, "S%s{%zu}\"", a->literal8 ? "~" : "", a->len);
+		sb_bytes(b, f->data, f->len, 1);
+		sb_putc(b, '"');
+		break;
+	}
 	case IMAP_ARG_NIL:
 		ck_assert_ptr_null(a->list);
 		sb_puts(b, "NIL");
@@ -216,17 +317,21 @@ enum split { SPLIT_ONCE, SPLIT_BYTES, SPLIT_RANDOM };
 
 /*
  * Feed in into a new parser as a well-behaved caller would and return the
- * transcript (malloc'd).  line_mode: use imap_parser_feed_line().
+ * transcript (malloc'd).  line_mode: use imap_parser_feed_line().  sink:
+ * with the test sink; every handle it opened must be released by the end.
  */
 static char *transcript(const struct imap_parser_limits *lim, const char *in, size_t len,
-			enum split split, uint32_t seed, int line_mode)
+			enum split split, uint32_t seed, int line_mode, int sink)
 {
 	struct imap_parser *p = imap_parser_new(lim);
 	struct sbuf b = { NULL, 0, 0 };
+	struct tsink t = { 0 };
 	uint32_t rng = seed ? seed : 1;
 	size_t pos = 0;
 
 	ck_assert_ptr_nonnull(p);
+	if (sink)
+		tsink_attach(p, &t);
 	b.cap = 256;
 	b.s = malloc(b.cap);
 	ck_assert_ptr_nonnull(b.s);
@@ -282,6 +387,7 @@ static char *transcript(const struct imap_parser_limits *lim, const char *in, si
 		pos += chunk;
 	}
 	imap_parser_free(p);
+	ck_assert_int_eq(t.opens, t.releases);
 	return b.s;
 }
 
@@ -294,18 +400,22 @@ struct pcase {
 	const char *expect;
 	const struct imap_parser_limits *lim;
 	int line_mode;
+	int sink;
 };
 
 /* limits of the table unless a case says otherwise */
-static const struct imap_parser_limits lim_std = { 200, 100, 20, 4 };
-static const struct imap_parser_limits lim_args3 = { 200, 100, 3, 4 };
-static const struct imap_parser_limits lim_line32 = { 32, 100, 20, 4 };
-static const struct imap_parser_limits lim_lit10 = { 200, 10, 20, 4 };
-static const struct imap_parser_limits lim_line16 = { 16, 100, 20, 4 };
+static const struct imap_parser_limits lim_std = { 200, 100, 20, 4, 0 };
+static const struct imap_parser_limits lim_args3 = { 200, 100, 3, 4, 0 };
+static const struct imap_parser_limits lim_line32 = { 32, 100, 20, 4, 0 };
+static const struct imap_parser_limits lim_lit10 = { 200, 10, 20, 4, 0 };
+static const struct imap_parser_limits lim_line16 = { 16, 100, 20, 4, 0 };
+static const struct imap_parser_limits lim_stream15 = { 200, 10, 20, 4, 15 };
 
-#define T(name, in, exp)          { name, in, sizeof(in) - 1, exp, &lim_std, 0 }
-#define TL(name, lim, in, exp)    { name, in, sizeof(in) - 1, exp, &lim, 0 }
-#define LINE(name, lim, in, exp)  { name, in, sizeof(in) - 1, exp, &lim, 1 }
+#define T(name, in, exp)          { name, in, sizeof(in) - 1, exp, &lim_std, 0, 0 }
+#define TL(name, lim, in, exp)    { name, in, sizeof(in) - 1, exp, &lim, 0, 0 }
+#define LINE(name, lim, in, exp)  { name, in, sizeof(in) - 1, exp, &lim, 1, 0 }
+#define TS(name, in, exp)         { name, in, sizeof(in) - 1, exp, &lim_std, 0, 1 }
+#define TSL(name, lim, in, exp)   { name, in, sizeof(in) - 1, exp, &lim, 0, 1 }
 
 #define TAG64 "t234567890123456789012345678901234567890123456789012345678901234"
 
@@ -523,13 +633,53 @@ static const struct pcase cases[] = {
 	LINE("line exactly max", lim_line16, "12345678901234\r\n", "L:12345678901234"),
 	LINE("line max+1 at LF", lim_line16, "123456789012345\r\nok\r\n", "E:LINE_TOO_LONG:* | L:ok"),
 	LINE("line too long", lim_line16, "12345678901234567890123456789\r\nok\r\n", "E:LINE_TOO_LONG:* | L:ok"),
+
+	/* the literal sink: APPEND's messages stream, nothing else does */
+	TS("sink append", "a1 APPEND INBOX {5}\r\nhello\r\n", "+ | C:a1 APPEND INBOX S{5}\"hello\""),
+	TS("sink append lower case", "a1 append INBOX {5+}\r\nhello\r\n", "C:a1 APPEND INBOX S{5}\"hello\""),
+	TS("sink 8-bit, CRLF, NUL", "a1 APPEND INBOX ~{8+}\r\n\0\r\n\xff\n\r.\r\r\n",
+	   "C:a1 APPEND INBOX S~{8}\"\\x00\\x0d\\x0a\\xff\\x0a\\x0d.\\x0d\""),
+	TS("sink literal looks like command", "a1 APPEND INBOX {9+}\r\nb1 NOOP\r\n\r\n",
+	   "C:a1 APPEND INBOX S{9}\"b1 NOOP\\x0d\\x0a\""),
+	TS("sink mailbox literal stays", "a1 APPEND {5}\r\nINBOX (\\Seen) \"d\" {3}\r\nabc\r\n",
+	   "+ | + | C:a1 APPEND {5}\"INBOX\" (\\Seen) \"d\" S{3}\"abc\""),
+	TS("sink multiappend utf8", "a1 APPEND INBOX {3+}\r\nabc (\\Seen) UTF8 (~{4+}\r\na\0\r\n) ~{2+}\r\n\0\xff\r\n",
+	   "C:a1 APPEND INBOX S{3}\"abc\" (\\Seen) UTF8 (S~{4}\"a\\x00\\x0d\\x0a\") S~{2}\"\\x00\\xff\""),
+	TS("sink not in lists", "a1 APPEND INBOX ({3+}\r\nabc) UTF8 ({1+}\r\nx) (x ~{1+}\r\ny) ((~{1+}\r\nz))\r\n",
+	   "C:a1 APPEND INBOX ({3}\"abc\") UTF8 ({1}\"x\") (x ~{1}\"y\") ((~{1}\"z\"))"),
+	TS("sink other commands", "a1 X INBOX {3+}\r\nabc\r\na2 UID APPEND INBOX {1+}\r\nx\r\n",
+	   "C:a1 X INBOX {3}\"abc\" | C:a2 UID APPEND INBOX {1}\"x\""),
+	TS("sink empty literal", "a1 APPEND INBOX {0}\r\n\r\n", "+ | C:a1 APPEND INBOX S{0}\"\""),
+	TS("sink error after literal", "a1 APPEND INBOX {3+}\r\nabc )\r\na2 NOOP\r\n",
+	   "E:SYNTAX:a1 | C:a2 NOOP"),
+	TS("sink error in literal CRLF", "a1 APPEND INBOX {3}x\r\na2 NOOP\r\n", "E:SYNTAX:a1 | C:a2 NOOP"),
+	TS("sink two commands", "a1 APPEND INBOX {1+}\r\nx\r\na2 APPEND INBOX {1+}\r\ny\r\n",
+	   "C:a1 APPEND INBOX S{1}\"x\" | C:a2 APPEND INBOX S{1}\"y\""),
+	TSL("sink literal over max_literal", lim_lit10, "a1 APPEND INBOX {11}\r\na2 NOOP\r\n",
+	    "E:LITERAL_TOO_BIG:a1 | C:a2 NOOP"),
+	TSL("sink over max_literal non-sync", lim_lit10, "a1 APPEND INBOX {11+}\r\n01234567890\r\na2 NOOP\r\n",
+	    "E:LITERAL_TOO_BIG:a1:F | C:a2 NOOP"),
+	TSL("sink streamed not in memory sum", lim_lit10,
+	    "a1 APPEND {5+}\r\nINBOX {10+}\r\n0123456789 {10}\r\n9876543210\r\n",
+	    "+ | C:a1 APPEND {5}\"INBOX\" S{10}\"0123456789\" S{10}\"9876543210\""),
+	TSL("sink memory sum still bounded", lim_lit10,
+	    "a1 APPEND {6+}\r\nINBOX1 ({5+}\r\nabcde) {3+}\r\nxyz\r\na2 NOOP\r\n",
+	    "E:LITERAL_TOO_BIG:a1:F | C:a2 NOOP"),
+	TSL("sink streamed sum at limit", lim_stream15, "a1 APPEND INBOX {10+}\r\n0123456789 {5+}\r\nabcde\r\n",
+	    "C:a1 APPEND INBOX S{10}\"0123456789\" S{5}\"abcde\""),
+	TSL("sink streamed sum too big", lim_stream15,
+	    "a1 APPEND INBOX {10+}\r\n0123456789 {6+}\r\nb1 X\r\n\r\na2 NOOP\r\n",
+	    "E:LITERAL_TOO_BIG:a1:F | C:a2 NOOP"),
+	TSL("sink streamed sum too big sync", lim_stream15,
+	    "a1 APPEND INBOX {10+}\r\n0123456789 {6}\r\na2 NOOP\r\n",
+	    "E:LITERAL_TOO_BIG:a1 | C:a2 NOOP"),
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
 static void check_case(const struct pcase *c, enum split split, uint32_t seed)
 {
-	char *got = transcript(c->lim, c->in, c->len, split, seed, c->line_mode);
+	char *got = transcript(c->lim, c->in, c->len, split, seed, c->line_mode, c->sink);
 
 	ck_assert_msg(strcmp(got, c->expect) == 0,
 		      "case \"%s\" (split %d, seed %u):\n  expected: %s\n  got:      %s",
@@ -802,7 +952,7 @@ END_TEST
 START_TEST(test_defaults_and_growth)
 {
 	struct imap_parser *p = imap_parser_new(NULL);
-	struct imap_parser_limits zero = { 0, 0, 0, 0 };
+	struct imap_parser_limits zero = { 0, 0, 0, 0, 0 };
 	struct sbuf b = { NULL, 0, 0 };
 	const struct imap_command *cmd;
 	size_t i, used, lit = 300000;
@@ -852,6 +1002,238 @@ START_TEST(test_defaults_and_growth)
 }
 END_TEST
 
+/* ---- the literal sink, directly -------------------------------------- */
+
+/* Feed in[0..len) in two pieces split at k, resetting after a command or
+   error; returns the last result, with the command (if any) still there. */
+static enum imap_parse_result feed_split(struct imap_parser *p, const char *in, size_t len,
+					 size_t k, int *continues)
+{
+	enum imap_parse_result r = IMAP_PARSE_NEED_MORE;
+	size_t piece[2] = { k, len - k }, off = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		size_t end = off + piece[i];
+
+		while (off < end) {
+			size_t used;
+
+			r = imap_parser_feed(p, in + off, end - off, &used);
+			off += used;
+			if (r == IMAP_PARSE_CONTINUE)
+				(*continues)++;
+			else if (r != IMAP_PARSE_NEED_MORE)
+				return r;
+		}
+	}
+	return r;
+}
+
+/* Every byte value, CRLF, bare CR and LF, NUL: all must reach the sink as sent. */
+static size_t make_message(char *out, size_t cap)
+{
+	static const char tail[] = "\r\n.\r\n\n\r\0\r\n";
+	size_t n = 0, i;
+
+	for (i = 0; i < 256 && n < cap; i++)
+		out[n++] = (char)i;
+	for (i = 0; i < sizeof(tail) - 1 && n < cap; i++)
+		out[n++] = tail[i];
+	return n;
+}
+
+/* The command split at every byte boundary: same info, same bytes, one
+   release, and only at the reset after the command. */
+START_TEST(test_sink_every_split)
+{
+	static const struct imap_parser_limits lim = { 200, 300, 20, 4, 0 };
+	char msg[300], in[400];
+	size_t mlen = make_message(msg, sizeof(msg)), head, len, k;
+
+	head = (size_t)snprintf(in, sizeof(in), "t1 append INBOX (\\Seen) ~{%zu}\r\n", mlen);
+	memcpy(in + head, msg, mlen);
+	memcpy(in + head + mlen, "\r\n", 2);
+	len = head + mlen + 2;
+	for (k = 0; k <= len; k++) {
+		struct imap_parser *p = imap_parser_new(&lim);
+		const struct imap_command *cmd;
+		const struct tfile *f;
+		struct tsink t = { 0 };
+		int continues = 0;
+
+		ck_assert_ptr_nonnull(p);
+		tsink_attach(p, &t);
+		ck_assert_int_eq(feed_split(p, in, len, k, &continues), IMAP_PARSE_COMMAND);
+		ck_assert_int_eq(continues, 1);
+		ck_assert_int_eq(t.opens, 1);
+		ck_assert_str_eq(t.last_command, "APPEND");
+		ck_assert_uint_eq(t.last.arg_index, 2);
+		ck_assert_uint_eq(t.last.depth, 0);
+		ck_assert_uint_eq(t.last.size, mlen);
+		ck_assert_int_eq(t.last.literal8, 1);
+		ck_assert_int_eq(t.last.nonsync, 0);
+		cmd = imap_parser_command(p);
+		ck_assert_uint_eq(cmd->nargs, 3);
+		ck_assert_int_eq(cmd->args[2].type, IMAP_ARG_STREAMED);
+		ck_assert_uint_eq(cmd->args[2].len, mlen);
+		f = cmd->args[2].stream;
+		ck_assert_uint_eq(f->len, mlen);
+		ck_assert_int_eq(memcmp(f->data, msg, mlen), 0);
+		ck_assert_int_eq(t.releases, 0);
+		imap_parser_reset(p);
+		ck_assert_int_eq(t.releases, 1);
+		imap_parser_free(p);
+		ck_assert_int_eq(t.releases, 1);
+	}
+}
+END_TEST
+
+static enum imap_parse_result feed_str(struct imap_parser *p, const char *s, size_t *used)
+{
+	return imap_parser_feed(p, s, strlen(s), used);
+}
+
+/* Cut short: the parser's free, a reset, an error later on the line. */
+START_TEST(test_sink_release_paths)
+{
+	static const char part[] = "a1 APPEND INBOX {10}\r\n01234";
+	struct imap_parser *p;
+	struct tsink t = { 0 };
+	size_t used;
+	int continues = 0;
+
+	/* a client that leaves mid-literal: the session frees the parser */
+	p = new_std();
+	tsink_attach(p, &t);
+	ck_assert_int_eq(feed_split(p, part, sizeof(part) - 1, 20, &continues), IMAP_PARSE_NEED_MORE);
+	ck_assert_int_eq(t.opens, 1);
+	ck_assert_int_eq(t.releases, 0);
+	imap_parser_free(p);
+	ck_assert_int_eq(t.releases, 1);
+
+	/* a reset in the middle (a caller giving up on the command) */
+	p = new_std();
+	tsink_attach(p, &t);
+	ck_assert_int_eq(feed_split(p, part, sizeof(part) - 1, 5, &continues), IMAP_PARSE_NEED_MORE);
+	imap_parser_reset(p);
+	ck_assert_int_eq(t.opens, 2);
+	ck_assert_int_eq(t.releases, 2);
+
+	/* BAD later on the line: held until the reset after the error */
+	ck_assert_int_eq(feed_str(p, "a2 APPEND INBOX {2+}\r\nab {1+}\r\nc x)", &used), IMAP_PARSE_ERROR);
+	ck_assert_int_eq(t.opens, 4);
+	ck_assert_int_eq(t.releases, 2);
+	imap_parser_reset(p);
+	ck_assert_int_eq(t.releases, 4);
+	ck_assert_int_eq(feed_str(p, "\r\n", &used), IMAP_PARSE_NEED_MORE);
+
+	/* a literal over max_literal: refused before the sink is asked */
+	ck_assert_int_eq(feed_str(p, "a3 APPEND INBOX {101}", &used), IMAP_PARSE_ERROR);
+	ck_assert_int_eq(imap_parser_error_kind(p), IMAP_ERR_LITERAL_TOO_BIG);
+	ck_assert_int_eq(t.opens, 4);
+	imap_parser_reset(p);
+	ck_assert_int_eq(feed_str(p, "\r\n", &used), IMAP_PARSE_NEED_MORE);
+
+	/* a sink that declines: the literal stays in memory as before */
+	ck_assert_int_eq(feed_str(p, "a4 LOGIN {3+}\r\nbob x\r\n", &used), IMAP_PARSE_COMMAND);
+	ck_assert_int_eq(imap_parser_command(p)->args[0].type, IMAP_ARG_LITERAL);
+	ck_assert_str_eq(t.last_command, "LOGIN");
+	imap_parser_reset(p);
+
+	/* removing the sink mid-command releases what it opened */
+	ck_assert_int_eq(feed_str(p, "a5 APPEND INBOX {3}\r\n", &used), IMAP_PARSE_CONTINUE);
+	ck_assert_int_eq(feed_str(p, "ab", &used), IMAP_PARSE_NEED_MORE);
+	ck_assert_int_eq(t.opens, 5);
+	imap_parser_set_sink(p, NULL);
+	ck_assert_int_eq(t.releases, 5);
+	imap_parser_reset(p);
+	ck_assert_int_eq(feed_str(p, "a6 APPEND INBOX {3+}\r\nabc\r\n", &used), IMAP_PARSE_COMMAND);
+	ck_assert_int_eq(imap_parser_command(p)->args[1].type, IMAP_ARG_LITERAL);
+	ck_assert_int_eq(t.opens, 5);
+	imap_parser_free(p);
+	ck_assert_int_eq(t.releases, 5);
+}
+END_TEST
+
+/* What the sink is told about where a literal stands. */
+START_TEST(test_sink_info)
+{
+	static const struct {
+		const char *in;
+		const char *command;
+		size_t arg_index, depth, list_index, size;
+		int literal8, nonsync;
+	} e[] = {
+		{ "a X {3+}\r\n", "X", 0, 0, 0, 3, 0, 1 },
+		{ "a append INBOX {7}\r\n", "APPEND", 1, 0, 0, 7, 0, 0 },
+		{ "a APPEND INBOX UTF8 (~{2+}\r\n", "APPEND", 2, 1, 0, 2, 1, 1 },
+		{ "a X (a (b c ~{0}\r\n", "X", 0, 2, 2, 0, 1, 0 },
+		{ "a X y (a) (b {1}\r\n", "X", 2, 1, 1, 1, 0, 0 },
+	};
+	size_t i, used;
+
+	for (i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+		struct imap_parser *p = new_std();
+		struct tsink t = { 0 };
+
+		t.take_all = 1;
+		tsink_attach(p, &t);
+		(void)imap_parser_feed(p, e[i].in, strlen(e[i].in), &used);
+		ck_assert_uint_eq(used, strlen(e[i].in));
+		ck_assert_int_eq(t.opens, 1);
+		ck_assert_str_eq(t.last_command, e[i].command);
+		ck_assert_uint_eq(t.last.arg_index, e[i].arg_index);
+		ck_assert_uint_eq(t.last.depth, e[i].depth);
+		ck_assert_uint_eq(t.last.list_index, e[i].list_index);
+		ck_assert_uint_eq(t.last.size, e[i].size);
+		ck_assert_int_eq(t.last.literal8, e[i].literal8);
+		ck_assert_int_eq(t.last.nonsync, e[i].nonsync);
+		imap_parser_free(p);
+		ck_assert_int_eq(t.releases, 1);
+	}
+}
+END_TEST
+
+/* Streamed literals do not count against max_literal: five of them at the
+   limit each, which would not fit in memory together. */
+START_TEST(test_sink_many_at_limit)
+{
+	static const struct imap_parser_limits lim = { 200, 1000, 20, 4, 0 };
+	struct imap_parser *p = imap_parser_new(&lim);
+	struct tsink t = { 0 };
+	const struct imap_command *cmd;
+	char *in = malloc(6000);
+	size_t len = 0, used, i;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(in);
+	tsink_attach(p, &t);
+	len += (size_t)snprintf(in, 64, "m APPEND INBOX");
+	for (i = 0; i < 5; i++) {
+		len += (size_t)snprintf(in + len, 64, " {1000+}\r\n");
+		memset(in + len, 'a' + (int)i, 1000);
+		len += 1000;
+	}
+	memcpy(in + len, "\r\n", 2);
+	len += 2;
+	ck_assert_int_eq(imap_parser_feed(p, in, len, &used), IMAP_PARSE_COMMAND);
+	ck_assert_uint_eq(used, len);
+	cmd = imap_parser_command(p);
+	ck_assert_uint_eq(cmd->nargs, 6);
+	for (i = 1; i < 6; i++) {
+		const struct tfile *f = cmd->args[i].stream;
+
+		ck_assert_int_eq(cmd->args[i].type, IMAP_ARG_STREAMED);
+		ck_assert_uint_eq(f->len, 1000);
+		ck_assert_int_eq(f->data[999], 'a' + (int)i - 1);
+	}
+	imap_parser_free(p);
+	ck_assert_int_eq(t.opens, 5);
+	ck_assert_int_eq(t.releases, 5);
+	free(in);
+}
+END_TEST
+
 /* ---- random garbage ------------------------------------------------- */
 
 static const char *const pieces[] = {
@@ -859,7 +1241,7 @@ static const char *const pieces[] = {
 	"+", "~", "[", "]", "\r\n", "\r\n", "\n", "\r", "0", "3", "5", "{3}\r\n",
 	"{2+}\r\n", "~{1+}\r\n", "{0}\r\n", "NIL", "%", "*", "x", "y", "1:*",
 	"BODY[", "HEADER.FIELDS (A B)]", "<0.5>", "\"a\\\"b\"", "\\Seen", "a2 X ",
-	"{99999999999+}", "{20+}\r\n",
+	"{99999999999+}", "{20+}\r\n", "a APPEND x ", "APPEND", "UTF8 (",
 };
 
 static size_t gen_input(uint32_t *rng, char *out, size_t cap)
@@ -895,21 +1277,22 @@ static size_t gen_input(uint32_t *rng, char *out, size_t cap)
 START_TEST(test_random_garbage)
 {
 	static const struct imap_parser_limits lims[] = {
-		{ 48, 12, 6, 3 },
-		{ 200, 100, 20, 4 },
-		{ 12, 4, 2, 1 },
+		{ 48, 12, 6, 3, 20 },
+		{ 200, 100, 20, 4, 0 },
+		{ 12, 4, 2, 1, 0 },
 	};
 	uint32_t rng = 0x12345678u;
 	char in[400];
 	int round;
 
-	for (round = 0; round < 3000; round++) {
+	for (round = 0; round < 6000; round++) {
 		const struct imap_parser_limits *lim = &lims[round % 3];
 		size_t len = gen_input(&rng, in, sizeof(in));
 		int line_mode = round % 10 == 9;
-		char *once = transcript(lim, in, len, SPLIT_ONCE, 0, line_mode);
-		char *bytes = transcript(lim, in, len, SPLIT_BYTES, 0, line_mode);
-		char *rnd = transcript(lim, in, len, SPLIT_RANDOM, rng_next(&rng), line_mode);
+		int sink = round % 2;
+		char *once = transcript(lim, in, len, SPLIT_ONCE, 0, line_mode, sink);
+		char *bytes = transcript(lim, in, len, SPLIT_BYTES, 0, line_mode, sink);
+		char *rnd = transcript(lim, in, len, SPLIT_RANDOM, rng_next(&rng), line_mode, sink);
 
 		ck_assert_msg(strcmp(once, bytes) == 0, "round %d: byte split differs:\n%s\n%s",
 			      round, once, bytes);
@@ -943,6 +1326,10 @@ static Suite *parser_suite(void)
 	tcase_add_test(api, test_line_mode_switch);
 	tcase_add_test(api, test_mode_switch_midline);
 	tcase_add_test(api, test_defaults_and_growth);
+	tcase_add_test(api, test_sink_every_split);
+	tcase_add_test(api, test_sink_release_paths);
+	tcase_add_test(api, test_sink_info);
+	tcase_add_test(api, test_sink_many_at_limit);
 	suite_add_tcase(s, api);
 
 	tcase_set_timeout(fuzz, 120);

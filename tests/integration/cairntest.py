@@ -328,6 +328,34 @@ def mail_server(**options):
     return srv
 
 
+def serving_child(srv, user="alice"):
+    """The pid of the cairn-imapd child holding user's store directory."""
+    def find():
+        mark = os.path.join("data", "mail", user)
+        busy = []
+        for pid, _, _, _ in srv.imapd_children():
+            try:
+                fds = os.listdir("/proc/%d/fd" % pid)
+                links = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in fds]
+            except OSError:
+                continue
+            if any(mark in link for link in links):
+                busy.append(pid)
+        return busy
+    busy = wait_for(find, what="the child serving %s" % user)
+    assert len(busy) == 1, busy
+    return busy[0]
+
+
+def rss_kb(pid):
+    """VmRSS of pid, in kB (resident memory, file-backed pages included)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def require_accounts():
     """As root the daemons need the accounts quickstart.sh creates."""
     if not IS_ROOT:

@@ -1,8 +1,10 @@
 """APPEND (RFC 9051 6.3.12): flags, date-time, LITERAL+, MULTIAPPEND
 (RFC 3502), APPENDUID (RFC 4315), TRYCREATE, malformed dates, a 20 MB
-message stored byte for byte, EXISTS in the selected mailbox, and a client
-that leaves mid-literal leaving nothing behind -- against the real cairnd.
-The store is looked at on disk (<data-dir>/mail/alice/{blobs,tmp})."""
+message stored and fetched back byte for byte, a literal8 with NUL, a 40 MB
+message that streams into tmp/ without growing the serving child's memory,
+EXISTS in the selected mailbox, and a client that leaves mid-literal
+leaving nothing behind -- against the real cairnd.  The store is looked at
+on disk (<data-dir>/mail/alice/{blobs,tmp})."""
 
 import os
 import re
@@ -10,7 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import expect, mail_server, require_accounts, run_tests, wait_for  # noqa: E402
+from cairntest import (expect, mail_server, require_accounts, rss_kb,  # noqa: E402
+                       run_tests, serving_child, wait_for)
 
 
 def login(srv):
@@ -44,6 +47,45 @@ def blobs(srv):
 
 def tmp_files(srv):
     return os.listdir(os.path.join(store_dir(srv), "tmp"))
+
+
+def tmp_size(srv):
+    """Bytes in tmp/ (a file that goes meanwhile counts 0)."""
+    total = 0
+    for f in tmp_files(srv):
+        try:
+            total += os.path.getsize(os.path.join(store_dir(srv), "tmp", f))
+        except OSError:
+            pass
+    return total
+
+
+def fetch_body(c, mailbox, uid):
+    """BODY.PEEK[] of one message, as bytes."""
+    u, t = c.command("ex", "EXAMINE %s" % mailbox)
+    assert t.startswith("ex OK"), t
+    c.send("fb UID FETCH %d BODY.PEEK[]\r\n" % uid)
+    line = c.readline()
+    m = re.search(r"\{(\d+)\}$", line)
+    assert m and "FETCH" in line, line
+    n = int(m.group(1))
+    while len(c.buf) < n:
+        data = c.sock.recv(1 << 20)
+        assert data, "connection closed"
+        c.buf += data
+    body, c.buf = c.buf[:n], c.buf[n:]
+    t = c.read_until_tagged("fb")[1]
+    assert t.startswith("fb OK"), t
+    return body
+
+
+def big_body(size):
+    """A message of about size bytes: CRLF lines, 8-bit, bare LF and CR."""
+    line = (b"0123456789abcdefghijklmnopqrstuvwxyz \xc3\xa9\xe2\x82\xac\xff\x80 "
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n")
+    odd = bytes(range(1, 256)) + b"\nbare LF\rbare CR\r\n"
+    chunk = line * 200 + odd
+    return b"Subject: big\r\n\r\n" + chunk * (size // len(chunk))
 
 
 def append(c, tag, args, data, sync=True):
@@ -149,6 +191,13 @@ def test_bad_arguments():
         expect(r"^b3 BAD ", c.command("b3", "APPEND INBOX (\\Seen)")[1])
         expect(r"^b4 BAD ", c.command("b4", "APPEND")[1])
         expect(r"^b5 BAD ", c.command("b5", 'APPEND INBOX "hello"')[1])
+        # BAD from the parser once a literal has streamed: it goes too
+        c.send(b"b8 APPEND INBOX {%d+}\r\n" % len(MSG) + MSG + b" )\r\n")
+        expect(r"^b8 BAD ", c.read_until_tagged("b8")[1])
+        c.send(b"b9 APPEND INBOX {%d}\r\n" % len(MSG))
+        expect(r"^\+ ", c.readline())
+        c.send(MSG + b" {1}x\r\n")
+        expect(r"^b9 BAD ", c.read_until_tagged("b9")[1])
         # empty message
         u, t = append(c, "b6", "INBOX", b"", sync=False)
         expect(r"^b6 NO ", t)
@@ -219,18 +268,87 @@ def test_big_message_and_toobig():
     srv = mail_server(**{"max-request-size": "30mb"})
     try:
         c = login(srv)
-        line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\r\n"
-        body = b"Subject: big\r\n\r\n" + line * (20 * 1024 * 1024 // len(line))
+        body = big_body(20 * 1024 * 1024)
         assert len(body) > 20 * 1000 * 1000
         c.sock.settimeout(60)
         u, t = append(c, "g1", "INBOX", body)
         assert appenduid(t)[1] == "1", t
         stored = list(blobs(srv).values())
         assert len(stored) == 1 and stored[0] == body
+        assert tmp_files(srv) == []
+        # and back, byte for byte
+        assert fetch_body(c, "INBOX", 1) == body
         # over max-request-size: refused before the data, no continuation
         c.send("g2 APPEND INBOX {%d}\r\n" % (31 * 1024 * 1024))
         expect(r"^g2 BAD ", c.readline())
         assert c.command("g3", "NOOP")[1].startswith("g3 OK")
+        # the same non-synchronizing: BAD, and the connection closes
+        c.send("g4 APPEND INBOX {%d+}\r\n" % (31 * 1024 * 1024))
+        expect(r"^g4 BAD ", c.readline())
+        expect(r"^\* BYE ", c.readline())
+        assert c.closed(10)
+        c.close()
+        assert tmp_files(srv) == [] and len(blobs(srv)) == 1
+    finally:
+        srv.stop_and_check()
+
+
+def test_literal8_exact():
+    """RFC 3516 ~{n}: NUL, 8-bit and every line end reach the blob as sent."""
+    srv = mail_server()
+    try:
+        c = login(srv)
+        body = (b"Subject: bin\r\n\r\n" + bytes(range(256)) * 64 +
+                b"\0\r\n\n\r\r\n\0")
+        c.send(b"b1 APPEND INBOX ~{%d+}\r\n" % len(body) + body + b"\r\n")
+        assert appenduid(c.read_until_tagged("b1")[1])[1] == "1"
+        c.send(b"b2 APPEND INBOX UTF8 (~{%d}\r\n" % len(body))
+        expect(r"^\+ ", c.readline())
+        c.send(body + b")\r\n")
+        assert appenduid(c.read_until_tagged("b2")[1])[1] == "2"
+        assert sorted(blobs(srv).values()) == [body, body]
+        assert tmp_files(srv) == []
+        c.close()
+    finally:
+        srv.stop_and_check()
+
+
+def test_big_append_streams():
+    """A 40 MB literal streams into tmp/ as it arrives: the serving child's
+    VmRSS stays within a few MB of what it was before, during the upload
+    and after the commit."""
+    srv = mail_server()   # max-request-size: 50mb, the default
+    try:
+        c = login(srv)
+        assert appenduid(append(c, "w", "INBOX", MSG)[1])[1] == "1"   # warm up
+        child = serving_child(srv)
+        before = rss_kb(child)
+        body = big_body(40 * 1024 * 1024)
+        c.sock.settimeout(120)
+        c.send("r1 APPEND INBOX {%d}\r\n" % len(body))
+        expect(r"^\+ ", c.readline())
+        # all but the last bytes: the command is not complete, so no commit
+        # can have started; look at the child after each 4 MB
+        held = 1024 * 1024
+        peak, sent, step = before, 0, 4 * 1024 * 1024
+        while sent < len(body) - held:
+            n = min(step, len(body) - held - sent)
+            c.send(body[sent:sent + n])
+            sent += n
+            peak = max(peak, rss_kb(child))
+        wait_for(lambda: tmp_size(srv) == sent, timeout=30,
+                 what="the child to stream %d bytes into tmp/" % sent)
+        peak = max(peak, rss_kb(child))
+        c.send(body[sent:] + b"\r\n")
+        u, t = c.read_until_tagged("r1")
+        assert appenduid(t)[1] == "2", t
+        after = rss_kb(child)
+        print("  VmRSS of the child: %d kB before, at most %d kB during the "
+              "upload, %d kB after (40 MB message)" % (before, peak, after))
+        assert peak - before < 4 * 1024, (before, peak)
+        assert after - before < 4 * 1024, (before, after)
+        assert body in blobs(srv).values()
+        assert tmp_files(srv) == []
         c.close()
     finally:
         srv.stop_and_check()
@@ -350,6 +468,8 @@ if __name__ == "__main__":
         test_trycreate_and_names,
         test_multiappend,
         test_big_message_and_toobig,
+        test_literal8_exact,
+        test_big_append_streams,
         test_disconnect_mid_literal_leaves_nothing,
         test_exists_in_selected_mailbox,
         test_imaplib_client,

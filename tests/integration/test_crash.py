@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import (IS_ROOT, MAIL_USER, expect, mail_server,  # noqa: E402
-                       require_accounts, run_tests, wait_for)
+                       require_accounts, rss_kb, run_tests, serving_child, wait_for)
 
 
 def login(srv, user="alice", password="alice-pw"):
@@ -48,30 +48,22 @@ def tmp_files(srv):
     return sorted(os.listdir(os.path.join(store_dir(srv), "tmp")))
 
 
+def tmp_sizes(srv):
+    """Sizes of the files in tmp/ (one that goes meanwhile is left out)."""
+    out = []
+    for f in tmp_files(srv):
+        try:
+            out.append(os.path.getsize(os.path.join(store_dir(srv), "tmp", f)))
+        except OSError:
+            pass
+    return out
+
+
 def blob_files(srv):
     out = []
     for d, _, files in os.walk(os.path.join(store_dir(srv), "blobs")):
         out.extend(os.path.join(d, f) for f in files)
     return sorted(out)
-
-
-def serving_child(srv, user="alice"):
-    """The pid of the cairn-imapd child holding user's store directory."""
-    def find():
-        mark = os.path.join("data", "mail", user)
-        busy = []
-        for pid, _, _, _ in srv.imapd_children():
-            try:
-                fds = os.listdir("/proc/%d/fd" % pid)
-                links = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in fds]
-            except OSError:
-                continue
-            if any(mark in link for link in links):
-                busy.append(pid)
-        return busy
-    busy = wait_for(find, what="the child serving %s" % user)
-    assert len(busy) == 1, busy
-    return busy[0]
 
 
 def kill_child(pid):
@@ -164,14 +156,6 @@ def repair_stale_tmp(srv, n):
     expect_fsck_clean(srv)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 BIG_LINE = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\r\n"
 
 
@@ -185,8 +169,11 @@ def test_kill_during_large_append():
         before = blob_files(srv)
         assert len(before) == 3
 
-        # 1. killed half way through the literal: the parser holds the
-        # literal in memory (imapd/cmd-append.c), so nothing is on disk yet
+        # 1. killed half way through the literal: the literal streams into
+        # tmp/<random> as it arrives (imapd/cmd-append.c), never into the
+        # child's memory, so the kill leaves that one file, partly written:
+        # no blob, no message; fsck leaves it alone while it is fresh and
+        # removes it once it is old
         c = login(srv)
         child = serving_child(srv)
         rss = rss_kb(child)
@@ -195,7 +182,10 @@ def test_kill_during_large_append():
         expect(r"^\+ ", c.readline())
         body = b"Subject: big\r\n\r\n" + BIG_LINE * (10 * 1024 * 1024 // len(BIG_LINE))
         c.send(body)
-        wait_for(lambda: rss_kb(child) > rss + 8 * 1024, what="the child to read the data")
+        wait_for(lambda: sum(tmp_sizes(srv)) >= 8 * 1024 * 1024,
+                 what="the child to stream the data into tmp/")
+        grown = rss_kb(child) - rss
+        assert grown < 4 * 1024, "the literal is in memory: RSS +%d kB" % grown
         kill_child(child)
         assert c.closed(10)
         c.close()
@@ -204,12 +194,18 @@ def test_kill_during_large_append():
         assert subjects(c, "INBOX") == ["m0", "m1", "m2"]
         c.close()
         assert blob_files(srv) == before, "no partial message was linked"
-        assert tmp_files(srv) == [], tmp_files(srv)
+        left = tmp_files(srv)
+        assert len(left) == 1, left
+        with open(os.path.join(store_dir(srv), "tmp", left[0]), "rb") as f:
+            part = f.read()
+        assert len(part) >= 8 * 1024 * 1024 and body.startswith(part), len(part)
         expect_fsck_clean(srv)
+        assert tmp_files(srv) == left, "fsck left the fresh file alone"
+        repair_stale_tmp(srv, 1)
 
-        # 2. killed once the whole literal is in, while the store writes
-        # tmp/<random> (or just after it committed): either the message is
-        # there whole, or it is not and its tmp/ file is left for fsck
+        # 2. killed once the whole literal is in tmp/<random>, while the
+        # store commits it (or just after): either the message is there
+        # whole, or it is not and its tmp/ file is left for fsck
         full = b"Subject: big\r\n\r\n" + BIG_LINE * (20 * 1000 * 1000 // len(BIG_LINE))
         caught = None
         for attempt in range(5):
@@ -219,10 +215,13 @@ def test_kill_during_large_append():
             c.send("b APPEND INBOX {%d}\r\n" % len(full))
             expect(r"^\+ ", c.readline())
             c.send(full + b"\r\n")
-            tmp = os.path.join(store_dir(srv), "tmp")
+            # the file exists from the literal's announcement on; the
+            # literal is in when it is whole (or already committed and gone)
             deadline = time.monotonic() + 20
-            while not os.listdir(tmp) and time.monotonic() < deadline:
-                pass
+            while time.monotonic() < deadline:
+                sizes = tmp_sizes(srv)
+                if not sizes or max(sizes) >= len(full):
+                    break
             kill_child(child)
             c.close()
             c = login(srv)
