@@ -1,14 +1,20 @@
 /*
  * SEARCH and UID SEARCH (RFC 9051 §6.4.4, RFC 3501 §6.4.4), with the
- * ESEARCH answer (RFC 4731, RFC 9051 §7.3.4) and MODSEQ (RFC 7162 §3.1.5).
+ * ESEARCH answer (RFC 4731, RFC 9051 §7.3.4), MODSEQ (RFC 7162 §3.1.5) and
+ * the SAVE result option (SEARCHRES, RFC 5182).
  *
- *   SEARCH [RETURN (MIN MAX COUNT ALL)] [CHARSET UTF-8] key...
+ *   SEARCH [RETURN (MIN MAX COUNT ALL SAVE)] [CHARSET UTF-8] key...
  *
  * The keys (search.c) are matched on what the index holds first (flags,
  * size, dates, UIDs); a message is mapped and read only when that cannot
  * decide.  Answers: "* SEARCH n..." for IMAP4rev1, "* ESEARCH ..." when
  * RETURN was given or the client enabled IMAP4rev2.  No EXPUNGE may go out
  * during SEARCH (RFC 9051 §7.5.1).
+ *
+ * SAVE keeps the result, as UIDs, in s->searchres for "$".  A client may
+ * pipeline commands using "$" after a SEARCH SAVE, and the server must run
+ * them in the order received (RFC 5182 §2.3, RFC 9051 §6.4.4.2): the
+ * session runs one command at a time, in order, so that holds by design.
  */
 #include "autoconfig.h"
 
@@ -22,9 +28,12 @@
 #define RETURN_MAX   (1u << 1)
 #define RETURN_ALL   (1u << 2)
 #define RETURN_COUNT (1u << 3)
+#define RETURN_SAVE  (1u << 4)
 
 struct search_result {
 	struct seqset set;       /* MSNs, or UIDs for UID SEARCH */
+	struct seqset uids;      /* UIDs, filled only for RETURN (SAVE) */
+	bool want_uids;
 	uint64_t count;
 	uint64_t highest_modseq; /* of the messages found (MODSEQ keys) */
 };
@@ -47,17 +56,16 @@ search_return_opts(const struct imap_arg *list, unsigned *ret, const char **why)
 			*ret |= RETURN_ALL;
 		else if (strcasecmp(a->str, "COUNT") == 0)
 			*ret |= RETURN_COUNT;
-		else if (strcasecmp(a->str, "SAVE") == 0) {
-			*why = "RETURN (SAVE) is not supported (no SEARCHRES)";
-			return -1;
-		} else
+		else if (strcasecmp(a->str, "SAVE") == 0)
+			*ret |= RETURN_SAVE;
+		else
 			goto bad;
 	}
 	if (*ret == 0)
 		*ret = RETURN_ALL;
 	return 0;
 bad:
-	*why = "Unknown RETURN option (MIN, MAX, ALL, COUNT)";
+	*why = "Unknown RETURN option (MIN, MAX, ALL, COUNT, SAVE)";
 	return -1;
 }
 
@@ -68,7 +76,8 @@ search_run(struct session *s, struct search_program *p, struct search_result *re
 	struct store_view *v = s->view;
 	uint32_t exists = store_view_exists(v);
 
-	search_resolve(p, exists, exists > 0 ? store_view_uid(v, exists) : 0);
+	search_resolve(p, exists, exists > 0 ? store_view_uid(v, exists) : 0,
+	    &s->searchres);
 	for (uint32_t msn = 1; msn <= exists; msn++) {
 		uint32_t uid = store_view_uid(v, msn);
 		struct store_message m;
@@ -101,6 +110,8 @@ search_run(struct session *s, struct search_program *p, struct search_result *re
 			continue;
 		seqset_add_range(&res->set, s->uid_command ? uid : msn,
 		    s->uid_command ? uid : msn);
+		if (res->want_uids)
+			seqset_add_range(&res->uids, uid, uid);
 		res->count++;
 		if (m.modseq > res->highest_modseq)
 			res->highest_modseq = m.modseq;
@@ -155,42 +166,102 @@ search_reply_esearch(struct session *s, const char *tag, unsigned ret,
 	buf_free(&line);
 }
 
+/*
+ * RETURN (SAVE): the result replaces "$", as UIDs (RFC 5182 §2.1, RFC 9051
+ * §6.4.4.1).  With MIN and/or MAX but neither ALL nor COUNT, only the one
+ * or two messages those return are saved; otherwise every message found
+ * (RFC 5182 §2.4).  MSNs and UIDs ascend together, so the smallest UID is
+ * MIN's message.
+ */
+static void
+search_save(struct session *s, unsigned ret, struct search_result *res)
+{
+	uint32_t lo = seqset_min(&res->uids), hi = seqset_max(&res->uids);
+
+	seqset_free(&s->searchres);
+	if ((ret & (RETURN_ALL | RETURN_COUNT)) == 0 &&
+	    (ret & (RETURN_MIN | RETURN_MAX)) != 0) {
+		/* an empty result has lo = hi = 0, which adds nothing */
+		if (ret & RETURN_MIN)
+			seqset_add_range(&s->searchres, lo, lo);
+		if (ret & RETURN_MAX)
+			seqset_add_range(&s->searchres, hi, hi);
+		return;
+	}
+	s->searchres = res->uids;
+	res->uids = (struct seqset)SEQSET_INIT;
+}
+
+/*
+ * A NO for a SEARCH: with SAVE it also empties "$" (RFC 5182 §2.1, RFC
+ * 9051 §6.4.4.1).  A BAD, and a NO without SAVE, leave "$" as it was, so
+ * BADs go straight to session_tagged().
+ */
+static void
+search_no(struct session *s, const char *tag, unsigned ret, const char *text)
+{
+	if (ret & RETURN_SAVE)
+		seqset_free(&s->searchres);
+	session_tagged(s, tag, "NO", "%s", text);
+}
+
+/*
+ * [RETURN (...)] [CHARSET name] before the keys; *i is left on the first
+ * key.  0; -1 with *why for a BAD; 1 for an unknown charset (a NO).
+ */
+static int
+search_options(const struct imap_command *c, size_t *i, unsigned *ret,
+    bool *esearch, const char **why)
+{
+	const struct imap_arg *args = c->args;
+	size_t n = c->nargs;
+
+	*ret = 0;
+	*esearch = false;
+	if (*i + 1 < n && args[*i].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[*i].str, "RETURN") == 0 &&
+	    args[*i + 1].type == IMAP_ARG_LIST) {
+		if (search_return_opts(&args[*i + 1], ret, why) != 0)
+			return -1;
+		*esearch = true;
+		*i += 2;
+	}
+	if (*i < n && args[*i].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[*i].str, "CHARSET") == 0) {
+		const struct imap_arg *cs = *i + 1 < n ? &args[*i + 1] : NULL;
+
+		if (cs == NULL || cs->type == IMAP_ARG_LIST || cs->type == IMAP_ARG_NIL) {
+			*why = "CHARSET needs a charset name";
+			return -1;
+		}
+		if (strcasecmp(cs->str, "UTF-8") != 0 && strcasecmp(cs->str, "US-ASCII") != 0)
+			return 1;
+		*i += 2;
+	}
+	return 0;
+}
+
 void
 cmd_search(struct session *s, const struct imap_command *c)
 {
-	const struct imap_arg *args = c->args;
-	size_t n = c->nargs, i = 0;
-	struct search_result res = { SEQSET_INIT, 0, 0 };
+	struct search_result res = { SEQSET_INIT, SEQSET_INIT, false, 0, 0 };
 	struct search_program *p;
 	const char *why = NULL;
 	unsigned ret = 0;
 	bool esearch = false;
+	size_t i = 0;
+	int rc;
 
-	if (i + 1 < n && args[i].type == IMAP_ARG_ATOM &&
-	    strcasecmp(args[i].str, "RETURN") == 0 && args[i + 1].type == IMAP_ARG_LIST) {
-		if (search_return_opts(&args[i + 1], &ret, &why) != 0) {
-			session_tagged(s, c->tag, "BAD", "%s", why);
-			return;
-		}
-		esearch = true;
-		i += 2;
+	if ((rc = search_options(c, &i, &ret, &esearch, &why)) < 0) {
+		session_tagged(s, c->tag, "BAD", "%s", why);
+		return;
 	}
-	if (i < n && args[i].type == IMAP_ARG_ATOM &&
-	    strcasecmp(args[i].str, "CHARSET") == 0) {
-		const struct imap_arg *cs = i + 1 < n ? &args[i + 1] : NULL;
-
-		if (cs == NULL || cs->type == IMAP_ARG_LIST || cs->type == IMAP_ARG_NIL) {
-			session_tagged(s, c->tag, "BAD", "CHARSET needs a charset name");
-			return;
-		}
-		if (strcasecmp(cs->str, "UTF-8") != 0 && strcasecmp(cs->str, "US-ASCII") != 0) {
-			session_tagged(s, c->tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] "
-			    "Unsupported charset");
-			return;
-		}
-		i += 2;
+	if (rc > 0) {
+		search_no(s, c->tag, ret, "[BADCHARSET (UTF-8 US-ASCII)] "
+		    "Unsupported charset");
+		return;
 	}
-	if ((p = search_parse(args + i, n - i, &why)) == NULL) {
+	if ((p = search_parse(c->args + i, c->nargs - i, &why)) == NULL) {
 		session_tagged(s, c->tag, "BAD", "%s", why);
 		return;
 	}
@@ -205,18 +276,26 @@ cmd_search(struct session *s, const struct imap_command *c)
 	/* New messages first (EXISTS), so the search sees them; expunges wait. */
 	if (!session_sync(s, false))
 		goto out;
+	res.want_uids = (ret & RETURN_SAVE) != 0;
 	if (!search_run(s, p, &res)) {
 		log_warnx("SEARCH: %s", store_error(s->store));
-		session_tagged(s, c->tag, "NO", "[SERVERBUG] Search failed; the "
+		search_no(s, c->tag, ret, "[SERVERBUG] Search failed; the "
 		    "administrator has the details");
 		goto out;
 	}
-	if (esearch)
-		search_reply_esearch(s, c->tag, ret, p, &res);
-	else
-		search_reply_rev1(s, p, &res);
-	session_tagged(s, c->tag, "OK", "%sSEARCH completed", s->uid_command ? "UID " : "");
+	if (ret & RETURN_SAVE)
+		search_save(s, ret, &res);
+	/* RFC 5182 §1, RFC 9051 §6.4.4: SAVE alone suppresses the response */
+	if (ret != RETURN_SAVE) {
+		if (esearch)
+			search_reply_esearch(s, c->tag, ret, p, &res);
+		else
+			search_reply_rev1(s, p, &res);
+	}
+	session_tagged(s, c->tag, "OK", "%sSEARCH completed%s", s->uid_command ?
+	    "UID " : "", (ret & RETURN_SAVE) ? ", result saved" : "");
 out:
 	seqset_free(&res.set);
+	seqset_free(&res.uids);
 	search_free(p);
 }

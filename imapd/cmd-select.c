@@ -66,6 +66,24 @@ uids_by_msn(struct store_view *v, const struct seqset *set, uint32_t *out)
 	return n;
 }
 
+/*
+ * "$" (RFC 5182 §2.1): the view's messages whose UIDs the saved result
+ * holds, for FETCH $ and UID FETCH $ alike.  Expunged messages have left
+ * the view, so they have left "$" too; an empty result, or none saved,
+ * names no message, which is no error: FETCH $ then answers a bare OK.
+ */
+static void
+uids_saved(struct session *s, uint32_t **uids, size_t *n)
+{
+	uint64_t most = seqset_count(&s->searchres);
+	uint32_t exists = store_view_exists(s->view);
+
+	if (most > exists)
+		most = exists;
+	*uids = xreallocarray(NULL, most ? (size_t)most : 1, sizeof(**uids));
+	*n = uids_by_uid(s->view, &s->searchres, *uids);
+}
+
 int
 select_uids(struct session *s, const struct imap_arg *arg, bool by_uid,
     uint32_t **uids, size_t *n, const char **why)
@@ -81,12 +99,12 @@ select_uids(struct session *s, const struct imap_arg *arg, bool by_uid,
 		*why = "Expected a sequence set";
 		return -1;
 	}
-	if ((rc = seqset_parse(arg->str, arg->len, &set, why)) != 0) {
-		if (rc == 1)
-			*why = "$ needs SEARCHRES, which is not supported";
-		seqset_free(&set);
-		return -1;
+	if ((rc = seqset_parse(arg->str, arg->len, &set, why)) == 1) {
+		uids_saved(s, uids, n);
+		return 0;
 	}
+	if (rc != 0)
+		return -1;
 	seqset_resolve(&set, by_uid ? store_view_uid(s->view, exists) : exists);
 	if (!by_uid && (exists == 0 || seqset_max(&set) > exists)) {
 		seqset_free(&set);
@@ -160,6 +178,9 @@ select_enable_condstore(struct session *s)
 void
 select_close(struct session *s)
 {
+	/* RFC 5182 §2.1: the saved result belongs to the selected mailbox;
+	 * SELECT and EXAMINE come here first, so they start with it empty. */
+	seqset_free(&s->searchres);
 	store_view_close(s->view);
 	s->view = NULL;
 	s->view_readonly = false;

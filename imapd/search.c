@@ -381,9 +381,9 @@ parse_set(struct parse *ps, const char *name, const struct imap_arg *a,
 	}
 	r = seqset_parse(a->str, a->len, &k->set, &why);
 	if (r == 1) {
-		seqset_free(&k->set);
-		ps->why = "$ (SEARCHRES) is not supported";
-		return -1;
+		/* "$" and "UID $" alike: the saved result, given at resolve */
+		k->type = SEARCH_KEY_SAVED;
+		return 0;
 	}
 	if (r != 0) {
 		parse_error(ps, "Invalid sequence set: %s", why != NULL ? why : "syntax");
@@ -619,8 +619,10 @@ search_free(struct search_program *p)
 }
 
 void
-search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid)
+search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid,
+    const struct seqset *saved)
 {
+	p->saved = saved;
 	for (struct search_key *k = p->keys; k != NULL; k = k->all) {
 		if (k->type == SEARCH_KEY_SEQSET)
 			seqset_resolve(&k->set, last_msn);
@@ -634,6 +636,7 @@ search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid)
 /* What one message's header and body give, worked out when a key needs it. */
 struct match_ctx {
 	const struct search_input *in;
+	const struct seqset *saved;  /* "$"; NULL: nothing saved */
 	struct buf value, folded;    /* scratch */
 	bool header_done, body_done, sent_done;
 	struct buf header;           /* folded "name: decoded value\n" of every field */
@@ -955,6 +958,8 @@ match_key(const struct search_key *k, struct match_ctx *c)
 		return yes_if(seqset_contains(&k->set, c->in->msn));
 	case SEARCH_KEY_UIDSET:
 		return yes_if(seqset_contains(&k->set, m->uid));
+	case SEARCH_KEY_SAVED:
+		return yes_if(c->saved != NULL && seqset_contains(c->saved, m->uid));
 	case SEARCH_KEY_FLAG:
 		return yes_if((m->flags & k->flag) != 0);
 	case SEARCH_KEY_KEYWORD:
@@ -1007,8 +1012,8 @@ enum search_match
 search_match(const struct search_program *p, const struct search_input *in)
 {
 	struct match_ctx c = {
-		.in = in, .value = BUF_INIT, .folded = BUF_INIT, .header = BUF_INIT,
-		.body = BUF_INIT,
+		.in = in, .saved = p->saved, .value = BUF_INIT, .folded = BUF_INIT,
+		.header = BUF_INIT, .body = BUF_INIT,
 	};
 	enum search_match r = match_key(p->root, &c);
 

@@ -49,6 +49,8 @@ enum search_key_type {
 	SEARCH_KEY_NOT,         /* child (one) */
 	SEARCH_KEY_SEQSET,      /* set: message sequence numbers */
 	SEARCH_KEY_UIDSET,      /* set: UIDs */
+	SEARCH_KEY_SAVED,       /* "$" or "UID $" (RFC 5182): the UID is in
+	                         * the program's saved result */
 	SEARCH_KEY_FLAG,        /* flag: a STORE_FLAG_* bit is set */
 	SEARCH_KEY_KEYWORD,     /* str: the keyword is set (case-insensitive) */
 	SEARCH_KEY_RECENT,
@@ -86,6 +88,7 @@ struct search_program {
 	struct search_key *keys;     /* the "all" chain */
 	size_t n_keys;
 	bool uses_modseq;            /* a MODSEQ key: answer with (MODSEQ n) */
+	const struct seqset *saved;  /* what "$" names (search_resolve) */
 };
 
 /*
@@ -98,9 +101,16 @@ struct search_program *search_parse(const struct imap_arg *args, size_t n,
     const char **why);
 void search_free(struct search_program *p);
 
-/* Give "*" its value in the sets: the last MSN and the highest UID (0 for
- * an empty mailbox).  Call once, before matching. */
-void search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid);
+/*
+ * Give "*" its value in the sets: the last MSN and the highest UID (0 for
+ * an empty mailbox); and "$" its value: saved, the UIDs of the session's
+ * saved result (a normal set; NULL is empty), which must stay unchanged
+ * while p is matched.  "$" names the same messages whether it stands for
+ * MSNs or UIDs, as the result is kept as UIDs (RFC 5182 §2.1).  Call once,
+ * before matching.
+ */
+void search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid,
+    const struct seqset *saved);
 
 /* One message to match. */
 struct search_input {

@@ -22,9 +22,10 @@
  * have are left out, "*" is the largest UID and names nothing in an empty
  * mailbox.  Else they are message sequence numbers: one above EXISTS, or
  * any in an empty mailbox, is an error (RFC 9051 §6.4 allows NO or BAD; we
- * say BAD, as Dovecot does).  "$" (RFC 5182) is an error until SEARCHRES
- * exists.  Messages another session expunged but the client has not been
- * told of yet are included (RFC 9051 §7.5.1: the store skips them).
+ * say BAD, as Dovecot does).  "$" (RFC 5182) is the saved search result,
+ * whatever by_uid says; empty when nothing was saved.  Messages another
+ * session expunged but the client has not been told of yet are included
+ * (RFC 9051 §7.5.1: the store skips them).
  *
  * 0 with *uids (free() it; may be NULL when *n is 0) and *n; -1 with *why,
  * a static text for "<tag> BAD <why>".

@@ -36,7 +36,7 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "",
 	    /* After login: what the command files implement. */
 	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
-	    " ESEARCH CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
+	    " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
 	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT");
 }
 
@@ -360,6 +360,7 @@ session_close_store(struct session *s)
 	if (s->view != NULL)
 		store_view_close(s->view);
 	s->view = NULL;
+	seqset_free(&s->searchres);
 	if (s->store != NULL)
 		store_close(s->store);
 	s->store = NULL;

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "ipc.h"
 #include "parser.h"
+#include "seqset.h"
 #include "store.h"
 
 #define SESSION_MAX_LINE (64 * 1024)
@@ -51,6 +52,13 @@ struct session {
 	struct store *store;         /* opened on it at login */
 	struct store_view *view;     /* the selected mailbox (SELECTED state) */
 	bool view_readonly;          /* EXAMINE, not SELECT */
+	/*
+	 * The search result variable of RFC 5182 ("$"): UIDs of the selected
+	 * mailbox, so expunges need no bookkeeping (an expunged UID is no
+	 * longer in the view, so "$" no longer names it).  Empty when nothing
+	 * was saved; emptied when the mailbox is closed (select_close()).
+	 */
+	struct seqset searchres;
 	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
 	bool uid_command;            /* the running command came as UID <cmd> */
 	unsigned append_files;       /* APPEND literals the parser streams now */

@@ -54,6 +54,7 @@ static const char *const valid_keys[] = {
 	"(SEEN (FLAGGED (DELETED)))", "OR (SEEN FLAGGED) NOT (DRAFT)",
 	"NOT NOT NOT SEEN", "MODSEQ 5", "MODSEQ \"/flags/\\\\Seen\" all 5",
 	"MODSEQ \"/flags/$Junk\" priv 0", "SEEN FROM a TO b SUBJECT c 1:5 UID 2",
+	"$", "UID $", "NOT $", "OR $ UID $",
 };
 
 START_TEST(test_valid)
@@ -104,8 +105,8 @@ static const struct {
 	{ "UID (1)", "UID needs a sequence set" },
 	{ "1:x", "Invalid sequence set" },
 	{ "0", "Invalid sequence set" },
-	{ "$", "SEARCHRES" },
-	{ "UID $", "SEARCHRES" },
+	{ "$:3", "$ must be the whole sequence set" },
+	{ "UID 1,$", "$ must be the whole sequence set" },
 	{ "\"SEEN\"", "Search keys are atoms" },
 	{ "NIL", "Search keys are atoms" },
 	{ "MODSEQ x", "MODSEQ needs a number" },
@@ -264,6 +265,10 @@ setup_fakes(void)
 	fakes[2].data = msg3;
 }
 
+/* The saved result "$" stands for in run(): the UIDs of messages 1 and 3. */
+static struct seq_range saved_ranges[] = { { 10, 10 }, { 30, 30 } };
+static const struct seqset saved = { saved_ranges, 2, 2 };
+
 /* The MSNs that match, "1 3", as the full (data given) match finds them. */
 static char *
 run(const char *keys)
@@ -273,7 +278,7 @@ run(const char *keys)
 	struct search_program *p = parse_keys(keys, &why);
 
 	ck_assert_msg(p != NULL, "'%s': %s", keys, why);
-	search_resolve(p, 3, 30);
+	search_resolve(p, 3, 30, &saved);
 	out[0] = '\0';
 	for (uint32_t i = 0; i < 3; i++) {
 		struct search_input in = { i + 1, &fakes[i].m, fakes[i].data,
@@ -343,6 +348,9 @@ static const struct {
 	{ "NOT BODY quick", "2 3" }, { "NOT NOT SEEN", "1" },
 	{ "MODSEQ 9", "2 3" }, { "MODSEQ \"/flags/\\\\Seen\" all 6", "2 3" },
 	{ "SEEN UNSEEN", "" },
+	/* "$" is matched by UID, with or without UID before it (RFC 5182) */
+	{ "$", "1 3" }, { "UID $", "1 3" }, { "NOT $", "2" },
+	{ "OR $ SEEN", "1 3" }, { "$ 2:3", "3" }, { "UID $ UID 1:15", "1" },
 };
 
 START_TEST(test_match)
@@ -363,7 +371,7 @@ first_pass(const char *keys, unsigned i)
 	enum search_match r;
 
 	ck_assert_ptr_nonnull(p);
-	search_resolve(p, 3, 30);
+	search_resolve(p, 3, 30, NULL);
 	r = search_match(p, &in);
 	search_free(p);
 	return r;
@@ -382,6 +390,10 @@ START_TEST(test_first_pass)
 	ck_assert_int_eq(first_pass("NOT (SEEN SUBJECT x)", 1), SEARCH_YES);
 	ck_assert_int_eq(first_pass("SENTON 1-Jan-2024 UID 99", 0), SEARCH_NO);
 	ck_assert_int_eq(first_pass("LARGER 10 SMALLER 1000", 0), SEARCH_YES);
+	/* nothing saved (NULL): "$" names no message, and NOT $ every one */
+	ck_assert_int_eq(first_pass("$", 0), SEARCH_NO);
+	ck_assert_int_eq(first_pass("UID $", 2), SEARCH_NO);
+	ck_assert_int_eq(first_pass("NOT $", 1), SEARCH_YES);
 }
 END_TEST
 
@@ -393,7 +405,7 @@ START_TEST(test_empty_message)
 	struct search_input in = { 1, &m, "", 0 };
 
 	ck_assert_ptr_nonnull(p);
-	search_resolve(p, 1, 1);
+	search_resolve(p, 1, 1, NULL);
 	/* no Date: the internal date, 1970-01-01 */
 	ck_assert_int_eq(search_match(p, &in), SEARCH_YES);
 	search_free(p);

@@ -109,6 +109,9 @@ static const struct {
 	{ "1,$", "$ must be the whole sequence set" },
 	{ "1:$", "$ must be the whole sequence set" },
 	{ "$$", "$ must be the whole sequence set" },
+	{ "$:5", "$ must be the whole sequence set" },
+	{ "$1", "$ must be the whole sequence set" },
+	{ "*:$", "$ must be the whole sequence set" },
 };
 
 START_TEST(test_invalid)

@@ -716,7 +716,7 @@ def test_bad_requests():
                 ("0 FLAGS", "Invalid sequence number 0"),
                 ("x FLAGS", "sequence set"),
                 ("8 FLAGS", "Invalid message sequence number"),
-                ("$ FLAGS", "SEARCHRES")):
+                ("$:2 FLAGS", "$ must be the whole sequence set")):
             bad(c, ("FETCH " + args).strip(), why)
         # nothing above set \Seen; the parser's own errors
         assert flags_of(c, 1) == ["\\Recent"]

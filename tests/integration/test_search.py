@@ -220,7 +220,7 @@ def test_esearch():
                             tag="r7")
         assert line == '* ESEARCH (TAG "r7") MIN 2', line
         # bad RETURN options
-        for opts in ("(FOO)", "(SAVE)", "(MIN", "((MIN))"):
+        for opts in ("(FOO)", "(SAVE FOO)", "(MIN", "((MIN))"):
             line, t, _ = search(c, "SEARCH RETURN %s ALL" % opts, tag="r8")
             expect(r"^r8 BAD ", t)
         c.close()
@@ -288,7 +288,7 @@ def test_charset_and_bad():
                 ("b6", "SEARCH NOT", "NOT needs a search key"),
                 ("b7", "SEARCH ()", "Empty parenthesised"),
                 ("b8", "SEARCH UID x", "Invalid sequence set"),
-                ("b9", "SEARCH $", "SEARCHRES"),
+                ("b9", "SEARCH $:2", "$ must be the whole sequence set"),
                 ("b10", "SEARCH HEADER", "HEADER needs an argument"),
                 ("b11", "SEARCH KEYWORD \\Seen", "KEYWORD needs a keyword"),
                 ("b12", "SEARCH SUBJECT", "SUBJECT needs an argument"),
