@@ -99,6 +99,10 @@ sync_flags(void *arg, uint32_t msn, const struct store_message *m)
 
 	buf_printf(&line, "%u FETCH (UID %u FLAGS ", msn, m->uid);
 	flags_format(m, !(s->enabled & SESSION_ENABLED_IMAP4REV2), &line);
+	/* RFC 7162 §3.1: once CONDSTORE is on, every untagged FETCH carries
+	 * UID and MODSEQ, also for another session's change. */
+	if (select_condstore(s))
+		buf_printf(&line, " MODSEQ (%llu)", (unsigned long long)m->modseq);
 	buf_append_char(&line, ')');
 	session_untagged_buf(s, &line);
 	buf_free(&line);

@@ -574,6 +574,20 @@ def test_keyword_made_by_another_session():
             "* FLAGS (%s $Work Later Ro)" % SYSTEM_FLAGS,
             "* OK [PERMANENTFLAGS ()] No permanent flags permitted",
             "* 3 FETCH (UID 3 FLAGS (Later Ro))"]
+        # CONDSTORE on: another session's change carries MODSEQ too
+        ok(b, "UNSELECT")
+        ok(b, "ENABLE CONDSTORE")
+        ok(b, "SELECT INBOX")
+        ok(a, "SELECT INBOX")
+        untagged = ok(a, r"STORE 3 +FLAGS (\Seen)")
+        m = re.match(r"^\* 3 FETCH \(FLAGS \(\\Seen Later Ro\)\)$", untagged[-1])
+        assert m, untagged
+        untagged = ok(b, "NOOP")
+        assert len(untagged) == 1, untagged
+        m = re.match(r"^\* 3 FETCH \(UID 3 FLAGS \(\\Seen Later Ro\) MODSEQ \((\d+)\)\)$",
+                     untagged[0])
+        assert m, untagged
+        assert cmd(b, "FETCH 3 MODSEQ")[0] == ["* 3 FETCH (MODSEQ (%s))" % m.group(1)]
         a.close()
         b.close()
 
