@@ -116,7 +116,8 @@ demo() {
 	if [ ! -f "$d/cert.pem" ]; then
 		say "self-signed certificate in demo/"
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-days 365 -subj /CN=localhost -keyout "$d/key.pem" -out "$d/cert.pem" \
+			-days 365 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$d/key.pem" -out "$d/cert.pem" \
 			2>/dev/null
 		chmod 600 "$d/key.pem"
 	fi
