@@ -54,6 +54,13 @@ int ctl_fail(const char *fmt, ...) CAIRN_PRINTF(1, 2);
  */
 const char *ctl_escape(const char *s, size_t max, char *buf, size_t buflen);
 
+/*
+ * Refuse a bad user name before any file is touched, never fixing it up:
+ * one line on stderr (suggesting the lower-case form when that is all that
+ * is wrong) and exit CTL_EXIT_ERROR.  Returns only for a valid name.
+ */
+void ctl_check_user_name(const char *name);
+
 /* "usage: ..." lines for every user subcommand (the top-level usage). */
 void user_usage_lines(FILE *out);
 

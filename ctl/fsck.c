@@ -27,7 +27,6 @@
 #include "ctl.h"
 #include "privdrop.h"
 #include "store.h"
-#include "username.h"
 
 #define MAIL_DIR "mail"
 #define SHOWN_MAX 64
@@ -61,25 +60,6 @@ fsck_usage_error(const char *what, const char *arg)
 	exit(CTL_EXIT_USAGE);
 }
 
-/* Refuse a bad name before any file is touched; never fix it up. */
-static void
-check_name(const char *name)
-{
-	char canon[USERNAME_MAX + 1], shown[4 * SHOWN_MAX + 4];
-	const char *why = "invalid";
-	size_t len = strlen(name);
-
-	if (username_valid(name, len, &why))
-		return;
-	ctl_escape(name, SHOWN_MAX, shown, sizeof(shown));
-	if (username_canonical(name, len, canon, sizeof(canon)))
-		ctl_fail("invalid user name '%s': user names are lower case; "
-		    "did you mean '%s'?", shown, canon);
-	else
-		ctl_fail("invalid user name '%s': %s", shown, why);
-	exit(CTL_EXIT_ERROR);
-}
-
 /* argv = {"fsck", ...}: options and the one name in any order. */
 void
 fsck_parse(int argc, char *argv[], struct fsck_request *req)
@@ -109,7 +89,7 @@ fsck_parse(int argc, char *argv[], struct fsck_request *req)
 	}
 	if (req->name == NULL)
 		fsck_usage_error("missing user name", NULL);
-	check_name(req->name);
+	ctl_check_user_name(req->name);
 }
 
 static void

@@ -363,9 +363,8 @@ find_cmd(const char *name)
 	return NULL;
 }
 
-/* Refuse a bad name here, before any file is touched; never fix it up. */
-static void
-check_name(const char *name)
+void
+ctl_check_user_name(const char *name)
 {
 	char canon[USERNAME_MAX + 1], shown[4 * SHOWN_MAX + 4];
 	const char *why = "invalid";
@@ -457,7 +456,7 @@ user_parse(int argc, char *argv[], struct user_request *req)
 		    ctl_escape(argv[optind + want], SHOWN_MAX, buf, sizeof(buf)));
 	if (want) {
 		req->name = argv[optind];
-		check_name(req->name);
+		ctl_check_user_name(req->name);
 	}
 	if (req->hash != NULL && !password_hash_supported(req->hash)) {
 		ctl_fail("--hash: not a supported crypt(3) hash (yescrypt $y$, "
