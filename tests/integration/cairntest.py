@@ -4,6 +4,8 @@ on free loopback ports, in a temporary directory, stopped by the test.
 Run as root (as CI does), the daemons drop privileges to the accounts
 `cairn` and `cairn-auth`, which ./quickstart.sh creates."""
 
+import contextlib
+import itertools
 import os
 import pwd
 import re
@@ -326,6 +328,53 @@ def mail_server(**options):
         srv.stop()
         raise
     return srv
+
+
+@contextlib.contextmanager
+def running_mail_server(**options):
+    """mail_server() for a with block: stopped and checked for sanitizer
+    reports after it; the end of the log is shown when the block fails."""
+    srv = mail_server(**options)
+    try:
+        yield srv
+    except BaseException:
+        sys.stdout.write("--- cairnd log ---\n%s\n" % srv.log_text()[-20000:])
+        srv.stop()
+        raise
+    srv.stop_and_check()
+
+
+def login(srv, user="alice", password="alice-pw", timeout=60):
+    """A TLS client logged in as user.  cairn-authd may still be starting
+    (NO [UNAVAILABLE] until its IPC_HELLO): then try again, for 5 s."""
+    for _ in range(50):
+        c = srv.connect_tls(timeout=timeout)
+        c.readline()
+        tagged = c.command("l", "LOGIN %s %s" % (user, password))[1]
+        if "[UNAVAILABLE]" not in tagged:
+            break
+        c.close()
+        time.sleep(0.1)
+    assert tagged.startswith("l OK"), tagged
+    return c
+
+
+_tags = itertools.count(1)
+
+
+def cmd(c, text):
+    """Run one command under a fresh tag; (untagged lines, the tagged line
+    without its tag)."""
+    tag = "t%d" % next(_tags)
+    untagged, tagged = c.command(tag, text)
+    return untagged, tagged[len(tag) + 1:]
+
+
+def ok(c, text):
+    """cmd() that must end OK; its untagged lines."""
+    untagged, tagged = cmd(c, text)
+    assert tagged.startswith("OK"), (text, tagged)
+    return untagged
 
 
 def serving_child(srv, user="alice"):

@@ -12,22 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import (expect, mail_server, require_accounts, rss_kb,  # noqa: E402
-                       run_tests, serving_child, wait_for)
-
-
-def login(srv):
-    # cairn-authd may still be starting: UNAVAILABLE until its IPC_HELLO
-    for attempt in range(50):
-        c = srv.connect_tls()
-        c.readline()
-        tagged = c.command("l", "LOGIN alice alice-pw")[1]
-        if "[UNAVAILABLE]" not in tagged:
-            break
-        c.close()
-        time.sleep(0.1)
-    assert tagged.startswith("l OK"), tagged
-    return c
+from cairntest import (expect, login, mail_server, require_accounts, rss_kb, run_tests,  # noqa: E402
+                       serving_child, wait_for)
 
 
 def store_dir(srv):

@@ -22,22 +22,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import (IS_ROOT, MAIL_USER, expect, mail_server,  # noqa: E402
+from cairntest import (IS_ROOT, MAIL_USER, expect, login, mail_server,  # noqa: E402
                        require_accounts, rss_kb, run_tests, serving_child, wait_for)
-
-
-def login(srv, user="alice", password="alice-pw"):
-    # cairn-authd may still be starting: UNAVAILABLE until its IPC_HELLO
-    for attempt in range(50):
-        c = srv.connect_tls(timeout=30)
-        c.readline()
-        tagged = c.command("l", "LOGIN %s %s" % (user, password))[1]
-        if "[UNAVAILABLE]" not in tagged:
-            break
-        c.close()
-        time.sleep(0.1)
-    assert tagged.startswith("l OK"), tagged
-    return c
 
 
 def store_dir(srv, user="alice"):

@@ -10,7 +10,6 @@ ENVELOPE / BODYSTRUCTURE / sections compared with Dovecot's answers when
 Dovecot's imap binary is installed (run pre-authenticated on stdin)."""
 
 import base64
-import contextlib
 import itertools
 import os
 import pwd
@@ -22,7 +21,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import mail_server, require_accounts, run_tests  # noqa: E402
+from cairntest import login, require_accounts, run_tests  # noqa: E402
+from cairntest import running_mail_server as server  # noqa: E402
 
 _tags = itertools.count(1)
 CRLF = b"\r\n"
@@ -308,33 +308,6 @@ def bad(c, text, why):
     assert tagged.startswith("BAD"), (text, tagged)
     assert why in tagged, (text, tagged, why)
     assert not any(re.match(rb"\* \d+ FETCH", u) for u in untagged), untagged
-
-
-@contextlib.contextmanager
-def server(**options):
-    """mail_server(), stopped (and checked for sanitizer reports) after."""
-    srv = mail_server(**options)
-    try:
-        yield srv
-    except BaseException:
-        sys.stdout.write("--- cairnd log ---\n%s\n" % srv.log_text()[-20000:])
-        srv.stop()
-        raise
-    srv.stop_and_check()
-
-
-def login(srv):
-    # cairn-authd may still be starting: UNAVAILABLE until its IPC_HELLO
-    for _ in range(50):
-        c = srv.connect_tls(timeout=60)
-        c.readline()
-        tagged = c.command("l", "LOGIN alice alice-pw")[1]
-        if "[UNAVAILABLE]" not in tagged:
-            break
-        c.close()
-        time.sleep(0.1)
-    assert tagged.startswith("l OK"), tagged
-    return c
 
 
 def append(c, data, flags="", date=None, mailbox="INBOX"):

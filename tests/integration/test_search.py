@@ -6,10 +6,9 @@ cairnd."""
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import expect, mail_server, require_accounts, run_tests  # noqa: E402
+from cairntest import expect, login, mail_server, require_accounts, run_tests  # noqa: E402
 
 MSG_A = (b"From: Alice <alice@example.org>\r\n"
          b"To: bob@example.org\r\n"
@@ -61,20 +60,6 @@ MSG_C = (b"From: dave@example.com\r\n"
 MSG_D = b"Subject: plain\r\nFrom: zed@example.com\r\n\r\nnothing to see\r\n"
 
 SIZES = [len(MSG_A), len(MSG_B), len(MSG_C), len(MSG_D)]
-
-
-def login(srv):
-    # cairn-authd may still be starting: UNAVAILABLE until its IPC_HELLO
-    for attempt in range(50):
-        c = srv.connect_tls()
-        c.readline()
-        tagged = c.command("l", "LOGIN alice alice-pw")[1]
-        if "[UNAVAILABLE]" not in tagged:
-            break
-        c.close()
-        time.sleep(0.1)
-    assert tagged.startswith("l OK"), tagged
-    return c
 
 
 def append(c, tag, args, data):

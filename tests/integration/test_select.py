@@ -6,51 +6,18 @@ read-only refusals, TRYCREATE, sequence-set errors, and two sessions of
 one user seeing each other's changes -- against the real cairnd, with raw
 lines and with python's imaplib.  Messages come in by APPEND."""
 
-import contextlib
 import itertools
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import expect, mail_server, require_accounts, run_tests  # noqa: E402
+from cairntest import (cmd, expect, login, ok, require_accounts,  # noqa: E402
+                       run_tests)
+from cairntest import running_mail_server as server  # noqa: E402
 
 SYSTEM_FLAGS = r"\Answered \Flagged \Deleted \Seen \Draft"
 _tags = itertools.count(1)
-
-
-@contextlib.contextmanager
-def server():
-    """mail_server(), stopped (and checked for sanitizer reports) after."""
-    srv = mail_server()
-    try:
-        yield srv
-    except BaseException:
-        sys.stdout.write("--- cairnd log ---\n%s\n" % srv.log_text())
-        srv.stop()
-        raise
-    srv.stop_and_check()
-
-
-def login(srv):
-    c = srv.connect_tls()
-    c.readline()
-    tagged = c.command("l", "LOGIN alice alice-pw")[1]
-    assert tagged.startswith("l OK"), tagged
-    return c
-
-
-def cmd(c, text):
-    """Run one command; (untagged lines, the tagged line without its tag)."""
-    tag = "t%d" % next(_tags)
-    untagged, tagged = c.command(tag, text)
-    return untagged, tagged[len(tag) + 1:]
-
-
-def ok(c, text):
-    untagged, tagged = cmd(c, text)
-    assert tagged.startswith("OK"), (text, tagged)
-    return untagged
 
 
 def message(subject):
