@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import Server, require_accounts, run_tests  # noqa: E402
+from cairntest import mail_server, require_accounts, run_tests  # noqa: E402
 
 MBSYNC = shutil.which("mbsync")
 
@@ -233,31 +233,9 @@ def append(m, mailbox, data, flags=None):
     assert typ == "OK", resp
 
 
-def mbsync_server():
-    """cairntest's mail_server(), but with a certificate for the name mbsync
-    checks: mbsync verifies the host name even for a certificate it trusts
-    from CertificateFile, against the DNS subjectAltNames and the CN, and
-    the harness's certificate is for "localhost" (which may resolve to ::1,
-    where the server does not listen)."""
-    srv = Server()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1",
-                    "-keyout", srv.key, "-out", srv.cert],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    srv.start()
-    try:
-        srv.add_user("alice", "alice-pw")
-    except BaseException:
-        srv.stop()
-        raise
-    return srv
-
-
 @contextlib.contextmanager
 def setup():
-    srv = mbsync_server()
+    srv = mail_server()
     sync = None
     try:
         sync = Sync(srv)
