@@ -1,0 +1,2059 @@
+/*
+ * imapload: the IMAP load generator of Cairn's store benchmark
+ * (bench/run-store.sh), the same workload against any IMAP server.
+ *
+ *   imapload WORKLOAD -p PORT [options]     run a workload, print one result
+ *   imapload report TITLE A=F[,F..] B=F[,F..]   merge saved runs, ratio A/B
+ *   imapload gen INDEX [SEED]               print one generated message
+ *   imapload sizes COUNT [SEED]             statistics of COUNT messages
+ *
+ * Workloads (each client is one connection, in its own thread; every
+ * client logs in and selects before a barrier, and only what follows the
+ * barrier is timed, up to the moment the last client has its last answer):
+ *
+ *   append      -n messages in total, shared among -c clients, one APPEND
+ *               (LITERAL+) at a time per client, each waiting for its OK
+ *   populate    -n messages on one connection, pipelined (--window
+ *               commands in flight); for filling a mailbox, not timed
+ *               per command
+ *   select      SELECT of -m, repeated; checks EXISTS
+ *   fetch-flags FETCH 1:* (FLAGS UID); checks one FETCH per message
+ *   fetch-body  FETCH n (BODY.PEEK[]) for random n; checks the size of every
+ *               body against the generator (and with --verify, every byte)
+ *   search      SEARCH with --search KEYS; checks that every answer of every
+ *               client is the same (count and a hash of the numbers)
+ *   store       STORE lo:hi +FLAGS (\Flagged), then -FLAGS, alternating; client
+ *               i works on its own range of --range messages after
+ *               --range-base; checks one FETCH per message of its range
+ *   mem         -c connections LOGIN and SELECT -m and stay idle; the sum of
+ *               Pss and Rss (/proc/PID/smaps_rollup) of --server-pid and all
+ *               its descendants, before and after, divided by -c
+ *
+ * Users: -u NAME, where "%d" (at most once) becomes the client's number
+ * (1, 2, ...): "bench%d" gives every client its own user.  The same holds
+ * for -m.  The password is taken from the environment, IMAPLOAD_PASSWORD.
+ *
+ * Messages come from a deterministic generator: message INDEX under SEED is
+ * the same bytes on every run and for every server.  Sizes: 98 % from 2 KiB
+ * to 20 KiB (text/plain), 2 % from 100 KiB to 1 MiB (multipart/mixed: a
+ * text part and a base64 attachment).  Subjects contain "invoice" in 1 %
+ * of the messages, bodies "xylophone" in 0.5 %, and 1 in 32 senders is
+ * "Ophelia ...", so that header and body searches find a known few.
+ * Every third message is appended with \Seen.
+ *
+ * Every tagged answer must be OK; anything else is counted as an error,
+ * and any error makes the exit status 1.  --save FILE keeps the result and
+ * every latency for `imapload report`.
+ *
+ * Plain C11, POSIX threads and OpenSSL (--tls: implicit TLS, no certificate
+ * check; the benchmark itself runs over plain TCP).
+ */
+#define _GNU_SOURCE
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("imapload: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n ? n : 1)) == NULL)
+		die("out of memory");
+	return p;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A growing byte buffer, always NUL-terminated. */
+struct dbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+db_reserve(struct dbuf *b, size_t more)
+{
+	if (b->len + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void
+db_add(struct dbuf *b, const void *d, size_t n)
+{
+	db_reserve(b, n);
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+db_adds(struct dbuf *b, const char *s)
+{
+	db_add(b, s, strlen(s));
+}
+
+static void
+db_addc(struct dbuf *b, char c)
+{
+	db_add(b, &c, 1);
+}
+
+static void
+db_printf(struct dbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("vsnprintf failed");
+	db_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static void
+db_reset(struct dbuf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+static void
+db_free(struct dbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* "%d" in fmt (at most once, no other '%') becomes n. */
+static void
+expand_name(const char *fmt, int n, char *out, size_t len)
+{
+	const char *p = strchr(fmt, '%');
+
+	if (p == NULL) {
+		snprintf(out, len, "%s", fmt);
+		return;
+	}
+	snprintf(out, len, "%.*s%d%s", (int)(p - fmt), fmt, n, p + 2);
+}
+
+static bool
+name_fmt_ok(const char *fmt)
+{
+	const char *p = strchr(fmt, '%');
+
+	if (p == NULL)
+		return true;
+	return p[1] == 'd' && strchr(p + 2, '%') == NULL;
+}
+
+/* ---- the message generator --------------------------------------------- */
+
+static uint64_t
+mix64(uint64_t z)
+{
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t
+rng_next(struct rng *r)
+{
+	r->s += 0x9e3779b97f4a7c15ULL;
+	return mix64(r->s);
+}
+
+static uint64_t
+rng_below(struct rng *r, uint64_t n)
+{
+	return rng_next(r) % n;
+}
+
+static const char *const first_names[32] = {
+	"alice", "bruno", "chiara", "dmitri", "elena", "farid", "greta", "hiro",
+	"ines", "jonas", "kasia", "liam", "mei", "nadia", "oscar", "ophelia",
+	"pablo", "quentin", "rosa", "sven", "tomas", "ursula", "viktor", "wanda",
+	"xavier", "yusuf", "zora", "amara", "bilal", "carmen", "dario", "esme",
+};
+static const char *const last_names[16] = {
+	"quinn", "novak", "berger", "silva", "tanaka", "moreau", "kowalski", "rossi",
+	"jensen", "okafor", "larsen", "dubois", "fischer", "haddad", "lindqvist",
+	"moretti",
+};
+static const char *const domains[8] = {
+	"example.org", "example.com", "mail.example.net", "lists.example.org",
+	"corp.example", "uni.example.edu", "shop.example", "news.example",
+};
+/* None of these contains a marker word ("invoice", "xylophone", "ophelia"). */
+static const char *const words[96] = {
+	"the", "of", "and", "to", "in", "is", "that", "for", "it", "with", "as",
+	"was", "on", "be", "at", "by", "this", "had", "not", "are", "but", "or",
+	"have", "an", "they", "which", "one", "you", "were", "all", "we", "when",
+	"there", "can", "more", "if", "no", "out", "so", "said", "what", "up",
+	"its", "about", "into", "than", "them", "only", "other", "new", "some",
+	"could", "time", "these", "two", "may", "then", "do", "first", "any",
+	"meeting", "project", "report", "budget", "schedule", "review", "update",
+	"team", "please", "thanks", "attached", "question", "answer", "week",
+	"month", "today", "tomorrow", "server", "network", "release", "version",
+	"draft", "final", "customer", "order", "delivery", "payment", "account",
+	"support", "ticket", "change", "request", "office", "travel", "agenda",
+	"summary",
+};
+#define MARK_SUBJECT "invoice"
+#define MARK_BODY "xylophone"
+#define MARK_FROM "ophelia"
+
+#define SMALL_MIN 2048
+#define SMALL_MAX 20480
+#define LARGE_MIN 102400
+#define LARGE_MAX 1048576
+
+struct plan {
+	size_t size;
+	bool large, seen, mark_subject, mark_body;
+	unsigned first, last, domain;
+	time_t date;
+};
+
+/* Everything about message INDEX that is cheap to know; r continues after. */
+static void
+gen_plan(uint64_t seed, uint64_t index, struct plan *p, struct rng *r)
+{
+	r->s = mix64(mix64(seed) ^ (index * 0xd1b54a32d192ed03ULL));
+	p->large = rng_below(r, 1000) < 20;
+	p->size = p->large ? LARGE_MIN + rng_below(r, LARGE_MAX - LARGE_MIN + 1)
+	    : SMALL_MIN + rng_below(r, SMALL_MAX - SMALL_MIN + 1);
+	p->seen = index % 3 == 0;
+	p->mark_subject = rng_below(r, 100) == 0;
+	p->mark_body = rng_below(r, 200) == 0;
+	p->first = (unsigned)rng_below(r, 32);
+	p->last = (unsigned)rng_below(r, 16);
+	p->domain = (unsigned)rng_below(r, 8);
+	/* from 2024-01-01 00:00:00 UTC on, about 5 minutes apart */
+	p->date = (time_t)(1704067200 + (int64_t)index * 317 + (int64_t)rng_below(r, 300));
+}
+
+static size_t
+gen_size(uint64_t seed, uint64_t index)
+{
+	struct plan p;
+	struct rng r;
+
+	gen_plan(seed, index, &p, &r);
+	return p.size;
+}
+
+/* An RFC 5322 date, or (imap) an IMAP date-time: "dd-Mon-yyyy hh:mm:ss +0000". */
+static void
+gen_date(time_t t, bool imap, char *out, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (imap)
+		strftime(out, len, "%d-%b-%Y %H:%M:%S +0000", &tm);
+	else
+		strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+}
+
+/* The IMAP date-time of message INDEX for APPEND: "dd-Mon-yyyy hh:mm:ss +0000". */
+static void
+gen_internaldate(const struct plan *p, char *out, size_t len)
+{
+	gen_date(p->date, true, out, len);
+}
+
+/* Text lines of words, exactly n bytes (n >= 2), every line ending in CRLF. */
+static void
+gen_text(struct rng *r, size_t n, bool mark, struct dbuf *out)
+{
+	while (n > 0) {
+		size_t line = n > 78 ? 78 : n;
+		size_t content, pos = 0;
+
+		if (n - line == 1)
+			line--;           /* never leave one byte: a line needs two */
+		content = line - 2;
+		while (pos < content) {
+			const char *w = mark ? MARK_BODY : words[rng_below(r, 96)];
+			size_t wl = strlen(w);
+
+			mark = false;
+			if (pos + (pos > 0) + wl > content)
+				break;
+			if (pos > 0) {
+				db_addc(out, ' ');
+				pos++;
+			}
+			db_add(out, w, wl);
+			pos += wl;
+		}
+		for (; pos < content; pos++)
+			db_addc(out, '.');
+		db_add(out, "\r\n", 2);
+		n -= line;
+	}
+}
+
+static void
+gen_base64_line(struct rng *r, struct dbuf *out)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char raw[57];
+	char line[78];
+
+	for (size_t i = 0; i < sizeof(raw); i += 3) {
+		uint64_t v = rng_next(r);
+
+		raw[i] = (unsigned char)v;
+		raw[i + 1] = (unsigned char)(v >> 8);
+		raw[i + 2] = (unsigned char)(v >> 16);
+	}
+	for (size_t i = 0, o = 0; i < sizeof(raw); i += 3, o += 4) {
+		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+
+		line[o] = b64[v >> 18];
+		line[o + 1] = b64[(v >> 12) & 63];
+		line[o + 2] = b64[(v >> 6) & 63];
+		line[o + 3] = b64[v & 63];
+	}
+	line[76] = '\r';
+	line[77] = '\n';
+	db_add(out, line, sizeof(line));
+}
+
+/* Message INDEX under SEED into out (reset first); exactly gen_size() bytes. */
+static void
+gen_message(uint64_t seed, uint64_t index, struct dbuf *out, struct plan *pp)
+{
+	struct plan p;
+	struct rng r;
+	char date[64];
+	const char *first, *last, *domain;
+	unsigned nwords, markpos;
+
+	gen_plan(seed, index, &p, &r);
+	if (pp != NULL)
+		*pp = p;
+	db_reset(out);
+	first = first_names[p.first];
+	last = last_names[p.last];
+	domain = domains[p.domain];
+	gen_date(p.date, false, date, sizeof(date));
+	db_printf(out, "Return-Path: <%s.%s@%s>\r\n", first, last, domain);
+	db_printf(out, "Received: from mail%u.%s (mail%u.%s [192.0.2.%u])\r\n"
+	    "\tby mx.example.net (Postfix) with ESMTPS id %010" PRIX64 "\r\n"
+	    "\tfor <bench@example.net>; %s\r\n",
+	    p.domain + 1, domain, p.domain + 1, domain, p.domain + 10,
+	    rng_next(&r) & 0xffffffffffULL, date);
+	db_printf(out, "Date: %s\r\n", date);
+	db_printf(out, "From: %c%s %c%s <%s.%s@%s>\r\n", toupper((unsigned char)first[0]),
+	    first + 1, toupper((unsigned char)last[0]), last + 1, first, last, domain);
+	db_adds(out, "To: Bench User <bench@example.net>\r\n");
+	db_adds(out, "Subject: ");
+	nwords = 3 + (unsigned)rng_below(&r, 6);
+	markpos = p.mark_subject ? (unsigned)rng_below(&r, nwords) : nwords;
+	for (unsigned i = 0; i < nwords; i++) {
+		const char *w = i == markpos ? MARK_SUBJECT : words[rng_below(&r, 96)];
+
+		if (i > 0)
+			db_addc(out, ' ');
+		db_addc(out, i == 0 ? (char)toupper((unsigned char)w[0]) : w[0]);
+		db_adds(out, w + 1);
+	}
+	db_adds(out, "\r\n");
+	db_printf(out, "Message-ID: <%" PRIu64 ".%" PRIx64 "@%s>\r\n", index,
+	    rng_next(&r) & 0xffffffffULL, domain);
+	db_adds(out, "MIME-Version: 1.0\r\n");
+	if (!p.large) {
+		db_adds(out, "Content-Type: text/plain; charset=us-ascii\r\n"
+		    "Content-Transfer-Encoding: 7bit\r\n\r\n");
+		if (out->len + 2 > p.size)
+			die("generator: header of message %" PRIu64 " too long", index);
+		gen_text(&r, p.size - out->len, p.mark_body, out);
+	} else {
+		struct dbuf part2 = { 0 }, end = { 0 };
+		uint64_t boundary = rng_next(&r);
+		size_t fixed, lines, text;
+
+		db_printf(out, "Content-Type: multipart/mixed; boundary=\"=_b%016" PRIx64 "\"\r\n"
+		    "\r\nThis is a multi-part message in MIME format.\r\n\r\n"
+		    "--=_b%016" PRIx64 "\r\n"
+		    "Content-Type: text/plain; charset=us-ascii\r\n"
+		    "Content-Transfer-Encoding: 7bit\r\n\r\n", boundary, boundary);
+		db_printf(&part2, "--=_b%016" PRIx64 "\r\n"
+		    "Content-Type: application/octet-stream; name=\"data%" PRIu64 ".bin\"\r\n"
+		    "Content-Transfer-Encoding: base64\r\n"
+		    "Content-Disposition: attachment; filename=\"data%" PRIu64 ".bin\"\r\n"
+		    "\r\n", boundary, index, index);
+		db_printf(&end, "--=_b%016" PRIx64 "--\r\n", boundary);
+		fixed = out->len + part2.len + end.len;
+		lines = (p.size - fixed - 2048) / 78;
+		text = p.size - fixed - lines * 78;
+		gen_text(&r, text, p.mark_body, out);
+		db_add(out, part2.p, part2.len);
+		for (size_t i = 0; i < lines; i++)
+			gen_base64_line(&r, out);
+		db_add(out, end.p, end.len);
+		db_free(&part2);
+		db_free(&end);
+	}
+	if (out->len != p.size)
+		die("generator: message %" PRIu64 " is %zu bytes, not %zu", index, out->len,
+		    p.size);
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static SSL_CTX *tls_ctx;
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	char *buf;
+	size_t off, len, cap;
+	unsigned tagn;
+	char tag[24];
+	uint64_t untagged;       /* untagged answers read by wait_tagged */
+	char err[512];
+};
+
+static void
+conn_error(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+static int
+conn_open(struct conn *c, const char *host, int port, bool tls, int timeout)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char portstr[16];
+	struct timeval tv = { .tv_sec = timeout };
+	int one = 1, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		conn_error(c, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (c->fd < 0)
+			continue;
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(c->fd);
+		c->fd = -1;
+	}
+	freeaddrinfo(res);
+	if (c->fd < 0) {
+		conn_error(c, "connect to %s:%d: %s", host, port, strerror(errno));
+		return -1;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->cap = 256 * 1024;
+	c->buf = xrealloc(NULL, c->cap);
+	if (tls) {
+		if ((c->ssl = SSL_new(tls_ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+		    SSL_connect(c->ssl) != 1) {
+			conn_error(c, "TLS handshake with %s:%d failed", host, port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	c->ssl = NULL;
+	c->fd = -1;
+	c->buf = NULL;
+}
+
+static int
+conn_write(struct conn *c, const void *data, size_t n)
+{
+	const char *p = data;
+
+	while (n > 0) {
+		ssize_t w;
+
+		if (c->ssl != NULL) {
+			int k = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+			if (k <= 0) {
+				conn_error(c, "TLS write failed");
+				return -1;
+			}
+			w = k;
+		} else {
+			w = write(c->fd, p, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				conn_error(c, "write: %s", strerror(errno));
+				return -1;
+			}
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read more into the buffer; -1 on EOF, error or timeout. */
+static int
+conn_fill(struct conn *c)
+{
+	ssize_t r;
+
+	if (c->off > 0) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	if (c->len == c->cap) {
+		c->cap *= 2;
+		c->buf = xrealloc(c->buf, c->cap);
+	}
+	for (;;) {
+		if (c->ssl != NULL) {
+			int k = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
+			r = k > 0 ? k : -1;
+			if (k == 0 || SSL_get_error(c->ssl, k) == SSL_ERROR_ZERO_RETURN)
+				r = 0;
+		} else
+			r = read(c->fd, c->buf + c->len, c->cap - c->len);
+		if (r < 0 && errno == EINTR && c->ssl == NULL)
+			continue;
+		break;
+	}
+	if (r == 0) {
+		conn_error(c, "the server closed the connection");
+		return -1;
+	}
+	if (r < 0) {
+		conn_error(c, "read: %s", errno == EAGAIN ? "timed out" : strerror(errno));
+		return -1;
+	}
+	c->len += (size_t)r;
+	return 0;
+}
+
+/* Append one line, without its CRLF, to out. */
+static int
+conn_read_line(struct conn *c, struct dbuf *out)
+{
+	for (;;) {
+		char *nl = memchr(c->buf + c->off, '\n', c->len - c->off);
+
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - (c->buf + c->off));
+
+			db_add(out, c->buf + c->off, n);
+			c->off += n + 1;
+			if (out->len > 0 && out->p[out->len - 1] == '\r')
+				out->p[--out->len] = '\0';
+			return 0;
+		}
+		db_add(out, c->buf + c->off, c->len - c->off);
+		c->off = c->len;
+		if (conn_fill(c) != 0)
+			return -1;
+	}
+}
+
+/* Consume n bytes, appending them to keep unless it is NULL. */
+static int
+conn_read_bytes(struct conn *c, uint64_t n, struct dbuf *keep)
+{
+	while (n > 0) {
+		size_t avail = c->len - c->off;
+
+		if (avail == 0) {
+			if (conn_fill(c) != 0)
+				return -1;
+			continue;
+		}
+		if (avail > n)
+			avail = (size_t)n;
+		if (keep != NULL)
+			db_add(keep, c->buf + c->off, avail);
+		c->off += avail;
+		n -= avail;
+	}
+	return 0;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+/*
+ * One server response: its text with every literal replaced by nothing
+ * (the "{n}" stays), the number and total size of its literals, and their
+ * bytes when asked for.
+ */
+struct resp {
+	struct dbuf text;
+	struct dbuf lit;
+	uint64_t lit_bytes;
+	unsigned nlit;
+};
+
+/* Does s[0..n) end in a literal announcement {N}, {N+} or ~{N}? */
+static bool
+literal_at_end(const char *s, size_t n, uint64_t *size)
+{
+	size_t i = n;
+	uint64_t v = 0, mul = 1;
+
+	if (i < 3 || s[i - 1] != '}')
+		return false;
+	i--;
+	if (s[i - 1] == '+')
+		i--;
+	if (i == 0 || !isdigit((unsigned char)s[i - 1]))
+		return false;
+	while (i > 0 && isdigit((unsigned char)s[i - 1])) {
+		v += (uint64_t)(s[i - 1] - '0') * mul;
+		mul *= 10;
+		i--;
+	}
+	if (i == 0 || s[i - 1] != '{')
+		return false;
+	*size = v;
+	return true;
+}
+
+static int
+read_resp(struct conn *c, struct resp *r, bool keep)
+{
+	db_reset(&r->text);
+	db_reset(&r->lit);
+	r->lit_bytes = 0;
+	r->nlit = 0;
+	for (;;) {
+		size_t start = r->text.len;
+		uint64_t n;
+
+		if (conn_read_line(c, &r->text) != 0)
+			return -1;
+		if (!literal_at_end(r->text.p + start, r->text.len - start, &n))
+			return 0;
+		if (conn_read_bytes(c, n, keep ? &r->lit : NULL) != 0)
+			return -1;
+		r->lit_bytes += n;
+		r->nlit++;
+	}
+}
+
+static void
+resp_free(struct resp *r)
+{
+	db_free(&r->text);
+	db_free(&r->lit);
+}
+
+/* "* N WORD": true, with N in *n and WORD in *word (pointing into the text). */
+static bool
+untagged_number(const struct resp *r, uint32_t *n, const char **word)
+{
+	const char *p = r->text.p;
+	char *end;
+
+	if (p == NULL || p[0] != '*' || p[1] != ' ' || !isdigit((unsigned char)p[2]))
+		return false;
+	*n = (uint32_t)strtoul(p + 2, &end, 10);
+	if (*end != ' ')
+		return false;
+	*word = end + 1;
+	return true;
+}
+
+static bool
+word_is(const char *p, const char *w)
+{
+	size_t n = strlen(w);
+
+	return strncasecmp(p, w, n) == 0 && (p[n] == '\0' || p[n] == ' ' || p[n] == '(');
+}
+
+static const char *
+conn_next_tag(struct conn *c)
+{
+	snprintf(c->tag, sizeof(c->tag), "L%u", ++c->tagn);
+	return c->tag;
+}
+
+static int
+send_cmd(struct conn *c, const char *fmt, ...)
+{
+	struct dbuf b = { 0 };
+	va_list ap;
+	int n, rc;
+
+	db_printf(&b, "%s ", conn_next_tag(c));
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	db_reserve(&b, (size_t)n + 2);
+	va_start(ap, fmt);
+	vsnprintf(b.p + b.len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b.len += (size_t)n;
+	db_add(&b, "\r\n", 2);
+	rc = conn_write(c, b.p, b.len);
+	db_free(&b);
+	return rc;
+}
+
+typedef void (*untagged_fn)(const struct resp *r, void *arg);
+
+enum { CMD_OK = 0, CMD_FAILED = 1, CMD_IO = -1 };
+
+/*
+ * Read until the tagged answer to c->tag.  CMD_OK; CMD_FAILED (NO, BAD,
+ * with the line in c->err); CMD_IO (c->err says why).
+ */
+static int
+wait_tagged(struct conn *c, struct resp *r, bool keep, untagged_fn fn, void *arg)
+{
+	size_t tl = strlen(c->tag);
+
+	for (;;) {
+		if (read_resp(c, r, keep) != 0)
+			return CMD_IO;
+		if (strncmp(r->text.p, c->tag, tl) == 0 && r->text.p[tl] == ' ') {
+			if (strncmp(r->text.p + tl + 1, "OK", 2) == 0 &&
+			    (r->text.p[tl + 3] == ' ' || r->text.p[tl + 3] == '\0'))
+				return CMD_OK;
+			conn_error(c, "%.400s", r->text.p);
+			return CMD_FAILED;
+		}
+		if (r->text.p[0] == '+') {
+			conn_error(c, "unexpected continuation request: %.300s", r->text.p);
+			return CMD_IO;
+		}
+		if (strncmp(r->text.p, "* BYE", 5) == 0) {
+			conn_error(c, "%.400s", r->text.p);
+			return CMD_IO;
+		}
+		c->untagged++;
+		if (fn != NULL)
+			fn(r, arg);
+	}
+}
+
+/* ---- the job and its clients ------------------------------------------- */
+
+enum workload {
+	W_APPEND, W_POPULATE, W_SELECT, W_FETCH_FLAGS, W_FETCH_BODY, W_SEARCH, W_STORE,
+	W_MEM,
+};
+static const char *const workload_names[] = {
+	"append", "populate", "select", "fetch-flags", "fetch-body", "search", "store",
+	"mem",
+};
+
+struct job {
+	enum workload w;
+	const char *host;
+	int port;
+	bool tls;
+	const char *user;
+	const char *mailbox;
+	const char *password;
+	int clients;
+	long count;
+	uint64_t first;          /* first generator index (append, populate) */
+	uint64_t seed;
+	uint64_t gen_first;      /* generator index of message 1 (fetch-body) */
+	const char *search;
+	long range, range_base;
+	long expect_exists;
+	int window;
+	bool verify, create;
+	const char *save, *label;
+	int server_pid;
+	int settle;
+	int timeout;
+};
+
+struct client {
+	struct job *j;
+	int idx;
+	pthread_t thread;
+	long nops;
+	uint64_t first;          /* append: this client's first generator index */
+	long done;
+	double *lat;             /* microseconds, one per operation */
+	uint64_t bytes, items;
+	long errors;
+	bool failed;
+	char msg[600];
+	uint32_t exists;
+	bool have_result;
+	uint64_t res_count, res_hash;
+	double t_end;
+	/* per-command scratch, filled by the untagged handlers */
+	uint64_t count, hash, lit;
+	uint32_t want_msn;
+	struct dbuf body;        /* fetch-body --verify: the literal */
+	long lo, hi;             /* store: this client's range */
+	unsigned char *seen;     /* store: messages of the range answered */
+	uint64_t distinct, dups; /* store: per command; dups over the run */
+	uint64_t untagged;       /* untagged answers during the timed part */
+	double t_start;
+	bool bad_answer;
+};
+
+static pthread_barrier_t start_barrier;
+
+static void
+client_fail(struct client *cl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cl->msg[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(cl->msg, sizeof(cl->msg), fmt, ap);
+		va_end(ap);
+	}
+	cl->errors++;
+}
+
+static void
+on_exists(const struct resp *r, void *arg)
+{
+	struct client *cl = arg;
+	const char *w;
+	uint32_t n;
+
+	if (untagged_number(r, &n, &w) && word_is(w, "EXISTS"))
+		cl->exists = n;
+}
+
+/* Connect, greeting, LOGIN, and SELECT unless mailbox is NULL. */
+static int
+session_open(struct client *cl, struct conn *c, struct resp *r, const char *mailbox)
+{
+	struct job *j = cl->j;
+	char user[256], mbox[256];
+
+	if (conn_open(c, j->host, j->port, j->tls, j->timeout) != 0)
+		return -1;
+	if (read_resp(c, r, false) != 0)
+		return -1;
+	if (strncmp(r->text.p, "* OK", 4) != 0) {
+		conn_error(c, "greeting: %.300s", r->text.p);
+		return -1;
+	}
+	expand_name(j->user, cl->idx + 1, user, sizeof(user));
+	if (send_cmd(c, "LOGIN \"%s\" \"%s\"", user, j->password) != 0 ||
+	    wait_tagged(c, r, false, NULL, NULL) != CMD_OK) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "LOGIN %.200s: %.300s", user, c->err);
+		snprintf(c->err, sizeof(c->err), "%s", why);
+		return -1;
+	}
+	if (mailbox == NULL)
+		return 0;
+	expand_name(mailbox, cl->idx + 1, mbox, sizeof(mbox));
+	cl->exists = 0;
+	if (send_cmd(c, "SELECT \"%s\"", mbox) != 0 ||
+	    wait_tagged(c, r, false, on_exists, cl) != CMD_OK) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "SELECT %.200s: %.300s", mbox, c->err);
+		snprintf(c->err, sizeof(c->err), "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+session_close(struct conn *c, struct resp *r)
+{
+	if (c->fd >= 0 && send_cmd(c, "LOGOUT") == 0)
+		(void)wait_tagged(c, r, false, NULL, NULL);
+	conn_close(c);
+}
+
+/* ---- the operations ----------------------------------------------------- */
+
+static void
+on_fetch_count(const struct resp *r, void *arg)
+{
+	struct client *cl = arg;
+	const char *w;
+	uint32_t n;
+
+	if (untagged_number(r, &n, &w) && word_is(w, "FETCH"))
+		cl->count++;
+}
+
+static void
+on_fetch_body(const struct resp *r, void *arg)
+{
+	struct client *cl = arg;
+	const char *w;
+	uint32_t n;
+
+	if (!untagged_number(r, &n, &w) || !word_is(w, "FETCH"))
+		return;
+	if (n != cl->want_msn || r->nlit != 1) {
+		if (r->nlit > 0)
+			cl->bad_answer = true;
+		return;       /* a flag update of another message: allowed */
+	}
+	cl->count++;
+	cl->lit = r->lit_bytes;
+	if (cl->j->verify) {
+		db_reset(&cl->body);
+		db_add(&cl->body, r->lit.p != NULL ? r->lit.p : "", r->lit.len);
+	}
+}
+
+static void
+on_search(const struct resp *r, void *arg)
+{
+	struct client *cl = arg;
+	const char *p = r->text.p;
+
+	if (strncasecmp(p, "* SEARCH", 8) != 0 || (p[8] != '\0' && p[8] != ' '))
+		return;
+	p += 8;
+	while (*p == ' ') {
+		char *end;
+		unsigned long n = strtoul(p + 1, &end, 10);
+
+		if (end == p + 1)
+			break;
+		cl->count++;
+		cl->hash += mix64(n);  /* order-independent */
+		p = end;
+	}
+}
+
+static void
+on_store(const struct resp *r, void *arg)
+{
+	struct client *cl = arg;
+	const char *w;
+	uint32_t n;
+
+	if (untagged_number(r, &n, &w) && word_is(w, "FETCH") && (long)n >= cl->lo &&
+	    (long)n <= cl->hi) {
+		/* another answer for the same message is allowed (RFC 9051
+		 * §7: unsolicited FETCH at any time), but counted */
+		if (cl->seen[n - cl->lo])
+			cl->dups++;
+		else {
+			cl->seen[n - cl->lo] = 1;
+			cl->distinct++;
+		}
+	}
+}
+
+/* One timed operation of a client; false ends the client (I/O failure). */
+static bool
+client_op(struct client *cl, struct conn *c, struct resp *r, long k, struct rng *rng,
+    struct dbuf *scratch)
+{
+	struct job *j = cl->j;
+	char mbox[256];
+	int rc = CMD_OK;
+
+	switch (j->w) {
+	case W_APPEND: {
+		struct plan p;
+		char date[64];
+		uint64_t index = cl->first + (uint64_t)k;
+
+		expand_name(j->mailbox, cl->idx + 1, mbox, sizeof(mbox));
+		gen_message(j->seed, index, scratch, &p);
+		gen_internaldate(&p, date, sizeof(date));
+		{
+			struct dbuf cmd = { 0 };
+
+			db_printf(&cmd, "%s APPEND \"%s\" (%s) \"%s\" {%zu+}\r\n",
+			    conn_next_tag(c), mbox, p.seen ? "\\Seen" : "", date, p.size);
+			db_add(&cmd, scratch->p, scratch->len);
+			db_add(&cmd, "\r\n", 2);
+			rc = conn_write(c, cmd.p, cmd.len) != 0 ? CMD_IO : CMD_OK;
+			db_free(&cmd);
+		}
+		if (rc == CMD_OK)
+			rc = wait_tagged(c, r, false, NULL, NULL);
+		if (rc == CMD_OK) {
+			cl->bytes += p.size;
+			cl->items++;
+		}
+		break;
+	}
+	case W_SELECT:
+		expand_name(j->mailbox, cl->idx + 1, mbox, sizeof(mbox));
+		cl->exists = UINT32_MAX;
+		if (send_cmd(c, "SELECT \"%s\"", mbox) != 0)
+			return false;
+		rc = wait_tagged(c, r, false, on_exists, cl);
+		if (rc == CMD_OK && j->expect_exists >= 0 && cl->exists != j->expect_exists)
+			client_fail(cl, "SELECT: %u EXISTS, expected %ld", cl->exists,
+			    j->expect_exists);
+		break;
+	case W_FETCH_FLAGS:
+		cl->count = 0;
+		if (send_cmd(c, "FETCH 1:* (FLAGS UID)") != 0)
+			return false;
+		rc = wait_tagged(c, r, false, on_fetch_count, cl);
+		if (rc == CMD_OK) {
+			if (cl->count != cl->exists)
+				client_fail(cl, "FETCH 1:* returned %" PRIu64 " messages, "
+				    "the mailbox has %u", cl->count, cl->exists);
+			cl->items += cl->count;
+		}
+		break;
+	case W_FETCH_BODY: {
+		uint64_t want;
+
+		cl->want_msn = 1 + (uint32_t)rng_below(rng, cl->exists);
+		cl->count = cl->lit = 0;
+		cl->bad_answer = false;
+		if (send_cmd(c, "FETCH %u (BODY.PEEK[])", cl->want_msn) != 0)
+			return false;
+		rc = wait_tagged(c, r, j->verify, on_fetch_body, cl);
+		if (rc != CMD_OK)
+			break;
+		want = gen_size(j->seed, j->gen_first + cl->want_msn - 1);
+		if (cl->count != 1 || cl->bad_answer || cl->lit != want)
+			client_fail(cl, "FETCH %u (BODY.PEEK[]): %" PRIu64 " answers, %" PRIu64
+			    " bytes; expected 1 answer of %" PRIu64 " bytes", cl->want_msn,
+			    cl->count, cl->lit, want);
+		else if (j->verify) {
+			gen_message(j->seed, j->gen_first + cl->want_msn - 1, scratch, NULL);
+			if (cl->body.len != scratch->len ||
+			    memcmp(cl->body.p, scratch->p, scratch->len) != 0)
+				client_fail(cl, "FETCH %u (BODY.PEEK[]): the body differs "
+				    "from the message appended", cl->want_msn);
+		}
+		cl->bytes += cl->lit;
+		break;
+	}
+	case W_SEARCH:
+		cl->count = cl->hash = 0;
+		if (send_cmd(c, "SEARCH %s", j->search) != 0)
+			return false;
+		rc = wait_tagged(c, r, false, on_search, cl);
+		if (rc != CMD_OK)
+			break;
+		if (!cl->have_result) {
+			cl->have_result = true;
+			cl->res_count = cl->count;
+			cl->res_hash = cl->hash;
+		} else if (cl->res_count != cl->count || cl->res_hash != cl->hash)
+			client_fail(cl, "SEARCH %s: %" PRIu64 " matches, earlier %" PRIu64,
+			    j->search, cl->count, cl->res_count);
+		cl->items += cl->count;
+		break;
+	case W_STORE:
+		cl->distinct = 0;
+		memset(cl->seen, 0, (size_t)(cl->hi - cl->lo + 1));
+		if (send_cmd(c, "STORE %ld:%ld %cFLAGS (\\Flagged)", cl->lo, cl->hi,
+		    k % 2 == 0 ? '+' : '-') != 0)
+			return false;
+		rc = wait_tagged(c, r, false, on_store, cl);
+		if (rc == CMD_OK) {
+			if ((long)cl->distinct != cl->hi - cl->lo + 1)
+				client_fail(cl, "STORE %ld:%ld: FETCH answers for %" PRIu64
+				    " messages of the range, expected %ld", cl->lo, cl->hi,
+				    cl->distinct, cl->hi - cl->lo + 1);
+			cl->items += (uint64_t)(cl->hi - cl->lo + 1);
+		}
+		break;
+	default:
+		break;
+	}
+	if (rc == CMD_IO) {
+		client_fail(cl, "%s", c->err);
+		return false;
+	}
+	if (rc == CMD_FAILED)
+		client_fail(cl, "%s", c->err);
+	return true;
+}
+
+static void *
+client_main(void *arg)
+{
+	struct client *cl = arg;
+	struct job *j = cl->j;
+	struct conn c = { .fd = -1 };
+	struct resp r = { 0 };
+	struct dbuf scratch = { 0 };
+	struct rng rng = { mix64(j->seed ^ mix64(j->first + 1) ^ mix64((uint64_t)cl->idx + 7)) };
+	const char *select = j->w == W_APPEND ? NULL : j->mailbox;
+
+	if (session_open(cl, &c, &r, select) != 0) {
+		client_fail(cl, "client %d: %s", cl->idx + 1, c.err);
+		cl->failed = true;
+	} else if (j->w == W_APPEND && j->create) {
+		char mbox[256];
+
+		expand_name(j->mailbox, cl->idx + 1, mbox, sizeof(mbox));
+		/* NO when it exists already: fine */
+		if (send_cmd(&c, "CREATE \"%s\"", mbox) != 0 ||
+		    wait_tagged(&c, &r, false, NULL, NULL) == CMD_IO) {
+			client_fail(cl, "client %d: CREATE: %s", cl->idx + 1, c.err);
+			cl->failed = true;
+		}
+	}
+	if (!cl->failed && (j->w == W_FETCH_BODY || j->w == W_FETCH_FLAGS) &&
+	    j->expect_exists >= 0 && cl->exists != j->expect_exists) {
+		client_fail(cl, "client %d: %u EXISTS, expected %ld", cl->idx + 1, cl->exists,
+		    j->expect_exists);
+		cl->failed = true;
+	}
+	if (!cl->failed && j->w == W_FETCH_BODY && cl->exists == 0) {
+		client_fail(cl, "client %d: the mailbox is empty", cl->idx + 1);
+		cl->failed = true;
+	}
+	if (!cl->failed && j->w == W_STORE) {
+		cl->lo = j->range_base + (long)cl->idx * j->range + 1;
+		cl->hi = cl->lo + j->range - 1;
+		if (cl->hi > (long)cl->exists) {
+			client_fail(cl, "client %d: range %ld:%ld beyond the %u messages",
+			    cl->idx + 1, cl->lo, cl->hi, cl->exists);
+			cl->failed = true;
+		} else
+			cl->seen = calloc((size_t)j->range, 1);
+	}
+	pthread_barrier_wait(&start_barrier);
+	cl->t_start = now();
+	c.untagged = 0;
+	for (long k = 0; !cl->failed && k < cl->nops; k++) {
+		double t = now();
+
+		if (!client_op(cl, &c, &r, k, &rng, &scratch))
+			cl->failed = true;
+		cl->lat[cl->done++] = (now() - t) * 1e6;
+	}
+	cl->t_end = now();
+	cl->untagged = c.untagged;
+	if (!cl->failed)
+		session_close(&c, &r);
+	else
+		conn_close(&c);
+	resp_free(&r);
+	db_free(&scratch);
+	db_free(&cl->body);
+	free(cl->seen);
+	return NULL;
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+struct result {
+	char label[64];
+	char workload[32];
+	int clients;
+	long ops;
+	double elapsed;
+	uint64_t bytes, items;
+	long errors;
+	char check[128];
+	uint64_t untagged, dups;
+	double *lat;
+	size_t nlat;
+	/* mem */
+	long conns;
+	double pss_before, pss_after, rss_before, rss_after;   /* kB */
+	long procs_before, procs_after;
+};
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n). */
+static double
+percentile(const double *v, size_t n, double q)
+{
+	size_t rank;
+
+	if (n == 0)
+		return NAN;
+	rank = (size_t)ceil(q / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	return v[rank - 1];
+}
+
+static double
+mean(const double *v, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return n ? s / (double)n : NAN;
+}
+
+static void
+result_print(const struct result *res)
+{
+	if (strcmp(res->workload, "mem") == 0) {
+		printf("%s: mem, %ld connections: Pss %.0f -> %.0f kB, %.1f kB per "
+		    "connection; Rss %.0f -> %.0f kB, %.1f kB per connection; "
+		    "processes %ld -> %ld\n", res->label, res->conns, res->pss_before,
+		    res->pss_after, (res->pss_after - res->pss_before) / (double)res->conns,
+		    res->rss_before, res->rss_after,
+		    (res->rss_after - res->rss_before) / (double)res->conns,
+		    res->procs_before, res->procs_after);
+		return;
+	}
+	printf("%s: %s, %d client%s: %ld ops in %.3f s = %.2f ops/s", res->label,
+	    res->workload, res->clients, res->clients == 1 ? "" : "s", res->ops,
+	    res->elapsed, res->elapsed > 0 ? (double)res->ops / res->elapsed : 0);
+	if (res->items > 0)
+		printf(", %.1f items/s", (double)res->items / res->elapsed);
+	if (res->bytes > 0)
+		printf(", %.2f MB/s", (double)res->bytes / 1e6 / res->elapsed);
+	if (res->nlat > 0)
+		printf("; latency ms mean %.3f p50 %.3f p95 %.3f p99 %.3f max %.3f",
+		    mean(res->lat, res->nlat) / 1e3, percentile(res->lat, res->nlat, 50) / 1e3,
+		    percentile(res->lat, res->nlat, 95) / 1e3,
+		    percentile(res->lat, res->nlat, 99) / 1e3, res->lat[res->nlat - 1] / 1e3);
+	printf("; errors %ld; untagged answers %" PRIu64, res->errors, res->untagged);
+	if (res->dups > 0)
+		printf(" (%" PRIu64 " repeated FETCH in own range)", res->dups);
+	if (res->check[0] != '\0')
+		printf("; result %s", res->check);
+	printf("\n");
+}
+
+static void
+result_save(const struct result *res, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "imapload-result 1\nlabel %s\nworkload %s\nclients %d\nops %ld\n"
+	    "elapsed %.6f\nbytes %" PRIu64 "\nitems %" PRIu64 "\nerrors %ld\ncheck %s\n"
+	    "untagged %" PRIu64 "\ndups %" PRIu64 "\n"
+	    "conns %ld\npss_before %.0f\npss_after %.0f\nrss_before %.0f\n"
+	    "rss_after %.0f\nprocs_before %ld\nprocs_after %ld\nlatencies_us %zu\n",
+	    res->label, res->workload, res->clients, res->ops, res->elapsed, res->bytes,
+	    res->items, res->errors, res->check[0] ? res->check : "-", res->untagged,
+	    res->dups, res->conns,
+	    res->pss_before, res->pss_after, res->rss_before, res->rss_after,
+	    res->procs_before, res->procs_after, res->nlat);
+	for (size_t i = 0; i < res->nlat; i++)
+		fprintf(f, "%.1f\n", res->lat[i]);
+	if (fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+}
+
+static void
+result_load(struct result *res, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char key[64], val[256], line[512];
+	size_t n = 0;
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	memset(res, 0, sizeof(*res));
+	if (fgets(line, sizeof(line), f) == NULL || strncmp(line, "imapload-result 1", 17) != 0)
+		die("%s: not a saved imapload result", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		val[0] = '\0';
+		if (sscanf(line, "%63s %255[^\n]", key, val) < 1)
+			continue;
+		if (strcmp(key, "label") == 0)
+			snprintf(res->label, sizeof(res->label), "%s", val);
+		else if (strcmp(key, "workload") == 0)
+			snprintf(res->workload, sizeof(res->workload), "%s", val);
+		else if (strcmp(key, "clients") == 0)
+			res->clients = atoi(val);
+		else if (strcmp(key, "ops") == 0)
+			res->ops = atol(val);
+		else if (strcmp(key, "elapsed") == 0)
+			res->elapsed = atof(val);
+		else if (strcmp(key, "bytes") == 0)
+			res->bytes = strtoull(val, NULL, 10);
+		else if (strcmp(key, "items") == 0)
+			res->items = strtoull(val, NULL, 10);
+		else if (strcmp(key, "errors") == 0)
+			res->errors = atol(val);
+		else if (strcmp(key, "check") == 0)
+			snprintf(res->check, sizeof(res->check), "%s", strcmp(val, "-") ? val : "");
+		else if (strcmp(key, "conns") == 0)
+			res->conns = atol(val);
+		else if (strcmp(key, "untagged") == 0)
+			res->untagged = strtoull(val, NULL, 10);
+		else if (strcmp(key, "dups") == 0)
+			res->dups = strtoull(val, NULL, 10);
+		else if (strcmp(key, "pss_before") == 0)
+			res->pss_before = atof(val);
+		else if (strcmp(key, "pss_after") == 0)
+			res->pss_after = atof(val);
+		else if (strcmp(key, "rss_before") == 0)
+			res->rss_before = atof(val);
+		else if (strcmp(key, "rss_after") == 0)
+			res->rss_after = atof(val);
+		else if (strcmp(key, "procs_before") == 0)
+			res->procs_before = atol(val);
+		else if (strcmp(key, "procs_after") == 0)
+			res->procs_after = atol(val);
+		else if (strcmp(key, "latencies_us") == 0) {
+			size_t want = strtoull(val, NULL, 10);
+
+			res->lat = xrealloc(NULL, want * sizeof(double));
+			while (n < want && fgets(line, sizeof(line), f) != NULL)
+				res->lat[n++] = atof(line);
+			if (n != want)
+				die("%s: %zu latencies, expected %zu", path, n, want);
+			res->nlat = n;
+		}
+	}
+	fclose(f);
+}
+
+/* ---- running a job ---------------------------------------------------------- */
+
+static int
+run_clients(struct job *j, struct result *res)
+{
+	struct client *cls = calloc((size_t)j->clients, sizeof(*cls));
+	uint64_t next = j->first;
+	double t0, t1 = 0;
+	long per, extra;
+
+	if (cls == NULL)
+		die("out of memory");
+	per = j->count / j->clients;
+	extra = j->count % j->clients;
+	if (pthread_barrier_init(&start_barrier, NULL, (unsigned)j->clients + 1) != 0)
+		die("pthread_barrier_init failed");
+	for (int i = 0; i < j->clients; i++) {
+		struct client *cl = &cls[i];
+		pthread_attr_t attr;
+
+		cl->j = j;
+		cl->idx = i;
+		cl->nops = per + (i < extra);
+		if (j->w == W_STORE && cl->nops % 2 != 0)
+			cl->nops++;      /* +FLAGS and -FLAGS in pairs: the flags come back */
+		cl->first = next;
+		next += (uint64_t)cl->nops;
+		cl->lat = xrealloc(NULL, (size_t)(cl->nops + 1) * sizeof(double));
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&cl->thread, &attr, client_main, cl) != 0)
+			die("pthread_create failed");
+		pthread_attr_destroy(&attr);
+	}
+	pthread_barrier_wait(&start_barrier);
+	/* this thread may run late: the clients' own clocks say when they started */
+	t0 = now();
+	for (int i = 0; i < j->clients; i++) {
+		pthread_join(cls[i].thread, NULL);
+		if (cls[i].t_start < t0)
+			t0 = cls[i].t_start;
+	}
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "%s", workload_names[j->w]);
+	res->clients = j->clients;
+	for (int i = 0; i < j->clients; i++) {
+		struct client *cl = &cls[i];
+
+		if (cl->t_end > t1)
+			t1 = cl->t_end;
+		res->ops += cl->done;
+		res->bytes += cl->bytes;
+		res->items += cl->items;
+		res->errors += cl->errors;
+		res->untagged += cl->untagged;
+		res->dups += cl->dups;
+		if (cl->msg[0] != '\0')
+			fprintf(stderr, "imapload: %s: client %d: %s\n", j->label, i + 1, cl->msg);
+		res->lat = xrealloc(res->lat, (res->nlat + (size_t)cl->done) * sizeof(double));
+		memcpy(res->lat + res->nlat, cl->lat, (size_t)cl->done * sizeof(double));
+		res->nlat += (size_t)cl->done;
+		if (j->w == W_SEARCH && cl->have_result) {
+			char check[128];
+
+			snprintf(check, sizeof(check), "%" PRIu64 ":%016" PRIx64, cl->res_count,
+			    cl->res_hash);
+			if (res->check[0] == '\0')
+				snprintf(res->check, sizeof(res->check), "%s", check);
+			else if (strcmp(res->check, check) != 0) {
+				fprintf(stderr, "imapload: %s: client %d found %s, client 1 %s\n",
+				    j->label, i + 1, check, res->check);
+				res->errors++;
+			}
+		}
+		free(cl->lat);
+	}
+	if (j->w == W_FETCH_FLAGS && cls[0].exists > 0)
+		snprintf(res->check, sizeof(res->check), "%u", cls[0].exists);
+	res->elapsed = t1 > t0 ? t1 - t0 : 0;
+	qsort(res->lat, res->nlat, sizeof(double), cmp_double);
+	pthread_barrier_destroy(&start_barrier);
+	free(cls);
+	return res->errors == 0 ? 0 : 1;
+}
+
+/* Pipelined APPEND of j->count messages on one connection. */
+static int
+run_populate(struct job *j, struct result *res)
+{
+	struct client cl = { .j = j, .idx = 0 };
+	struct conn c = { .fd = -1 };
+	struct resp r = { 0 };
+	struct dbuf msg = { 0 }, cmd = { 0 };
+	char mbox[256];
+	long sent = 0, answered = 0;
+	double t0;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "populate");
+	res->clients = 1;
+	if (session_open(&cl, &c, &r, NULL) != 0)
+		die("%s: %s", j->label, c.err);
+	expand_name(j->mailbox, 1, mbox, sizeof(mbox));
+	if (j->create && (send_cmd(&c, "CREATE \"%s\"", mbox) != 0 ||
+	    wait_tagged(&c, &r, false, NULL, NULL) == CMD_IO))
+		die("%s: CREATE: %s", j->label, c.err);
+	t0 = now();
+	while (answered < j->count) {
+		if (sent < j->count && sent - answered < j->window) {
+			struct plan p;
+			char date[64];
+
+			gen_message(j->seed, j->first + (uint64_t)sent, &msg, &p);
+			gen_internaldate(&p, date, sizeof(date));
+			db_reset(&cmd);
+			db_printf(&cmd, "%s APPEND \"%s\" (%s) \"%s\" {%zu+}\r\n",
+			    conn_next_tag(&c), mbox, p.seen ? "\\Seen" : "", date, p.size);
+			db_add(&cmd, msg.p, msg.len);
+			db_add(&cmd, "\r\n", 2);
+			if (conn_write(&c, cmd.p, cmd.len) != 0)
+				die("%s: %s", j->label, c.err);
+			res->bytes += p.size;
+			sent++;
+			continue;
+		}
+		if (read_resp(&c, &r, false) != 0)
+			die("%s: after %ld messages: %s", j->label, answered, c.err);
+		if (r.text.p[0] == '*') {
+			if (strncmp(r.text.p, "* BYE", 5) == 0)
+				die("%s: %s", j->label, r.text.p);
+			continue;
+		}
+		if (r.text.p[0] == '+')
+			die("%s: unexpected continuation request (no LITERAL+?): %s", j->label,
+			    r.text.p);
+		answered++;
+		{
+			const char *sp = strchr(r.text.p, ' ');
+
+			if (sp == NULL || strncmp(sp + 1, "OK", 2) != 0) {
+				if (res->errors++ < 5)
+					fprintf(stderr, "imapload: %s: %s\n", j->label, r.text.p);
+			}
+		}
+	}
+	res->elapsed = now() - t0;
+	res->ops = answered;
+	res->items = (uint64_t)answered;
+	session_close(&c, &r);
+	resp_free(&r);
+	db_free(&msg);
+	db_free(&cmd);
+	return res->errors == 0 ? 0 : 1;
+}
+
+/* ---- memory: Pss and Rss of a process tree ------------------------------------ */
+
+struct memsum {
+	double pss, rss;
+	long procs;
+	char names[512];
+};
+
+static void
+mem_tree(int root, struct memsum *m)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int *pid = NULL, *ppid = NULL;
+	char (*comm)[32] = NULL;
+	size_t n = 0, cap = 0;
+	bool *in;
+
+	memset(m, 0, sizeof(*m));
+	if (d == NULL)
+		die("/proc: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[512], *rp;
+		FILE *f;
+		int p, pp;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) == NULL) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		p = atoi(buf);
+		rp = strrchr(buf, ')');
+		if (rp == NULL || sscanf(rp + 2, "%*c %d", &pp) != 1)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			pid = xrealloc(pid, cap * sizeof(*pid));
+			ppid = xrealloc(ppid, cap * sizeof(*ppid));
+			comm = xrealloc(comm, cap * sizeof(*comm));
+		}
+		pid[n] = p;
+		ppid[n] = pp;
+		{
+			char *lp = strchr(buf, '(');
+			size_t len = lp != NULL ? (size_t)(rp - lp - 1) : 0;
+
+			if (len >= sizeof(comm[n]))
+				len = sizeof(comm[n]) - 1;
+			memcpy(comm[n], lp != NULL ? lp + 1 : "", len);
+			comm[n][len] = '\0';
+		}
+		n++;
+	}
+	closedir(d);
+	in = calloc(n + 1, sizeof(*in));
+	if (in == NULL)
+		die("out of memory");
+	/* the descendants of root: repeat until nothing new is found */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (size_t i = 0; i < n; i++) {
+			if (in[i])
+				continue;
+			if (pid[i] == root)
+				in[i] = grew = true;
+			else
+				for (size_t k = 0; k < n; k++)
+					if (in[k] && pid[k] == ppid[i]) {
+						in[i] = grew = true;
+						break;
+					}
+		}
+	}
+	/* per-name counts, for the report */
+	{
+		char seen[64][32];
+		long count[64];
+		size_t ns = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			char path[64], line[256];
+			FILE *f;
+			size_t s;
+
+			if (!in[i])
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid[i]);
+			if ((f = fopen(path, "r")) == NULL)
+				continue;     /* gone meanwhile */
+			while (fgets(line, sizeof(line), f) != NULL) {
+				double kb;
+
+				if (sscanf(line, "Rss: %lf", &kb) == 1)
+					m->rss += kb;
+				else if (sscanf(line, "Pss: %lf", &kb) == 1)
+					m->pss += kb;
+			}
+			fclose(f);
+			m->procs++;
+			for (s = 0; s < ns; s++)
+				if (strcmp(seen[s], comm[i]) == 0)
+					break;
+			if (s == ns && ns < 64) {
+				snprintf(seen[ns], sizeof(seen[ns]), "%s", comm[i]);
+				count[ns++] = 0;
+			}
+			if (s < 64)
+				count[s]++;
+		}
+		for (size_t s = 0; s < ns; s++) {
+			size_t len = strlen(m->names);
+
+			snprintf(m->names + len, sizeof(m->names) - len, "%s%s %ld",
+			    s ? ", " : "", seen[s], count[s]);
+		}
+	}
+	free(in);
+	free(pid);
+	free(ppid);
+	free(comm);
+}
+
+static int
+run_mem(struct job *j, struct result *res)
+{
+	struct conn *cs = calloc((size_t)j->clients, sizeof(*cs));
+	struct resp r = { 0 };
+	struct memsum before, after;
+	long errors = 0;
+
+	if (cs == NULL)
+		die("out of memory");
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "mem");
+	res->clients = res->conns = j->clients;
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &before);
+	if (before.procs == 0)
+		die("no process %d", j->server_pid);
+	for (int i = 0; i < j->clients; i++) {
+		struct client cl = { .j = j, .idx = i };
+
+		if (session_open(&cl, &cs[i], &r, j->mailbox) != 0)
+			die("%s: connection %d: %s", j->label, i + 1, cs[i].err);
+		if (j->expect_exists >= 0 && cl.exists != j->expect_exists)
+			die("%s: connection %d: %u EXISTS, expected %ld", j->label, i + 1,
+			    cl.exists, j->expect_exists);
+	}
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &after);
+	/* still there and answering? */
+	for (int i = 0; i < j->clients; i++) {
+		if (send_cmd(&cs[i], "NOOP") != 0 ||
+		    wait_tagged(&cs[i], &r, false, NULL, NULL) != CMD_OK) {
+			if (errors++ < 5)
+				fprintf(stderr, "imapload: %s: connection %d: %s\n", j->label,
+				    i + 1, cs[i].err);
+		}
+	}
+	for (int i = 0; i < j->clients; i++)
+		session_close(&cs[i], &r);
+	res->pss_before = before.pss;
+	res->pss_after = after.pss;
+	res->rss_before = before.rss;
+	res->rss_after = after.rss;
+	res->procs_before = before.procs;
+	res->procs_after = after.procs;
+	res->errors = errors;
+	printf("%s: processes before: %s\n%s: processes after:  %s\n", j->label, before.names,
+	    j->label, after.names);
+	resp_free(&r);
+	free(cs);
+	return errors == 0 ? 0 : 1;
+}
+
+/* ---- report: merge the saved runs of two servers ------------------------------ */
+
+struct merged {
+	const char *name;
+	char workload[32];
+	long ops, errors, conns;
+	uint64_t items, bytes, untagged, dups;
+	double elapsed;
+	double *lat;
+	size_t nlat;
+	double pss, rss;     /* per connection, averaged over the runs */
+	int runs;
+	char check[128];
+	bool check_differs;
+	bool mem;
+};
+
+static void
+merge_spec(const char *spec, struct merged *m)
+{
+	char *copy = strdup(spec), *eq = strchr(copy, '='), *save = NULL, *f;
+
+	if (copy == NULL || eq == NULL)
+		die("report: expected NAME=FILE[,FILE...], not '%s'", spec);
+	*eq = '\0';
+	memset(m, 0, sizeof(*m));
+	m->name = copy;
+	for (f = strtok_r(eq + 1, ",", &save); f != NULL; f = strtok_r(NULL, ",", &save)) {
+		struct result res;
+
+		result_load(&res, f);
+		m->mem = strcmp(res.workload, "mem") == 0;
+		snprintf(m->workload, sizeof(m->workload), "%s", res.workload);
+		m->ops += res.ops;
+		m->errors += res.errors;
+		m->items += res.items;
+		m->bytes += res.bytes;
+		m->untagged += res.untagged;
+		m->dups += res.dups;
+		m->elapsed += res.elapsed;
+		m->lat = xrealloc(m->lat, (m->nlat + res.nlat) * sizeof(double));
+		memcpy(m->lat + m->nlat, res.lat, res.nlat * sizeof(double));
+		m->nlat += res.nlat;
+		if (m->mem && res.conns > 0) {
+			m->conns = res.conns;
+			m->pss += (res.pss_after - res.pss_before) / (double)res.conns;
+			m->rss += (res.rss_after - res.rss_before) / (double)res.conns;
+		}
+		if (m->runs == 0)
+			snprintf(m->check, sizeof(m->check), "%s", res.check);
+		else if (strcmp(m->check, res.check) != 0)
+			m->check_differs = true;
+		m->runs++;
+		free(res.lat);
+	}
+	if (m->runs == 0)
+		die("report: no file for %s", m->name);
+	if (m->mem) {
+		m->pss /= m->runs;
+		m->rss /= m->runs;
+	}
+	qsort(m->lat, m->nlat, sizeof(double), cmp_double);
+}
+
+static double
+ratio(double a, double b)
+{
+	return b > 0 ? a / b : NAN;
+}
+
+static int
+report(int argc, char **argv)
+{
+	struct merged a, b;
+	const char *title;
+	int status = 0;
+
+	if (argc != 4)
+		die("usage: imapload report TITLE A=FILE[,FILE...] B=FILE[,FILE...]");
+	title = argv[1];
+	merge_spec(argv[2], &a);
+	merge_spec(argv[3], &b);
+	if (a.mem != b.mem)
+		die("report: %s and %s are different workloads", a.name, b.name);
+	if (a.mem) {
+		printf("%-34s %s %7.0f kB Pss/conn (Rss %6.0f) | %s %7.0f kB Pss/conn (Rss %6.0f)"
+		    " | Pss %s/%s %.2f\n", title, a.name, a.pss, a.rss, b.name, b.pss, b.rss,
+		    a.name, b.name, ratio(a.pss, b.pss));
+	} else {
+		double ra = a.ops / a.elapsed, rb = b.ops / b.elapsed;
+		double ma = percentile(a.lat, a.nlat, 50) / 1e3,
+		    mb = percentile(b.lat, b.nlat, 50) / 1e3;
+
+		printf("%-34s %s %9.2f/s p50 %8.2f ms p95 %8.2f | %s %9.2f/s p50 %8.2f ms p95 %8.2f"
+		    " | %s/%s rate %.2f p50 %.2f\n", title, a.name, ra, ma,
+		    percentile(a.lat, a.nlat, 95) / 1e3, b.name, rb, mb,
+		    percentile(b.lat, b.nlat, 95) / 1e3, a.name, b.name, ratio(ra, rb),
+		    ratio(ma, mb));
+	}
+	if (strcmp(a.workload, "store") == 0)
+		printf("%-34s untagged answers per command: %s %.0f, %s %.0f; repeated FETCH "
+		    "answers for the client's own STOREs: %s %" PRIu64 ", %s %" PRIu64 "\n", "",
+		    a.name, (double)a.untagged / (double)a.ops, b.name,
+		    (double)b.untagged / (double)b.ops, a.name, a.dups, b.name, b.dups);
+	if (a.check[0] != '\0' || b.check[0] != '\0') {
+		printf("%-34s check: %s %s, %s %s\n", "", a.name, a.check, b.name, b.check);
+		if (strcmp(a.check, b.check) != 0 || a.check_differs || b.check_differs) {
+			fprintf(stderr, "imapload: %s: the servers' results differ\n", title);
+			status = 1;
+		}
+	}
+	if (a.errors + b.errors > 0) {
+		fprintf(stderr, "imapload: %s: errors: %s %ld, %s %ld\n", title, a.name,
+		    a.errors, b.name, b.errors);
+		status = 1;
+	}
+	return status;
+}
+
+/* ---- gen and sizes ----------------------------------------------------------- */
+
+static int
+cmd_gen(int argc, char **argv)
+{
+	struct dbuf b = { 0 };
+
+	if (argc < 2)
+		die("usage: imapload gen INDEX [SEED]");
+	gen_message(argc > 2 ? strtoull(argv[2], NULL, 10) : 1, strtoull(argv[1], NULL, 10),
+	    &b, NULL);
+	fwrite(b.p, 1, b.len, stdout);
+	db_free(&b);
+	return 0;
+}
+
+static int
+cmd_sizes(int argc, char **argv)
+{
+	uint64_t n, seed, total = 0, large = 0, msub = 0, mbody = 0, mfrom = 0;
+	size_t mn = SIZE_MAX, mx = 0;
+
+	if (argc < 2)
+		die("usage: imapload sizes COUNT [SEED]");
+	n = strtoull(argv[1], NULL, 10);
+	seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+	for (uint64_t i = 0; i < n; i++) {
+		struct plan p;
+		struct rng r;
+
+		gen_plan(seed, i, &p, &r);
+		total += p.size;
+		large += p.large;
+		msub += p.mark_subject;
+		mbody += p.mark_body;
+		mfrom += strcmp(first_names[p.first], MARK_FROM) == 0;
+		if (p.size < mn)
+			mn = p.size;
+		if (p.size > mx)
+			mx = p.size;
+	}
+	printf("%" PRIu64 " messages, %.1f MB, mean %.1f KiB, min %zu, max %zu bytes, "
+	    "%" PRIu64 " of 100 KiB-1 MiB; subject \"%s\" %" PRIu64 ", body \"%s\" %" PRIu64
+	    ", from \"%s\" %" PRIu64 "\n", n, (double)total / 1e6,
+	    n ? (double)total / (double)n / 1024 : 0, n ? mn : 0, mx, large, MARK_SUBJECT,
+	    msub, MARK_BODY, mbody, MARK_FROM, mfrom);
+	return 0;
+}
+
+/* ---- main --------------------------------------------------------------------- */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: imapload WORKLOAD -p PORT -u USER [options]\n"
+	    "       imapload report TITLE A=FILE[,FILE...] B=FILE[,FILE...]\n"
+	    "       imapload gen INDEX [SEED] | imapload sizes COUNT [SEED]\n"
+	    "workloads: append populate select fetch-flags fetch-body search store mem\n"
+	    "options: -H HOST (127.0.0.1) -p PORT --tls -u USER (%%d: client number)\n"
+	    "  -m MAILBOX (INBOX; %%d too) -c CLIENTS (1) -n COUNT (operations in all)\n"
+	    "  --first N (generator index of the first message appended, 0)\n"
+	    "  --seed N (1) --gen-first N (generator index of message 1, 0)\n"
+	    "  --search KEYS --range N --range-base N --expect-exists N\n"
+	    "  --window N (populate: commands in flight, 32) --verify --create\n"
+	    "  --server-pid PID --settle SECONDS (mem: 3) --timeout SECONDS (1800)\n"
+	    "  --label NAME --save FILE\n"
+	    "environment: IMAPLOAD_PASSWORD (the password of every user)\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "mailbox", required_argument, NULL, 'm' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "first", required_argument, NULL, 1 },
+		{ "seed", required_argument, NULL, 2 },
+		{ "gen-first", required_argument, NULL, 3 },
+		{ "search", required_argument, NULL, 4 },
+		{ "range", required_argument, NULL, 5 },
+		{ "range-base", required_argument, NULL, 6 },
+		{ "expect-exists", required_argument, NULL, 7 },
+		{ "window", required_argument, NULL, 8 },
+		{ "verify", no_argument, NULL, 9 },
+		{ "create", no_argument, NULL, 10 },
+		{ "server-pid", required_argument, NULL, 11 },
+		{ "settle", required_argument, NULL, 12 },
+		{ "timeout", required_argument, NULL, 13 },
+		{ "label", required_argument, NULL, 14 },
+		{ "save", required_argument, NULL, 15 },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job j = {
+		.host = "127.0.0.1", .mailbox = "INBOX", .clients = 1, .count = -1,
+		.seed = 1, .range = 0, .expect_exists = -1, .window = 32, .settle = 3,
+		.timeout = 1800, .label = "run",
+	};
+	struct result res;
+	int opt, status;
+	size_t w;
+
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "report") == 0)
+		return report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "gen") == 0)
+		return cmd_gen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sizes") == 0)
+		return cmd_sizes(argc - 1, argv + 1);
+	for (w = 0; w < sizeof(workload_names) / sizeof(workload_names[0]); w++)
+		if (strcmp(argv[1], workload_names[w]) == 0)
+			break;
+	if (w == sizeof(workload_names) / sizeof(workload_names[0]))
+		usage();
+	j.w = (enum workload)w;
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "H:p:u:m:c:n:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H': j.host = optarg; break;
+		case 'p': j.port = atoi(optarg); break;
+		case 'T': j.tls = true; break;
+		case 'u': j.user = optarg; break;
+		case 'm': j.mailbox = optarg; break;
+		case 'c': j.clients = atoi(optarg); break;
+		case 'n': j.count = atol(optarg); break;
+		case 1: j.first = strtoull(optarg, NULL, 10); break;
+		case 2: j.seed = strtoull(optarg, NULL, 10); break;
+		case 3: j.gen_first = strtoull(optarg, NULL, 10); break;
+		case 4: j.search = optarg; break;
+		case 5: j.range = atol(optarg); break;
+		case 6: j.range_base = atol(optarg); break;
+		case 7: j.expect_exists = atol(optarg); break;
+		case 8: j.window = atoi(optarg); break;
+		case 9: j.verify = true; break;
+		case 10: j.create = true; break;
+		case 11: j.server_pid = atoi(optarg); break;
+		case 12: j.settle = atoi(optarg); break;
+		case 13: j.timeout = atoi(optarg); break;
+		case 14: j.label = optarg; break;
+		case 15: j.save = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (j.port <= 0 || j.port > 65535)
+		die("-p PORT is required");
+	if (j.user == NULL || !name_fmt_ok(j.user) || !name_fmt_ok(j.mailbox))
+		die("-u USER is required; in -u and -m, '%%' may only appear as one %%d");
+	if (strpbrk(j.user, "\"\\") != NULL || strpbrk(j.mailbox, "\"\\") != NULL)
+		die("no quotes or backslashes in -u and -m");
+	if ((j.password = getenv("IMAPLOAD_PASSWORD")) == NULL)
+		die("set IMAPLOAD_PASSWORD to the users' password");
+	if (strpbrk(j.password, "\"\\\r\n") != NULL)
+		die("IMAPLOAD_PASSWORD must not contain quotes, backslashes or line breaks");
+	if (j.clients < 1 || j.clients > 10000)
+		die("-c must be from 1 to 10000");
+	if (j.w != W_MEM && j.count < 1)
+		die("-n COUNT is required");
+	if (j.w == W_POPULATE && j.clients != 1)
+		die("populate uses one connection");
+	if (j.w == W_SEARCH && (j.search == NULL || strpbrk(j.search, "\r\n") != NULL))
+		die("search needs --search KEYS (one line)");
+	if (j.w == W_STORE && j.range < 1)
+		die("store needs --range N");
+	if (j.w == W_MEM && j.server_pid <= 0)
+		die("mem needs --server-pid PID");
+	if (j.window < 1)
+		die("--window must be at least 1");
+	if (j.count >= 0 && j.count < j.clients && j.w != W_MEM)
+		die("-n must be at least -c: every client works");
+	if (j.tls) {
+		SSL_library_init();
+		if ((tls_ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+			die("SSL_CTX_new failed");
+		SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (j.w == W_POPULATE)
+		status = run_populate(&j, &res);
+	else if (j.w == W_MEM)
+		status = run_mem(&j, &res);
+	else
+		status = run_clients(&j, &res);
+	result_print(&res);
+	if (j.save != NULL)
+		result_save(&res, j.save);
+	free(res.lat);
+	return status;
+}
