@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -26,6 +27,8 @@ struct buf {
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_char(struct buf *b, char c);
+/* v in decimal: what FETCH writes for every message, without printf. */
+int buf_append_uint(struct buf *b, uint64_t v);
 int buf_printf(struct buf *b, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 /* An IMAP string: quoted when it can be, else a literal {n}\r\n...; NULL: NIL. */
 int buf_append_imap_string(struct buf *b, const char *s, size_t len);

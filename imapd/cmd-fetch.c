@@ -32,6 +32,8 @@
 
 /* Bytes of a literal handed to the connection at a time. */
 #define FETCH_CHUNK (64 * 1024)
+/* Messages read under one snapshot (store_read_hold). */
+#define FETCH_HOLD_BATCH 1000
 
 enum fetch_outcome {
 	FETCH_DONE,
@@ -288,16 +290,19 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 
 	switch (a->kind) {
 	case FETCH_UID:
-		buf_printf(&r->line, "UID %u", m->uid);
+		buf_append_str(&r->line, "UID ");
+		buf_append_uint(&r->line, m->uid);
 		break;
 	case FETCH_FLAGS:
-		buf_printf(&r->line, "FLAGS %s", r->flags.data);
+		buf_append_str(&r->line, "FLAGS ");
+		buf_append(&r->line, r->flags.data, r->flags.len);
 		break;
 	case FETCH_INTERNALDATE:
 		out_internaldate(&r->line, m->internaldate, m->tz_minutes);
 		break;
 	case FETCH_RFC822_SIZE:
-		buf_printf(&r->line, "RFC822.SIZE %" PRIu64, m->size);
+		buf_append_str(&r->line, "RFC822.SIZE ");
+		buf_append_uint(&r->line, m->size);
 		break;
 	case FETCH_ENVELOPE:
 		buf_append_str(&r->line, "ENVELOPE ");
@@ -334,7 +339,9 @@ fetch_write(struct fetch_run *r, const struct store_message *m, struct fetch_msg
 	enum fetch_outcome o;
 
 	buf_reset(&r->line);
-	buf_printf(&r->line, "* %u FETCH (", store_view_msn(r->s->view, m->uid));
+	buf_append_str(&r->line, "* ");
+	buf_append_uint(&r->line, store_view_msn(r->s->view, m->uid));
+	buf_append_str(&r->line, " FETCH (");
 	for (size_t i = 0; i <= req->n; i++) {
 		if (i == implicit_at && changed && !r->has_flags) {
 			buf_printf(&r->line, "%sFLAGS %s", sep, r->flags.data);
@@ -487,7 +494,7 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 	uint32_t *uids = NULL;
 	size_t n = 0;
 	enum fetch_outcome o = FETCH_DONE;
-	bool gone = false;
+	bool gone = false, held = false;
 
 	if (c->nargs < 2 || c->nargs > 3) {
 		session_tagged(s, c->tag, "BAD", "FETCH takes a sequence set, "
@@ -522,12 +529,24 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 	if (fetch_set_seen(&r, uids, n) != STORE_OK)
 		o = FETCH_STORE_ERROR;
 	for (size_t i = 0; i < n && o == FETCH_DONE; i++) {
+		/* One read snapshot per FETCH_HOLD_BATCH messages: a
+		 * transaction per message would cost more than the message. */
+		if (i % FETCH_HOLD_BATCH == 0) {
+			if (held)
+				store_read_release(s->store);
+			if (!(held = store_read_hold(s->store) == STORE_OK)) {
+				o = FETCH_STORE_ERROR;
+				break;
+			}
+		}
 		o = fetch_one(&r, uids[i]);
 		gone |= o == FETCH_GONE;
 		r.too_big |= o == FETCH_TOO_BIG;
 		if (o == FETCH_GONE || o == FETCH_SKIP || o == FETCH_TOO_BIG)
 			o = FETCH_DONE;
 	}
+	if (held)
+		store_read_release(s->store);
 	if (o == FETCH_DONE && r.too_big)
 		o = FETCH_TOO_BIG;
 	free(uids);

@@ -69,42 +69,75 @@ bad:
 	return -1;
 }
 
-/* Match every message of the view; false when the store failed. */
+/*
+ * One message, in up to three steps, each only if the one before could
+ * not decide (SEARCH_MAYBE): its row (flags, dates, sizes), the header
+ * fields the store caches, the whole message file.  STORE_NOT_FOUND: it
+ * was expunged meanwhile.
+ */
+static enum store_result
+search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
+    uint32_t uid, struct store_message *m, struct buf *fields,
+    enum search_match *r)
+{
+	struct search_input in = { .msn = msn, .msg = m };
+	enum store_result sr;
+
+	if ((sr = store_message_get(v, uid, m)) != STORE_OK)
+		return sr;
+	if ((*r = search_match(p, &in)) != SEARCH_MAYBE)
+		return STORE_OK;
+	buf_reset(fields);
+	sr = store_message_header_fields(v, uid, fields);
+	if (sr == STORE_OK) {
+		in.fields = fields->data != NULL ? fields->data : "";
+		in.fields_len = fields->len;
+		if ((*r = search_match(p, &in)) != SEARCH_MAYBE)
+			return STORE_OK;
+		in.fields = NULL;
+		in.fields_len = 0;
+	} else if (sr != STORE_NOT_FOUND) {
+		return sr;
+	}
+	if ((sr = store_message_map(v, uid, &in.data, &in.len)) != STORE_OK)
+		return sr;
+	/* an empty message maps as NULL: it has no header or body */
+	if (in.data == NULL)
+		in.data = "";
+	*r = search_match(p, &in);
+	if (in.len > 0)
+		store_message_unmap(in.data, in.len);
+	return STORE_OK;
+}
+
+/* Match every message of the view, under one read snapshot
+ * (store_read_hold); false when the store failed. */
 static bool
 search_run(struct session *s, struct search_program *p, struct search_result *res)
 {
 	struct store_view *v = s->view;
 	uint32_t exists = store_view_exists(v);
+	struct buf fields = BUF_INIT;
+	bool ok = true;
 
 	search_resolve(p, exists, exists > 0 ? store_view_uid(v, exists) : 0,
 	    &s->searchres);
+	if (store_read_hold(s->store) != STORE_OK)
+		return false;
 	for (uint32_t msn = 1; msn <= exists; msn++) {
 		uint32_t uid = store_view_uid(v, msn);
 		struct store_message m;
-		struct search_input in = { .msn = msn, .msg = &m };
 		enum search_match r;
 		enum store_result sr;
 
 		if (uid == 0)
 			continue;
-		sr = store_message_get(v, uid, &m);
+		sr = search_one(v, p, msn, uid, &m, &fields, &r);
 		if (sr == STORE_NOT_FOUND)
 			continue;    /* expunged by another session meanwhile */
-		if (sr != STORE_OK)
-			return false;
-		r = search_match(p, &in);
-		if (r == SEARCH_MAYBE) {
-			sr = store_message_map(v, uid, &in.data, &in.len);
-			if (sr == STORE_NOT_FOUND)
-				continue;
-			if (sr != STORE_OK)
-				return false;
-			/* an empty message maps as NULL: it has no header or body */
-			if (in.data == NULL)
-				in.data = "";
-			r = search_match(p, &in);
-			if (in.len > 0)
-				store_message_unmap(in.data, in.len);
+		if (sr != STORE_OK) {
+			ok = false;
+			break;
 		}
 		if (r != SEARCH_YES)
 			continue;
@@ -116,7 +149,9 @@ search_run(struct session *s, struct search_program *p, struct search_result *re
 		if (m.modseq > res->highest_modseq)
 			res->highest_modseq = m.modseq;
 	}
-	return true;
+	store_read_release(s->store);
+	buf_free(&fields);
+	return ok;
 }
 
 /* "* SEARCH 1 2 3" (IMAP4rev1), with " (MODSEQ n)" after a MODSEQ key. */

@@ -248,19 +248,9 @@ select_params(const struct imap_command *c, bool *condstore)
 static uint32_t
 first_unseen(struct session *s)
 {
-	struct store_status st;
-	struct store_message m;
-	uint32_t exists = store_view_exists(s->view);
+	uint32_t msn;
 
-	/* The common case, everything read, costs one query, not one per message. */
-	if (store_mailbox_status(s->store, store_view_mailbox(s->view)->name,
-	    &st) == STORE_OK && st.unseen == 0)
-		return 0;
-	for (uint32_t msn = 1; msn <= exists; msn++)
-		if (store_message_get(s->view, store_view_uid(s->view, msn), &m) ==
-		    STORE_OK && !(m.flags & STORE_FLAG_SEEN))
-			return msn;
-	return 0;
+	return store_view_first_unseen(s->view, &msn) == STORE_OK ? msn : 0;
 }
 
 /* §6.3.2's untagged responses; RECENT and UNSEEN are IMAP4rev1's alone. */

@@ -71,26 +71,30 @@ flags_parse(const struct imap_arg *arg, bool allow_single, struct flag_list *out
 	return 0;
 }
 
+/* name after a space unless it is the first; once per FETCH FLAGS item,
+ * so plain appends rather than printf. */
+static void
+append_flag(struct buf *out, bool *first, const char *name)
+{
+	if (!*first)
+		buf_append_char(out, ' ');
+	buf_append_str(out, name);
+	*first = false;
+}
+
 int
 flags_format(const struct store_message *m, bool with_recent, struct buf *out)
 {
 	bool first = true;
 
 	buf_append_char(out, '(');
-	for (size_t i = 0; i < N_SYSTEM_FLAGS; i++) {
-		if (!(m->flags & system_flags[i].bit))
-			continue;
-		buf_printf(out, "%s%s", first ? "" : " ", system_flags[i].name);
-		first = false;
-	}
-	if (with_recent && m->recent) {
-		buf_printf(out, "%s\\Recent", first ? "" : " ");
-		first = false;
-	}
-	for (size_t i = 0; i < m->n_keywords; i++) {
-		buf_printf(out, "%s%s", first ? "" : " ", m->keywords[i]);
-		first = false;
-	}
+	for (size_t i = 0; i < N_SYSTEM_FLAGS; i++)
+		if (m->flags & system_flags[i].bit)
+			append_flag(out, &first, system_flags[i].name);
+	if (with_recent && m->recent)
+		append_flag(out, &first, "\\Recent");
+	for (size_t i = 0; i < m->n_keywords; i++)
+		append_flag(out, &first, m->keywords[i]);
 	return buf_append_char(out, ')');
 }
 

@@ -902,19 +902,40 @@ date_field_fn(const char *name, size_t nlen, const char *value, size_t vlen, voi
 
 /* The Date: header's day; without a usable one, the internal date's. */
 static int64_t
-sent_day(struct match_ctx *c)
+sent_day(struct match_ctx *c, const char *h, size_t len)
 {
 	if (!c->sent_done) {
 		int64_t day = 0;
 
-		if (header_walk(c->in->data, message_header_len(c->in), date_field_fn,
-		    &day) == 1)
+		if (header_walk(h, len, date_field_fn, &day) == 1)
 			c->sent_day = day;
 		else
 			c->sent_day = internal_day(c->in->msg);
 		c->sent_done = true;
 	}
 	return c->sent_day;
+}
+
+/*
+ * Where to look for a header field: the whole message's header, or the
+ * fields the store caches (store_header_field_cached); false when neither
+ * is at hand and the caller must supply more (SEARCH_MAYBE).
+ */
+static bool
+header_of(const struct match_ctx *c, const char *field, const char **h,
+    size_t *len)
+{
+	if (c->in->data != NULL) {
+		*h = c->in->data;
+		*len = message_header_len(c->in);
+		return true;
+	}
+	if (c->in->fields != NULL && store_header_field_cached(field)) {
+		*h = c->in->fields;
+		*len = c->in->fields_len;
+		return true;
+	}
+	return false;
 }
 
 static enum search_match
@@ -929,6 +950,9 @@ match_key(const struct search_key *k, struct match_ctx *c)
 	const struct store_message *m = c->in->msg;
 	enum search_match r, acc;
 	struct header_find f;
+	const char *h;
+	size_t hlen;
+	int64_t day;
 
 	switch (k->type) {
 	case SEARCH_KEY_ALL:
@@ -984,21 +1008,28 @@ match_key(const struct search_key *k, struct match_ctx *c)
 	default:
 		break;
 	}
-	/* the rest needs the message */
+	/* the rest needs the header or the whole message */
+	switch (k->type) {
+	case SEARCH_KEY_SENTBEFORE:
+	case SEARCH_KEY_SENTON:
+	case SEARCH_KEY_SENTSINCE:
+		if (!header_of(c, "Date", &h, &hlen))
+			return SEARCH_MAYBE;
+		day = sent_day(c, h, hlen);
+		return yes_if(k->type == SEARCH_KEY_SENTBEFORE ? day < k->day :
+		    k->type == SEARCH_KEY_SENTON ? day == k->day : day >= k->day);
+	case SEARCH_KEY_HEADER:
+		if (!header_of(c, k->field, &h, &hlen))
+			return SEARCH_MAYBE;
+		f.c = c;
+		f.k = k;
+		return yes_if(header_walk(h, hlen, header_find_fn, &f) == 1);
+	default:
+		break;
+	}
 	if (c->in->data == NULL)
 		return SEARCH_MAYBE;
 	switch (k->type) {
-	case SEARCH_KEY_SENTBEFORE:
-		return yes_if(sent_day(c) < k->day);
-	case SEARCH_KEY_SENTON:
-		return yes_if(sent_day(c) == k->day);
-	case SEARCH_KEY_SENTSINCE:
-		return yes_if(sent_day(c) >= k->day);
-	case SEARCH_KEY_HEADER:
-		f.c = c;
-		f.k = k;
-		return yes_if(header_walk(c->in->data, message_header_len(c->in),
-		    header_find_fn, &f) == 1);
 	case SEARCH_KEY_BODY:
 		return yes_if(text_has(body_text(c), k));
 	case SEARCH_KEY_TEXT:

@@ -120,6 +120,10 @@ struct search_input {
 	 * give SEARCH_MAYBE, and the caller maps the message and asks again. */
 	const char *data;
 	size_t len;
+	/* Without data: the header fields the store caches (or NULL), which
+	 * answer the HEADER keys of those fields and SENT* alone. */
+	const char *fields;
+	size_t fields_len;
 };
 
 enum search_match { SEARCH_NO = 0, SEARCH_YES = 1, SEARCH_MAYBE = 2 };

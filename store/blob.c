@@ -210,9 +210,12 @@ blob_map(struct store *st, uint64_t id, const char **data, size_t *len)
 	int fd;
 
 	blob_path(id, path, NULL);
+	/* Missing: expunged by another session since our snapshot of the
+	 * index (store_read_hold), or damage that store_fsck reports. */
 	if ((fd = openat(st->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return store_fail(st, STORE_ERROR, "%s: %s (store_fsck reports "
-		    "messages whose file is missing)", path, strerror(errno));
+		return store_fail(st, errno == ENOENT ? STORE_NOT_FOUND :
+		    STORE_ERROR, "%s: %s (store_fsck reports messages whose "
+		    "file is missing)", path, strerror(errno));
 	if (fstat(fd, &sb) != 0) {
 		close(fd);
 		return store_fail_errno(st, path);

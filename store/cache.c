@@ -9,8 +9,21 @@
  */
 #include "autoconfig.h"
 
+#include <strings.h>
+
 #include "mime.h"
 #include "store-int.h"
+
+/*
+ * The header fields kept as stored (mime_cache.fields) for SEARCH: those
+ * of ENVELOPE, which are what clients search by, and those SORT and THREAD
+ * need (RFC 5256).  A header longer than this in them is not cached.
+ */
+static const char *const search_fields[] = {
+	"Subject", "From", "To", "Cc", "Bcc", "Date", "Sender", "Reply-To",
+	"Message-ID", "In-Reply-To", "References",
+};
+#define CACHE_FIELDS_MAX (32 * 1024)
 
 enum store_result
 cache_make(struct store *st, const char *data, size_t len, struct cache *c)
@@ -19,6 +32,10 @@ cache_make(struct store *st, const char *data, size_t len, struct cache *c)
 	int rc;
 
 	rc = mime_envelope(data, len, root, &c->envelope);
+	/* Too long to be worth a copy: SEARCH reads the file instead. */
+	c->fields_ok = mime_header_fields(data, len, root, search_fields,
+	    sizeof(search_fields) / sizeof(search_fields[0]), false,
+	    &c->fields) == 0 && c->fields.len <= CACHE_FIELDS_MAX;
 	if (rc == 0)
 		rc = mime_bodystructure(data, len, root, false, &c->body);
 	if (rc == 0)
@@ -35,9 +52,25 @@ cache_make(struct store *st, const char *data, size_t len, struct cache *c)
 void
 cache_free(struct cache *c)
 {
+	buf_free(&c->fields);
 	buf_free(&c->envelope);
 	buf_free(&c->body);
 	buf_free(&c->bodystructure);
+}
+
+const char *
+cache_fields(const struct cache *c)
+{
+	return c->fields_ok ? cache_str(&c->fields) : NULL;
+}
+
+bool
+store_header_field_cached(const char *name)
+{
+	for (size_t i = 0; i < sizeof(search_fields) / sizeof(search_fields[0]); i++)
+		if (strcasecmp(name, search_fields[i]) == 0)
+			return true;
+	return false;
 }
 
 /* The text of a buffer, "" if nothing was ever appended to it. */
@@ -68,7 +101,8 @@ cache_fill(struct store *st, uint64_t blob_id)
 		return r;
 	if ((r = index_begin(st->ix, true)) == STORE_OK) {
 		r = index_mime_set(st->ix, blob_id, cache_str(&c.envelope),
-		    cache_str(&c.body), cache_str(&c.bodystructure));
+		    cache_str(&c.body), cache_str(&c.bodystructure),
+		    cache_fields(&c));
 		if (r == STORE_OK)
 			r = index_commit(st->ix);
 		else

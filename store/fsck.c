@@ -182,10 +182,32 @@ check_sqlite(struct fsck *f)
 	return STORE_OK;
 }
 
+/* After check_rows (which may remove rows): the triggers' bookkeeping. */
+static enum store_result
+check_counters(struct fsck *f)
+{
+	struct buf names = BUF_INIT;
+	char *line, *save = NULL;
+	enum store_result r;
+
+	if ((r = index_counters_check(f->st->ix, &names)) == STORE_OK &&
+	    names.len > 0) {
+		buf_append_char(&names, '\0');
+		for (line = strtok_r(names.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			found(f, "mailbox %s: message counts or UID map differ from "
+			    "its messages%s", line, fixed(f, " (counted again)"));
+		if (f->repair)
+			r = index_counters_rebuild(f->st->ix);
+	}
+	buf_free(&names);
+	return r;
+}
+
 static enum store_result
 scan(struct fsck *f)
 {
-	if (check_rows(f) != STORE_OK)
+	if (check_rows(f) != STORE_OK || check_counters(f) != STORE_OK)
 		return STORE_ERROR;
 	if (blob_scan(f->st, check_file, f) != STORE_OK || f->failed)
 		return STORE_ERROR;

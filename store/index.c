@@ -68,7 +68,7 @@ enum ix_sql {
 	SQL_MB_RECENT, SQL_MB_STATE, SQL_MB_REMOVE, SQL_MB_CHILDREN,
 	SQL_MB_CLASH, SQL_MB_RENAME, SQL_MB_COUNTS,
 	SQL_MSG_GET, SQL_MSG_ADD, SQL_MSG_FLAGS, SQL_MSG_DELETE, SQL_TOMB_ADD,
-	SQL_MSG_UIDS, SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
+	SQL_MSG_UIDS, SQL_MSG_FIRST_UNSEEN, SQL_MSG_BATCH, SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
 	SQL_MSG_REHOME, SQL_TOMB_SINCE,
 	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
@@ -107,10 +107,11 @@ static const char *const sql_text[SQL_COUNT] = {
 	/* length() and substr() both count characters, so UTF-8 is safe. */
 	[SQL_MB_RENAME] = "UPDATE mailboxes SET name = ?2 || "
 	    "substr(name, length(?1) + 1) WHERE name = ?1 OR " CHILD_OF_1,
-	[SQL_MB_COUNTS] = "SELECT count(*), coalesce(sum(uid > ?2), 0), "
-	    "coalesce(sum((flags & 1) = 0), 0), "
-	    "coalesce(sum((flags & 8) != 0), 0), coalesce(sum(size), 0) "
-	    "FROM messages WHERE mailbox_id = ?1",
+	/* Kept by schema.sql's triggers; recent ones are few and found
+	 * through the primary key. */
+	[SQL_MB_COUNTS] = "SELECT n_messages, (SELECT count(*) FROM messages "
+	    "WHERE mailbox_id = ?1 AND uid > ?2), n_unseen, n_deleted, "
+	    "total_size FROM mailboxes WHERE id = ?1",
 	[SQL_MSG_GET] = "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (mailbox_id, " MESSAGE_COLUMNS ") "
@@ -121,8 +122,13 @@ static const char *const sql_text[SQL_COUNT] = {
 	    "AND uid = ?2",
 	[SQL_TOMB_ADD] = "INSERT OR REPLACE INTO tombstones (mailbox_id, uid, "
 	    "modseq) VALUES (?1, ?2, ?3)",
-	[SQL_MSG_UIDS] = "SELECT uid FROM messages WHERE mailbox_id = ?1 "
-	    "ORDER BY uid",
+	[SQL_MSG_UIDS] = "SELECT word, bits FROM uidmap WHERE mailbox_id = ?1 "
+	    "ORDER BY word",
+	[SQL_MSG_FIRST_UNSEEN] = "SELECT uid FROM messages INDEXED BY "
+	    "messages_unseen WHERE mailbox_id = ?1 AND (flags & 1) = 0 "
+	    "AND uid < ?2 ORDER BY uid LIMIT 1",
+	[SQL_MSG_BATCH] = "SELECT " MESSAGE_COLUMNS " FROM messages "
+	    "WHERE mailbox_id = ?1 AND uid >= ?2 ORDER BY uid LIMIT ?3",
 	[SQL_MSG_RANGE] = "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 "
 	    "AND (?4 = 0 OR (flags & 8) != 0) ORDER BY uid",
@@ -154,9 +160,10 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_BLOB_USERS] = "SELECT mailbox_id, uid FROM messages "
 	    "WHERE blob_id = ?1",
 	[SQL_MIME_SET] = "INSERT OR REPLACE INTO mime_cache (blob_id, envelope, "
-	    "body, bodystructure) VALUES (?1, ?2, ?3, ?4)",
-	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure FROM mime_cache "
-	    "WHERE blob_id = ?1",
+	    "body, bodystructure, fields) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* In the order of enum index_mime. */
+	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure, fields "
+	    "FROM mime_cache WHERE blob_id = ?1",
 	[SQL_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
 	[SQL_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
 	[SQL_SUB_ALL] = "SELECT name FROM subscriptions ORDER BY name",
@@ -167,6 +174,12 @@ struct index {
 	sqlite3_stmt *stmt[SQL_COUNT];
 	char *err;
 	size_t errlen;
+	/* index_hold(): its depth, the read transactions begun inside it
+	 * (no-ops), and whether a write inside ended it until its commit. */
+	unsigned hold;
+	unsigned nested;
+	bool suspended;
+	uint64_t snapshot;      /* counts the held reads begun */
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -530,17 +543,50 @@ simple(struct index *ix, enum ix_sql which, const char *what)
 	return s == NULL ? STORE_ERROR : run(ix, s, what);
 }
 
+/*
+ * Inside index_hold() a read transaction is already open: a read begin
+ * joins it.  A write cannot upgrade it (in WAL mode that fails when
+ * another connection wrote since), so the held read ends, the write runs
+ * on its own, and its commit or rollback opens a new held read.
+ */
 enum store_result
 index_begin(struct index *ix, bool write)
 {
+	if (ix->hold > 0 && !write && !ix->suspended) {
+		ix->nested++;
+		return STORE_OK;
+	}
+	if (ix->hold > 0 && write && !ix->suspended) {
+		if (sqlite3_get_autocommit(ix->db) == 0 &&
+		    simple(ix, SQL_COMMIT, "end the held read") != STORE_OK)
+			return STORE_ERROR;
+		ix->suspended = true;
+	}
 	return simple(ix, write ? SQL_BEGIN_WRITE : SQL_BEGIN, "begin");
+}
+
+/* After a write inside a hold: the held read again, newer. */
+static void
+resume_hold(struct index *ix)
+{
+	if (!ix->suspended)
+		return;
+	ix->suspended = false;
+	ix->snapshot++;
+	(void)simple(ix, SQL_BEGIN, "resume the held read");
 }
 
 enum store_result
 index_commit(struct index *ix)
 {
-	if (simple(ix, SQL_COMMIT, "commit") == STORE_OK)
+	if (ix->nested > 0) {
+		ix->nested--;
 		return STORE_OK;
+	}
+	if (simple(ix, SQL_COMMIT, "commit") == STORE_OK) {
+		resume_hold(ix);
+		return STORE_OK;
+	}
 	index_rollback(ix);
 	return STORE_ERROR;
 }
@@ -549,8 +595,43 @@ index_commit(struct index *ix)
 void
 index_rollback(struct index *ix)
 {
+	if (ix->nested > 0) {
+		ix->nested--;
+		return;
+	}
 	if (sqlite3_get_autocommit(ix->db) == 0)
 		(void)sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+	resume_hold(ix);
+}
+
+enum store_result
+index_hold(struct index *ix)
+{
+	if (ix->hold++ > 0)
+		return STORE_OK;
+	ix->snapshot++;
+	if (simple(ix, SQL_BEGIN, "hold") != STORE_OK) {
+		ix->hold = 0;
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+uint64_t
+index_snapshot(const struct index *ix)
+{
+	return ix->hold > 0 && !ix->suspended ? ix->snapshot : 0;
+}
+
+void
+index_release(struct index *ix)
+{
+	if (ix->hold == 0 || --ix->hold > 0)
+		return;
+	ix->nested = 0;
+	ix->suspended = false;
+	if (sqlite3_get_autocommit(ix->db) == 0)
+		(void)sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
 }
 
 enum store_result
@@ -825,6 +906,31 @@ index_message_get(struct index *ix, int64_t mailbox_id, uint32_t uid,
 }
 
 enum store_result
+index_message_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
+    struct index_message *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_BATCH);
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, from) ||
+	    !bind_int(s, 3, (int64_t)max))
+		return bind_fail(ix, s);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!read_message(s, &out[*n])) {
+			done(s);
+			return fail(ix, "index.db: a message has an invalid uid");
+		}
+		(*n)++;
+	}
+	if (*n == max)
+		rc = SQLITE_DONE;    /* LIMIT: nothing more to step */
+	return loop_end(ix, s, rc, "messages");
+}
+
+enum store_result
 index_message_add(struct index *ix, int64_t mailbox_id,
     const struct index_message *m)
 {
@@ -900,11 +1006,15 @@ read_uids(struct index *ix, sqlite3_stmt *s, uint32_t **uids, size_t *n)
 	return STORE_OK;
 }
 
+/* The uidmap words (schema.sql) of a mailbox, expanded into sorted uids. */
 enum store_result
 index_message_uids(struct index *ix, int64_t mailbox_id, uint32_t **uids,
     size_t *n)
 {
 	sqlite3_stmt *s = stmt(ix, SQL_MSG_UIDS);
+	uint32_t *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
 
 	*uids = NULL;
 	*n = 0;
@@ -912,7 +1022,47 @@ index_message_uids(struct index *ix, int64_t mailbox_id, uint32_t **uids,
 		return STORE_ERROR;
 	if (!bind_int(s, 1, mailbox_id))
 		return bind_fail(ix, s);
-	return read_uids(ix, s, uids, n);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t word = sqlite3_column_int64(s, 0);
+		uint64_t bits = (uint64_t)sqlite3_column_int64(s, 1);
+
+		if (word < 0 || word > (int64_t)(UINT32_MAX >> 6)) {
+			done(s);
+			free(v);
+			return fail(ix, "index.db: uidmap: word %" PRId64 " out of "
+			    "range", word);
+		}
+		for (; bits != 0; bits &= bits - 1) {
+			v = grow(v, len, &cap, sizeof(*v));
+			v[len++] = (uint32_t)word << 6 | (uint32_t)__builtin_ctzll(bits);
+		}
+	}
+	if (loop_end(ix, s, rc, "uids") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*uids = v;
+	*n = len;
+	return STORE_OK;
+}
+
+enum store_result
+index_message_first_unseen(struct index *ix, int64_t mailbox_id,
+    uint32_t below, uint32_t *uid)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_MSG_FIRST_UNSEEN);
+	enum store_result r;
+
+	*uid = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, below))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "first unseen")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? STORE_OK : r;
+	*uid = (uint32_t)sqlite3_column_int64(s, 0);
+	done(s);
+	return STORE_OK;
 }
 
 enum store_result
@@ -1175,14 +1325,16 @@ index_blob_users(struct index *ix, uint64_t id, struct index_blob_user **out,
 
 enum store_result
 index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
-    const char *body, const char *bodystructure)
+    const char *body, const char *bodystructure, const char *fields)
 {
 	sqlite3_stmt *s = stmt(ix, SQL_MIME_SET);
 
 	if (s == NULL)
 		return STORE_ERROR;
+	/* An unbound parameter is NULL (done() clears the bindings). */
 	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_text(s, 2, envelope) ||
-	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure))
+	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure) ||
+	    (fields != NULL && !bind_text(s, 5, fields)))
 		return bind_fail(ix, s);
 	return run(ix, s, "MIME cache");
 }
@@ -1277,4 +1429,58 @@ index_quick_check(struct index *ix, struct buf *out)
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? STORE_OK : db_fail(ix, "quick_check");
+}
+
+/* ---- the counters and the UID map, checked (fsck) --------------------- */
+
+/* The uidmap words as the rows say they should be, for mailbox m.id. */
+#define WORDS_OF_M "SELECT uid >> 6, sum(1 << (uid & 63)) FROM messages " \
+	"WHERE mailbox_id = m.id GROUP BY uid >> 6"
+#define UIDMAP_OF_M "SELECT word, bits FROM uidmap WHERE mailbox_id = m.id"
+
+enum store_result
+index_counters_check(struct index *ix, struct buf *names)
+{
+	static const char sql[] = "SELECT m.name FROM mailboxes m WHERE "
+	    "m.n_messages != (SELECT count(*) FROM messages WHERE mailbox_id = m.id) "
+	    "OR m.n_unseen != (SELECT count(*) FROM messages WHERE "
+	    "mailbox_id = m.id AND (flags & 1) = 0) "
+	    "OR m.n_deleted != (SELECT count(*) FROM messages WHERE "
+	    "mailbox_id = m.id AND (flags & 8) != 0) "
+	    "OR m.total_size != (SELECT coalesce(sum(size), 0) FROM messages "
+	    "WHERE mailbox_id = m.id) "
+	    "OR EXISTS (" WORDS_OF_M " EXCEPT " UIDMAP_OF_M ") "
+	    "OR EXISTS (" UIDMAP_OF_M " EXCEPT " WORDS_OF_M ") ORDER BY m.name";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(ix, "check the counters");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		buf_append_str(names, t != NULL ? (const char *)t : "?");
+		buf_append_char(names, '\n');
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : db_fail(ix, "check the counters");
+}
+
+/* In the caller's write transaction: count again, as schema step 2 does. */
+enum store_result
+index_counters_rebuild(struct index *ix)
+{
+	return exec_sql(ix, "UPDATE mailboxes SET "
+	    "n_messages = (SELECT count(*) FROM messages m "
+	    "WHERE m.mailbox_id = mailboxes.id), "
+	    "n_unseen = (SELECT count(*) FROM messages m "
+	    "WHERE m.mailbox_id = mailboxes.id AND (m.flags & 1) = 0), "
+	    "n_deleted = (SELECT count(*) FROM messages m "
+	    "WHERE m.mailbox_id = mailboxes.id AND (m.flags & 8) != 0), "
+	    "total_size = (SELECT coalesce(sum(m.size), 0) FROM messages m "
+	    "WHERE m.mailbox_id = mailboxes.id);"
+	    "DELETE FROM uidmap;"
+	    "INSERT INTO uidmap (mailbox_id, word, bits) SELECT mailbox_id, "
+	    "uid >> 6, sum(1 << (uid & 63)) FROM messages "
+	    "GROUP BY mailbox_id, uid >> 6;");
 }

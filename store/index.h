@@ -52,7 +52,8 @@ struct index_blob_user {
 	uint32_t uid;
 };
 
-enum index_mime { INDEX_MIME_ENVELOPE, INDEX_MIME_BODY, INDEX_MIME_BODYSTRUCTURE };
+enum index_mime { INDEX_MIME_ENVELOPE, INDEX_MIME_BODY, INDEX_MIME_BODYSTRUCTURE,
+	INDEX_MIME_FIELDS };
 
 /*
  * Open (creating, and upgrading the schema of) "index.db" in the current
@@ -68,6 +69,15 @@ int index_schema_version(void);
 enum store_result index_begin(struct index *ix, bool write);
 enum store_result index_commit(struct index *ix);
 void index_rollback(struct index *ix);
+/*
+ * One read snapshot across many calls (store_read_hold): read
+ * transactions begun inside join it; a write ends it and starts a newer
+ * one after its commit.  Nests; index_release ends the outermost.
+ */
+enum store_result index_hold(struct index *ix);
+void index_release(struct index *ix);
+/* Non-zero, and the same, while one held snapshot lasts; 0 outside one. */
+uint64_t index_snapshot(const struct index *ix);
 
 /* In a write transaction: max(now, last + 1), recorded. */
 enum store_result index_uidvalidity_next(struct index *ix, uint32_t now,
@@ -111,9 +121,15 @@ enum store_result index_message_set_flags(struct index *ix, int64_t mailbox_id,
 /* Delete the row and leave a tombstone stamped modseq. */
 enum store_result index_message_remove(struct index *ix, int64_t mailbox_id,
     uint32_t uid, uint64_t modseq);
-/* Ascending uids (caller frees *uids). */
+/* Up to max rows from uid `from` on, ascending, into out. */
+enum store_result index_message_batch(struct index *ix, int64_t mailbox_id,
+    uint32_t from, struct index_message *out, size_t max, size_t *n);
+/* Ascending uids (caller frees *uids), from the uidmap bitmap. */
 enum store_result index_message_uids(struct index *ix, int64_t mailbox_id,
     uint32_t **uids, size_t *n);
+/* The lowest uid below `below` without \Seen; 0: none. */
+enum store_result index_message_first_unseen(struct index *ix,
+    int64_t mailbox_id, uint32_t below, uint32_t *uid);
 /* Rows by ascending uid (caller frees *out). */
 enum store_result index_message_list(struct index *ix, int64_t mailbox_id,
     const struct index_filter *f, struct index_message **out, size_t *n);
@@ -145,8 +161,10 @@ enum store_result index_blob_set_refcount(struct index *ix, uint64_t id,
 enum store_result index_blob_remove(struct index *ix, uint64_t id);
 enum store_result index_blob_users(struct index *ix, uint64_t id,
     struct index_blob_user **out, size_t *n);
+/* fields may be NULL (not cached: SEARCH reads the file). */
 enum store_result index_mime_set(struct index *ix, uint64_t blob_id,
-    const char *envelope, const char *body, const char *bodystructure);
+    const char *envelope, const char *body, const char *bodystructure,
+    const char *fields);
 /* Appends the cached text to out; STORE_NOT_FOUND if there is none. */
 enum store_result index_mime_get(struct index *ix, uint64_t blob_id,
     enum index_mime which, struct buf *out);
@@ -159,5 +177,10 @@ enum store_result index_subscriptions(struct index *ix, char ***names, size_t *n
 
 /* PRAGMA quick_check: "ok" or the problems, one per line, into out. */
 enum store_result index_quick_check(struct index *ix, struct buf *out);
+/* The names (one per line) of mailboxes whose counters or UID map
+ * (schema.sql, version 2) disagree with their messages. */
+enum store_result index_counters_check(struct index *ix, struct buf *names);
+/* Count them all again (in a write transaction). */
+enum store_result index_counters_rebuild(struct index *ix);
 
 #endif

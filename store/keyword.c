@@ -84,8 +84,11 @@ kw_names(const struct kwtable *t, uint64_t mask, const char **out)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < STORE_KEYWORDS_MAX; i++)
-		if ((mask & (uint64_t)1 << i) != 0 && t->name[i] != NULL)
+	for (; mask != 0; mask &= mask - 1) {
+		int i = __builtin_ctzll(mask);
+
+		if (t->name[i] != NULL)
 			out[n++] = t->name[i];
+	}
 	return n;
 }

@@ -89,3 +89,103 @@ CREATE INDEX tombstones_modseq ON tombstones (mailbox_id, modseq);
 CREATE TABLE subscriptions (
 	name TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+
+-- version 2
+
+-- What SELECT and STATUS need without reading every message row: the
+-- counts per mailbox, and which UIDs exist as a bitmap (bit uid & 63 of
+-- the row word = uid >> 6), a 100 000-message mailbox in 1 563 rows.  The
+-- triggers below keep both in step with messages inside the transaction
+-- that changes it, so a crash cannot leave them apart; cairnctl fsck
+-- checks them anyway.
+ALTER TABLE mailboxes ADD COLUMN n_messages INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN n_unseen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN n_deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN total_size INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE uidmap (
+	mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+	word INTEGER NOT NULL,
+	bits INTEGER NOT NULL,
+	PRIMARY KEY (mailbox_id, word)
+) WITHOUT ROWID;
+
+-- The first unseen message (IMAP4rev1's UNSEEN response at SELECT).
+CREATE INDEX messages_unseen ON messages (mailbox_id, uid)
+	WHERE (flags & 1) = 0;
+
+CREATE TRIGGER messages_added AFTER INSERT ON messages BEGIN
+	UPDATE mailboxes SET n_messages = n_messages + 1,
+	    n_unseen = n_unseen + ((NEW.flags & 1) = 0),
+	    n_deleted = n_deleted + ((NEW.flags & 8) != 0),
+	    total_size = total_size + NEW.size
+	    WHERE id = NEW.mailbox_id;
+	INSERT INTO uidmap (mailbox_id, word, bits)
+	    VALUES (NEW.mailbox_id, NEW.uid >> 6, 1 << (NEW.uid & 63))
+	    ON CONFLICT (mailbox_id, word) DO UPDATE SET bits = bits | excluded.bits;
+END;
+
+CREATE TRIGGER messages_removed AFTER DELETE ON messages BEGIN
+	UPDATE mailboxes SET n_messages = n_messages - 1,
+	    n_unseen = n_unseen - ((OLD.flags & 1) = 0),
+	    n_deleted = n_deleted - ((OLD.flags & 8) != 0),
+	    total_size = total_size - OLD.size
+	    WHERE id = OLD.mailbox_id;
+	UPDATE uidmap SET bits = bits & ~(1 << (OLD.uid & 63))
+	    WHERE mailbox_id = OLD.mailbox_id AND word = OLD.uid >> 6;
+	DELETE FROM uidmap WHERE mailbox_id = OLD.mailbox_id
+	    AND word = OLD.uid >> 6 AND bits = 0;
+END;
+
+-- A row that changes mailbox or uid (RENAME of INBOX moves its rows) is
+-- removed from the old place and added to the new one.
+CREATE TRIGGER messages_moved AFTER UPDATE OF mailbox_id, uid ON messages
+WHEN OLD.mailbox_id != NEW.mailbox_id OR OLD.uid != NEW.uid BEGIN
+	UPDATE mailboxes SET n_messages = n_messages - 1,
+	    n_unseen = n_unseen - ((OLD.flags & 1) = 0),
+	    n_deleted = n_deleted - ((OLD.flags & 8) != 0),
+	    total_size = total_size - OLD.size
+	    WHERE id = OLD.mailbox_id;
+	UPDATE uidmap SET bits = bits & ~(1 << (OLD.uid & 63))
+	    WHERE mailbox_id = OLD.mailbox_id AND word = OLD.uid >> 6;
+	DELETE FROM uidmap WHERE mailbox_id = OLD.mailbox_id
+	    AND word = OLD.uid >> 6 AND bits = 0;
+	UPDATE mailboxes SET n_messages = n_messages + 1,
+	    n_unseen = n_unseen + ((NEW.flags & 1) = 0),
+	    n_deleted = n_deleted + ((NEW.flags & 8) != 0),
+	    total_size = total_size + NEW.size
+	    WHERE id = NEW.mailbox_id;
+	INSERT INTO uidmap (mailbox_id, word, bits)
+	    VALUES (NEW.mailbox_id, NEW.uid >> 6, 1 << (NEW.uid & 63))
+	    ON CONFLICT (mailbox_id, word) DO UPDATE SET bits = bits | excluded.bits;
+END;
+
+-- STORE: only a change of \Seen or \Deleted (or of the size) moves a count.
+CREATE TRIGGER messages_flags AFTER UPDATE OF flags, size ON messages
+WHEN OLD.mailbox_id = NEW.mailbox_id AND OLD.uid = NEW.uid
+    AND ((OLD.flags & 9) != (NEW.flags & 9) OR OLD.size != NEW.size) BEGIN
+	UPDATE mailboxes SET
+	    n_unseen = n_unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
+	    n_deleted = n_deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0),
+	    total_size = total_size + NEW.size - OLD.size
+	    WHERE id = NEW.mailbox_id;
+END;
+
+-- The header fields SEARCH (and later SORT and THREAD) look at, as stored,
+-- made at APPEND (cache.c): a header search reads no message file.  NULL
+-- for messages stored before, and where the fields are too long.
+ALTER TABLE mime_cache ADD COLUMN fields TEXT;
+
+-- A store of version 1: count what is there.  Distinct bits of one word
+-- add up to their OR (and 1 << 63 is the one negative term: no overflow).
+UPDATE mailboxes SET
+	n_messages = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id),
+	n_unseen = (SELECT count(*) FROM messages m
+	    WHERE m.mailbox_id = mailboxes.id AND (m.flags & 1) = 0),
+	n_deleted = (SELECT count(*) FROM messages m
+	    WHERE m.mailbox_id = mailboxes.id AND (m.flags & 8) != 0),
+	total_size = (SELECT coalesce(sum(m.size), 0) FROM messages m
+	    WHERE m.mailbox_id = mailboxes.id);
+INSERT INTO uidmap (mailbox_id, word, bits)
+	SELECT mailbox_id, uid >> 6, sum(1 << (uid & 63)) FROM messages
+	GROUP BY mailbox_id, uid >> 6;

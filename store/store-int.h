@@ -112,13 +112,17 @@ void store_unlink_freed(struct store *st, struct idlist *freed);
 /* cache.c: the cached MIME text of one message (index.db mime_cache). */
 struct cache {
 	struct buf envelope, body, bodystructure;
+	struct buf fields;      /* store_header_field_cached fields, as stored */
+	bool fields_ok;         /* complete and short enough to keep */
 };
-#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT }
+#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false }
 /* Parse data once and render the three texts. */
 enum store_result cache_make(struct store *st, const char *data, size_t len,
     struct cache *c);
 void cache_free(struct cache *c);
 const char *cache_str(const struct buf *b);
+/* The fields text to store, or NULL when it is not to be kept. */
+const char *cache_fields(const struct cache *c);
 /* Render and store the text of a blob that has none (own transaction). */
 enum store_result cache_fill(struct store *st, uint64_t blob_id);
 
@@ -141,6 +145,13 @@ struct store_view {
 	uint32_t n_recent;
 	struct kwtable kw;             /* the mailbox's keywords */
 	const char *kwlist[STORE_KEYWORDS_MAX];  /* of the last message out */
+	/* message.c: rows read ahead under one held snapshot, covering the
+	 * uids [batch_lo, batch_hi]; and the uid asked for last. */
+	struct index_message *batch;
+	size_t n_batch;
+	uint32_t batch_lo, batch_hi;
+	uint64_t batch_snapshot;
+	uint32_t last_get;
 };
 
 bool view_is_recent(const struct store_view *v, uint32_t uid);

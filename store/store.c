@@ -169,3 +169,15 @@ store_close(struct store *st)
 	current_dir.opens--;
 	free(st);
 }
+
+enum store_result
+store_read_hold(struct store *st)
+{
+	return index_hold(st->ix);
+}
+
+void
+store_read_release(struct store *st)
+{
+	index_release(st->ix);
+}

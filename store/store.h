@@ -188,6 +188,9 @@ uint32_t store_view_exists(const struct store_view *v);      /* messages seen */
 uint32_t store_view_uid(const struct store_view *v, uint32_t msn);   /* 0: none */
 uint32_t store_view_msn(const struct store_view *v, uint32_t uid);   /* 0: none */
 uint32_t store_view_recent(const struct store_view *v);
+/* The MSN of the first message without \Seen (IMAP4rev1's UNSEEN at
+ * SELECT), 0 if there is none, from an index: no walk over the messages. */
+enum store_result store_view_first_unseen(struct store_view *v, uint32_t *msn);
 /* The distinct keywords used in the mailbox (FLAGS / PERMANENTFLAGS). */
 enum store_result store_view_keywords(struct store_view *v,
     int (*fn)(const char *keyword, void *arg), void *arg);
@@ -228,7 +231,20 @@ enum store_result store_message_envelope(struct store_view *v, uint32_t uid,
     struct buf *out);
 enum store_result store_message_bodystructure(struct store_view *v, uint32_t uid,
     bool extended, struct buf *out);
-/* The whole message, mapped read-only; store_message_unmap when done. */
+/*
+ * The header fields SEARCH needs most, kept at APPEND so that a header
+ * search reads no file: the fields for which store_header_field_cached()
+ * is true (Subject, From, To, Cc, Bcc, Date and the others of ENVELOPE,
+ * and References), as they are in the message, then an empty line.
+ * STORE_NOT_FOUND when they were not kept (a message stored by an older
+ * Cairn, or fields too long): read the message instead.
+ */
+enum store_result store_message_header_fields(struct store_view *v, uint32_t uid,
+    struct buf *out);
+bool store_header_field_cached(const char *name);
+/* The whole message, mapped read-only; store_message_unmap when done.
+ * STORE_NOT_FOUND also when its file is gone (expunged since the snapshot
+ * of a store_read_hold). */
 enum store_result store_message_map(struct store_view *v, uint32_t uid,
     const char **data, size_t *len);
 void store_message_unmap(const char *data, size_t len);
@@ -274,6 +290,19 @@ enum store_result store_copy(struct store_view *v, const uint32_t *uids, size_t 
  */
 enum store_result store_expunge(struct store_view *v, const uint32_t *uids, size_t n,
     void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg);
+
+/*
+ * FETCH and SEARCH read one row per message: without this, each read is a
+ * transaction of its own (file locks, a look at the WAL).  Between
+ * store_read_hold and store_read_release every read shares one snapshot,
+ * so the messages are also seen as of one moment; a write inside (the
+ * implicit \Seen of FETCH) ends it and a newer one follows.  Changes of
+ * other sessions are not seen while it is held, so release it before
+ * store_view_sync; and keep it short, as it holds back WAL checkpoints.
+ * Nests.
+ */
+enum store_result store_read_hold(struct store *st);
+void store_read_release(struct store *st);
 
 /* ---- maintenance ---------------------------------------------------------- */
 

@@ -117,6 +117,24 @@ view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
 	free(msn);
 }
 
+enum store_result
+store_view_first_unseen(struct store_view *v, uint32_t *msn)
+{
+	uint32_t uid;
+
+	*msn = 0;
+	/* Below what the view knows: a newer message has no MSN here yet.
+	 * One the view still shows but another session expunged is not in
+	 * the index: a later unseen one is named, which RFC 9051 allows
+	 * (the UNSEEN code is advisory). */
+	if (index_message_first_unseen(v->st->ix, v->mb.id, v->known_uidnext,
+	    &uid) != STORE_OK)
+		return STORE_ERROR;
+	if (uid != 0)
+		*msn = store_view_msn(v, uid);
+	return STORE_OK;
+}
+
 /* ---- \Recent ----------------------------------------------------------- */
 
 bool
@@ -179,8 +197,12 @@ static enum store_result
 take_recent(struct store_view *v, uint32_t recent_uid, uint32_t first,
     uint32_t upto)
 {
-	if (!v->readonly)
+	/* Nothing above what was claimed when we looked: no write lock (a
+	 * SELECT of a mailbox without new mail writes nothing). */
+	if (!v->readonly && recent_uid < upto)
 		return claim_recent(v, upto);
+	if (!v->readonly)
+		return STORE_OK;
 	add_recent(v, recent_uid + 1 > first ? recent_uid + 1 : first, upto);
 	return STORE_OK;
 }
@@ -203,7 +225,7 @@ view_message(struct store_view *v, const struct index_message *m,
     struct store_message *out)
 {
 	/* A keyword another session added since we loaded the table. */
-	if ((m->keywords & ~known_keywords(&v->kw)) != 0) {
+	if (m->keywords != 0 && (m->keywords & ~known_keywords(&v->kw)) != 0) {
 		kw_free(&v->kw);
 		if (kw_load(v->st, v->mb.id, &v->kw) != STORE_OK)
 			return STORE_ERROR;
@@ -295,6 +317,7 @@ store_view_close(struct store_view *v)
 	if (v == NULL)
 		return;
 	kw_free(&v->kw);
+	free(v->batch);
 	free(v->uids);
 	free(v->recent);
 	free(v);

@@ -67,6 +67,21 @@ START_TEST(test_imap_string)
 }
 END_TEST
 
+START_TEST(test_append_uint)
+{
+	struct buf b = BUF_INIT;
+
+	buf_append_uint(&b, 0);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, 4294967295u);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, UINT64_MAX);
+	buf_append_char(&b, '\0');
+	ck_assert_str_eq(b.data, "0 4294967295 18446744073709551615");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_steal)
 {
 	struct buf b = BUF_INIT;
@@ -94,6 +109,7 @@ main(void)
 	tcase_add_test(tc, test_append_and_grow);
 	tcase_add_test(tc, test_limit);
 	tcase_add_loop_test(tc, test_imap_string, 0, sizeof(imap_cases) / sizeof(imap_cases[0]));
+	tcase_add_test(tc, test_append_uint);
 	tcase_add_test(tc, test_steal);
 	suite_add_tcase(s, tc);
 	return check_run(s);

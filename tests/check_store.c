@@ -20,7 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store.h"
+/* The schema steps, to make a store of an older version (test_schema_v1). */
+#include "schema-sql.h"
 
 static char dir[64];
 static int dfd = -1;
@@ -1304,6 +1308,290 @@ START_TEST(test_status)
 }
 END_TEST
 
+/* ---- counters, the UID map, held snapshots ------------------------------------ */
+
+/*
+ * STATUS's counts and the view's MSN map come from what schema.sql's
+ * triggers keep (mailboxes counters, uidmap).  Check them against the
+ * rows themselves: every uid below UIDNEXT asked for one by one.
+ */
+static void
+assert_counts(struct store *st, const char *name)
+{
+	struct store_mailbox mb = get_mb(st, name);
+	struct store_view *v = view(st, name, true);
+	struct store_status s;
+	uint32_t messages = 0, unseen = 0, deleted = 0;
+	uint64_t size = 0;
+
+	for (uint32_t uid = 1; uid < mb.uidnext; uid++) {
+		struct store_message m;
+		enum store_result r = store_message_get(v, uid, &m);
+
+		ck_assert_msg(r == STORE_OK || r == STORE_NOT_FOUND, "%s", store_error(st));
+		if (r != STORE_OK) {
+			ck_assert_uint_eq(store_view_msn(v, uid), 0);
+			continue;
+		}
+		messages++;
+		ck_assert_msg(store_view_uid(v, messages) == uid, "%s: msn %u is uid "
+		    "%u, not %u", name, messages, store_view_uid(v, messages), uid);
+		unseen += !(m.flags & STORE_FLAG_SEEN);
+		deleted += (m.flags & STORE_FLAG_DELETED) != 0;
+		size += m.size;
+	}
+	ck_assert_uint_eq(store_view_exists(v), messages);
+	store_view_close(v);
+	ck_assert_int_eq(store_mailbox_status(st, name, &s), STORE_OK);
+	ck_assert_msg(s.messages == messages && s.unseen == unseen &&
+	    s.deleted == deleted && s.size == size, "%s: status %u %u %u %llu, "
+	    "rows %u %u %u %llu", name, s.messages, s.unseen, s.deleted,
+	    (unsigned long long)s.size, messages, unseen, deleted,
+	    (unsigned long long)size);
+}
+
+START_TEST(test_counters_follow_changes)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	uint32_t u[6], uv, dest[2];
+
+	for (int i = 0; i < 6; i++)
+		u[i] = append(st, "INBOX", i % 2 ? MSG_B : MSG_A,
+		    i % 3 == 0 ? STORE_FLAG_SEEN : 0);
+	assert_counts(st, "INBOX");
+	v = view(st, "INBOX", false);
+	set_flags(v, u[1], STORE_FLAGS_ADD, STORE_FLAG_SEEN | STORE_FLAG_DELETED);
+	set_flags(v, u[0], STORE_FLAGS_REPLACE, STORE_FLAG_FLAGGED);
+	set_flags(v, u[4], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	assert_counts(st, "INBOX");
+	ck_assert_int_eq(store_copy(v, &u[2], 1, "Trash", false, &uv, dest), STORE_OK);
+	ck_assert_int_eq(store_copy(v, &u[3], 1, "Junk", true, &uv, dest), STORE_OK);
+	assert_counts(st, "INBOX");
+	assert_counts(st, "Trash");
+	assert_counts(st, "Junk");
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	store_view_close(v);
+	assert_counts(st, "INBOX");
+	/* RENAME of INBOX moves the rows to a new mailbox */
+	ck_assert_int_eq(store_mailbox_rename(st, "INBOX", "Old"), STORE_OK);
+	assert_counts(st, "INBOX");
+	assert_counts(st, "Old");
+	ck_assert_int_eq(store_mailbox_delete(st, "Old"), STORE_OK);
+	assert_counts(st, "Trash");
+	store_close(st);
+}
+END_TEST
+
+/* UIDs on both sides of the 64-bit words of the map, with holes. */
+START_TEST(test_uid_map_words)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	uint32_t gone[] = { 1, 63, 64, 128, 129, 130 };
+
+	for (int i = 0; i < 130; i++)
+		append(st, "INBOX", MSG_B, i == 63 || i == 64 ? 0 : STORE_FLAG_SEEN |
+		    STORE_FLAG_DELETED);
+	assert_counts(st, "INBOX");
+	v = view(st, "INBOX", false);
+	ck_assert_uint_eq(store_view_uid(v, 64), 64);
+	ck_assert_uint_eq(store_view_uid(v, 130), 130);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		set_flags(v, gone[i], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, gone, 6, NULL, NULL), STORE_OK);
+	store_view_close(v);
+	assert_counts(st, "INBOX");
+	v = view(st, "INBOX", false);
+	ck_assert_uint_eq(store_view_exists(v), 124);
+	ck_assert_uint_eq(store_view_uid(v, 1), 2);
+	ck_assert_uint_eq(store_view_uid(v, 62), 65);
+	ck_assert_uint_eq(store_view_uid(v, 124), 127);
+	/* every \Deleted one: uid 65 alone stays, words 0 and 2 empty */
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	store_view_close(v);
+	assert_counts(st, "INBOX");
+	v = view(st, "INBOX", true);
+	ck_assert_uint_eq(store_view_exists(v), 1);
+	ck_assert_uint_eq(store_view_uid(v, 1), 65);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(test_first_unseen)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	uint32_t msn, u[4];
+
+	v = view(st, "INBOX", false);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 0);
+	store_view_close(v);
+	for (int i = 0; i < 4; i++)
+		u[i] = append(st, "INBOX", MSG_A, i < 2 ? STORE_FLAG_SEEN : 0);
+	v = view(st, "INBOX", false);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 3);
+	set_flags(v, u[1], STORE_FLAGS_REMOVE, STORE_FLAG_SEEN);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 2);
+	set_flags(v, u[1], STORE_FLAGS_ADD, STORE_FLAG_SEEN);
+	set_flags(v, u[2], STORE_FLAGS_ADD, STORE_FLAG_SEEN);
+	set_flags(v, u[3], STORE_FLAGS_ADD, STORE_FLAG_SEEN);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 0);
+	/* one the view has not heard of yet has no MSN to name */
+	append(st, "INBOX", MSG_B, 0);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 0);
+	ck_assert_int_eq(store_view_sync(v, true, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 5);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(test_read_hold)
+{
+	struct store *a = open_store(), *b = open_store();
+	struct store_view *va, *vb;
+	struct store_message m;
+	uint32_t u[300];
+
+	for (int i = 0; i < 300; i++)
+		u[i] = append(a, "INBOX", MSG_B, 0);
+	va = view(a, "INBOX", false);
+	vb = view(b, "INBOX", false);
+	ck_assert_int_eq(store_read_hold(a), STORE_OK);
+	ck_assert_int_eq(store_read_hold(a), STORE_OK);    /* nests */
+	ck_assert_int_eq(store_message_get(va, u[0], &m), STORE_OK);
+	/* another session's change is not seen under the snapshot ... */
+	set_flags(vb, u[5], STORE_FLAGS_ADD, STORE_FLAG_FLAGGED);
+	ck_assert_int_eq(store_expunge(vb, NULL, 0, NULL, NULL), STORE_OK);
+	set_flags(vb, u[200], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(vb, NULL, 0, NULL, NULL), STORE_OK);
+	/* ... walking up (read ahead in batches) nor in a jump */
+	for (int i = 1; i < 300; i++) {
+		ck_assert_int_eq(store_message_get(va, u[i], &m), STORE_OK);
+		ck_assert_uint_eq(m.flags, 0);
+	}
+	ck_assert_int_eq(store_message_get(va, u[200], &m), STORE_OK);
+	/* a write inside ends the snapshot: what follows is newer */
+	set_flags(va, u[7], STORE_FLAGS_ADD, STORE_FLAG_SEEN);
+	ck_assert_int_eq(store_message_get(va, u[5], &m), STORE_OK);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_FLAGGED);
+	ck_assert_int_eq(store_message_get(va, u[6], &m), STORE_OK);
+	ck_assert_int_eq(store_message_get(va, u[7], &m), STORE_OK);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_SEEN);
+	for (int i = 190; i < 210; i++)
+		ck_assert_int_eq(store_message_get(va, u[i], &m),
+		    i == 200 ? STORE_NOT_FOUND : STORE_OK);
+	store_read_release(a);
+	set_flags(vb, u[8], STORE_FLAGS_ADD, STORE_FLAG_ANSWERED);
+	/* still held once: the change waits */
+	ck_assert_int_eq(store_message_get(va, u[8], &m), STORE_OK);
+	ck_assert_uint_eq(m.flags, 0);
+	store_read_release(a);
+	ck_assert_int_eq(store_message_get(va, u[8], &m), STORE_OK);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_ANSWERED);
+	ck_assert_int_eq(store_message_get(va, u[200], &m), STORE_NOT_FOUND);
+	store_view_close(va);
+	store_view_close(vb);
+	store_close(b);
+	store_close(a);
+}
+END_TEST
+
+START_TEST(test_header_fields_cached)
+{
+	static const char msg[] = "Received: from x by y\r\n"
+	    "Subject: Folded\r\n  subject\r\n"
+	    "X-Other: no\r\n"
+	    "FROM: a@b.example\r\n"
+	    "References: <1@x>\r\n\t<2@x>\r\n"
+	    "\r\n"
+	    "Subject: not a header\r\n";
+	struct store *st = open_store();
+	struct store_view *v;
+	struct buf b = BUF_INIT;
+	uint32_t uid = append(st, "INBOX", msg, 0);
+
+	v = view(st, "INBOX", true);
+	ck_assert_int_eq(store_message_header_fields(v, uid, &b), STORE_OK);
+	ck_assert_int_eq(buf_append_char(&b, '\0'), 0);
+	ck_assert_str_eq(b.data, "Subject: Folded\r\n  subject\r\n"
+	    "FROM: a@b.example\r\n"
+	    "References: <1@x>\r\n\t<2@x>\r\n"
+	    "\r\n");
+	ck_assert_int_eq(store_message_header_fields(v, uid + 1, &b), STORE_NOT_FOUND);
+	buf_free(&b);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+/*
+ * A store made by schema version 1 (before the counters, the UID map and
+ * the cached header fields), with messages in it: opening it upgrades it
+ * and counts what is there.  Its messages have no cached fields: a header
+ * search reads their files (STORE_NOT_FOUND here).
+ */
+START_TEST(test_schema_v1_upgraded)
+{
+	struct store *st;
+	struct store_view *v;
+	struct buf b = BUF_INIT;
+	sqlite3 *db;
+	char path[128];
+	uint32_t msn;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, schema_steps[0], NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	    "PRAGMA user_version = 1;"
+	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
+	    " VALUES (1, 'INBOX', 7, 200, 9), (2, 'Sent', 8, 1, 1);"
+	    "INSERT INTO blobs (id, refcount, size) VALUES (42, 3, 10);"
+	    "INSERT INTO mime_cache VALUES (42, 'NIL', 'NIL', 'NIL');"
+	    "INSERT INTO messages VALUES (1, 5, 1, 1, 0, 0, 0, 10, 42, 42),"
+	    " (1, 64, 2, 0, 0, 0, 0, 10, 42, 42), (1, 199, 3, 8, 0, 0, 0, 10, 42, 42);",
+	    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+
+	st = open_store();
+	v = view(st, "INBOX", true);
+	ck_assert_uint_eq(store_view_exists(v), 3);
+	ck_assert_uint_eq(store_view_uid(v, 1), 5);
+	ck_assert_uint_eq(store_view_uid(v, 2), 64);
+	ck_assert_uint_eq(store_view_uid(v, 3), 199);
+	ck_assert_int_eq(store_view_first_unseen(v, &msn), STORE_OK);
+	ck_assert_uint_eq(msn, 2);
+	ck_assert_int_eq(store_message_header_fields(v, 5, &b), STORE_NOT_FOUND);
+	store_view_close(v);
+	buf_free(&b);
+	/* and the triggers run from now on */
+	append(st, "INBOX", MSG_A, 0);
+	v = view(st, "INBOX", true);
+	ck_assert_uint_eq(store_view_exists(v), 4);
+	ck_assert_uint_eq(store_view_uid(v, 4), 200);
+	store_view_close(v);
+	{
+		struct store_status s;
+
+		ck_assert_int_eq(store_mailbox_status(st, "INBOX", &s), STORE_OK);
+		ck_assert_uint_eq(s.messages, 4);
+		ck_assert_uint_eq(s.unseen, 3);
+		ck_assert_uint_eq(s.deleted, 1);
+		ck_assert_uint_eq(s.size, 30 + strlen(MSG_A));
+	}
+	store_close(st);
+}
+END_TEST
+
 /* ---- fsck ------------------------------------------------------------------- */
 
 struct fsck_acc {
@@ -1390,6 +1678,40 @@ find_blob(char *path, size_t len)
 	}
 	closedir(d);
 }
+
+/* Bookkeeping damaged behind the store's back: fsck finds and recounts it. */
+START_TEST(test_fsck_counters)
+{
+	struct store *st = open_store();
+	struct fsck_acc a;
+	unsigned problems = 0;
+	sqlite3 *db;
+	char path[128];
+
+	for (int i = 0; i < 70; i++)
+		append(st, i < 3 ? "INBOX" : "Sent", MSG_B, 0);
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE mailboxes SET n_unseen = 99 "
+	    "WHERE name = 'INBOX'; DELETE FROM uidmap WHERE word = 1 AND "
+	    "mailbox_id = (SELECT id FROM mailboxes WHERE name = 'Sent')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	memset(&a, 0, sizeof(a));
+	ck_assert_int_eq(store_fsck(st, false, fsck_cb, &a, &problems), STORE_OK);
+	ck_assert_uint_eq(problems, 2);
+	ck_assert_msg(strstr(a.lines, "mailbox INBOX: message counts") != NULL &&
+	    strstr(a.lines, "mailbox Sent: message counts") != NULL, "%s", a.lines);
+	memset(&a, 0, sizeof(a));
+	ck_assert_int_eq(store_fsck(st, true, fsck_cb, &a, &problems), STORE_OK);
+	ck_assert_msg(strstr(a.lines, "(counted again)") != NULL, "%s", a.lines);
+	ck_assert_int_eq(store_fsck(st, false, NULL, NULL, &problems), STORE_OK);
+	ck_assert_uint_eq(problems, 0);
+	assert_counts(st, "INBOX");
+	assert_counts(st, "Sent");
+	store_close(st);
+}
+END_TEST
 
 START_TEST(test_fsck_missing_file)
 {
@@ -1602,6 +1924,12 @@ store_suite(void)
 	tcase_add_test(tc, test_copy_shares_blob);
 	tcase_add_test(tc, test_move);
 	tcase_add_test(tc, test_uid_expunge);
+	tcase_add_test(tc, test_counters_follow_changes);
+	tcase_add_test(tc, test_uid_map_words);
+	tcase_add_test(tc, test_first_unseen);
+	tcase_add_test(tc, test_header_fields_cached);
+	tcase_add_test(tc, test_schema_v1_upgraded);
+	tcase_add_test(tc, test_read_hold);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");
@@ -1617,6 +1945,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_fsck);
 	tcase_add_test(tc, test_fsck_missing_file);
+	tcase_add_test(tc, test_fsck_counters);
 	tcase_add_test(tc, test_fsck_clean_after_copies);
 	suite_add_tcase(s, tc);
 	return s;
