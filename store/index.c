@@ -82,7 +82,7 @@ enum ix_sql {
 	SQL_MB_CLASH, SQL_MB_RENAME, SQL_MB_COUNTS,
 	SQL_MSG_GET, SQL_MSG_ADD, SQL_MSG_FLAGS, SQL_MSG_DELETE, SQL_TOMB_ADD,
 	SQL_MSG_UIDS, SQL_MSG_FIRST_UNSEEN, SQL_MSG_BATCH, SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
-	SQL_MSG_REHOME, SQL_TOMB_SINCE,
+	SQL_MSG_REHOME, SQL_MSG_UNHOME, SQL_TOMB_SINCE,
 	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
@@ -151,8 +151,11 @@ static const char *const sql_text[SQL_COUNT] = {
 	    "AND (?4 = 0 OR (flags & 8) != 0) ORDER BY uid",
 	[SQL_TOMB_REHOME] = "INSERT OR REPLACE INTO tombstones (mailbox_id, uid, "
 	    "modseq) SELECT ?1, uid, ?3 FROM messages WHERE mailbox_id = ?1",
-	[SQL_MSG_REHOME] = "UPDATE messages SET mailbox_id = ?2 "
-	    "WHERE mailbox_id = ?1",
+	/* Copied and deleted, not updated: schema.sql's triggers count rows
+	 * in and out (messages_stay). */
+	[SQL_MSG_REHOME] = "INSERT INTO messages (mailbox_id, " MESSAGE_COLUMNS ") "
+	    "SELECT ?2, " MESSAGE_COLUMNS " FROM messages WHERE mailbox_id = ?1",
+	[SQL_MSG_UNHOME] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[SQL_TOMB_SINCE] = "SELECT uid FROM tombstones WHERE mailbox_id = ?1 "
 	    "AND modseq > ?2 ORDER BY uid DESC",
 	[SQL_KW_ALL] = "SELECT bit, name FROM mailbox_keywords "
@@ -1129,6 +1132,12 @@ index_message_rehome(struct index *ix, int64_t from, int64_t to, uint64_t modseq
 	if ((s = stmt(ix, SQL_MSG_REHOME)) == NULL)
 		return STORE_ERROR;
 	if (!bind_int(s, 1, from) || !bind_int(s, 2, to))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "move messages")) != STORE_OK)
+		return r;
+	if ((s = stmt(ix, SQL_MSG_UNHOME)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, from))
 		return bind_fail(ix, s);
 	return run(ix, s, "move messages");
 }

@@ -137,33 +137,16 @@ CREATE TRIGGER messages_removed AFTER DELETE ON messages BEGIN
 	    AND word = OLD.uid >> 6 AND bits = 0;
 END;
 
--- A row that changes mailbox or uid (RENAME of INBOX moves its rows) is
--- removed from the old place and added to the new one.
-CREATE TRIGGER messages_moved AFTER UPDATE OF mailbox_id, uid ON messages
+-- A row never changes mailbox or uid (RENAME of INBOX copies its rows and
+-- deletes them): the two triggers above then keep the books.
+CREATE TRIGGER messages_stay BEFORE UPDATE OF mailbox_id, uid ON messages
 WHEN OLD.mailbox_id != NEW.mailbox_id OR OLD.uid != NEW.uid BEGIN
-	UPDATE mailboxes SET n_messages = n_messages - 1,
-	    n_unseen = n_unseen - ((OLD.flags & 1) = 0),
-	    n_deleted = n_deleted - ((OLD.flags & 8) != 0),
-	    total_size = total_size - OLD.size
-	    WHERE id = OLD.mailbox_id;
-	UPDATE uidmap SET bits = bits & ~(1 << (OLD.uid & 63))
-	    WHERE mailbox_id = OLD.mailbox_id AND word = OLD.uid >> 6;
-	DELETE FROM uidmap WHERE mailbox_id = OLD.mailbox_id
-	    AND word = OLD.uid >> 6 AND bits = 0;
-	UPDATE mailboxes SET n_messages = n_messages + 1,
-	    n_unseen = n_unseen + ((NEW.flags & 1) = 0),
-	    n_deleted = n_deleted + ((NEW.flags & 8) != 0),
-	    total_size = total_size + NEW.size
-	    WHERE id = NEW.mailbox_id;
-	INSERT INTO uidmap (mailbox_id, word, bits)
-	    VALUES (NEW.mailbox_id, NEW.uid >> 6, 1 << (NEW.uid & 63))
-	    ON CONFLICT (mailbox_id, word) DO UPDATE SET bits = bits | excluded.bits;
+	SELECT RAISE(ABORT, 'messages move by INSERT and DELETE');
 END;
 
 -- STORE: only a change of \Seen or \Deleted (or of the size) moves a count.
 CREATE TRIGGER messages_flags AFTER UPDATE OF flags, size ON messages
-WHEN OLD.mailbox_id = NEW.mailbox_id AND OLD.uid = NEW.uid
-    AND ((OLD.flags & 9) != (NEW.flags & 9) OR OLD.size != NEW.size) BEGIN
+WHEN (OLD.flags & 9) != (NEW.flags & 9) OR OLD.size != NEW.size BEGIN
 	UPDATE mailboxes SET
 	    n_unseen = n_unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
 	    n_deleted = n_deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0),

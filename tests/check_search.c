@@ -405,37 +405,38 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* Message i without its file: the row alone, or with the header fields
+ * the store caches (the second pass). */
 static enum search_match
-first_pass(const char *keys, unsigned i)
+pass(const char *keys, unsigned i, bool with_fields)
 {
 	const char *why;
 	struct search_program *p = parse_keys(keys, &why);
+	char fields[2048];
 	struct search_input in = { i + 1, &fakes[i].m, NULL, 0, NULL, 0 };
 	enum search_match r;
 
 	ck_assert_ptr_nonnull(p);
+	if (with_fields) {
+		in.fields_len = fields_of(fakes[i].data, fields, sizeof(fields));
+		in.fields = fields;
+	}
 	search_resolve(p, 3, 30, NULL);
 	r = search_match(p, &in);
 	search_free(p);
 	return r;
 }
 
-/* The second pass: the header fields the store caches, no message. */
+static enum search_match
+first_pass(const char *keys, unsigned i)
+{
+	return pass(keys, i, false);
+}
+
 static enum search_match
 fields_pass(const char *keys, unsigned i)
 {
-	const char *why;
-	struct search_program *p = parse_keys(keys, &why);
-	char fields[2048];
-	struct search_input in = { i + 1, &fakes[i].m, NULL, 0, fields, 0 };
-	enum search_match r;
-
-	ck_assert_ptr_nonnull(p);
-	in.fields_len = fields_of(fakes[i].data, fields, sizeof(fields));
-	search_resolve(p, 3, 30, NULL);
-	r = search_match(p, &in);
-	search_free(p);
-	return r;
+	return pass(keys, i, true);
 }
 
 START_TEST(test_fields_pass)
