@@ -148,10 +148,13 @@ store_set_flags(struct store_view *v, const uint32_t *uids, size_t n,
 	if (r != STORE_OK)
 		kw_free(&v->kw);   /* may name keywords rolled back: reload */
 	if (r == STORE_OK) {
-		/* Nobody changed the mailbox between what we had seen and our
-		 * own change: our changes are reported below, not again by sync. */
+		/* Our changes are reported below, not again by sync: nobody
+		 * changed the mailbox between what we had seen and our change,
+		 * or sync is told to skip rows of our modseq. */
 		if (c.n_changed > 0 && v->seen_modseq == old_modseq)
 			v->seen_modseq = c.modseq;
+		else if (c.n_changed > 0 && v->n_own < VIEW_OWN_MAX)
+			v->own_modseq[v->n_own++] = c.modseq;
 		report(v, &c, changed, failed, arg);
 		if (c.n_failed > 0)
 			r = STORE_CONFLICT;

@@ -16,8 +16,13 @@
  *   foreign_keys=ON    messages cannot name a missing mailbox or blob.
  *   temp_store=MEMORY  sorting needs no temporary file: the process is
  *                      chrooted into an empty directory without /tmp.
- *   busy_timeout       writers of the same user (several sessions, lmtpd)
- *                      wait for each other instead of failing.
+ *   busy handler       writers of the same user (several sessions, lmtpd)
+ *                      wait for each other instead of failing, up to
+ *                      BUSY_TIMEOUT_MS: retrying after 50 us, doubling up
+ *                      to 2 ms (busy_wait).  SQLite's own busy_timeout
+ *                      sleeps up to 100 ms between tries, so with many
+ *                      writers a waiter slept long after the lock was
+ *                      free: STORE's p95 with 10 sessions was 1 s.
  *   mmap_size=1 GiB    reads come straight from the page cache through a
  *                      shared mapping instead of pread() into a private
  *                      cache: a SEARCH over 100 000 messages' cached
@@ -45,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "index.h"
@@ -469,6 +475,25 @@ rollback:
 	return STORE_ERROR;
 }
 
+/* Another connection holds the lock: wait and try again (non-zero), or
+ * give up (0: SQLITE_BUSY) once BUSY_TIMEOUT_MS have been slept. */
+static int
+busy_wait(void *arg, int tries)
+{
+	enum { FIRST_US = 50, DOUBLINGS = 6, LAST_US = 2000 };
+	long slept_us = tries < DOUBLINGS ? FIRST_US * ((1L << tries) - 1) :
+	    FIRST_US * ((1L << DOUBLINGS) - 1) + (long)(tries - DOUBLINGS) * LAST_US;
+	long us = tries < DOUBLINGS ? FIRST_US << tries : LAST_US;
+	struct timespec ts = { 0, us * 1000 };
+
+	(void)arg;
+	if (slept_us >= BUSY_TIMEOUT_MS * 1000L)
+		return 0;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	return 1;
+}
+
 static enum store_result
 configure(struct index *ix)
 {
@@ -476,7 +501,7 @@ configure(struct index *ix)
 	enum store_result r;
 	int64_t version;
 
-	(void)sqlite3_busy_timeout(ix->db, BUSY_TIMEOUT_MS);
+	(void)sqlite3_busy_handler(ix->db, busy_wait, NULL);
 	(void)sqlite3_extended_result_codes(ix->db, 1);
 	/* The first read: a file that is not a database fails here. */
 	if (query_int(ix, "PRAGMA user_version", &version) != STORE_OK ||

@@ -127,6 +127,7 @@ const char *cache_fields(const struct cache *c);
 enum store_result cache_fill(struct store *st, uint64_t blob_id);
 
 /* view.c: a selected mailbox. */
+#define VIEW_OWN_MAX 16
 struct recent_range {
 	uint32_t lo, hi;      /* uids in [lo, hi] are \Recent in this view */
 };
@@ -139,6 +140,11 @@ struct store_view {
 	size_t n, cap;
 	uint32_t known_uidnext;        /* every uid below is loaded or was */
 	uint64_t seen_modseq;          /* flag changes reported up to here */
+	/* flags.c: modseqs of this view's own STOREs above seen_modseq (others
+	 * committed in between), already reported: sync skips rows still
+	 * carrying one.  Past VIEW_OWN_MAX the rows are reported again. */
+	uint64_t own_modseq[VIEW_OWN_MAX];
+	size_t n_own;
 	uint64_t expunge_modseq;       /* tombstones applied up to here */
 	struct recent_range *recent;
 	size_t n_ranges, cap_ranges;

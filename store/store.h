@@ -202,8 +202,9 @@ enum store_result store_view_keywords(struct store_view *v,
 struct store_changes {
 	/* In the order to report; msn as the client knows it at that moment:
 	 * expunges (descending MSN), then exists, then flags of messages the
-	 * client already had (a change this session made is reported again
-	 * when another session changed the mailbox in between: harmless). */
+	 * client already had (not the changes this view's own STOREs made,
+	 * which their callers reported, unless more than VIEW_OWN_MAX of
+	 * them came between two syncs). */
 	void (*expunged)(void *arg, uint32_t msn, uint32_t uid);
 	void (*exists)(void *arg, uint32_t exists);
 	void (*flags)(void *arg, uint32_t msn, const struct store_message *m);

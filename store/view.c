@@ -401,6 +401,16 @@ sync_read(struct store_view *v, bool allow_expunge, struct sync_found *f)
 	return sync_keywords(v, f);
 }
 
+/* A row this view's own STORE left as it is: its answer was given. */
+static bool
+own_change(const struct store_view *v, uint64_t modseq)
+{
+	for (size_t i = 0; i < v->n_own; i++)
+		if (v->own_modseq[i] == modseq)
+			return true;
+	return false;
+}
+
 static void
 report_flags(struct store_view *v, const struct sync_found *f,
     const struct store_changes *cb, void *arg)
@@ -412,7 +422,8 @@ report_flags(struct store_view *v, const struct sync_found *f,
 	for (size_t i = 0; i < f->n_changed; i++) {
 		uint32_t msn = store_view_msn(v, f->changed[i].uid);
 
-		if (msn != 0 && view_message(v, &f->changed[i], &m) == STORE_OK)
+		if (msn != 0 && !own_change(v, f->changed[i].modseq) &&
+		    view_message(v, &f->changed[i], &m) == STORE_OK)
 			cb->flags(arg, msn, &m);
 	}
 }
@@ -465,6 +476,7 @@ store_view_sync(struct store_view *v, bool allow_expunge,
 	if (v->expunge_modseq < v->mb.highestmodseq)
 		v->mb.highestmodseq = v->expunge_modseq;
 	report_flags(v, &f, cb, arg);
+	v->n_own = 0;    /* seen_modseq is past them now */
 	sync_found_free(&f);
 	return r;
 }

@@ -1155,6 +1155,21 @@ START_TEST(test_sync_between_sessions)
 		ck_assert_str_eq(e.log, "F2:3 ");
 	}
 
+	/* a STOREs after b changed the mailbox: a's next sync reports b's
+	 * change, not a's own again (its STORE answered for it) ... */
+	set_flags(vb, u2, STORE_FLAGS_ADD, STORE_FLAG_ANSWERED);
+	set_flags(va, u3, STORE_FLAGS_ADD, STORE_FLAG_DRAFT);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(store_view_sync(va, true, &changes, &e), STORE_OK);
+	ck_assert_str_eq(e.log, "F1:2 ");
+	/* ... unless another session changed that message after it */
+	set_flags(vb, u2, STORE_FLAGS_ADD, STORE_FLAG_FLAGGED);
+	set_flags(va, u3, STORE_FLAGS_REMOVE, STORE_FLAG_DRAFT);
+	set_flags(vb, u3, STORE_FLAGS_ADD, STORE_FLAG_SEEN);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(store_view_sync(va, true, &changes, &e), STORE_OK);
+	ck_assert_str_eq(e.log, "F1:2 F2:3 ");
+
 	/* b deletes a's mailbox: a is told. */
 	ck_assert_int_eq(store_mailbox_create(b, "tmpbox", 0), STORE_OK);
 	store_view_close(va);
