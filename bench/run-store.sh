@@ -27,7 +27,10 @@
 #   mem          MEM_N connections LOGIN, SELECT INBOX and stay idle: Pss and
 #                Rss of every server process, before and after, per
 #                connection; once with MEM_N users (bench1..), once with
-#                MEM_N sessions of "big" (the BIG-message INBOX selected)
+#                MEM_N sessions of "big" (the BIG-message INBOX selected),
+#                once with MEM_N users over implicit TLS (port 993's
+#                listener of each server: Dovecot then adds an imap-login
+#                process per connection, Cairn's session does TLS itself)
 #
 # Rows select .. store use 1, 10 and 100 clients (CLIENTS), all logged in
 # as "big" and on its INBOX; the read rows run while nothing writes.
@@ -173,13 +176,15 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 	die "openssl could not create the certificate"
 chmod 644 "$tmp/cert.pem"
 chmod 600 "$tmp/key.pem"
-cport=$(free_port) dport=$(free_port)
-while [ "$cport" = "$dport" ]; do dport=$(free_port); done
+cport=$(free_port) dport=$(free_port) ctport=$(free_port) dtport=$(free_port)
+while [ "$(printf '%s\n' "$cport" "$dport" "$ctport" "$dtport" | sort -u | wc -l)" -ne 4 ]; do
+	dport=$(free_port) ctport=$(free_port) dtport=$(free_port)
+done
 
 cat >"$tmp/cairn.conf" <<EOF
 bind-addr = {"127.0.0.1"}
 bind-port = $cport
-bind-port-tls = 0
+bind-port-tls = $ctport
 cert-path = "$tmp/cert.pem"
 key-path = "$tmp/key.pem"
 allow-plain-text-auth = true
@@ -249,7 +254,8 @@ service imap-login {
     port = $dport
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $dtport
   }
   process_min_avail = $POOL
 }
@@ -432,15 +438,22 @@ if has_row store; then
 fi
 if has_row mem; then
 	echo "memory: $MEM_N idle connections (LOGIN, SELECT INBOX), Pss/Rss of the whole process tree"
-	for spec in "mem-users|$MEM_N users, own INBOX|bench%d|" "mem-big|$MEM_N sessions of big ($BIG msgs)|big|$BIG"; do
-		IFS='|' read -r key title user exists <<<"$spec"
+	for spec in "mem-users|$MEM_N users, own INBOX|bench%d||" \
+		"mem-big|$MEM_N sessions of big ($BIG msgs)|big|$BIG|" \
+		"mem-tls|$MEM_N users over TLS (993), own INBOX|bench%d||tls"; do
+		IFS='|' read -r key title user exists tls <<<"$spec"
 		args=(-c "$MEM_N" -u "$user" --settle 3)
 		[ -n "$exists" ] && args+=(--expect-exists "$exists")
+		cp=$cport dp=$dport
+		if [ -n "$tls" ]; then
+			args+=(--tls)
+			cp=$ctport dp=$dtport
+		fi
 		echo "$title:"
-		run cairn "$cport" "$key" 1 mem --server-pid "$cpid" "${args[@]}"
-		run dovecot "$dport" "$key" 1 mem --server-pid "$dpid" "${args[@]}"
-		run dovecot "$dport" "$key" 2 mem --server-pid "$dpid" "${args[@]}"
-		run cairn "$cport" "$key" 2 mem --server-pid "$cpid" "${args[@]}"
+		run cairn "$cp" "$key" 1 mem --server-pid "$cpid" "${args[@]}"
+		run dovecot "$dp" "$key" 1 mem --server-pid "$dpid" "${args[@]}"
+		run dovecot "$dp" "$key" 2 mem --server-pid "$dpid" "${args[@]}"
+		run cairn "$cp" "$key" 2 mem --server-pid "$cpid" "${args[@]}"
 		L report "idle conn., $title" "cairn=$tmp/res/$key.cairn.1,$tmp/res/$key.cairn.2" \
 			"dovecot=$tmp/res/$key.dovecot.1,$tmp/res/$key.dovecot.2" >"$tmp/report.out" ||
 			failed+=("$key")

@@ -693,17 +693,55 @@ struct header_find {
 	const struct search_key *k;
 };
 
+/*
+ * A value of printable ASCII on one line without an encoded word decodes
+ * (mime_header_decode) to itself and folds to its lower case: search it
+ * as it is.  Most Subject and From values are such, and a header search
+ * over a large mailbox is mostly this.  0: yes, 1: no, -1: the value
+ * needs decoding.
+ */
+static int
+plain_contains(const char *v, size_t vlen, const char *needle, size_t nlen)
+{
+	bool ascii_needle = true;
+
+	for (size_t i = 0; i < vlen; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch == 0 || ch >= 0x80 || ch == '\r' || ch == '\n' ||
+		    (ch == '=' && i + 1 < vlen && v[i + 1] == '?'))
+			return -1;
+	}
+	for (size_t i = 0; i < nlen; i++)
+		ascii_needle &= (unsigned char)needle[i] < 0x80;
+	if (!ascii_needle || nlen > vlen)
+		return 1;    /* folded ASCII holds no other character */
+	for (size_t i = 0; i + nlen <= vlen; i++) {
+		size_t j = 0;
+
+		while (j < nlen && (v[i + j] >= 'A' && v[i + j] <= 'Z' ?
+		    v[i + j] + ('a' - 'A') : v[i + j]) == needle[j])
+			j++;
+		if (j == nlen)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 header_find_fn(const char *name, size_t nlen, const char *value, size_t vlen,
     void *arg)
 {
 	struct header_find *f = arg;
 	struct match_ctx *c = f->c;
+	int plain;
 
 	if (strlen(f->k->field) != nlen || strncasecmp(name, f->k->field, nlen) != 0)
 		return 0;
 	if (f->k->len == 0)
 		return 1;    /* an empty string: the field is there */
+	if ((plain = plain_contains(value, vlen, f->k->str, f->k->len)) >= 0)
+		return plain == 0;
 	buf_reset(&c->value);
 	buf_reset(&c->folded);
 	mime_header_decode(value, vlen, &c->value);

@@ -92,6 +92,7 @@ enum ix_sql {
 	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
+	SQL_FIELDS_SET, SQL_FIELDS_GET,
 	SQL_SUB_ADD, SQL_SUB_DEL, SQL_SUB_ALL,
 	SQL_COUNT
 };
@@ -182,10 +183,13 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_BLOB_USERS] = "SELECT mailbox_id, uid FROM messages "
 	    "WHERE blob_id = ?1",
 	[SQL_MIME_SET] = "INSERT OR REPLACE INTO mime_cache (blob_id, envelope, "
-	    "body, bodystructure, fields) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "body, bodystructure) VALUES (?1, ?2, ?3, ?4)",
+	[SQL_FIELDS_SET] = "INSERT OR REPLACE INTO header_cache (blob_id, fields) "
+	    "VALUES (?1, ?2)",
 	/* In the order of enum index_mime. */
-	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure, fields "
+	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure "
 	    "FROM mime_cache WHERE blob_id = ?1",
+	[SQL_FIELDS_GET] = "SELECT fields FROM header_cache WHERE blob_id = ?1",
 	[SQL_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
 	[SQL_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
 	[SQL_SUB_ALL] = "SELECT name FROM subscriptions ORDER BY name",
@@ -1377,13 +1381,18 @@ index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
     const char *body, const char *bodystructure, const char *fields)
 {
 	sqlite3_stmt *s = stmt(ix, SQL_MIME_SET);
+	enum store_result r;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	/* An unbound parameter is NULL (done() clears the bindings). */
 	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_text(s, 2, envelope) ||
-	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure) ||
-	    (fields != NULL && !bind_text(s, 5, fields)))
+	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "MIME cache")) != STORE_OK || fields == NULL)
+		return r;
+	if ((s = stmt(ix, SQL_FIELDS_SET)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_text(s, 2, fields))
 		return bind_fail(ix, s);
 	return run(ix, s, "MIME cache");
 }
@@ -1392,7 +1401,9 @@ enum store_result
 index_mime_get(struct index *ix, uint64_t blob_id, enum index_mime which,
     struct buf *out)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_MIME_GET);
+	bool fields = which == INDEX_MIME_FIELDS;
+	sqlite3_stmt *s = stmt(ix, fields ? SQL_FIELDS_GET : SQL_MIME_GET);
+	int col = fields ? 0 : (int)which;
 	enum store_result r;
 	const void *text;
 	int len;
@@ -1403,8 +1414,8 @@ index_mime_get(struct index *ix, uint64_t blob_id, enum index_mime which,
 		return bind_fail(ix, s);
 	if ((r = step_row(ix, s, "MIME cache")) != STORE_OK)
 		return r;
-	text = sqlite3_column_text(s, (int)which);
-	len = sqlite3_column_bytes(s, (int)which);
+	text = sqlite3_column_text(s, col);
+	len = sqlite3_column_bytes(s, col);
 	if (text == NULL || len < 0)
 		r = STORE_NOT_FOUND;
 	else if (buf_append(out, text, (size_t)len) != 0)

@@ -155,9 +155,14 @@ WHEN (OLD.flags & 9) != (NEW.flags & 9) OR OLD.size != NEW.size BEGIN
 END;
 
 -- The header fields SEARCH (and later SORT and THREAD) look at, as stored,
--- made at APPEND (cache.c): a header search reads no message file.  NULL
--- for messages stored before, and where the fields are too long.
-ALTER TABLE mime_cache ADD COLUMN fields TEXT;
+-- made at APPEND (cache.c): a header search reads no message file.  A
+-- table of its own, not a column of mime_cache: its rows are short and a
+-- search reads one per message.  No row for messages stored before, nor
+-- where the fields are too long.
+CREATE TABLE header_cache (
+	blob_id INTEGER PRIMARY KEY REFERENCES blobs (id) ON DELETE CASCADE,
+	fields TEXT NOT NULL
+);
 
 -- A store of version 1: count what is there.  Distinct bits of one word
 -- add up to their OR (and 1 << 63 is the one negative term: no overflow).
