@@ -15,7 +15,7 @@
 #include "store-int.h"
 
 /*
- * The header fields kept as stored (mime_cache.fields) for SEARCH: those
+ * The header fields kept as stored (index.db header_cache) for SEARCH: those
  * of ENVELOPE, which are what clients search by, and those SORT and THREAD
  * need (RFC 5256).  A header longer than this in them is not cached.
  */
