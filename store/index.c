@@ -87,7 +87,8 @@ enum ix_sql {
 	SQL_MB_RECENT, SQL_MB_STATE, SQL_MB_REMOVE, SQL_MB_CHILDREN,
 	SQL_MB_CLASH, SQL_MB_RENAME, SQL_MB_COUNTS,
 	SQL_MSG_GET, SQL_MSG_ADD, SQL_MSG_FLAGS, SQL_MSG_DELETE, SQL_TOMB_ADD,
-	SQL_MSG_UIDS, SQL_MSG_FIRST_UNSEEN, SQL_MSG_BATCH, SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
+	SQL_MSG_UIDS, SQL_MSG_FIRST_UNSEEN, SQL_MSG_BATCH, SQL_FIELDS_BATCH,
+	SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
 	SQL_MSG_REHOME, SQL_MSG_UNHOME, SQL_TOMB_SINCE,
 	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
@@ -149,6 +150,9 @@ static const char *const sql_text[SQL_COUNT] = {
 	    "AND uid < ?2 ORDER BY uid LIMIT 1",
 	[SQL_MSG_BATCH] = "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid >= ?2 ORDER BY uid LIMIT ?3",
+	[SQL_FIELDS_BATCH] = "SELECT m.uid, h.fields FROM messages m "
+	    "LEFT JOIN header_cache h ON h.blob_id = m.blob_id "
+	    "WHERE m.mailbox_id = ?1 AND m.uid >= ?2 ORDER BY m.uid LIMIT ?3",
 	[SQL_MSG_RANGE] = "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 "
 	    "AND (?4 = 0 OR (flags & 8) != 0) ORDER BY uid",
@@ -975,6 +979,38 @@ index_message_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
 	if (*n == max)
 		rc = SQLITE_DONE;    /* LIMIT: nothing more to step */
 	return loop_end(ix, s, rc, "messages");
+}
+
+enum store_result
+index_fields_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
+    size_t max, struct index_fields *out, size_t *n, struct buf *text)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FIELDS_BATCH);
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	buf_reset(text);
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, from) ||
+	    !bind_int(s, 3, (int64_t)max))
+		return bind_fail(ix, s);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const void *t = sqlite3_column_text(s, 1);
+		int len = sqlite3_column_bytes(s, 1);
+
+		out[*n].uid = (uint32_t)sqlite3_column_int64(s, 0);
+		out[*n].off = text->len;
+		out[*n].len = t != NULL && len >= 0 ? (size_t)len : SIZE_MAX;
+		if (t != NULL && len > 0 && buf_append(text, t, (size_t)len) != 0) {
+			done(s);
+			return fail(ix, "header fields: too long");
+		}
+		(*n)++;
+	}
+	if (*n == max)
+		rc = SQLITE_DONE;
+	return loop_end(ix, s, rc, "header fields");
 }
 
 enum store_result

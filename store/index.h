@@ -121,6 +121,17 @@ enum store_result index_message_set_flags(struct index *ix, int64_t mailbox_id,
 /* Delete the row and leave a tombstone stamped modseq. */
 enum store_result index_message_remove(struct index *ix, int64_t mailbox_id,
     uint32_t uid, uint64_t modseq);
+/* One message's cached header fields in a batch: text->data[off..off+len),
+ * len SIZE_MAX when none are cached. */
+struct index_fields {
+	uint32_t uid;
+	size_t off, len;
+};
+/* Up to max messages from uid `from` on, ascending: their cached header
+ * fields (store_message_header_fields), the texts one after another in text. */
+enum store_result index_fields_batch(struct index *ix, int64_t mailbox_id,
+    uint32_t from, size_t max, struct index_fields *out, size_t *n,
+    struct buf *text);
 /* Up to max rows from uid `from` on, ascending, into out. */
 enum store_result index_message_batch(struct index *ix, int64_t mailbox_id,
     uint32_t from, struct index_message *out, size_t max, size_t *n);

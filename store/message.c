@@ -117,12 +117,59 @@ store_message_bodystructure(struct store_view *v, uint32_t uid, bool extended,
 	    INDEX_MIME_BODY, out);
 }
 
+/* From the fields read ahead: OK, NOT_FOUND (no such message, or none
+ * cached), or STORE_ERROR: not covered. */
+static enum store_result
+fields_lookup(const struct store_view *v, uint64_t snap, uint32_t uid,
+    struct buf *out)
+{
+	size_t lo = 0, hi = v->n_fbatch;
+
+	if (snap == 0 || v->fbatch_snapshot != snap || uid < v->fbatch_lo ||
+	    uid > v->fbatch_hi)
+		return STORE_ERROR;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->fbatch[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == v->n_fbatch || v->fbatch[lo].uid != uid ||
+	    v->fbatch[lo].len == SIZE_MAX)
+		return STORE_NOT_FOUND;
+	if (v->fbatch[lo].len > 0 && buf_append(out, v->ftext.data +
+	    v->fbatch[lo].off, v->fbatch[lo].len) != 0)
+		return store_fail(v->st, STORE_ERROR, "header fields too long");
+	return STORE_OK;
+}
+
+/* As get_row: read ahead on a walk up the mailbox under a held snapshot. */
 enum store_result
 store_message_header_fields(struct store_view *v, uint32_t uid, struct buf *out)
 {
+	uint64_t snap = index_snapshot(v->st->ix);
+	uint32_t last = v->last_fields;
 	struct index_message m;
 	enum store_result r;
 
+	v->last_fields = uid;
+	if ((r = fields_lookup(v, snap, uid, out)) != STORE_ERROR)
+		return r;
+	if (snap != 0 && last != 0 && uid > last && uid - last <= 64) {
+		if (v->fbatch == NULL)
+			v->fbatch = xreallocarray(NULL, READ_AHEAD, sizeof(*v->fbatch));
+		v->fbatch_snapshot = 0;
+		if (index_fields_batch(v->st->ix, v->mb.id, uid, READ_AHEAD,
+		    v->fbatch, &v->n_fbatch, &v->ftext) != STORE_OK)
+			return STORE_ERROR;
+		v->fbatch_snapshot = snap;
+		v->fbatch_lo = uid;
+		v->fbatch_hi = v->n_fbatch == READ_AHEAD ?
+		    v->fbatch[v->n_fbatch - 1].uid : UINT32_MAX;
+		return fields_lookup(v, snap, uid, out);
+	}
 	if ((r = get_row(v, uid, &m)) != STORE_OK)
 		return r;
 	return index_mime_get(v->st->ix, m.blob_id, INDEX_MIME_FIELDS, out);

@@ -158,6 +158,13 @@ struct store_view {
 	uint32_t batch_lo, batch_hi;
 	uint64_t batch_snapshot;
 	uint32_t last_get;
+	/* The same for the cached header fields (SEARCH). */
+	struct index_fields *fbatch;
+	size_t n_fbatch;
+	struct buf ftext;
+	uint32_t fbatch_lo, fbatch_hi;
+	uint64_t fbatch_snapshot;
+	uint32_t last_fields;
 };
 
 bool view_is_recent(const struct store_view *v, uint32_t uid);

@@ -318,6 +318,8 @@ store_view_close(struct store_view *v)
 		return;
 	kw_free(&v->kw);
 	free(v->batch);
+	free(v->fbatch);
+	buf_free(&v->ftext);
 	free(v->uids);
 	free(v->recent);
 	free(v);

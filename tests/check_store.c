@@ -1548,6 +1548,58 @@ START_TEST(test_header_fields_cached)
 }
 END_TEST
 
+/* Walking up the mailbox under a hold reads the fields ahead in batches:
+ * the same text as one at a time, holes and all. */
+START_TEST(test_header_fields_read_ahead)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	struct buf one = BUF_INIT, ahead = BUF_INIT;
+	char msg[128];
+	uint32_t gone[] = { 3, 64, 257, 258 };
+	static char texts[302][64];
+	static enum store_result results[302];
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(msg, sizeof(msg), "Subject: number %d\r\nX-No: %d\r\n"
+		    "\r\nbody\r\n", i, i);
+		append(st, "INBOX", msg, STORE_FLAG_DELETED);
+	}
+	v = view(st, "INBOX", false);
+	ck_assert_int_eq(store_expunge(v, gone, 4, NULL, NULL), STORE_OK);
+	/* under one hold: the whole walk from a few batches */
+	ck_assert_int_eq(store_read_hold(st), STORE_OK);
+	for (uint32_t uid = 1; uid <= 301; uid++) {
+		buf_reset(&ahead);
+		results[uid] = store_message_header_fields(v, uid, &ahead);
+		ck_assert_uint_lt(ahead.len, sizeof(texts[uid]));
+		if (ahead.len > 0)
+			memcpy(texts[uid], ahead.data, ahead.len);
+		texts[uid][ahead.len] = '\0';
+	}
+	store_read_release(st);
+	for (uint32_t uid = 1; uid <= 301; uid++) {
+		enum store_result r1;
+
+		buf_reset(&one);
+		r1 = store_message_header_fields(v, uid, &one);
+		ck_assert_msg(results[uid] == r1, "uid %u: %d read ahead, %d alone",
+		    uid, results[uid], r1);
+		ck_assert_int_eq(r1, uid <= 300 && uid != 3 && uid != 64 &&
+		    uid != 257 && uid != 258 ? STORE_OK : STORE_NOT_FOUND);
+		if (r1 != STORE_OK)
+			continue;
+		snprintf(msg, sizeof(msg), "Subject: number %u\r\n\r\n", uid - 1);
+		ck_assert_str_eq(texts[uid], msg);
+		ck_assert(one.len == strlen(msg) && memcmp(one.data, msg, one.len) == 0);
+	}
+	buf_free(&one);
+	buf_free(&ahead);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /*
  * A store made by schema version 1 (before the counters, the UID map and
  * the cached header fields), with messages in it: opening it upgrades it
@@ -1943,6 +1995,7 @@ store_suite(void)
 	tcase_add_test(tc, test_uid_map_words);
 	tcase_add_test(tc, test_first_unseen);
 	tcase_add_test(tc, test_header_fields_cached);
+	tcase_add_test(tc, test_header_fields_read_ahead);
 	tcase_add_test(tc, test_schema_v1_upgraded);
 	tcase_add_test(tc, test_read_hold);
 	suite_add_tcase(s, tc);
