@@ -5,11 +5,70 @@
 
 #include <sys/mman.h>
 
+#include <stdint.h>
+#include <string.h>
+
 #include "store-int.h"
 #include "xmalloc.h"
 
 /* Rows read at once when the uids asked for go up one by one. */
 #define READ_AHEAD 256
+
+/*
+ * Where uid is among n entries read ahead (each a struct whose first
+ * member is its uint32_t uid, size bytes apart, ascending): its index, n
+ * if the window covers uid but has no entry for it, SIZE_MAX if the
+ * window does not cover it (another snapshot, another range).
+ */
+static size_t
+ahead_find(const struct read_ahead *ra, uint64_t snap, const void *entries,
+    size_t size, uint32_t uid)
+{
+	size_t lo = 0, hi = ra->n;
+
+	if (snap == 0 || ra->snapshot != snap || uid < ra->lo || uid > ra->hi)
+		return SIZE_MAX;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t at;
+
+		memcpy(&at, (const char *)entries + mid * size, sizeof(at));
+		if (at < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ra->n) {
+		uint32_t at;
+
+		memcpy(&at, (const char *)entries + lo * size, sizeof(at));
+		if (at == uid)
+			return lo;
+	}
+	return ra->n;
+}
+
+/* A walk up the mailbox under a held snapshot: read ahead now?  (Notes
+ * uid as the last asked for.) */
+static bool
+ahead_wanted(struct read_ahead *ra, uint64_t snap, uint32_t uid)
+{
+	uint32_t last = ra->last;
+
+	ra->last = uid;
+	return snap != 0 && last != 0 && uid > last && uid - last <= 64;
+}
+
+/* After reading n entries from uid `from` on; last_uid: the last one's. */
+static void
+ahead_set(struct read_ahead *ra, uint64_t snap, uint32_t from, size_t n,
+    uint32_t last_uid)
+{
+	ra->snapshot = snap;
+	ra->lo = from;
+	ra->n = n;
+	ra->hi = n == READ_AHEAD ? last_uid : UINT32_MAX;
+}
 
 /* From the rows read ahead: OK, NOT_FOUND (in their range, not there),
  * or STORE_ERROR: not covered. */
@@ -17,22 +76,13 @@ static enum store_result
 batch_lookup(const struct store_view *v, uint64_t snap, uint32_t uid,
     struct index_message *m)
 {
-	size_t lo = 0, hi = v->n_batch;
+	size_t i = ahead_find(&v->batch_ra, snap, v->batch, sizeof(*v->batch), uid);
 
-	if (snap == 0 || v->batch_snapshot != snap || uid < v->batch_lo ||
-	    uid > v->batch_hi)
+	if (i == SIZE_MAX)
 		return STORE_ERROR;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->batch[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == v->n_batch || v->batch[lo].uid != uid)
+	if (i == v->batch_ra.n)
 		return STORE_NOT_FOUND;
-	*m = v->batch[lo];
+	*m = v->batch[i];
 	return STORE_OK;
 }
 
@@ -46,23 +96,19 @@ static enum store_result
 get_row(struct store_view *v, uint32_t uid, struct index_message *m)
 {
 	uint64_t snap = index_snapshot(v->st->ix);
-	uint32_t last = v->last_get;
 	enum store_result r;
+	size_t n;
 
-	v->last_get = uid;
 	if ((r = batch_lookup(v, snap, uid, m)) != STORE_ERROR)
 		goto out;
-	if (snap != 0 && last != 0 && uid > last && uid - last <= 64) {
+	if (ahead_wanted(&v->batch_ra, snap, uid)) {
 		if (v->batch == NULL)
 			v->batch = xreallocarray(NULL, READ_AHEAD, sizeof(*v->batch));
-		v->batch_snapshot = 0;
+		v->batch_ra.snapshot = 0;
 		if (index_message_batch(v->st->ix, v->mb.id, uid, v->batch,
-		    READ_AHEAD, &v->n_batch) != STORE_OK)
+		    READ_AHEAD, &n) != STORE_OK)
 			return STORE_ERROR;
-		v->batch_snapshot = snap;
-		v->batch_lo = uid;
-		v->batch_hi = v->n_batch == READ_AHEAD ?
-		    v->batch[v->n_batch - 1].uid : UINT32_MAX;
+		ahead_set(&v->batch_ra, snap, uid, n, n ? v->batch[n - 1].uid : 0);
 		r = batch_lookup(v, snap, uid, m);
 	} else {
 		r = index_message_get(v->st->ix, v->mb.id, uid, m);
@@ -123,24 +169,15 @@ static enum store_result
 fields_lookup(const struct store_view *v, uint64_t snap, uint32_t uid,
     struct buf *out)
 {
-	size_t lo = 0, hi = v->n_fbatch;
+	size_t i = ahead_find(&v->fbatch_ra, snap, v->fbatch, sizeof(*v->fbatch),
+	    uid);
 
-	if (snap == 0 || v->fbatch_snapshot != snap || uid < v->fbatch_lo ||
-	    uid > v->fbatch_hi)
+	if (i == SIZE_MAX)
 		return STORE_ERROR;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->fbatch[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == v->n_fbatch || v->fbatch[lo].uid != uid ||
-	    v->fbatch[lo].len == SIZE_MAX)
+	if (i == v->fbatch_ra.n || v->fbatch[i].len == SIZE_MAX)
 		return STORE_NOT_FOUND;
-	if (v->fbatch[lo].len > 0 && buf_append(out, v->ftext.data +
-	    v->fbatch[lo].off, v->fbatch[lo].len) != 0)
+	if (v->fbatch[i].len > 0 && buf_append(out, v->ftext.data +
+	    v->fbatch[i].off, v->fbatch[i].len) != 0)
 		return store_fail(v->st, STORE_ERROR, "header fields too long");
 	return STORE_OK;
 }
@@ -150,24 +187,20 @@ enum store_result
 store_message_header_fields(struct store_view *v, uint32_t uid, struct buf *out)
 {
 	uint64_t snap = index_snapshot(v->st->ix);
-	uint32_t last = v->last_fields;
 	struct index_message m;
 	enum store_result r;
+	size_t n;
 
-	v->last_fields = uid;
 	if ((r = fields_lookup(v, snap, uid, out)) != STORE_ERROR)
 		return r;
-	if (snap != 0 && last != 0 && uid > last && uid - last <= 64) {
+	if (ahead_wanted(&v->fbatch_ra, snap, uid)) {
 		if (v->fbatch == NULL)
 			v->fbatch = xreallocarray(NULL, READ_AHEAD, sizeof(*v->fbatch));
-		v->fbatch_snapshot = 0;
+		v->fbatch_ra.snapshot = 0;
 		if (index_fields_batch(v->st->ix, v->mb.id, uid, READ_AHEAD,
-		    v->fbatch, &v->n_fbatch, &v->ftext) != STORE_OK)
+		    v->fbatch, &n, &v->ftext) != STORE_OK)
 			return STORE_ERROR;
-		v->fbatch_snapshot = snap;
-		v->fbatch_lo = uid;
-		v->fbatch_hi = v->n_fbatch == READ_AHEAD ?
-		    v->fbatch[v->n_fbatch - 1].uid : UINT32_MAX;
+		ahead_set(&v->fbatch_ra, snap, uid, n, n ? v->fbatch[n - 1].uid : 0);
 		return fields_lookup(v, snap, uid, out);
 	}
 	if ((r = get_row(v, uid, &m)) != STORE_OK)

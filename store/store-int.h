@@ -128,6 +128,14 @@ enum store_result cache_fill(struct store *st, uint64_t blob_id);
 
 /* view.c: a selected mailbox. */
 #define VIEW_OWN_MAX 16
+/* message.c: entries read ahead under one held snapshot (store_read_hold),
+ * covering the uids [lo, hi]; and the uid asked for last. */
+struct read_ahead {
+	uint64_t snapshot;
+	uint32_t lo, hi;
+	size_t n;
+	uint32_t last;
+};
 struct recent_range {
 	uint32_t lo, hi;      /* uids in [lo, hi] are \Recent in this view */
 };
@@ -151,20 +159,12 @@ struct store_view {
 	uint32_t n_recent;
 	struct kwtable kw;             /* the mailbox's keywords */
 	const char *kwlist[STORE_KEYWORDS_MAX];  /* of the last message out */
-	/* message.c: rows read ahead under one held snapshot, covering the
-	 * uids [batch_lo, batch_hi]; and the uid asked for last. */
+	/* message.c: rows and cached header fields read ahead */
 	struct index_message *batch;
-	size_t n_batch;
-	uint32_t batch_lo, batch_hi;
-	uint64_t batch_snapshot;
-	uint32_t last_get;
-	/* The same for the cached header fields (SEARCH). */
+	struct read_ahead batch_ra;
 	struct index_fields *fbatch;
-	size_t n_fbatch;
 	struct buf ftext;
-	uint32_t fbatch_lo, fbatch_hi;
-	uint64_t fbatch_snapshot;
-	uint32_t last_fields;
+	struct read_ahead fbatch_ra;
 };
 
 bool view_is_recent(const struct store_view *v, uint32_t uid);
