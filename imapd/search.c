@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mime.h"
 #include "mutf7.h"
@@ -185,7 +186,8 @@ search_fold(const char *s, size_t len, struct buf *out)
 /* ---- parsing the keys ----------------------------------------------------- */
 
 enum key_arg {
-	ARG_NONE, ARG_STRING, ARG_DATE, ARG_NUMBER, ARG_KEYWORD, ARG_HEADER,
+	ARG_NONE, ARG_STRING, ARG_DATE, ARG_NUMBER, ARG_INTERVAL, ARG_KEYWORD,
+	ARG_HEADER,
 	ARG_UIDSET, ARG_MODSEQ,
 	ARG_SPECIAL,            /* NOT, OR, NEW, OLD: built by hand */
 };
@@ -215,6 +217,7 @@ static const struct {
 	{ "NEW", SEARCH_KEY_AND, ARG_SPECIAL, 0, false, NULL },
 	{ "NOT", SEARCH_KEY_NOT, ARG_SPECIAL, 0, false, NULL },
 	{ "OLD", SEARCH_KEY_NOT, ARG_SPECIAL, 0, false, NULL },
+	{ "OLDER", SEARCH_KEY_OLDER, ARG_INTERVAL, 0, false, NULL },
 	{ "ON", SEARCH_KEY_ON, ARG_DATE, 0, false, NULL },
 	{ "OR", SEARCH_KEY_OR, ARG_SPECIAL, 0, false, NULL },
 	{ "RECENT", SEARCH_KEY_RECENT, ARG_NONE, 0, false, NULL },
@@ -234,6 +237,7 @@ static const struct {
 	{ "UNFLAGGED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_FLAGGED, true, NULL },
 	{ "UNKEYWORD", SEARCH_KEY_KEYWORD, ARG_KEYWORD, 0, true, NULL },
 	{ "UNSEEN", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_SEEN, true, NULL },
+	{ "YOUNGER", SEARCH_KEY_YOUNGER, ARG_INTERVAL, 0, false, NULL },
 };
 
 #define N_KEYS (sizeof(key_table) / sizeof(key_table[0]))
@@ -418,6 +422,15 @@ parse_args(struct parse *ps, size_t ki, struct search_key *k)
 		return 0;
 	case ARG_NUMBER:
 		return parse_number(ps, name, &k->num);
+	case ARG_INTERVAL:
+		/* RFC 5032 §4: nz-number seconds */
+		if (parse_number(ps, name, &k->num) != 0)
+			return -1;
+		if (k->num == 0) {
+			parse_error(ps, "%s needs a number of seconds above 0", name);
+			return -1;
+		}
+		return 0;
 	case ARG_KEYWORD:
 		if ((a = next_arg(ps, name)) == NULL)
 			return -1;
@@ -623,6 +636,7 @@ search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid,
     const struct seqset *saved)
 {
 	p->saved = saved;
+	p->now = (int64_t)time(NULL);
 	for (struct search_key *k = p->keys; k != NULL; k = k->all) {
 		if (k->type == SEARCH_KEY_SEQSET)
 			seqset_resolve(&k->set, last_msn);
@@ -637,6 +651,7 @@ search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid,
 struct match_ctx {
 	const struct search_input *in;
 	const struct seqset *saved;  /* "$"; NULL: nothing saved */
+	int64_t now;                 /* OLDER, YOUNGER */
 	struct buf value, folded;    /* scratch */
 	bool header_done, body_done, sent_done;
 	struct buf header;           /* folded "name: decoded value\n" of every field */
@@ -1043,6 +1058,12 @@ match_key(const struct search_key *k, struct match_ctx *c)
 		return yes_if(internal_day(m) >= k->day);
 	case SEARCH_KEY_MODSEQ:
 		return yes_if(m->modseq >= k->num);
+	/* RFC 5032: the time of interest is now minus the interval; OLDER is
+	 * before it, YOUNGER at or after it, so NOT OLDER n is YOUNGER n. */
+	case SEARCH_KEY_OLDER:
+		return yes_if(m->internaldate < c->now - (int64_t)k->num);
+	case SEARCH_KEY_YOUNGER:
+		return yes_if(m->internaldate >= c->now - (int64_t)k->num);
 	default:
 		break;
 	}
@@ -1081,7 +1102,8 @@ enum search_match
 search_match(const struct search_program *p, const struct search_input *in)
 {
 	struct match_ctx c = {
-		.in = in, .saved = p->saved, .value = BUF_INIT, .folded = BUF_INIT,
+		.in = in, .saved = p->saved, .now = p->now, .value = BUF_INIT,
+		.folded = BUF_INIT,
 		.header = BUF_INIT, .body = BUF_INIT,
 	};
 	enum search_match r = match_key(p->root, &c);

@@ -64,6 +64,8 @@ enum search_key_type {
 	SEARCH_KEY_SENTON,
 	SEARCH_KEY_SENTSINCE,
 	SEARCH_KEY_MODSEQ,      /* num: modseq >= num (RFC 7162) */
+	SEARCH_KEY_OLDER,       /* num: internal date < now - num (RFC 5032) */
+	SEARCH_KEY_YOUNGER,     /* num: internal date >= now - num */
 	SEARCH_KEY_HEADER,      /* field, str: a field called field contains str */
 	SEARCH_KEY_BODY,        /* str: the decoded text of the body parts */
 	SEARCH_KEY_TEXT,        /* str: the header or the body */
@@ -89,6 +91,8 @@ struct search_program {
 	size_t n_keys;
 	bool uses_modseq;            /* a MODSEQ key: answer with (MODSEQ n) */
 	const struct seqset *saved;  /* what "$" names (search_resolve) */
+	int64_t now;                 /* OLDER, YOUNGER: the time of the search
+	                              * (search_resolve) */
 };
 
 /*
@@ -106,8 +110,8 @@ void search_free(struct search_program *p);
  * an empty mailbox); and "$" its value: saved, the UIDs of the session's
  * saved result (a normal set; NULL is empty), which must stay unchanged
  * while p is matched.  "$" names the same messages whether it stands for
- * MSNs or UIDs, as the result is kept as UIDs (RFC 5182 §2.1).  Call once,
- * before matching.
+ * MSNs or UIDs, as the result is kept as UIDs (RFC 5182 §2.1).  And the
+ * time OLDER and YOUNGER count back from: now.  Call once, before matching.
  */
 void search_resolve(struct search_program *p, uint32_t last_msn, uint32_t last_uid,
     const struct seqset *saved);

@@ -54,7 +54,8 @@ static const char *const valid_keys[] = {
 	"(SEEN (FLAGGED (DELETED)))", "OR (SEEN FLAGGED) NOT (DRAFT)",
 	"NOT NOT NOT SEEN", "MODSEQ 5", "MODSEQ \"/flags/\\\\Seen\" all 5",
 	"MODSEQ \"/flags/$Junk\" priv 0", "SEEN FROM a TO b SUBJECT c 1:5 UID 2",
-	"$", "UID $", "NOT $", "OR $ UID $",
+	"$", "UID $", "NOT $", "OR $ UID $", "OLDER 1", "YOUNGER 86400",
+	"older 9223372036854775807",
 };
 
 START_TEST(test_valid)
@@ -116,6 +117,10 @@ static const struct {
 	{ "SUBJECT", "SUBJECT needs an argument" },
 	{ "SUBJECT (x)", "SUBJECT needs a string" },
 	{ "SUBJECT {2+}\r\n\xff\xfe", "not valid UTF-8" },
+	{ "OLDER 0", "OLDER needs a number of seconds above 0" },
+	{ "YOUNGER", "YOUNGER needs an argument" },
+	{ "YOUNGER -5", "YOUNGER needs a number" },
+	{ "OLDER 1d", "OLDER needs a number" },
 };
 
 START_TEST(test_invalid)
@@ -466,6 +471,48 @@ START_TEST(test_fields_pass)
 }
 END_TEST
 
+/* The MSNs that match with "now" at 2024-01-06 00:00 UTC (RFC 5032). */
+static char *
+run_at_jan6(const char *keys)
+{
+	static char out[64];
+	const char *why;
+	struct search_program *p = parse_keys(keys, &why);
+
+	ck_assert_msg(p != NULL, "'%s': %s", keys, why);
+	search_resolve(p, 3, 30, NULL);
+	ck_assert_int_ge(p->now, search_days_from_civil(2026, 1, 1) * 86400);
+	p->now = search_days_from_civil(2024, 1, 6) * 86400;
+	out[0] = '\0';
+	for (uint32_t i = 0; i < 3; i++) {
+		struct search_input in = { i + 1, &fakes[i].m, NULL, 0, NULL, 0 };
+
+		if (search_match(p, &in) == SEARCH_YES)
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%u",
+			    out[0] != '\0' ? " " : "", i + 1);
+	}
+	search_free(p);
+	return out;
+}
+
+START_TEST(test_within)
+{
+	setup_fakes();
+	/* internal dates (UTC): 1: 01-05 09:00, 2: 01-05 22:30, 3: 01-01 04:00 */
+	ck_assert_str_eq(run_at_jan6("YOUNGER 3600"), "");
+	ck_assert_str_eq(run_at_jan6("YOUNGER 5400"), "2");      /* from 22:30 on */
+	ck_assert_str_eq(run_at_jan6("OLDER 5400"), "1 3");
+	ck_assert_str_eq(run_at_jan6("OLDER 5401"), "1 3");
+	ck_assert_str_eq(run_at_jan6("OLDER 5399"), "1 2 3");
+	ck_assert_str_eq(run_at_jan6("YOUNGER 5399"), "");
+	ck_assert_str_eq(run_at_jan6("YOUNGER 86400"), "1 2");
+	ck_assert_str_eq(run_at_jan6("OLDER 86400"), "3");
+	ck_assert_str_eq(run_at_jan6("NOT OLDER 86400"), "1 2");
+	ck_assert_str_eq(run_at_jan6("YOUNGER 1000000000"), "1 2 3");
+	ck_assert_str_eq(run_at_jan6("OLDER 1000000000"), "");
+}
+END_TEST
+
 START_TEST(test_first_pass)
 {
 	setup_fakes();
@@ -603,6 +650,7 @@ search_suite(void)
 	tc = tcase_create("match");
 	tcase_add_loop_test(tc, test_match, 0, sizeof(match_cases) / sizeof(match_cases[0]));
 	tcase_add_test(tc, test_fields_pass);
+	tcase_add_test(tc, test_within);
 	tcase_add_test(tc, test_first_pass);
 	tcase_add_test(tc, test_empty_message);
 	suite_add_tcase(s, tc);

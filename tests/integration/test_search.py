@@ -348,6 +348,36 @@ def test_many_messages():
         srv.stop_and_check()
 
 
+def test_within():
+    """OLDER and YOUNGER (RFC 5032) count back from the server's clock."""
+    import time
+    srv = mail_server()
+    try:
+        c = login(srv)
+        u, t = c.command("c", "CAPABILITY")
+        assert any(" WITHIN" in line for line in u), u
+        assert c.command("m", "CREATE within")[1].startswith("m OK")
+        two_hours_ago = time.strftime("%d-%b-%Y %H:%M:%S +0000",
+                                      time.gmtime(time.time() - 7200))
+        append(c, "a1", 'within () "01-Jan-2020 12:00:00 +0000"', MSG_D)
+        append(c, "a2", 'within () "%s"' % two_hours_ago, MSG_D)
+        append(c, "a3", "within ()", MSG_D)        # internal date: now
+        assert c.command("s", "SELECT within")[1].startswith("s OK")
+        for keys, want in [("YOUNGER 3600", "3"), ("YOUNGER 10800", "2 3"),
+                           ("OLDER 3600", "1 2"), ("OLDER 10800", "1"),
+                           ("NOT OLDER 3600", "3"), ("OR OLDER 10800 YOUNGER 60", "1 3"),
+                           ("YOUNGER 2000000000", "1 2 3")]:
+            line, tagged, _ = search(c, "SEARCH " + keys)
+            assert tagged == "q OK SEARCH completed", (keys, tagged)
+            assert line == ("* SEARCH " + want).rstrip(), (keys, line)
+        for bad in ["OLDER 0", "YOUNGER", "YOUNGER -1", "OLDER 1h"]:
+            line, tagged, _ = search(c, "SEARCH " + bad)
+            assert tagged.startswith("q BAD"), (bad, tagged)
+        c.close()
+    finally:
+        srv.stop_and_check()
+
+
 if __name__ == "__main__":
     require_accounts()
     run_tests([
@@ -357,4 +387,5 @@ if __name__ == "__main__":
         test_charset_and_bad,
         test_no_expunge_during_search,
         test_many_messages,
+        test_within,
     ])
