@@ -482,7 +482,7 @@ cmd_namespace(struct session *s, const struct imap_command *c)
 	cmd_mailbox_done(s, c->tag, "NAMESPACE");
 }
 
-/* ---- STATUS (§6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ) -------------- */
+/* ---- STATUS (§6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ, RFC 7889) ---- */
 
 static const struct {
 	const char *name;
@@ -496,6 +496,7 @@ static const struct {
 	{ "SIZE", CMD_STATUS_SIZE },
 	{ "RECENT", CMD_STATUS_RECENT },         /* IMAP4rev1 */
 	{ "HIGHESTMODSEQ", CMD_STATUS_HIGHESTMODSEQ },
+	{ "APPENDLIMIT", CMD_STATUS_APPENDLIMIT },
 };
 
 int
@@ -527,9 +528,12 @@ cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why)
 }
 
 static uint64_t
-status_value(unsigned item, const struct store_status *st)
+status_value(const struct session *s, unsigned item, const struct store_status *st)
 {
 	switch (item) {
+	/* RFC 7889 §3: the same for every mailbox here, the APPENDLIMIT= of
+	 * CAPABILITY: the largest literal an APPEND may send. */
+	case CMD_STATUS_APPENDLIMIT:   return s->cfg->max_request_size;
 	case CMD_STATUS_MESSAGES:      return st->messages;
 	case CMD_STATUS_UIDNEXT:       return st->uidnext;
 	case CMD_STATUS_UIDVALIDITY:   return st->uidvalidity;
@@ -559,7 +563,7 @@ cmd_status_send(struct session *s, const char *name, unsigned items,
 		if (!(items & status_names[k].item))
 			continue;
 		buf_printf(&line, "%s%s %" PRIu64, sep, status_names[k].name,
-		    status_value(status_names[k].item, st));
+		    status_value(s, status_names[k].item, st));
 		sep = " ";
 	}
 	buf_append_char(&line, ')');

@@ -90,7 +90,8 @@ int cmd_mailbox_decode(const struct session *s, const struct imap_arg *a,
 int cmd_mailbox_format(const struct session *s, const char *name, struct buf *out);
 /* session_sync() in the selected state, then "<tag> OK <what> completed". */
 void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
-/* STATUS items (RFC 9051 §6.3.11, RFC 8438, RFC 7162), also for LIST-STATUS. */
+/* STATUS items (RFC 9051 §6.3.11, RFC 8438, RFC 7162, RFC 7889), also for
+ * LIST-STATUS. */
 #define CMD_STATUS_MESSAGES      (1u << 0)
 #define CMD_STATUS_UIDNEXT       (1u << 1)
 #define CMD_STATUS_UIDVALIDITY   (1u << 2)
@@ -99,6 +100,7 @@ void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
 #define CMD_STATUS_SIZE          (1u << 5)
 #define CMD_STATUS_RECENT        (1u << 6)
 #define CMD_STATUS_HIGHESTMODSEQ (1u << 7)
+#define CMD_STATUS_APPENDLIMIT   (1u << 8)   /* RFC 7889 */
 /* A parenthesized status item list; 0, or -1 with *why for BAD. */
 int cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why);
 /* "* STATUS <name> (<items>)" */

@@ -1206,6 +1206,12 @@ const char *imap_parser_error_tag(const struct imap_parser *p)
 	return p->err_kind != IMAP_ERR_NONE && p->tag_done ? p->buf : NULL;
 }
 
+const char *imap_parser_error_command(const struct imap_parser *p)
+{
+	/* A literal only comes after the command name, so it is whole. */
+	return p->err_kind == IMAP_ERR_LITERAL_TOO_BIG ? p->buf + p->name_off : NULL;
+}
+
 enum imap_parse_error imap_parser_error_kind(const struct imap_parser *p)
 {
 	return p->err_kind;

@@ -186,6 +186,9 @@ const char *imap_parser_error(const struct imap_parser *p);
 /* After IMAP_PARSE_ERROR: the tag, if a whole tag was read (else NULL: reply "*"). */
 const char *imap_parser_error_tag(const struct imap_parser *p);
 enum imap_parse_error imap_parser_error_kind(const struct imap_parser *p);
+/* After IMAP_ERR_LITERAL_TOO_BIG: the command's name, upper-cased (the
+   literal's command, e.g. "APPEND"); else NULL.  Valid until reset. */
+const char *imap_parser_error_command(const struct imap_parser *p);
 
 /*
  * After an error in the middle of a line the parser discards the rest of

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,15 +30,20 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 {
 	bool preauth = s->state == SESSION_NOT_AUTHENTICATED;
 	bool starttls = preauth && s->tls_ctx != NULL && !conn_is_tls(&s->conn);
+	char appendlimit[48];
 
-	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID%s%s%s%s",
+	/* RFC 7889: after login, where APPEND is allowed */
+	snprintf(appendlimit, sizeof(appendlimit), " APPENDLIMIT=%" PRIu64,
+	    s->cfg->max_request_size);
+	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID%s%s%s%s%s",
 	    starttls ? " STARTTLS" : "",
 	    preauth && session_plaintext_ok(s) ? " SASL-IR AUTH=PLAIN AUTH=LOGIN" : "",
 	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "",
 	    /* After login: what the command files implement. */
 	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
 	    " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
-	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN");
+	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN",
+	    preauth ? "" : appendlimit);
 }
 
 void
@@ -164,8 +170,16 @@ session_parse_error(struct session *s)
 	const char *tag = imap_parser_error_tag(s->parser);
 	const char *why = imap_parser_error(s->parser);
 
+	const char *cmd = imap_parser_error_command(s->parser);
+
 	log_debug("bad command: %s", why);
-	session_tagged(s, tag, "BAD", "%s", why);
+	/* RFC 7889 §4, RFC 7888 §4: a message over APPENDLIMIT in a
+	 * synchronising literal is refused before the client sends it. */
+	if (cmd != NULL && strcmp(cmd, "APPEND") == 0 && !imap_parser_fatal(s->parser))
+		session_tagged(s, tag, "NO", "[TOOBIG] The message is larger than "
+		    "APPENDLIMIT=%" PRIu64, s->cfg->max_request_size);
+	else
+		session_tagged(s, tag, "BAD", "%s", why);
 	if (imap_parser_fatal(s->parser))
 		session_bye(s, "Request too large, closing the connection");
 }

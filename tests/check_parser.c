@@ -282,6 +282,17 @@ static void ser_error(struct sbuf *b, struct imap_parser *p)
 	ck_assert_ptr_nonnull(msg);
 	ck_assert_uint_gt(strlen(msg), 0);
 	ck_assert_ptr_null(imap_parser_command(p));
+	/* the command a too-big literal belongs to, for NO [TOOBIG] */
+	if (imap_parser_error_kind(p) == IMAP_ERR_LITERAL_TOO_BIG) {
+		const char *cmd = imap_parser_error_command(p);
+
+		ck_assert_ptr_nonnull(cmd);
+		ck_assert_uint_gt(strlen(cmd), 0);
+		for (const char *c = cmd; *c != '\0'; c++)
+			ck_assert(*c < 'a' || *c > 'z');
+	} else {
+		ck_assert_ptr_null(imap_parser_error_command(p));
+	}
 	sb_event_sep(b);
 	sb_printf(b, "E:%s:", kind_name(imap_parser_error_kind(p)));
 	sb_puts(b, tag != NULL ? tag : "*");
@@ -877,9 +888,12 @@ START_TEST(test_fatal_nonsync)
 	imap_parser_free(p);
 
 	p = new_std();
-	ck_assert_int_eq(imap_parser_feed(p, "a1 APPEND x {101}\r\n", 19, &used), IMAP_PARSE_ERROR);
+	ck_assert_int_eq(imap_parser_feed(p, "a1 append x {101}\r\n", 19, &used), IMAP_PARSE_ERROR);
 	ck_assert_int_eq(imap_parser_error_kind(p), IMAP_ERR_LITERAL_TOO_BIG);
 	ck_assert_int_eq(imap_parser_fatal(p), 0);
+	ck_assert_str_eq(imap_parser_error_command(p), "APPEND");
+	imap_parser_reset(p);
+	ck_assert_ptr_null(imap_parser_error_command(p));
 	imap_parser_free(p);
 }
 END_TEST

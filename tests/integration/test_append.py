@@ -264,10 +264,19 @@ def test_big_message_and_toobig():
         assert tmp_files(srv) == []
         # and back, byte for byte
         assert fetch_body(c, "INBOX", 1) == body
-        # over max-request-size: refused before the data, no continuation
-        c.send("g2 APPEND INBOX {%d}\r\n" % (31 * 1024 * 1024))
-        expect(r"^g2 BAD ", c.readline())
+        # APPENDLIMIT (RFC 7889) says the limit, in CAPABILITY and STATUS
+        limit = 30 * 1024 * 1024
+        u, t = c.command("cp", "CAPABILITY")
+        assert any(" APPENDLIMIT=%d" % limit in line for line in u), u
+        u, t = c.command("st", "STATUS INBOX (APPENDLIMIT MESSAGES)")
+        assert u == ['* STATUS "INBOX" (MESSAGES 1 APPENDLIMIT %d)' % limit], u
+        # over it: NO [TOOBIG] before the data, no continuation
+        c.send("g2 APPEND INBOX {%d}\r\n" % (limit + 1))
+        expect(r"^g2 NO \[TOOBIG\] .*APPENDLIMIT=%d" % limit, c.readline())
         assert c.command("g3", "NOOP")[1].startswith("g3 OK")
+        # a literal of another command over the limit is still BAD
+        c.send("g5 SEARCH TEXT {%d}\r\n" % (limit + 1))
+        expect(r"^g5 BAD ", c.readline())
         # the same non-synchronizing: BAD, and the connection closes
         c.send("g4 APPEND INBOX {%d+}\r\n" % (31 * 1024 * 1024))
         expect(r"^g4 BAD ", c.readline())
