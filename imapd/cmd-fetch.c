@@ -26,6 +26,7 @@
 #include "cmd.h"
 #include "fetch.h"
 #include "flags.h"
+#include "objectid.h"
 #include "select.h"
 #include "seqset.h"
 #include "xmalloc.h"
@@ -318,6 +319,16 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 		break;
 	case FETCH_MODSEQ:
 		buf_printf(&r->line, "MODSEQ (%" PRIu64 ")", m->modseq);
+		break;
+	case FETCH_EMAILID: {
+		char id[OBJECTID_BUF];
+
+		objectid_email(m->email_id, id);
+		buf_printf(&r->line, "EMAILID (%s)", id);
+		break;
+	}
+	case FETCH_THREADID:
+		buf_append_str(&r->line, "THREADID NIL");
 		break;
 	case FETCH_SECTION:
 	case FETCH_BINARY:

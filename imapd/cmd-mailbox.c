@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "mutf7.h"
+#include "objectid.h"
 #include "select.h"
 
 /* Longer arguments cannot name a mailbox (the store takes 1000 bytes of
@@ -343,6 +344,23 @@ create_params(const struct imap_arg *params, unsigned *use, const char **why)
 	return unsupported;
 }
 
+/* RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK. */
+static void
+create_done(struct session *s, const char *tag, const char *name)
+{
+	struct store_mailbox mb;
+	char id[OBJECTID_BUF];
+
+	if (store_mailbox_get(s->store, name, &mb) != STORE_OK) {
+		cmd_mailbox_done(s, tag, "CREATE");
+		return;
+	}
+	if (s->state == SESSION_SELECTED && !session_sync(s, true))
+		return;
+	objectid_mailbox(mb.uidvalidity, id);
+	session_tagged(s, tag, "OK", "[MAILBOXID (%s)] CREATE completed", id);
+}
+
 void
 cmd_create(struct session *s, const struct imap_command *c)
 {
@@ -377,7 +395,7 @@ cmd_create(struct session *s, const struct imap_command *c)
 	if (r != STORE_OK)
 		mailbox_fail(s, c->tag, "CREATE", r);
 	else
-		cmd_mailbox_done(s, c->tag, "CREATE");
+		create_done(s, c->tag, name_str(&name));
 out:
 	buf_free(&name);
 }
@@ -497,6 +515,7 @@ static const struct {
 	{ "RECENT", CMD_STATUS_RECENT },         /* IMAP4rev1 */
 	{ "HIGHESTMODSEQ", CMD_STATUS_HIGHESTMODSEQ },
 	{ "APPENDLIMIT", CMD_STATUS_APPENDLIMIT },
+	{ "MAILBOXID", CMD_STATUS_MAILBOXID },
 };
 
 int
@@ -562,8 +581,15 @@ cmd_status_send(struct session *s, const char *name, unsigned items,
 	for (size_t k = 0; k < sizeof(status_names) / sizeof(status_names[0]); k++) {
 		if (!(items & status_names[k].item))
 			continue;
-		buf_printf(&line, "%s%s %" PRIu64, sep, status_names[k].name,
-		    status_value(s, status_names[k].item, st));
+		if (status_names[k].item == CMD_STATUS_MAILBOXID) {
+			char id[OBJECTID_BUF];
+
+			objectid_mailbox(st->uidvalidity, id);
+			buf_printf(&line, "%sMAILBOXID (%s)", sep, id);
+		} else {
+			buf_printf(&line, "%s%s %" PRIu64, sep, status_names[k].name,
+			    status_value(s, status_names[k].item, st));
+		}
 		sep = " ";
 	}
 	buf_append_char(&line, ')');

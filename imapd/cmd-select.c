@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "flags.h"
 #include "mutf7.h"
+#include "objectid.h"
 #include "select.h"
 #include "seqset.h"
 #include "xmalloc.h"
@@ -259,6 +260,7 @@ select_report(struct session *s)
 {
 	const struct store_mailbox *mb = store_view_mailbox(s->view);
 	bool rev1 = !(s->enabled & SESSION_ENABLED_IMAP4REV2);
+	char id[OBJECTID_BUF];
 	uint32_t unseen;
 
 	session_untagged(s, "%u EXISTS", store_view_exists(s->view));
@@ -270,6 +272,8 @@ select_report(struct session *s)
 		session_untagged(s, "OK [UNSEEN %u] First unseen", unseen);
 	session_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
 	session_untagged(s, "OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
+	objectid_mailbox(mb->uidvalidity, id);
+	session_untagged(s, "OK [MAILBOXID (%s)] Ok", id);     /* RFC 8474 §4.2 */
 	/* RFC 7162 §3.1.2.1: with every SELECT, as modseqs are persistent. */
 	session_untagged(s, "OK [HIGHESTMODSEQ %" PRIu64 "] Highest",
 	    mb->highestmodseq);

@@ -101,6 +101,7 @@ void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
 #define CMD_STATUS_RECENT        (1u << 6)
 #define CMD_STATUS_HIGHESTMODSEQ (1u << 7)
 #define CMD_STATUS_APPENDLIMIT   (1u << 8)   /* RFC 7889 */
+#define CMD_STATUS_MAILBOXID     (1u << 9)   /* RFC 8474 */
 /* A parenthesized status item list; 0, or -1 with *why for BAD. */
 int cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why);
 /* "* STATUS <name> (<items>)" */

@@ -338,6 +338,8 @@ static const struct {
 	{ "BODY", FETCH_BODY },
 	{ "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
 	{ "MODSEQ", FETCH_MODSEQ },
+	{ "EMAILID", FETCH_EMAILID },
+	{ "THREADID", FETCH_THREADID },
 };
 
 /* The IMAP4rev1 forms of sections (RFC 3501 §6.4.5). */

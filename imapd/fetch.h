@@ -25,6 +25,8 @@ enum fetch_kind {
 	FETCH_BODY,              /* the non-extended structure */
 	FETCH_BODYSTRUCTURE,
 	FETCH_MODSEQ,
+	FETCH_EMAILID,           /* RFC 8474 */
+	FETCH_THREADID,
 	FETCH_SECTION,           /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER,
 	                          * RFC822.TEXT */
 	FETCH_BINARY,            /* BINARY[..], BINARY.PEEK[..] */

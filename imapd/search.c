@@ -12,6 +12,7 @@
 
 #include "mime.h"
 #include "mutf7.h"
+#include "objectid.h"
 #include "search.h"
 #include "xmalloc.h"
 
@@ -186,8 +187,8 @@ search_fold(const char *s, size_t len, struct buf *out)
 /* ---- parsing the keys ----------------------------------------------------- */
 
 enum key_arg {
-	ARG_NONE, ARG_STRING, ARG_DATE, ARG_NUMBER, ARG_INTERVAL, ARG_KEYWORD,
-	ARG_HEADER,
+	ARG_NONE, ARG_STRING, ARG_DATE, ARG_NUMBER, ARG_INTERVAL, ARG_OBJECTID,
+	ARG_KEYWORD, ARG_HEADER,
 	ARG_UIDSET, ARG_MODSEQ,
 	ARG_SPECIAL,            /* NOT, OR, NEW, OLD: built by hand */
 };
@@ -208,6 +209,7 @@ static const struct {
 	{ "CC", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "Cc" },
 	{ "DELETED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_DELETED, false, NULL },
 	{ "DRAFT", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_DRAFT, false, NULL },
+	{ "EMAILID", SEARCH_KEY_EMAILID, ARG_OBJECTID, 0, false, NULL },
 	{ "FLAGGED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_FLAGGED, false, NULL },
 	{ "FROM", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "From" },
 	{ "HEADER", SEARCH_KEY_HEADER, ARG_HEADER, 0, false, NULL },
@@ -229,6 +231,7 @@ static const struct {
 	{ "SMALLER", SEARCH_KEY_SMALLER, ARG_NUMBER, 0, false, NULL },
 	{ "SUBJECT", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "Subject" },
 	{ "TEXT", SEARCH_KEY_TEXT, ARG_STRING, 0, false, NULL },
+	{ "THREADID", SEARCH_KEY_THREADID, ARG_OBJECTID, 0, false, NULL },
 	{ "TO", SEARCH_KEY_HEADER, ARG_STRING, 0, false, "To" },
 	{ "UID", SEARCH_KEY_UIDSET, ARG_UIDSET, 0, false, NULL },
 	{ "UNANSWERED", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_ANSWERED, true, NULL },
@@ -422,6 +425,17 @@ parse_args(struct parse *ps, size_t ki, struct search_key *k)
 		return 0;
 	case ARG_NUMBER:
 		return parse_number(ps, name, &k->num);
+	case ARG_OBJECTID:
+		/* RFC 8474 §7: EMAILID / THREADID objectid */
+		if ((a = next_arg(ps, name)) == NULL)
+			return -1;
+		if ((a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_QUOTED) ||
+		    !objectid_valid(a->str, a->len)) {
+			parse_error(ps, "%s needs an object id", name);
+			return -1;
+		}
+		k->flag = objectid_email_parse(a->str, a->len, &k->num);
+		return 0;
 	case ARG_INTERVAL:
 		/* RFC 5032 §4: nz-number seconds */
 		if (parse_number(ps, name, &k->num) != 0)
@@ -1060,6 +1074,10 @@ match_key(const struct search_key *k, struct match_ctx *c)
 		return yes_if(m->modseq >= k->num);
 	/* RFC 5032: the time of interest is now minus the interval; OLDER is
 	 * before it, YOUNGER at or after it, so NOT OLDER n is YOUNGER n. */
+	case SEARCH_KEY_EMAILID:
+		return yes_if(k->flag && m->email_id == k->num);
+	case SEARCH_KEY_THREADID:
+		return SEARCH_NO;
 	case SEARCH_KEY_OLDER:
 		return yes_if(m->internaldate < c->now - (int64_t)k->num);
 	case SEARCH_KEY_YOUNGER:

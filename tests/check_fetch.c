@@ -46,7 +46,7 @@ parse(const char *args, bool uid, struct fetch_request *req, char *why)
 
 static const char *const kind_names[] = {
 	"UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY",
-	"BODYSTRUCTURE", "MODSEQ",
+	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID",
 };
 static const char *const text_names[] = {
 	"all", "header", "fields", "fieldsnot", "text", "mime",
@@ -101,6 +101,7 @@ static const struct {
 	{ "FULL", true, "UID;FLAGS;INTERNALDATE;RFC822.SIZE;ENVELOPE;BODY" },
 	{ "(BODY BODYSTRUCTURE ENVELOPE INTERNALDATE RFC822.SIZE MODSEQ)", false,
 	  "BODY;BODYSTRUCTURE;ENVELOPE;INTERNALDATE;RFC822.SIZE;MODSEQ" },
+	{ "(emailid THREADID)", false, "EMAILID;THREADID" },
 	{ "BODY[]", false, "BODY[] seen" },
 	{ "body.peek[]", false, "BODY[]/peek" },
 	{ "BODY[]<0.100>", false, "BODY[]<0.100> seen" },

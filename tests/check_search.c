@@ -55,7 +55,8 @@ static const char *const valid_keys[] = {
 	"NOT NOT NOT SEEN", "MODSEQ 5", "MODSEQ \"/flags/\\\\Seen\" all 5",
 	"MODSEQ \"/flags/$Junk\" priv 0", "SEEN FROM a TO b SUBJECT c 1:5 UID 2",
 	"$", "UID $", "NOT $", "OR $ UID $", "OLDER 1", "YOUNGER 86400",
-	"older 9223372036854775807",
+	"older 9223372036854775807", "EMAILID E000000000000ab12", "THREADID T-1_x",
+	"EMAILID \"Mx\"",
 };
 
 START_TEST(test_valid)
@@ -118,6 +119,10 @@ static const struct {
 	{ "SUBJECT (x)", "SUBJECT needs a string" },
 	{ "SUBJECT {2+}\r\n\xff\xfe", "not valid UTF-8" },
 	{ "OLDER 0", "OLDER needs a number of seconds above 0" },
+	{ "EMAILID", "EMAILID needs an argument" },
+	{ "EMAILID a.b", "EMAILID needs an object id" },
+	{ "THREADID (x)", "THREADID needs an object id" },
+	{ "EMAILID \"\"", "EMAILID needs an object id" },
 	{ "YOUNGER", "YOUNGER needs an argument" },
 	{ "YOUNGER -5", "YOUNGER needs a number" },
 	{ "OLDER 1d", "OLDER needs a number" },
@@ -253,7 +258,7 @@ setup_fakes(void)
 	fakes[0].m = (struct store_message){ .uid = 10, .modseq = 5,
 	    .flags = STORE_FLAG_SEEN, .keywords = kw1, .n_keywords = 1,
 	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 9 * 3600,
-	    .tz_minutes = 60, .size = 100 };
+	    .tz_minutes = 60, .size = 100, .email_id = 0xab12 };
 	fakes[0].data = msg1;
 	/* 2024-01-06 00:30 +0200: the 5th in UTC, the 6th in its own zone */
 	fakes[1].m = (struct store_message){ .uid = 20, .modseq = 9,
@@ -396,6 +401,10 @@ static const struct {
 	{ "NOT BODY quick", "2 3" }, { "NOT NOT SEEN", "1" },
 	{ "MODSEQ 9", "2 3" }, { "MODSEQ \"/flags/\\\\Seen\" all 6", "2 3" },
 	{ "SEEN UNSEEN", "" },
+	/* OBJECTID (RFC 8474): ids are case-sensitive; no threads yet */
+	{ "EMAILID E000000000000ab12", "1" }, { "EMAILID E000000000000AB12", "" },
+	{ "EMAILID E0000000000000000", "2 3" }, { "EMAILID Mab12", "" },
+	{ "NOT EMAILID E000000000000ab12", "2 3" }, { "THREADID T1", "" },
 	/* "$" is matched by UID, with or without UID before it (RFC 5182) */
 	{ "$", "1 3" }, { "UID $", "1 3" }, { "NOT $", "2" },
 	{ "OR $ SEEN", "1 3" }, { "$ 2:3", "3" }, { "UID $ UID 1:15", "1" },

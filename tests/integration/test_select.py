@@ -60,6 +60,8 @@ def select_lines(exists, recent, uidvalidity, uidnext, modseq, unseen=None,
         lines.append("* OK [UNSEEN %d] First unseen" % unseen)
     lines += ["* OK [UIDVALIDITY %d] UIDs valid" % uidvalidity,
               "* OK [UIDNEXT %d] Predicted next UID" % uidnext,
+              # RFC 8474: Cairn's MAILBOXID is M and the UIDVALIDITY in hex
+              "* OK [MAILBOXID (M%08x)] Ok" % uidvalidity,
               "* OK [HIGHESTMODSEQ %d] Highest" % modseq]
     return lines
 
@@ -95,7 +97,7 @@ def test_select_and_examine_responses():
         assert untagged[1:4] == ["* 0 EXISTS", "* 0 RECENT",
                                  "* FLAGS (%s)" % SYSTEM_FLAGS], untagged
         assert not any("UNSEEN" in line for line in untagged), untagged
-        expect(r"^\* OK \[UIDNEXT 1\] ", untagged[-2])
+        expect(r"^\* OK \[UIDNEXT 1\] ", untagged[-3])
         assert tagged == "OK [READ-WRITE] SELECT completed", tagged
         # the same, as a literal and as a quoted string
         c.send('s1 SELECT {5+}\r\nINBOX\r\n')
