@@ -956,19 +956,33 @@ index_message_get(struct index *ix, int64_t mailbox_id, uint32_t uid,
 	return r;
 }
 
+/* A read-ahead statement (mailbox ?1, from uid ?2, LIMIT ?3), bound. */
+static sqlite3_stmt *
+batch_stmt(struct index *ix, enum ix_sql which, int64_t mailbox_id,
+    uint32_t from, size_t max)
+{
+	sqlite3_stmt *s = stmt(ix, which);
+
+	if (s == NULL)
+		return NULL;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, from) ||
+	    !bind_int(s, 3, (int64_t)max)) {
+		bind_fail(ix, s);
+		return NULL;
+	}
+	return s;
+}
+
 enum store_result
 index_message_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
     struct index_message *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_MSG_BATCH);
+	sqlite3_stmt *s = batch_stmt(ix, SQL_MSG_BATCH, mailbox_id, from, max);
 	int rc = SQLITE_DONE;
 
 	*n = 0;
 	if (s == NULL)
 		return STORE_ERROR;
-	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, from) ||
-	    !bind_int(s, 3, (int64_t)max))
-		return bind_fail(ix, s);
 	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (!read_message(s, &out[*n])) {
 			done(s);
@@ -985,16 +999,13 @@ enum store_result
 index_fields_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
     size_t max, struct index_fields *out, size_t *n, struct buf *text)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_FIELDS_BATCH);
+	sqlite3_stmt *s = batch_stmt(ix, SQL_FIELDS_BATCH, mailbox_id, from, max);
 	int rc = SQLITE_DONE;
 
 	*n = 0;
 	buf_reset(text);
 	if (s == NULL)
 		return STORE_ERROR;
-	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, from) ||
-	    !bind_int(s, 3, (int64_t)max))
-		return bind_fail(ix, s);
 	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const void *t = sqlite3_column_text(s, 1);
 		int len = sqlite3_column_bytes(s, 1);
