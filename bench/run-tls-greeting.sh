@@ -30,7 +30,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${CAIRN_BUILDDIR:-$(dirname "$here")/build}
 DOVECOT=/usr/sbin/dovecot
 
-die() { echo "run-tls-greeting: $*" >&2; exit 1; }
+BENCH=run-tls-greeting
+. "$here/lib.sh"
 
 [[ $N =~ ^[0-9]+$ && $N -ge 2 && $((N % 2)) -eq 0 ]] || die "N must be an even number >= 2, not '$N'"
 [[ $C =~ ^[0-9]+$ && $C -ge 1 && $C -le $((N / 2)) ]] || die "C must be from 1 to N/2, not '$C'"
@@ -66,60 +67,13 @@ tmp=$(mktemp -d /tmp/cairn-bench.XXXXXX)
 chmod 755 "$tmp" # the login processes of both servers must reach their sockets
 cpid="" dpid="" bpid="" ok=""
 
-stop() { # stop PID: SIGTERM, wait up to 10 s, then SIGKILL
-	local pid=$1 i
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-	stop "$bpid"
-	stop "$cpid"
-	stop "$dpid"
-	if [ -z "$ok" ]; then
-		for log in cairnd.log dovecot.log dovecot.out; do
-			[ -s "$tmp/$log" ] && { echo "--- $log (last lines)"; tail -n 15 "$tmp/$log"; } >&2
-		done
-	fi
-	if [ "${KEEP:-}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
+cleanup() { bench_finish "$bpid" "$cpid" "$dpid"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# wait_ready NAME PID PORT PROCESS: until PORT accepts and PID has POOL idle PROCESS children
-wait_ready() {
-	local i
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$2" 2>/dev/null || die "$1 exited during start-up"
-		if (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null &&
-			[ "$(pgrep -c -P "$2" -x "$4" || true)" -ge "$POOL" ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "$1 is not ready on 127.0.0.1:$3 with $POOL $4 processes after 15 s"
-}
-
-# Run copies of the binaries: a rebuild of the build tree during the run must
-# not change the programs that cairnd execs for each new pool process.
-mkdir -m 755 "$tmp/bin"
-cp "$BUILD/master/cairnd" "$BUILD/imapd/cairn-imapd" "$BUILD/authd/cairn-authd" "$tmp/bin/" ||
-	die "cannot copy the Cairn binaries from $BUILD"
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-subj /CN=localhost -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1 ||
-	die "openssl could not create the certificate"
-chmod 600 "$tmp/key.pem"
-cport=$(free_port) dport=$(free_port)
-[ "$cport" != "$dport" ] || dport=$(free_port)
+copy_cairn "$BUILD" "$tmp/bin"
+make_cert "$tmp"
+read -r cport dport <<<"$(free_ports 2)"
 
 cat >"$tmp/cairn.conf" <<EOF
 bind-addr = {"127.0.0.1"}
