@@ -179,13 +179,21 @@ cmd_mailbox_format(const struct session *s, const char *name, struct buf *out)
 	return rc;
 }
 
-void
-cmd_mailbox_done(struct session *s, const char *tag, const char *what)
+/* The tagged OK, with a response code ("" or "[CODE ...] ") before the text. */
+static void
+mailbox_done(struct session *s, const char *tag, const char *code,
+    const char *what)
 {
 	/* Other sessions' changes to the selected mailbox come first (§7). */
 	if (s->state == SESSION_SELECTED && !session_sync(s, true))
 		return;
-	session_tagged(s, tag, "OK", "%s completed", what);
+	session_tagged(s, tag, "OK", "%s%s completed", code, what);
+}
+
+void
+cmd_mailbox_done(struct session *s, const char *tag, const char *what)
+{
+	mailbox_done(s, tag, "", what);
 }
 
 /* A store refusal as the response codes of RFC 9051 §7.1 / RFC 5530. */
@@ -349,16 +357,13 @@ static void
 create_done(struct session *s, const char *tag, const char *name)
 {
 	struct store_mailbox mb;
-	char id[OBJECTID_BUF];
+	char id[OBJECTID_BUF], code[OBJECTID_BUF + 16] = "";
 
-	if (store_mailbox_get(s->store, name, &mb) != STORE_OK) {
-		cmd_mailbox_done(s, tag, "CREATE");
-		return;
+	if (store_mailbox_get(s->store, name, &mb) == STORE_OK) {
+		objectid_mailbox(mb.uidvalidity, id);
+		snprintf(code, sizeof(code), "[MAILBOXID (%s)] ", id);
 	}
-	if (s->state == SESSION_SELECTED && !session_sync(s, true))
-		return;
-	objectid_mailbox(mb.uidvalidity, id);
-	session_tagged(s, tag, "OK", "[MAILBOXID (%s)] CREATE completed", id);
+	mailbox_done(s, tag, code, "CREATE");
 }
 
 void

@@ -348,6 +348,9 @@ parse_string(struct parse *ps, const char *name, struct search_key *k)
 	}
 	k->len = folded.len;
 	k->str = folded.data != NULL ? buf_steal(&folded, NULL) : xstrdup("");
+	k->ascii = true;
+	for (size_t i = 0; i < k->len; i++)
+		k->ascii &= (unsigned char)k->str[i] < 0x80;
 	return 0;
 }
 
@@ -730,10 +733,8 @@ struct header_find {
  * needs decoding.
  */
 static int
-plain_contains(const char *v, size_t vlen, const char *needle, size_t nlen)
+plain_contains(const char *v, size_t vlen, const struct search_key *k)
 {
-	bool ascii_needle = true;
-
 	for (size_t i = 0; i < vlen; i++) {
 		unsigned char ch = (unsigned char)v[i];
 
@@ -741,17 +742,15 @@ plain_contains(const char *v, size_t vlen, const char *needle, size_t nlen)
 		    (ch == '=' && i + 1 < vlen && v[i + 1] == '?'))
 			return -1;
 	}
-	for (size_t i = 0; i < nlen; i++)
-		ascii_needle &= (unsigned char)needle[i] < 0x80;
-	if (!ascii_needle || nlen > vlen)
+	if (!k->ascii || k->len > vlen)
 		return 1;    /* folded ASCII holds no other character */
-	for (size_t i = 0; i + nlen <= vlen; i++) {
+	for (size_t i = 0; i + k->len <= vlen; i++) {
 		size_t j = 0;
 
-		while (j < nlen && (v[i + j] >= 'A' && v[i + j] <= 'Z' ?
-		    v[i + j] + ('a' - 'A') : v[i + j]) == needle[j])
+		while (j < k->len && (v[i + j] >= 'A' && v[i + j] <= 'Z' ?
+		    v[i + j] + ('a' - 'A') : v[i + j]) == k->str[j])
 			j++;
-		if (j == nlen)
+		if (j == k->len)
 			return 0;
 	}
 	return 1;
@@ -769,7 +768,7 @@ header_find_fn(const char *name, size_t nlen, const char *value, size_t vlen,
 		return 0;
 	if (f->k->len == 0)
 		return 1;    /* an empty string: the field is there */
-	if ((plain = plain_contains(value, vlen, f->k->str, f->k->len)) >= 0)
+	if ((plain = plain_contains(value, vlen, f->k)) >= 0)
 		return plain == 0;
 	buf_reset(&c->value);
 	buf_reset(&c->folded);

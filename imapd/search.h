@@ -86,6 +86,7 @@ struct search_key {
 	char *field;                 /* HEADER: the field name */
 	char *str;                   /* case-folded UTF-8 (KEYWORD: as given) */
 	size_t len;
+	bool ascii;                  /* str is ASCII alone (header fast path) */
 };
 
 struct search_program {

@@ -169,7 +169,6 @@ session_parse_error(struct session *s)
 {
 	const char *tag = imap_parser_error_tag(s->parser);
 	const char *why = imap_parser_error(s->parser);
-
 	const char *cmd = imap_parser_error_command(s->parser);
 
 	log_debug("bad command: %s", why);

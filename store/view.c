@@ -199,10 +199,8 @@ take_recent(struct store_view *v, uint32_t recent_uid, uint32_t first,
 {
 	/* Nothing above what was claimed when we looked: no write lock (a
 	 * SELECT of a mailbox without new mail writes nothing). */
-	if (!v->readonly && recent_uid < upto)
-		return claim_recent(v, upto);
 	if (!v->readonly)
-		return STORE_OK;
+		return recent_uid < upto ? claim_recent(v, upto) : STORE_OK;
 	add_recent(v, recent_uid + 1 > first ? recent_uid + 1 : first, upto);
 	return STORE_OK;
 }
