@@ -315,6 +315,15 @@ fields_of(const char *msg, char *out, size_t cap)
 	return len + 2;
 }
 
+/* Append msn to the space-separated list in out. */
+static void
+add_msn(char *out, size_t size, uint32_t msn)
+{
+	size_t len = strlen(out);
+
+	snprintf(out + len, size - len, "%s%u", len > 0 ? " " : "", msn);
+}
+
 /* The MSNs that match, "1 3", as the full (data given) match finds them. */
 static char *
 run(const char *keys)
@@ -346,8 +355,7 @@ run(const char *keys)
 		ck_assert_msg(second == SEARCH_MAYBE || second == r,
 		    "'%s' msg %u: fields pass %d, full %d", keys, i + 1, second, r);
 		if (r == SEARCH_YES)
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%u",
-			    out[0] != '\0' ? " " : "", i + 1);
+			add_msn(out, sizeof(out), i + 1);
 	}
 	search_free(p);
 	return out;
@@ -497,8 +505,7 @@ run_at_jan6(const char *keys)
 		struct search_input in = { i + 1, &fakes[i].m, NULL, 0, NULL, 0 };
 
 		if (search_match(p, &in) == SEARCH_YES)
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%u",
-			    out[0] != '\0' ? " " : "", i + 1);
+			add_msn(out, sizeof(out), i + 1);
 	}
 	search_free(p);
 	return out;
