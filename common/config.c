@@ -308,6 +308,7 @@ config_options(void)
 		CFG_INT_CB("timeout-unauthenticated", 60, CFGF_NONE, cb_duration),
 		CFG_INT_CB("timeout-authenticated", 1800, CFGF_NONE, cb_duration),
 		CFG_INT_CB("timeout-idle", 1800, CFGF_NONE, cb_duration),
+		CFG_INT_CB("idle-keepalive", 120, CFGF_NONE, cb_duration),
 		CFG_STR("user", "cairn", CFGF_NONE),
 		CFG_STR("group", "cairn", CFGF_NONE),
 		CFG_STR("auth-user", "cairn-auth", CFGF_NONE),
@@ -398,6 +399,7 @@ config_from_cfg(cfg_t *cfg)
 	c->timeout_unauthenticated = (unsigned)cfg_getint(cfg, "timeout-unauthenticated");
 	c->timeout_authenticated = (unsigned)cfg_getint(cfg, "timeout-authenticated");
 	c->timeout_idle = (unsigned)cfg_getint(cfg, "timeout-idle");
+	c->idle_keepalive = (unsigned)cfg_getint(cfg, "idle-keepalive");
 	c->user = dup_opt(cfg, "user");
 	c->group = dup_opt(cfg, "group");
 	c->auth_user = dup_opt(cfg, "auth-user");
@@ -618,6 +620,7 @@ config_print(const struct cairn_config *c, FILE *out)
 	print_duration(out, "timeout-unauthenticated", c->timeout_unauthenticated);
 	print_duration(out, "timeout-authenticated", c->timeout_authenticated);
 	print_duration(out, "timeout-idle", c->timeout_idle);
+	print_duration(out, "idle-keepalive", c->idle_keepalive);
 	print_str(out, "user", c->user);
 	print_str(out, "group", c->group);
 	print_str(out, "auth-user", c->auth_user);

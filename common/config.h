@@ -36,6 +36,7 @@ struct cairn_config {
 	unsigned timeout_unauthenticated; /* seconds */
 	unsigned timeout_authenticated;
 	unsigned timeout_idle;
+	unsigned idle_keepalive;     /* seconds between IDLE's "* OK Still here" */
 	char *user;
 	char *group;
 	char *auth_user;

@@ -23,6 +23,7 @@ static const struct cmd cmd_table[] = {
 	{ "EXPUNGE", SELECTED, cmd_expunge, true },
 	{ "FETCH", SELECTED, cmd_fetch, true },
 	{ "ID", ANY, cmd_id, false },
+	{ "IDLE", AUTH, cmd_idle, false },
 	{ "LIST", AUTH, cmd_list, false },
 	{ "LOGIN", SESSION_NOT_AUTHENTICATED, cmd_login, false },
 	{ "LOGOUT", ANY, cmd_logout, false },

@@ -35,7 +35,7 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	/* RFC 7889: after login, where APPEND is allowed */
 	snprintf(appendlimit, sizeof(appendlimit), " APPENDLIMIT=%" PRIu64,
 	    s->cfg->max_request_size);
-	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID%s%s%s%s%s",
+	snprintf(buf, len, "IMAP4rev2 IMAP4rev1 LITERAL+ ID IDLE%s%s%s%s%s",
 	    starttls ? " STARTTLS" : "",
 	    preauth && session_plaintext_ok(s) ? " SASL-IR AUTH=PLAIN AUTH=LOGIN" : "",
 	    preauth && !session_plaintext_ok(s) ? " LOGINDISABLED" : "",
@@ -262,22 +262,34 @@ session_fill(struct session *s)
 		if (conn_flush(&s->conn) != CONN_OK)
 			return false;
 		if (!conn_has_buffered_input(&s->conn)) {
-			struct pollfd p[2] = {
+			struct session_waiter *w = s->waiter;
+			/* poll() skips entries whose fd is negative */
+			struct pollfd p[3] = {
 				{ .fd = s->conn.rfd, .events = conn_read_events(&s->conn) },
 				{ .fd = s->control_fd, .events = POLLIN },
+				{ .fd = w != NULL ? w->fd : -1, .events = POLLIN },
 			};
-			int n = poll(p, s->control_fd >= 0 ? 2 : 1, session_timeout_ms(s));
+			int n = poll(p, 3, w != NULL ? w->timeout_ms(s, w->arg) :
+			    session_timeout_ms(s));
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
 				fatal("poll");
+			if (n == 0 && w != NULL) {
+				w->wake(s, false, w->arg);
+				continue;
+			}
 			if (n == 0) {
 				log_info("closing an idle connection");
 				session_bye(s, "Autologout; idle for too long");
 				return false;
 			}
-			if (s->control_fd >= 0 && p[1].revents != 0) {
+			if (p[1].revents != 0) {
 				session_handle_control(s);
+				continue;
+			}
+			if (p[2].revents != 0) {
+				w->wake(s, true, w->arg);
 				continue;
 			}
 			if (p[0].revents == 0)

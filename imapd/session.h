@@ -35,6 +35,22 @@ enum session_state {
 	SESSION_LOGOUT            = 1 << 3,
 };
 
+struct session;
+
+/*
+ * A command that waits on more than the client (IDLE) installs one in
+ * s->waiter: session_fill then also polls fd (-1: none) and calls wake
+ * when it is readable (fd_ready) or when timeout_ms() milliseconds pass,
+ * in place of the inactivity timeout; wake may write replies (they are
+ * flushed) or end the session with session_bye.
+ */
+struct session_waiter {
+	int fd;
+	int (*timeout_ms)(struct session *s, void *arg);
+	void (*wake)(struct session *s, bool fd_ready, void *arg);
+	void *arg;
+};
+
 struct session {
 	struct conn conn;
 	const struct cairn_config *cfg;
@@ -62,6 +78,7 @@ struct session {
 	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
 	bool uid_command;            /* the running command came as UID <cmd> */
 	unsigned append_files;       /* APPEND literals the parser streams now */
+	struct session_waiter *waiter;   /* NULL but in IDLE */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };

@@ -210,6 +210,7 @@ struct index {
 	unsigned nested;
 	bool suspended;
 	uint64_t snapshot;      /* counts the held reads begun */
+	int signal_fd;          /* STORE_SIGNAL_FILE, opened at the first commit */
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -533,6 +534,33 @@ configure(struct index *ix)
 	return exec_sql(ix, "PRAGMA synchronous = FULL");
 }
 
+/*
+ * SQLite calls this after each commit of ours to the WAL, once readers can
+ * see it: the moment to wake the sessions in IDLE (watch.c).  inotify on
+ * index.db-wal itself would wake them at the first frame written, before
+ * the commit is visible, and they would find nothing.  A WAL hook replaces
+ * SQLite's automatic checkpoint, so this checkpoints as that would
+ * (PASSIVE, once the WAL holds INDEX_CHECKPOINT_PAGES pages).
+ */
+#define INDEX_CHECKPOINT_PAGES 1000
+
+static int
+wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct index *ix = arg;
+
+	if (ix->signal_fd < 0)
+		ix->signal_fd = open(STORE_SIGNAL_FILE, O_WRONLY | O_CREAT |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Nothing to undo if it fails: IDLE sessions look again later. */
+	if (ix->signal_fd >= 0 && pwrite(ix->signal_fd, "", 1, 0) != 1)
+		log_debug("%s: %s", STORE_SIGNAL_FILE, strerror(errno));
+	if (pages >= INDEX_CHECKPOINT_PAGES)
+		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+	return SQLITE_OK;
+}
+
 enum store_result
 index_open(char *err, size_t errlen, struct index **out)
 {
@@ -548,6 +576,7 @@ index_open(char *err, size_t errlen, struct index **out)
 	ix = xcalloc(1, sizeof(*ix));
 	ix->err = err;
 	ix->errlen = errlen;
+	ix->signal_fd = -1;
 	if (sqlite3_open_v2(INDEX_FILE, &ix->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, VFS_NAME) != SQLITE_OK) {
 		if (ix->db == NULL)
@@ -562,6 +591,7 @@ index_open(char *err, size_t errlen, struct index **out)
 		index_close(ix);
 		return STORE_ERROR;
 	}
+	(void)sqlite3_wal_hook(ix->db, wal_committed, ix);
 	*out = ix;
 	return STORE_OK;
 }
@@ -575,6 +605,8 @@ index_close(struct index *ix)
 		sqlite3_finalize(ix->stmt[i]);
 	if (ix->db != NULL && sqlite3_close(ix->db) != SQLITE_OK)
 		log_warnx("index.db: close: %s", sqlite3_errmsg(ix->db));
+	if (ix->signal_fd >= 0)
+		close(ix->signal_fd);
 	free(ix);
 }
 

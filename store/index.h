@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Written (one byte, in place) after every commit, for the change signal
+ * (index.c wal_committed, watch.c). */
+#define STORE_SIGNAL_FILE "index.db-changed"
+
 #include "buf.h"
 #include "store.h"
 

@@ -15,6 +15,7 @@
  *   copy.c      COPY, MOVE
  *   expunge.c   EXPUNGE, and removing messages for DELETE and fsck
  *   fsck.c      store_fsck
+ *   watch.c     the change signal for IDLE
  */
 #ifndef CAIRN_STORE_INT_H
 #define CAIRN_STORE_INT_H
@@ -35,6 +36,7 @@
 struct store {
 	int dirfd;           /* the caller's; not closed here */
 	struct index *ix;
+	int watch_fd;        /* inotify for IDLE (watch.c); -1: none */
 	char err[512];
 };
 

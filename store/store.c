@@ -149,6 +149,7 @@ store_open(int dirfd, struct store **out, char *err, size_t errlen)
 		return STORE_ERROR;
 	st = xcalloc(1, sizeof(*st));
 	st->dirfd = dirfd;
+	st->watch_fd = -1;
 	if (blob_dirs_init(st) != STORE_OK ||
 	    index_open(st->err, sizeof(st->err), &st->ix) != STORE_OK ||
 	    init_mailboxes(st) != STORE_OK) {
@@ -165,6 +166,7 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_watch_end(st);
 	index_close(st->ix);
 	current_dir.opens--;
 	free(st);

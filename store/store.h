@@ -305,6 +305,23 @@ enum store_result store_expunge(struct store_view *v, const uint32_t *uids, size
 enum store_result store_read_hold(struct store *st);
 void store_read_release(struct store *st);
 
+/* ---- the change signal (watch.c) ------------------------------------------ */
+
+/*
+ * For IDLE: a descriptor that becomes readable when any process commits
+ * to this store (inotify on Linux sees the writes to index.db-wal), to
+ * poll() for; kept until store_watch_end or store_close.  -1 when the
+ * system offers none (another Unix, or the mail user's inotify instances
+ * are used up: logged once): then look every STORE_WATCH_POLL_MS.
+ */
+#define STORE_WATCH_POLL_MS 500
+int store_watch_begin(struct store *st);
+/* After the descriptor was readable: read its events; true if one of them
+ * was a commit (then store_view_sync reports what changed).  Without a
+ * descriptor, always true. */
+bool store_watch_changed(struct store *st);
+void store_watch_end(struct store *st);
+
 /* ---- maintenance ---------------------------------------------------------- */
 
 /*

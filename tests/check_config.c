@@ -53,6 +53,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->timeout_unauthenticated, 60);
 	ck_assert_uint_eq(c->timeout_authenticated, 1800);
 	ck_assert_uint_eq(c->timeout_idle, 1800);
+	ck_assert_uint_eq(c->idle_keepalive, 120);
 	ck_assert_str_eq(c->user, "cairn");
 	ck_assert_str_eq(c->group, "cairn");
 	ck_assert_str_eq(c->auth_user, "cairn-auth");
@@ -83,6 +84,7 @@ START_TEST(test_every_option_set)
 	    "timeout-unauthenticated = 30s\n"
 	    "timeout-authenticated = 2h\n"
 	    "timeout-idle = 1d\n"
+	    "idle-keepalive = 29m\n"
 	    "user = \"mail\"\n"
 	    "group = \"mail\"\n"
 	    "auth-user = \"authy\"\n"
@@ -107,6 +109,7 @@ START_TEST(test_every_option_set)
 	ck_assert_uint_eq(c->timeout_unauthenticated, 30);
 	ck_assert_uint_eq(c->timeout_authenticated, 7200);
 	ck_assert_uint_eq(c->timeout_idle, 86400);
+	ck_assert_uint_eq(c->idle_keepalive, 29 * 60);
 	ck_assert_str_eq(c->user, "mail");
 	ck_assert_str_eq(c->auth_user, "authy");
 	ck_assert_str_eq(c->data_dir, "/srv/cairn");
@@ -189,6 +192,7 @@ static const struct {
 	{ "max-concurrent = 0\n", "test.conf:1: option 'max-concurrent'" },
 	{ "rate-limit = \"lots\"\n", "test.conf:1: option 'rate-limit'" },
 	{ "timeout-idle = 0s\n", "test.conf:1: option 'timeout-idle'" },
+	{ "idle-keepalive = 2x\n", "test.conf:1: option 'idle-keepalive'" },
 	{ "timeout-authenticated = 8d\n", "test.conf:1: option 'timeout-authenticated'" },
 	{ "timeout-unauthenticated = soon\n", "test.conf:1: option 'timeout-unauthenticated'" },
 	{ "bind-addr = {\"example.com\"}\n", "test.conf:1: option 'bind-addr'" },

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import (Server, client_tls_context, expect, require_accounts,  # noqa: E402
                        run_tests)
 
-GREETING = (r"^\* OK \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID STARTTLS LOGINDISABLED\] "
+GREETING = (r"^\* OK \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID IDLE STARTTLS LOGINDISABLED\] "
             r"Cairn ready$")
 
 
@@ -22,7 +22,7 @@ def test_greeting_and_capability_clear_text():
         c = srv.connect()
         expect(GREETING, c.readline())
         untagged, tagged = c.command("a1", "CAPABILITY")
-        assert untagged == ["* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL+ ID STARTTLS "
+        assert untagged == ["* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL+ ID IDLE STARTTLS "
                             "LOGINDISABLED"], untagged
         assert tagged == "a1 OK CAPABILITY completed", tagged
         assert c.command("a2", "noop") == ([], "a2 OK NOOP completed")
@@ -71,7 +71,7 @@ def test_oversized_nonsync_literal_closes():
 def test_implicit_tls_port():
     with Server() as srv:
         c = srv.connect_tls()
-        expect(r"^\* OK \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID SASL-IR AUTH=PLAIN "
+        expect(r"^\* OK \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID IDLE SASL-IR AUTH=PLAIN "
                r"AUTH=LOGIN\] Cairn ready$", c.readline())
         assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
         untagged, tagged = c.command("t1", "CAPABILITY")

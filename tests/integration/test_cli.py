@@ -45,7 +45,7 @@ def test_print_mode_shows_every_setting():
                        "log-level", "max-request-size", "worker-pool-size",
                        "allow-plain-text-auth", "auth-max-failures", "max-concurrent",
                        "rate-limit", "timeout-unauthenticated", "timeout-authenticated",
-                       "timeout-idle", "user", "group", "auth-user", "data-dir",
+                       "timeout-idle", "idle-keepalive", "user", "group", "auth-user", "data-dir",
                        "run-dir", "max-connections"):
             expect(r"(?m)^%s = " % option, p.stdout)
         expect(r'(?m)^rate-limit = "2000/1m"$', p.stdout)
@@ -130,7 +130,7 @@ def test_standalone_session_on_stdio():
         p = imapd_standalone(d, "a CAPABILITY\r\nb STARTTLS\r\nc LOGOUT\r\n", user)
         assert p.returncode == 0, p.stderr
         lines = p.stdout.splitlines()
-        expect(r"^\* PREAUTH \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID ENABLE .*"
+        expect(r"^\* PREAUTH \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ ID IDLE ENABLE .*"
                r"UIDPLUS MOVE .*\] .*alice", lines[0])
         assert "a OK CAPABILITY completed" in lines
         expect(r"b BAD STARTTLS is not valid in this state", p.stdout)

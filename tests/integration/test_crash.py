@@ -52,11 +52,18 @@ def blob_files(srv):
     return sorted(out)
 
 
+def dead(pid):
+    """Gone, or a zombie; /proc/pid may vanish between two looks."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def kill_child(pid):
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
-             open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0] == "Z",
-             what="pid %d to die" % pid)
+    wait_for(lambda: dead(pid), what="pid %d to die" % pid)
 
 
 def fsck(srv, *args, user="alice"):
