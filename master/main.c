@@ -92,6 +92,28 @@ check_accounts(const struct cairn_config *cfg)
 		    cfg->auth_user);
 }
 
+/*
+ * Every session process runs as the one mail user, and a session in IDLE
+ * holds one inotify instance (store/watch.c); past Linux's per-user limit
+ * IDLE still works but looks every 500 ms.  Say so at start, once, rather
+ * than let it surprise anyone under load.
+ */
+static void
+check_inotify_limit(const struct cairn_config *cfg)
+{
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_instances", "r");
+	unsigned long limit;
+
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%lu", &limit) == 1 && limit < cfg->max_connections)
+		log_info("fs.inotify.max_user_instances is %lu, below max-connections "
+		    "(%u): sessions in IDLE beyond that many look for changes every "
+		    "500 ms instead of being woken (see cairn-imapd(8), IDLE)",
+		    limit, cfg->max_connections);
+	fclose(f);
+}
+
 static void
 make_dir(const char *path, mode_t mode, bool privsep)
 {
@@ -396,6 +418,7 @@ main(int argc, char *argv[])
 	if (!config_tls_enabled(m.cfg))
 		log_warnx("cert-path/key-path not set: the TLS listener and STARTTLS "
 		    "are off");
+	check_inotify_limit(m.cfg);
 	make_directories(&m);
 
 	/* 3. listeners, before anything is dropped or forked */
