@@ -41,6 +41,8 @@ void cmd_append_attach(struct session *s);
 #define CMD_APPEND_MAX_TOTAL(max_request_size) \
 	((max_request_size) > SIZE_MAX / CMD_APPEND_TOTAL_FACTOR ? SIZE_MAX : \
 	(size_t)(max_request_size) * CMD_APPEND_TOTAL_FACTOR)
+/* cmd-compress.c: COMPRESS (RFC 4978) */
+void cmd_compress(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
 void cmd_search(struct session *s, const struct imap_command *c);
 /* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */
