@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages: build, unit tests, integration tests.
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libssl-dev \
-libconfuse-dev libsqlite3-dev libcrypt-dev check"
+libconfuse-dev libsqlite3-dev libcrypt-dev zlib1g-dev check"
 TEST_DEPS="python3 openssl procps util-linux isync"
 
 say() { printf '\n== %s\n' "$*"; }

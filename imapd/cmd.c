@@ -15,6 +15,7 @@ static const struct cmd cmd_table[] = {
 	{ "CAPABILITY", ANY, cmd_capability, false },
 	{ "CHECK", SELECTED, cmd_check, false },
 	{ "CLOSE", SELECTED, cmd_close, false },
+	{ "COMPRESS", AUTH, cmd_compress, false },
 	{ "COPY", SELECTED, cmd_copy, true },
 	{ "CREATE", AUTH, cmd_create, false },
 	{ "DELETE", AUTH, cmd_delete, false },

@@ -43,6 +43,8 @@ void cmd_append_attach(struct session *s);
 	(size_t)(max_request_size) * CMD_APPEND_TOTAL_FACTOR)
 /* cmd-idle.c: IDLE (RFC 2177, RFC 9051 §6.3.13) */
 void cmd_idle(struct session *s, const struct imap_command *c);
+/* cmd-compress.c: COMPRESS (RFC 4978) */
+void cmd_compress(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
 void cmd_search(struct session *s, const struct imap_command *c);
 /* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */

@@ -15,11 +15,14 @@
 
 #include <openssl/err.h>
 
+#include "compress.h"
 #include "conn.h"
 #include "tls.h"
 #include "xmalloc.h"
 
 #define CONN_OUT_FLUSH_AT (64 * 1024)
+
+static int conn_drain(struct conn *c, bool sync);
 
 void
 conn_init(struct conn *c, int rfd, int wfd)
@@ -69,8 +72,9 @@ conn_wait(int fd, short events, long deadline)
 	}
 }
 
-ssize_t
-conn_read(struct conn *c, void *buf, size_t len)
+/* Bytes off the wire (TLS decrypted): >0, or an enum conn_result. */
+static ssize_t
+conn_read_raw(struct conn *c, void *buf, size_t len)
 {
 	if (c->ssl != NULL) {
 		size_t got = 0;
@@ -103,10 +107,46 @@ conn_read(struct conn *c, void *buf, size_t len)
 	return CONN_ERROR;
 }
 
+/*
+ * Inflate into buf, reading the wire only when every byte read so far is
+ * used up.  At most len bytes come out of one call however much the input
+ * expands: a small stream that inflates to gigabytes costs no memory.
+ */
+static ssize_t
+conn_read_inflate(struct conn *c, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = compress_in_take(c->z, buf, len);
+		if (n > 0)
+			return n;
+		if (n == COMPRESS_END)
+			return CONN_EOF;
+		if (n == COMPRESS_CORRUPT) {
+			log_info("COMPRESS: bad data from the client: %s",
+			    compress_error(c->z));
+			return CONN_BAD_DATA;
+		}
+		size_t room;
+		unsigned char *p = compress_in_space(c->z, &room);
+		if ((n = conn_read_raw(c, p, room)) <= 0)
+			return n;
+		compress_in_added(c->z, (size_t)n);
+	}
+}
+
+ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	if (c->z != NULL)
+		return conn_read_inflate(c, buf, len);
+	return conn_read_raw(c, buf, len);
+}
+
 bool
 conn_has_buffered_input(const struct conn *c)
 {
-	return c->ssl != NULL && SSL_pending(c->ssl) > 0;
+	return (c->ssl != NULL && SSL_pending(c->ssl) > 0) ||
+	    (c->z != NULL && compress_in_pending(c->z));
 }
 
 short
@@ -128,7 +168,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
 	if (c->out_len >= CONN_OUT_FLUSH_AT)
-		return conn_flush(c);
+		return conn_drain(c, false);
 	return CONN_OK;
 }
 
@@ -178,31 +218,74 @@ conn_write_some(struct conn *c, const unsigned char *p, size_t len, short *wait_
 	return CONN_ERROR;
 }
 
-int
-conn_flush(struct conn *c)
+/* Write all of p[0..len) by the deadline. */
+static int
+conn_send(struct conn *c, const unsigned char *p, size_t len, long deadline)
 {
-	long deadline = now_ms() + c->write_timeout_ms;
 	size_t off = 0;
 
-	while (off < c->out_len) {
+	while (off < len) {
 		short wait_for;
-		ssize_t n = conn_write_some(c, c->out + off, c->out_len - off, &wait_for);
+		ssize_t n = conn_write_some(c, p + off, len - off, &wait_for);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
 		}
-		if (n != CONN_AGAIN) {
-			c->out_len = 0;
+		if (n != CONN_AGAIN)
+			return CONN_ERROR;
+		int w = conn_wait(wait_for == POLLIN ? c->rfd : c->wfd, wait_for, deadline);
+		if (w != CONN_OK)
+			return w;
+	}
+	return CONN_OK;
+}
+
+/* Deflate the output buffer and send what comes out. */
+static int
+conn_send_deflated(struct conn *c, bool sync, long deadline)
+{
+	enum compress_out r;
+
+	compress_out_put(c->z, c->out, c->out_len, sync);
+	do {
+		const unsigned char *p;
+		size_t n;
+		int w;
+
+		if ((r = compress_out_next(c->z, &p, &n)) == COMPRESS_OUT_ERROR) {
+			log_warnx("COMPRESS: %s", compress_error(c->z));
 			return CONN_ERROR;
 		}
-		int w = conn_wait(wait_for == POLLIN ? c->rfd : c->wfd, wait_for, deadline);
-		if (w != CONN_OK) {
-			c->out_len = 0;
+		if (n > 0 && (w = conn_send(c, p, n, deadline)) != CONN_OK)
 			return w;
-		}
-	}
-	c->out_len = 0;
+	} while (r == COMPRESS_OUT_MORE);
 	return CONN_OK;
+}
+
+/*
+ * Send the output buffer.  sync: the client must be able to read all of
+ * it now (a flush); else deflate may keep back the end of a response that
+ * is still being written, which compresses better.
+ */
+static int
+conn_drain(struct conn *c, bool sync)
+{
+	long deadline = now_ms() + c->write_timeout_ms;
+	int rc;
+
+	if (c->z != NULL)
+		rc = conn_send_deflated(c, sync, deadline);
+	else
+		rc = conn_send(c, c->out, c->out_len, deadline);
+	c->out_len = 0;
+	return rc;
+}
+
+/* RFC 4978 §4: a sync flush at each flush, so the client gets each reply. */
+int
+conn_flush(struct conn *c)
+{
+	return conn_drain(c, true);
 }
 
 int
@@ -248,9 +331,45 @@ conn_is_tls(const struct conn *c)
 	return c->ssl != NULL;
 }
 
+int
+conn_start_compress(struct conn *c, const void *pending, size_t len)
+{
+	int rc;
+
+	/* RFC 4978 §3: the tagged OK goes out as it is, the next byte compressed */
+	if ((rc = conn_flush(c)) != CONN_OK)
+		return rc;
+	if ((c->z = compress_new(pending, len)) == NULL)
+		return CONN_ERROR;
+	return CONN_OK;
+}
+
+bool
+conn_is_compressed(const struct conn *c)
+{
+	return c->z != NULL;
+}
+
+/* What compression did, for the admin deciding whether it is worth it. */
+static void
+conn_log_compress(const struct conn *c)
+{
+	unsigned long long in_plain, in_wire, out_plain, out_wire;
+
+	compress_totals(c->z, &in_plain, &in_wire, &out_plain, &out_wire);
+	log_debug("COMPRESS: %llu bytes in from %llu on the wire, %llu out as %llu; "
+	    "zlib held at most %zu bytes", in_plain, in_wire, out_plain, out_wire,
+	    compress_memory_peak(c->z));
+}
+
 void
 conn_close(struct conn *c)
 {
+	if (c->z != NULL) {
+		conn_log_compress(c);
+		compress_free(c->z);
+		c->z = NULL;
+	}
 	if (c->ssl != NULL) {
 		(void)SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);

@@ -1,8 +1,9 @@
 /*
  * The client connection: bytes in and out, in clear text or TLS, with
- * buffered output.  Socket descriptors are non-blocking and every wait goes
- * through poll() with a deadline, so a silent or stalled peer can never
- * hang the process.
+ * buffered output, and once the client asks, compressed inside TLS
+ * (COMPRESS, compress.h).  Socket descriptors are non-blocking and every
+ * wait goes through poll() with a deadline, so a silent or stalled peer
+ * can never hang the process.
  */
 #ifndef CAIRN_CONN_H
 #define CAIRN_CONN_H
@@ -21,7 +22,10 @@ enum conn_result {
 	CONN_EOF = -2,       /* peer closed */
 	CONN_ERROR = -3,     /* I/O or TLS failure: the connection is unusable */
 	CONN_TIMEOUT = -4,
+	CONN_BAD_DATA = -5,  /* the client's compressed stream is invalid */
 };
+
+struct compress;
 
 struct conn {
 	int rfd, wfd;        /* one socket, or stdin/stdout in -S mode */
@@ -30,6 +34,7 @@ struct conn {
 	unsigned char *out;
 	size_t out_len, out_cap;
 	int write_timeout_ms;
+	struct compress *z;  /* COMPRESS=DEFLATE; NULL until the client asks */
 };
 
 void conn_init(struct conn *c, int rfd, int wfd);
@@ -45,6 +50,13 @@ int conn_flush(struct conn *c);
 /* Server side TLS handshake, waiting at most timeout_ms. */
 int conn_start_tls(struct conn *c, SSL_CTX *ctx, int timeout_ms);
 bool conn_is_tls(const struct conn *c);
+/*
+ * COMPRESS=DEFLATE (RFC 4978): flush what is buffered as it is, then
+ * deflate everything written and inflate everything read.  pending, len:
+ * bytes already read that came after the command, compressed already.
+ */
+int conn_start_compress(struct conn *c, const void *pending, size_t len);
+bool conn_is_compressed(const struct conn *c);
 void conn_close(struct conn *c);
 
 #endif

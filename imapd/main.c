@@ -177,7 +177,7 @@ run_standalone(const char *user, const char *dir, const char *config_path)
 		return 1;
 	}
 	session_run(&s);
-	free(s.conn.out);
+	conn_close(&s.conn);
 	close(dirfd);
 	config_free(cfg);
 	return 0;

@@ -42,7 +42,8 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    /* After login: what the command files implement. */
 	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
 	    " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
-	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID",
+	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID"
+	    " COMPRESS=DEFLATE",
 	    preauth ? "" : appendlimit);
 }
 
@@ -298,6 +299,11 @@ session_fill(struct session *s)
 		ssize_t got = conn_read(&s->conn, s->inbuf, sizeof(s->inbuf));
 		if (got == CONN_AGAIN)
 			continue;
+		if (got == CONN_BAD_DATA) {
+			/* our own stream is still sound: say why we stop */
+			session_bye(s, "Invalid compressed data");
+			return false;
+		}
 		if (got <= 0) {
 			log_info("connection closed by the client%s",
 			    got == CONN_ERROR ? " (error)" : "");

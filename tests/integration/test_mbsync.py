@@ -14,6 +14,10 @@ imaplib on the server side.  One scenario, step by step:
  4. a message file removed locally is gone from the server;
  5. another run has nothing to do: exit status 0 and nothing changes.
 
+mbsync turns COMPRESS=DEFLATE (RFC 4978) on when the server offers it, so
+every run goes through the deflate layer both ways; the server's log
+says so for each of them.
+
 mbsync's exit status is asserted after every run and its output shown when
 it fails.  Skipped (printing why, with "0 passed, 0 failed") only when
 mbsync is not installed; ./quickstart.sh installs it (package isync)."""
@@ -228,6 +232,11 @@ def server_folders(m):
     return names
 
 
+def compressed_sessions(srv):
+    """Sessions that turned COMPRESS=DEFLATE on (imaplib never does)."""
+    return srv.log_text().count("COMPRESS=DEFLATE active")
+
+
 def append(m, mailbox, data, flags=None):
     typ, resp = m.append('"%s"' % mailbox, flags, None, data)
     assert typ == "OK", resp
@@ -270,6 +279,7 @@ def test_mbsync_both_ways():
         append(m, "Projects", pr1, r"(\Seen)")
         append(m, "Projects", big)
         sync.run("step 1 (download)")
+        assert compressed_sessions(srv) >= 1, "mbsync did not use COMPRESS=DEFLATE"
         assert sync.local_folders() == defaults | {"Projects"}, sync.local_folders()
         inbox = sync.local("INBOX")
         assert set(inbox) == {normalize(in1), normalize(in2), normalize(in3)}, list(inbox)
@@ -349,6 +359,8 @@ def test_mbsync_both_ways():
         assert sync.snapshot() == before_local, (before_local, sync.snapshot(), out)
         after_server = {f: server_state(m, f) for f in server_folders(m)}
         assert after_server == before_server, (before_server, after_server, out)
+        assert compressed_sessions(srv) >= 5, compressed_sessions(srv)
+        assert "COMPRESS: bad data" not in srv.log_text()
 
 
 if __name__ == "__main__":
