@@ -27,6 +27,11 @@ install_deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing="$missing $p"
 	done
+	# The imapflow test runs Node's imapflow; any node and npm will do
+	# (NodeSource's nodejs package carries its own npm).
+	if [ "$mode" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+		missing="$missing nodejs npm"
+	fi
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "missing Debian packages:$missing" >&2

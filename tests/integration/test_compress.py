@@ -223,6 +223,27 @@ def test_tls():
         assert out_wire < out_plain and held <= ZLIB_BOUND, (out_wire, out_plain, held)
 
 
+def test_idle_pushes_are_flushed():
+    """IDLE inside COMPRESS: "+ idling" and each push arrive at once (each
+    flush ends with a sync flush), and DONE inflates like any command."""
+    with running_mail_server() as srv:
+        z = start_compress(login(srv))
+        other = login(srv)
+        ok(z, "SELECT INBOX")
+        z.send("i IDLE\r\n")
+        assert z.readline().startswith("+ "), "no continuation for IDLE"
+        data = b"Subject: pushed\r\n\r\nbody\r\n"
+        other.send("a APPEND INBOX {%d+}\r\n" % len(data))
+        other.send(data + b"\r\n")
+        assert other.read_until_tagged("a")[1].startswith("a OK")
+        z.sock.settimeout(2)
+        assert z.readline() == "* 1 EXISTS"
+        z.send("DONE\r\n")
+        assert z.read_until_tagged("i")[1] == "i OK IDLE terminated"
+        logout(z)
+        other.close()
+
+
 def test_commands_in_the_compress_packet():
     """A client should wait for the OK (RFC 4978 §3); one that does not
     has its next commands, compressed, in the same packet: they are
@@ -303,6 +324,7 @@ if __name__ == "__main__":
         test_advertised_after_login_only,
         test_clear_text,
         test_tls,
+        test_idle_pushes_are_flushed,
         test_commands_in_the_compress_packet,
         test_garbage_stream,
         test_inflation_is_bounded,
