@@ -398,10 +398,11 @@ cmd_check(struct session *s, const struct imap_command *c)
 /* ---- EXPUNGE, UID EXPUNGE ----------------------------------------------- */
 
 static void
-expunged(void *arg, uint32_t msn, uint32_t uid)
+expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
 	(void)uid;
-	session_untagged(arg, "%u EXPUNGE", msn);
+	for (size_t i = 0; i < n; i++)
+		session_untagged(arg, "%u EXPUNGE", msn[i]);
 }
 
 void

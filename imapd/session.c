@@ -80,10 +80,11 @@ session_untagged_buf(struct session *s, const struct buf *text)
 }
 
 static void
-sync_expunged(void *arg, uint32_t msn, uint32_t uid)
+sync_expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
 	(void)uid;
-	session_untagged(arg, "%u EXPUNGE", msn);
+	for (size_t i = 0; i < n; i++)
+		session_untagged(arg, "%u EXPUNGE", msn[i]);
 }
 
 static void

@@ -102,7 +102,7 @@ expunge_locked(struct store_view *v, const uint32_t *uids, size_t nuids,
 
 enum store_result
 store_expunge(struct store_view *v, const uint32_t *uids, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg)
+    store_expunged_fn *expunged, void *arg)
 {
 	struct idlist freed = { NULL, 0, 0 };
 	struct index_message *m = NULL;

@@ -174,7 +174,7 @@ enum store_result view_message(struct store_view *v, const struct index_message 
 /* Drop these uids (descending) from the view, reporting each with its MSN
  * at that moment; uids not in the view are skipped. */
 void view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg);
+    store_expunged_fn *expunged, void *arg);
 
 /* mailbox.c */
 /* Create name (a canonical name) and its missing parents, in the caller's

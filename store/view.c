@@ -87,22 +87,23 @@ view_append_uid(struct store_view *v, uint32_t uid)
 
 void
 view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg)
+    store_expunged_fn *expunged, void *arg)
 {
-	uint32_t *msn;
-	size_t out = 0;
+	uint32_t *msn, *uid;
+	size_t out = 0, gone = 0;
 
 	if (n == 0)
 		return;
 	/* Every MSN first, while the map is intact; reported in descending
 	 * order, each is still the one the client knows at that moment. */
 	msn = xreallocarray(NULL, n, sizeof(*msn));
-	for (size_t i = 0; i < n; i++)
-		msn[i] = store_view_msn(v, uids_desc[i]);
+	uid = xreallocarray(NULL, n, sizeof(*uid));
 	for (size_t i = 0; i < n; i++) {
-		if (msn[i] == 0)
-			continue;
-		if (view_is_recent(v, uids_desc[i]))
+		if ((msn[gone] = store_view_msn(v, uids_desc[i])) != 0)
+			uid[gone++] = uids_desc[i];
+	}
+	for (size_t i = 0; i < gone; i++) {
+		if (view_is_recent(v, uid[i]))
 			v->n_recent--;
 		v->uids[msn[i] - 1] = 0;
 	}
@@ -110,11 +111,12 @@ view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
 		if (v->uids[i] != 0)
 			v->uids[out++] = v->uids[i];
 	v->n = out;
-	/* Reported once the view is whole again: the callback may use it. */
-	for (size_t i = 0; i < n && expunged != NULL; i++)
-		if (msn[i] != 0)
-			expunged(arg, msn[i], uids_desc[i]);
+	/* Reported once the view is whole again: the callback may use it;
+	 * all at once, so that QRESYNC's VANISHED can name ranges. */
+	if (expunged != NULL && gone > 0)
+		expunged(arg, msn, uid, gone);
 	free(msn);
+	free(uid);
 }
 
 enum store_result

@@ -193,9 +193,10 @@ ev_add(struct events *e, const char *fmt, ...)
 }
 
 static void
-on_expunged(void *arg, uint32_t msn, uint32_t uid)
+on_expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
-	ev_add(arg, "E%u:%u ", msn, uid);
+	for (size_t i = 0; i < n; i++)
+		ev_add(arg, "E%u:%u ", msn[i], uid[i]);
 }
 
 static void
