@@ -108,6 +108,11 @@ enum store_result store_remove_messages(struct store *st, int64_t mailbox_id,
 /* Only after the commit: a crash first leaves an orphan file, never a row
  * without its file. */
 void store_unlink_freed(struct store *st, struct idlist *freed);
+/* At each expunge of the mailbox (EXPUNGE, MOVE), in its write
+ * transaction: tombstones older than STORE_TOMBSTONE_DAYS go, a bounded
+ * number (more than the expunge added: n_added). */
+enum store_result store_purge_tombstones(struct store *st, int64_t mailbox_id,
+    size_t n_added);
 
 /* cache.c: the cached MIME text of one message (index.db mime_cache). */
 struct cache {
