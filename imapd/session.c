@@ -42,7 +42,8 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    /* After login: what the command files implement. */
 	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
 	    " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
-	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID",
+	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID"
+	    " CONDSTORE QRESYNC",
 	    preauth ? "" : appendlimit);
 }
 
@@ -79,12 +80,11 @@ session_untagged_buf(struct session *s, const struct buf *text)
 	conn_write(&s->conn, "\r\n", 2);
 }
 
+/* EXPUNGE, or VANISHED with QRESYNC (RFC 7162 §3.2.10.2). */
 static void
 sync_expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
-	(void)uid;
-	for (size_t i = 0; i < n; i++)
-		session_untagged(arg, "%u EXPUNGE", msn[i]);
+	select_expunged(arg, msn, uid, n);
 }
 
 static void
