@@ -1,6 +1,7 @@
 /*
  * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; RFC 3501 for the
- * IMAP4rev1 forms; RFC 3516 BINARY; RFC 7162 MODSEQ and CHANGEDSINCE).
+ * IMAP4rev1 forms; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE and
+ * VANISHED).
  *
  * One "* n FETCH (...)" per message, the attributes in the order asked
  * (UID first in the UID form unless the client placed it).  ENVELOPE and
@@ -51,6 +52,7 @@ struct fetch_run {
 	const struct fetch_request *req;
 	bool needs_map;        /* a section, BINARY or BINARY.SIZE */
 	bool has_flags;        /* FLAGS is asked for */
+	bool has_uid;          /* UID is asked for (or the UID form) */
 	struct seqset seen;    /* uids whose flags the implicit \Seen changed */
 	struct buf line;       /* the response being built, not yet written */
 	struct buf flags;      /* "(\Seen ...)" of the current message */
@@ -353,6 +355,12 @@ fetch_write(struct fetch_run *r, const struct store_message *m, struct fetch_msg
 	buf_append_str(&r->line, "* ");
 	buf_append_uint(&r->line, store_view_msn(r->s->view, m->uid));
 	buf_append_str(&r->line, " FETCH (");
+	/* RFC 7162 §3.2.4: with QRESYNC, an implicit \Seen comes with the
+	 * UID as well as the MODSEQ. */
+	if (changed && !r->has_uid && (r->s->enabled & SESSION_ENABLED_QRESYNC)) {
+		buf_printf(&r->line, "UID %u", m->uid);
+		sep = " ";
+	}
 	for (size_t i = 0; i <= req->n; i++) {
 		if (i == implicit_at && changed && !r->has_flags) {
 			buf_printf(&r->line, "%sFLAGS %s", sep, r->flags.data);
@@ -449,6 +457,35 @@ fetch_set_seen(struct fetch_run *r, const uint32_t *uids, size_t n)
 	return sr;
 }
 
+/* ---- VANISHED ------------------------------------------------------------ */
+
+/*
+ * RFC 7162 §3.2.6: the UIDs of the set expunged since CHANGEDSINCE.  The
+ * set as the client sent it (select_uids() has checked it): the expunged
+ * UIDs are no longer in the view, so the list of UIDs to fetch lacks them.
+ * "*" is the last UID the mailbox handed out, UIDNEXT - 1: the highest one
+ * left may be below an expunged one.  "$" is the saved result as saved.
+ */
+static int
+fetch_vanished(struct session *s, const struct imap_arg *arg, uint64_t since)
+{
+	struct seqset set = SEQSET_INIT;
+	uint32_t uidnext = store_view_mailbox(s->view)->uidnext;
+	const char *why = NULL;
+	int rc;
+
+	if ((rc = seqset_parse(arg->str, arg->len, &set, &why)) < 0)
+		return 0;
+	if (rc == 1) {
+		rc = select_vanished_earlier(s, &s->searchres, since, 0);
+	} else {
+		seqset_resolve(&set, uidnext > 0 ? uidnext - 1 : 0);
+		rc = select_vanished_earlier(s, &set, since, 0);
+	}
+	seqset_free(&set);
+	return rc;
+}
+
 /* ---- the command ---------------------------------------------------------- */
 
 static void
@@ -518,6 +555,12 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 		session_tagged(s, c->tag, "BAD", "%s", why);
 		return;
 	}
+	/* RFC 7162 §3.2.3 */
+	if (req.vanished && !(s->enabled & SESSION_ENABLED_QRESYNC)) {
+		fetch_request_free(&req);
+		session_tagged(s, c->tag, "BAD", "VANISHED needs ENABLE QRESYNC first");
+		return;
+	}
 	if (select_uids(s, &c->args[0], s->uid_command, &uids, &n, &swhy) != 0) {
 		fetch_request_free(&req);
 		session_tagged(s, c->tag, "BAD", "%s", swhy);
@@ -533,11 +576,15 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 		r.needs_map |= k == FETCH_SECTION || k == FETCH_BINARY ||
 		    k == FETCH_BINARY_SIZE;
 		r.has_flags |= k == FETCH_FLAGS;
+		r.has_uid |= k == FETCH_UID;
 	}
 	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE turn CONDSTORE on. */
 	if (req.modseq)
 		select_enable_condstore(s);
-	if (fetch_set_seen(&r, uids, n) != STORE_OK)
+	/* §3.2.6: VANISHED (EARLIER) before any FETCH response. */
+	if (req.vanished && fetch_vanished(s, &c->args[0], req.changedsince) != 0)
+		o = FETCH_STORE_ERROR;
+	else if (fetch_set_seen(&r, uids, n) != STORE_OK)
 		o = FETCH_STORE_ERROR;
 	for (size_t i = 0; i < n && o == FETCH_DONE; i++) {
 		/* One read snapshot per FETCH_HOLD_BATCH messages: a

@@ -240,8 +240,8 @@ static const struct {
 } enable_names[] = {
 	{ "CONDSTORE", SESSION_ENABLED_CONDSTORE, 0 },
 	{ "IMAP4rev2", SESSION_ENABLED_IMAP4REV2, 0 },
-	/* QRESYNC (RFC 7162 §3.2) is not implemented: RFC 5161 §3.1 has the
-	 * server ignore what it does not support, so it is not listed here. */
+	/* RFC 7162 §3.2.3: QRESYNC implies CONDSTORE. */
+	{ "QRESYNC", SESSION_ENABLED_QRESYNC, SESSION_ENABLED_CONDSTORE },
 	{ "UTF8=ACCEPT", SESSION_ENABLED_UTF8, 0 },
 };
 

@@ -1,8 +1,8 @@
 /*
  * Entering and leaving the selected state: SELECT and EXAMINE (RFC 9051
- * §6.3.2, §6.3.3, with RFC 7162's CONDSTORE parameter), CLOSE (§6.4.1),
- * UNSELECT (RFC 3691), CHECK (RFC 3501 §6.4.1), EXPUNGE (§6.4.3) and
- * UID EXPUNGE (RFC 4315 §2.1); and the helpers of select.h.
+ * §6.3.2, §6.3.3, with RFC 7162's CONDSTORE and QRESYNC parameters),
+ * CLOSE (§6.4.1), UNSELECT (RFC 3691), CHECK (RFC 3501 §6.4.1), EXPUNGE
+ * (§6.4.3) and UID EXPUNGE (RFC 4315 §2.1); and the helpers of select.h.
  */
 #include "autoconfig.h"
 
@@ -225,22 +225,44 @@ out:
 
 /* ---- SELECT, EXAMINE ---------------------------------------------------- */
 
-/* select-params (RFC 9051 §9): we know CONDSTORE (RFC 7162 §3.1.8). */
+/* What the select-params asked for. */
+struct select_opts {
+	bool condstore;
+	bool qresync;
+	struct qresync_param q;
+};
+
+/*
+ * select-params (RFC 4466 §2.1): "(" select-param *(SP select-param) ")";
+ * we know CONDSTORE (RFC 7162 §3.1.8) and QRESYNC (...) (§3.2.5).  0, or
+ * -1 with *why (NULL: say what SELECT takes).
+ */
 static int
-select_params(const struct imap_command *c, bool *condstore)
+select_params(const struct imap_command *c, struct select_opts *o,
+    const char **why)
 {
 	const struct imap_arg *p = c->nargs == 2 ? &c->args[1] : NULL;
 
-	*condstore = false;
+	*why = NULL;
 	if (c->nargs == 1)
 		return 0;
 	if (p == NULL || p->type != IMAP_ARG_LIST || p->list_count == 0)
 		return -1;
 	for (size_t i = 0; i < p->list_count; i++) {
-		if (p->list[i].type != IMAP_ARG_ATOM ||
-		    strcasecmp(p->list[i].str, "CONDSTORE") != 0)
+		const struct imap_arg *a = &p->list[i];
+
+		if (a->type != IMAP_ARG_ATOM)
 			return -1;
-		*condstore = true;
+		if (strcasecmp(a->str, "CONDSTORE") == 0) {
+			o->condstore = true;
+			continue;
+		}
+		if (strcasecmp(a->str, "QRESYNC") != 0 || o->qresync ||
+		    i + 1 == p->list_count)
+			return -1;
+		if (qresync_parse(&p->list[++i], &o->q, why) != 0)
+			return -1;
+		o->qresync = true;
 	}
 	return 0;
 }
@@ -280,26 +302,49 @@ select_report(struct session *s)
 	return 0;
 }
 
+/*
+ * The arguments, all of them checked before the selected mailbox is
+ * closed (RFC 7162 §3.2.5: a BAD leaves the state as it was).  0 with
+ * name (UTF-8) and *rc as select_mailbox_name()'s; -1 when BAD was sent.
+ */
+static int
+select_args(struct session *s, const struct imap_command *c, const char *cmd,
+    struct select_opts *o, struct buf *name, int *rc)
+{
+	const char *why = NULL;
+
+	if (c->nargs < 1 || c->nargs > 2 || select_params(c, o, &why) != 0) {
+		if (why != NULL)
+			session_tagged(s, c->tag, "BAD", "%s", why);
+		else
+			session_tagged(s, c->tag, "BAD", "%s takes a mailbox name "
+			    "and optionally (CONDSTORE) or (QRESYNC (...))", cmd);
+		return -1;
+	}
+	/* §3.2.3: only after ENABLE QRESYNC. */
+	if (o->qresync && !(s->enabled & SESSION_ENABLED_QRESYNC)) {
+		session_tagged(s, c->tag, "BAD", "QRESYNC needs ENABLE QRESYNC "
+		    "first");
+		return -1;
+	}
+	if ((*rc = select_mailbox_name(s, &c->args[0], name, &why)) < 0) {
+		session_tagged(s, c->tag, "BAD", "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 select_open(struct session *s, const struct imap_command *c, bool readonly)
 {
 	const char *cmd = readonly ? "EXAMINE" : "SELECT";
+	struct select_opts o = { false, false, QRESYNC_PARAM_INIT };
 	struct buf name = BUF_INIT;
-	const char *why = NULL;
-	bool condstore;
 	enum store_result r;
-	int rc;
+	int rc = 0;
 
-	if (c->nargs < 1 || c->nargs > 2 || select_params(c, &condstore) != 0) {
-		session_tagged(s, c->tag, "BAD", "%s takes a mailbox name and "
-		    "optionally (CONDSTORE)", cmd);
-		return;
-	}
-	if ((rc = select_mailbox_name(s, &c->args[0], &name, &why)) < 0) {
-		session_tagged(s, c->tag, "BAD", "%s", why);
-		buf_free(&name);
-		return;
-	}
+	if (select_args(s, c, cmd, &o, &name, &rc) != 0)
+		goto out;
 	/* §6.3.2: the old mailbox is closed, without expunging, even if the
 	 * new one cannot be selected; CLOSED marks the boundary (§7.1). */
 	if (s->view != NULL) {
@@ -309,26 +354,29 @@ select_open(struct session *s, const struct imap_command *c, bool readonly)
 	/* A name no mailbox can have is one that does not exist. */
 	r = rc == 1 ? STORE_NOT_FOUND : store_view_open(s->store,
 	    name.data != NULL ? name.data : "", readonly, &s->view);
-	buf_free(&name);
 	if (r == STORE_NOT_FOUND || r == STORE_INVALID) {
 		session_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
-		return;
+		goto out;
 	}
 	if (r != STORE_OK) {
 		select_store_failed(s, c->tag);
-		return;
+		goto out;
 	}
 	s->view_readonly = readonly;
 	s->state = SESSION_SELECTED;
-	if (condstore)
+	if (o.condstore)
 		s->enabled |= SESSION_ENABLED_CONDSTORE;
-	if (select_report(s) != 0) {
+	/* The resynchronisation comes after the usual responses (§3.2.5). */
+	if (select_report(s) != 0 || (o.qresync && select_resync(s, &o.q) != 0)) {
 		select_close(s);
 		select_store_failed(s, c->tag);
-		return;
+		goto out;
 	}
 	session_tagged(s, c->tag, "OK", "[%s] %s completed",
 	    readonly ? "READ-ONLY" : "READ-WRITE", cmd);
+out:
+	qresync_param_free(&o.q);
+	buf_free(&name);
 }
 
 void
@@ -397,20 +445,14 @@ cmd_check(struct session *s, const struct imap_command *c)
 
 /* ---- EXPUNGE, UID EXPUNGE ----------------------------------------------- */
 
-static void
-expunged(void *arg, uint32_t msn, uint32_t uid)
-{
-	(void)uid;
-	session_untagged(arg, "%u EXPUNGE", msn);
-}
-
 void
 cmd_expunge(struct session *s, const struct imap_command *c)
 {
-	uint32_t *uids = NULL;
+	uint32_t *uids = NULL, before;
 	size_t n = 0;
 	const char *why = NULL;
 	enum store_result r = STORE_OK;
+	bool gone;
 
 	if (c->nargs != (s->uid_command ? 1u : 0u)) {
 		session_tagged(s, c->tag, "BAD", s->uid_command ? "UID EXPUNGE "
@@ -426,16 +468,24 @@ cmd_expunge(struct session *s, const struct imap_command *c)
 		session_tagged(s, c->tag, "NO", "The mailbox is read-only");
 		return;
 	}
+	before = store_view_exists(s->view);
 	/* uids NULL is every \Deleted message: not what an empty UID set means. */
 	if (!s->uid_command || n > 0)
-		r = store_expunge(s->view, s->uid_command ? uids : NULL, n, expunged, s);
+		r = store_expunge(s->view, s->uid_command ? uids : NULL, n,
+		    select_expunged, s);
 	free(uids);
 	/* STORE_NOT_FOUND: the mailbox went; the sync says BYE. */
 	if (r != STORE_OK && r != STORE_NOT_FOUND) {
 		select_store_failed(s, c->tag);
 		return;
 	}
+	gone = store_view_exists(s->view) < before;
 	if (!session_sync(s, true))
 		return;
-	session_tagged(s, c->tag, "OK", "EXPUNGE completed");
+	/* RFC 7162 §3.2.7, §3.2.9: with QRESYNC, the modseq it made. */
+	if (gone && (s->enabled & SESSION_ENABLED_QRESYNC))
+		session_tagged(s, c->tag, "OK", "[HIGHESTMODSEQ %" PRIu64 "] "
+		    "EXPUNGE completed", store_view_mailbox(s->view)->highestmodseq);
+	else
+		session_tagged(s, c->tag, "OK", "EXPUNGE completed");
 }

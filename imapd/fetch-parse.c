@@ -455,7 +455,8 @@ parse_macro(const struct imap_arg *arg, struct fetch_request *req)
 	return true;
 }
 
-/* fetch-modifier list: (CHANGEDSINCE n) (RFC 7162 §3.1.4.1). */
+/* fetch-modifier list: (CHANGEDSINCE n) (RFC 7162 §3.1.4.1) and
+ * VANISHED (§3.2.6). */
 static int
 parse_modifiers(const struct imap_arg *mods, struct fetch_request *req, char *why,
     size_t whylen)
@@ -478,8 +479,9 @@ parse_modifiers(const struct imap_arg *mods, struct fetch_request *req, char *wh
 			req->changedsince_set = true;
 		} else if (m->type == IMAP_ARG_ATOM &&
 		    name_is(m->str, m->len, "VANISHED")) {
-			return fail(why, whylen, "VANISHED needs QRESYNC, which is not "
-			    "supported");
+			if (req->vanished)
+				return fail(why, whylen, "VANISHED given twice");
+			req->vanished = true;
 		} else {
 			return fail(why, whylen, "Unknown FETCH modifier");
 		}
@@ -503,6 +505,11 @@ fetch_parse(const struct imap_arg *items, const struct imap_arg *modifiers,
 	}
 	if (modifiers != NULL && parse_modifiers(modifiers, req, why, whylen) != 0)
 		return -1;
+	/* RFC 7162 §3.2.6: both are BAD. */
+	if (req->vanished && !uid)
+		return fail(why, whylen, "VANISHED is for UID FETCH only");
+	if (req->vanished && !req->changedsince_set)
+		return fail(why, whylen, "VANISHED needs CHANGEDSINCE");
 	if (uid && !has_kind(req, FETCH_UID)) {
 		(void)att_add(req, FETCH_UID);
 		memmove(req->atts + 1, req->atts, (req->n - 1) * sizeof(*req->atts));

@@ -1,6 +1,6 @@
 /*
  * FETCH (RFC 9051 §6.4.5, RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162
- * MODSEQ and CHANGEDSINCE): the request as parsed from the command's
+ * MODSEQ, CHANGEDSINCE and VANISHED): the request as parsed from the command's
  * arguments (fetch-parse.c, no I/O, no mailbox), the bytes a body section
  * names in one message (fetch-body.c), and the command that puts them
  * together (cmd-fetch.c).
@@ -64,6 +64,8 @@ struct fetch_request {
 	bool modseq;             /* MODSEQ is among the atts */
 	bool changedsince_set;   /* the CHANGEDSINCE modifier (RFC 7162 §3.1.4.1) */
 	uint64_t changedsince;
+	bool vanished;           /* the VANISHED modifier (§3.2.6): UID FETCH,
+	                          * with CHANGEDSINCE */
 };
 
 #define FETCH_WHY_MAX 160
@@ -74,7 +76,9 @@ struct fetch_request {
  * Parse the fetch attributes (items: a macro, one fetch-att or a list of
  * them) and the optional modifier list (modifiers may be NULL).  uid: the
  * UID form, which answers UID for every message, first unless the client
- * placed it.  CHANGEDSINCE adds MODSEQ (RFC 7162 §3.1.4.1).  0, or -1
+ * placed it.  CHANGEDSINCE adds MODSEQ (RFC 7162 §3.1.4.1); VANISHED is
+ * refused without it or outside the UID form (§3.2.6), but whether QRESYNC
+ * is enabled is the caller's to check.  0, or -1
  * with why (NUL-terminated, for "<tag> BAD <why>"); req is freed by
  * fetch_request_free either way.
  */

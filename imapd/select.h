@@ -2,7 +2,7 @@
  * The selected state (RFC 9051 §6.3.2, §6.4): helpers shared by the
  * commands that work on the selected mailbox and its messages (SELECT and
  * friends in cmd-select.c, STORE / COPY / MOVE in cmd-store.c, FETCH,
- * SEARCH), implemented in cmd-select.c.
+ * SEARCH), implemented in cmd-select.c; those of QRESYNC in resync.c.
  */
 #ifndef CAIRN_IMAPD_SELECT_H
 #define CAIRN_IMAPD_SELECT_H
@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "parser.h"
+#include "qresync.h"
 #include "session.h"
 
 /*
@@ -73,5 +74,31 @@ void select_close(struct session *s);
 
 /* A store call failed with STORE_ERROR: log why, answer NO [SERVERBUG]. */
 void select_store_failed(struct session *s, const char *tag);
+
+/* ---- QRESYNC (RFC 7162 §3.2), resync.c ---------------------------------- */
+
+/*
+ * Messages left the view (a store_expunged_fn; arg is the session): a
+ * "* n EXPUNGE" each, or once QRESYNC is enabled "* VANISHED <uids>"
+ * (§3.2.10.2), in as many lines as QRESYNC_LINE_MAX needs.
+ */
+void select_expunged(void *arg, const uint32_t *msn, const uint32_t *uid,
+    size_t n);
+/*
+ * "* VANISHED (EARLIER) <uids>" (§3.2.6, §3.2.10.1) for the UIDs of set
+ * (normal) expunged after modseq since.  When that is older than the
+ * tombstones kept, every UID of set above floor (§3.2.5.2) and below
+ * UIDNEXT that the view lacks.  Nothing when there are none.  0, or -1
+ * after a store error (logged): answer NO [SERVERBUG].
+ */
+int select_vanished_earlier(struct session *s, const struct seqset *set,
+    uint64_t since, uint32_t floor);
+/*
+ * SELECT / EXAMINE (QRESYNC (...)), after the usual responses (§3.2.5):
+ * when the UIDVALIDITY matches, VANISHED (EARLIER) and then "FETCH (UID
+ * FLAGS MODSEQ)" of the messages changed since the client's modseq,
+ * both within its known UIDs.  0, or -1 after a store error (logged).
+ */
+int select_resync(struct session *s, const struct qresync_param *q);
 
 #endif

@@ -43,7 +43,7 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
 	    " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
 	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID"
-	    " COMPRESS=DEFLATE",
+	    " CONDSTORE QRESYNC COMPRESS=DEFLATE",
 	    preauth ? "" : appendlimit);
 }
 
@@ -80,11 +80,11 @@ session_untagged_buf(struct session *s, const struct buf *text)
 	conn_write(&s->conn, "\r\n", 2);
 }
 
+/* EXPUNGE, or VANISHED with QRESYNC (RFC 7162 §3.2.10.2). */
 static void
-sync_expunged(void *arg, uint32_t msn, uint32_t uid)
+sync_expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
-	(void)uid;
-	session_untagged(arg, "%u EXPUNGE", msn);
+	select_expunged(arg, msn, uid, n);
 }
 
 static void

@@ -126,6 +126,9 @@ copy_locked(struct copy *c, int64_t src_id, const uint32_t *uids, size_t n,
 	if (index_mailbox_set_counters(c->st->ix, c->dst.id, c->uidnext,
 	    c->dmodseq) != STORE_OK)
 		return STORE_ERROR;
+	if (c->move && store_purge_tombstones(c->st, c->src.id,
+	    c->copied) != STORE_OK)
+		return STORE_ERROR;
 	if (c->move && c->src.id != c->dst.id)
 		return index_mailbox_set_counters(c->st->ix, c->src.id,
 		    c->src.uidnext, c->smodseq);

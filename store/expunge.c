@@ -8,6 +8,7 @@
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "store-int.h"
 #include "xmalloc.h"
@@ -37,6 +38,30 @@ store_remove_messages(struct store *st, int64_t mailbox_id,
 		if (left == 0)
 			idlist_add(freed, m[i].blob_id);
 	}
+	return STORE_OK;
+}
+
+/*
+ * Tombstone retention: STORE_TOMBSTONE_DAYS, so that a client away for a
+ * month still resynchronises exactly.  The purge rides on the expunges of
+ * the mailbox, each looking at no more than TOMBSTONE_PURGE_BATCH plus
+ * what it added: the work is bounded and paid by who makes tombstones, and
+ * a mailbox cannot outgrow it.  No timer, no process of its own.
+ */
+#define TOMBSTONE_PURGE_BATCH 256
+
+enum store_result
+store_purge_tombstones(struct store *st, int64_t mailbox_id, size_t n_added)
+{
+	int64_t before = (int64_t)time(NULL) - STORE_TOMBSTONE_DAYS * 86400LL;
+	size_t purged = 0;
+
+	if (index_tombstones_purge(st->ix, mailbox_id, before,
+	    TOMBSTONE_PURGE_BATCH + n_added, &purged) != STORE_OK)
+		return STORE_ERROR;
+	if (purged > 0)
+		log_debug("store: purged %zu tombstones of mailbox %lld", purged,
+		    (long long)mailbox_id);
 	return STORE_OK;
 }
 
@@ -94,7 +119,8 @@ expunge_locked(struct store_view *v, const uint32_t *uids, size_t nuids,
 	if (*n == 0)
 		return STORE_OK;
 	if (store_remove_messages(v->st, mb.id, *m, *n, mb.highestmodseq + 1,
-	    freed) != STORE_OK)
+	    freed) != STORE_OK ||
+	    store_purge_tombstones(v->st, mb.id, *n) != STORE_OK)
 		return STORE_ERROR;
 	return index_mailbox_set_counters(v->st->ix, mb.id, mb.uidnext,
 	    mb.highestmodseq + 1);
@@ -102,7 +128,7 @@ expunge_locked(struct store_view *v, const uint32_t *uids, size_t nuids,
 
 enum store_result
 store_expunge(struct store_view *v, const uint32_t *uids, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg)
+    store_expunged_fn *expunged, void *arg)
 {
 	struct idlist freed = { NULL, 0, 0 };
 	struct index_message *m = NULL;

@@ -90,6 +90,7 @@ enum ix_sql {
 	SQL_MSG_UIDS, SQL_MSG_FIRST_UNSEEN, SQL_MSG_BATCH, SQL_FIELDS_BATCH,
 	SQL_MSG_RANGE, SQL_MSG_CHANGED, SQL_TOMB_REHOME,
 	SQL_MSG_REHOME, SQL_MSG_UNHOME, SQL_TOMB_SINCE,
+	SQL_TOMB_PURGE_TOP, SQL_TOMB_PURGE, SQL_TOMB_FROM_SET, SQL_TOMB_FROM_GET,
 	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
@@ -142,7 +143,7 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_MSG_DELETE] = "DELETE FROM messages WHERE mailbox_id = ?1 "
 	    "AND uid = ?2",
 	[SQL_TOMB_ADD] = "INSERT OR REPLACE INTO tombstones (mailbox_id, uid, "
-	    "modseq) VALUES (?1, ?2, ?3)",
+	    "modseq, expunged) VALUES (?1, ?2, ?3, ?4)",
 	[SQL_MSG_UIDS] = "SELECT word, bits FROM uidmap WHERE mailbox_id = ?1 "
 	    "ORDER BY word",
 	[SQL_MSG_FIRST_UNSEEN] = "SELECT uid FROM messages INDEXED BY "
@@ -161,7 +162,8 @@ static const char *const sql_text[SQL_COUNT] = {
 	    "WHERE mailbox_id = ?1 AND modseq > ?5 AND uid BETWEEN ?2 AND ?3 "
 	    "AND (?4 = 0 OR (flags & 8) != 0) ORDER BY uid",
 	[SQL_TOMB_REHOME] = "INSERT OR REPLACE INTO tombstones (mailbox_id, uid, "
-	    "modseq) SELECT ?1, uid, ?3 FROM messages WHERE mailbox_id = ?1",
+	    "modseq, expunged) SELECT ?1, uid, ?3, ?4 FROM messages "
+	    "WHERE mailbox_id = ?1",
 	/* Copied and deleted, not updated: schema.sql's triggers count rows
 	 * in and out (messages_stay). */
 	[SQL_MSG_REHOME] = "INSERT INTO messages (mailbox_id, " MESSAGE_COLUMNS ") "
@@ -169,6 +171,22 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_MSG_UNHOME] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[SQL_TOMB_SINCE] = "SELECT uid FROM tombstones WHERE mailbox_id = ?1 "
 	    "AND modseq > ?2 ORDER BY uid DESC",
+	/*
+	 * Purging (schema.sql, version 3) looks at the ?3 oldest tombstones
+	 * by modseq, through tombstones_modseq, and takes those made before
+	 * ?2: bounded work, however many tombstones the mailbox has.  Time
+	 * and modseq rise together, so these are the old ones; one whose
+	 * clock went back only stays longer.
+	 */
+	[SQL_TOMB_PURGE_TOP] = "SELECT max(modseq), count(*) FROM (SELECT "
+	    "modseq, expunged FROM tombstones WHERE mailbox_id = ?1 "
+	    "ORDER BY modseq LIMIT ?3) WHERE expunged < ?2",
+	[SQL_TOMB_PURGE] = "DELETE FROM tombstones WHERE mailbox_id = ?1 "
+	    "AND expunged < ?2 AND uid IN (SELECT uid FROM tombstones "
+	    "WHERE mailbox_id = ?1 ORDER BY modseq LIMIT ?3)",
+	[SQL_TOMB_FROM_SET] = "UPDATE mailboxes SET tombstones_from = "
+	    "max(tombstones_from, ?2) WHERE id = ?1",
+	[SQL_TOMB_FROM_GET] = "SELECT tombstones_from FROM mailboxes WHERE id = ?1",
 	[SQL_KW_ALL] = "SELECT bit, name FROM mailbox_keywords "
 	    "WHERE mailbox_id = ?1",
 	[SQL_KW_ADD] = "INSERT INTO mailbox_keywords (mailbox_id, bit, name) "
@@ -1106,7 +1124,8 @@ index_message_remove(struct index *ix, int64_t mailbox_id, uint32_t uid,
 	if ((s = stmt(ix, SQL_TOMB_ADD)) == NULL)
 		return STORE_ERROR;
 	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, uid) ||
-	    !bind_int(s, 3, (int64_t)modseq))
+	    !bind_int(s, 3, (int64_t)modseq) ||
+	    !bind_int(s, 4, (int64_t)time(NULL)))
 		return bind_fail(ix, s);
 	return run(ix, s, "tombstone");
 }
@@ -1233,7 +1252,8 @@ index_message_rehome(struct index *ix, int64_t from, int64_t to, uint64_t modseq
 
 	if (s == NULL)
 		return STORE_ERROR;
-	if (!bind_int(s, 1, from) || !bind_int(s, 3, (int64_t)modseq))
+	if (!bind_int(s, 1, from) || !bind_int(s, 3, (int64_t)modseq) ||
+	    !bind_int(s, 4, (int64_t)time(NULL)))
 		return bind_fail(ix, s);
 	if ((r = run(ix, s, "tombstones")) != STORE_OK)
 		return r;
@@ -1263,6 +1283,63 @@ index_tombstones(struct index *ix, int64_t mailbox_id, uint64_t modseq_gt,
 	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, (int64_t)modseq_gt))
 		return bind_fail(ix, s);
 	return read_uids(ix, s, uids, n);
+}
+
+enum store_result
+index_tombstones_purge(struct index *ix, int64_t mailbox_id, int64_t before,
+    size_t max, size_t *purged)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_TOMB_PURGE_TOP);
+	enum store_result r;
+	int64_t top, count;
+
+	*purged = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, before) ||
+	    !bind_int(s, 3, (int64_t)max))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "tombstones to purge")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? fail(ix, "index.db: no result") : r;
+	top = sqlite3_column_int64(s, 0);
+	count = sqlite3_column_int64(s, 1);
+	done(s);
+	if (count == 0)
+		return STORE_OK;
+	/* The mark first: a tombstone is never gone without it. */
+	if ((s = stmt(ix, SQL_TOMB_FROM_SET)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, top))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "tombstones_from")) != STORE_OK)
+		return r;
+	if ((s = stmt(ix, SQL_TOMB_PURGE)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) || !bind_int(s, 2, before) ||
+	    !bind_int(s, 3, (int64_t)max))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "purge tombstones")) != STORE_OK)
+		return r;
+	*purged = (size_t)sqlite3_changes(ix->db);
+	return STORE_OK;
+}
+
+enum store_result
+index_tombstones_from(struct index *ix, int64_t mailbox_id, uint64_t *from)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_TOMB_FROM_GET);
+	enum store_result r;
+
+	*from = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "tombstones_from")) != STORE_OK)
+		return r;
+	*from = (uint64_t)sqlite3_column_int64(s, 0);
+	done(s);
+	return STORE_OK;
 }
 
 /* ---- keywords -------------------------------------------------------- */

@@ -122,7 +122,7 @@ enum store_result index_message_add(struct index *ix, int64_t mailbox_id,
     const struct index_message *m);
 enum store_result index_message_set_flags(struct index *ix, int64_t mailbox_id,
     uint32_t uid, unsigned flags, uint64_t keywords, uint64_t modseq);
-/* Delete the row and leave a tombstone stamped modseq. */
+/* Delete the row and leave a tombstone stamped modseq and the time. */
 enum store_result index_message_remove(struct index *ix, int64_t mailbox_id,
     uint32_t uid, uint64_t modseq);
 /* One message's cached header fields in a batch: text->data[off..off+len),
@@ -154,6 +154,17 @@ enum store_result index_message_rehome(struct index *ix, int64_t from, int64_t t
 /* Uids expunged after modseq, descending (caller frees *uids). */
 enum store_result index_tombstones(struct index *ix, int64_t mailbox_id,
     uint64_t modseq_gt, uint32_t **uids, size_t *n);
+/*
+ * Remove tombstones made before `before` (unix time), at most max of them
+ * and only among the max with the lowest modseqs, raising the mailbox's
+ * tombstones_from to the highest modseq removed (schema.sql, version 3);
+ * *purged says how many went.  In a write transaction.
+ */
+enum store_result index_tombstones_purge(struct index *ix, int64_t mailbox_id,
+    int64_t before, size_t max, size_t *purged);
+/* Every expunge after *from has its tombstone; 0 when none was purged. */
+enum store_result index_tombstones_from(struct index *ix, int64_t mailbox_id,
+    uint64_t *from);
 
 /* ---- keywords ---- */
 /* names[bit]: malloc'd, or NULL where the bit is unused. */

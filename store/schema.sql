@@ -177,3 +177,17 @@ UPDATE mailboxes SET
 INSERT INTO uidmap (mailbox_id, word, bits)
 	SELECT mailbox_id, uid >> 6, sum(1 << (uid & 63)) FROM messages
 	GROUP BY mailbox_id, uid >> 6;
+
+-- version 3
+
+-- Tombstone retention (QRESYNC, RFC 7162 3.2.5.1).  A tombstone records
+-- when its expunge happened (unix time), so that it can be purged once it
+-- is STORE_TOMBSTONE_DAYS old (store/expunge.c, a bounded number at each
+-- expunge).  tombstones_from is the highest modseq of a purged tombstone:
+-- every expunge after it still has its tombstone, and a client that
+-- resynchronises from an older modseq is told of every UID it may know
+-- that is gone (imapd/resync.c).  0: nothing was purged.  Tombstones made
+-- before this step count from the upgrade: their age is unknown.
+ALTER TABLE tombstones ADD COLUMN expunged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN tombstones_from INTEGER NOT NULL DEFAULT 0;
+UPDATE tombstones SET expunged = CAST(strftime('%s', 'now') AS INTEGER);

@@ -110,6 +110,11 @@ enum store_result store_remove_messages(struct store *st, int64_t mailbox_id,
 /* Only after the commit: a crash first leaves an orphan file, never a row
  * without its file. */
 void store_unlink_freed(struct store *st, struct idlist *freed);
+/* At each expunge of the mailbox (EXPUNGE, MOVE), in its write
+ * transaction: tombstones older than STORE_TOMBSTONE_DAYS go, a bounded
+ * number (more than the expunge added: n_added). */
+enum store_result store_purge_tombstones(struct store *st, int64_t mailbox_id,
+    size_t n_added);
 
 /* cache.c: the cached MIME text of one message (index.db mime_cache). */
 struct cache {
@@ -176,7 +181,7 @@ enum store_result view_message(struct store_view *v, const struct index_message 
 /* Drop these uids (descending) from the view, reporting each with its MSN
  * at that moment; uids not in the view are skipped. */
 void view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg);
+    store_expunged_fn *expunged, void *arg);
 
 /* mailbox.c */
 /* Create name (a canonical name) and its missing parents, in the caller's

@@ -196,6 +196,14 @@ enum store_result store_view_keywords(struct store_view *v,
     int (*fn)(const char *keyword, void *arg), void *arg);
 
 /*
+ * Messages that left a view: n of them, at once (QRESYNC's VANISHED names
+ * UID ranges, RFC 7162 §3.2.10), in descending MSN order, each MSN the one
+ * the client knows at that moment (RFC 9051 §7.5.1), with its UID.
+ */
+typedef void store_expunged_fn(void *arg, const uint32_t *msn,
+    const uint32_t *uid, size_t n);
+
+/*
  * What other sessions changed since the view last looked (RFC 9051 §7.5.1).
  * Any callback may be NULL; callbacks may call the view.
  */
@@ -205,7 +213,7 @@ struct store_changes {
 	 * client already had (not the changes this view's own STOREs made,
 	 * which their callers reported, unless more than VIEW_OWN_MAX of
 	 * them came between two syncs). */
-	void (*expunged)(void *arg, uint32_t msn, uint32_t uid);
+	store_expunged_fn *expunged;
 	void (*exists)(void *arg, uint32_t exists);
 	void (*flags)(void *arg, uint32_t msn, const struct store_message *m);
 	/* Called once, before exists and flags, when another session used a
@@ -285,12 +293,35 @@ enum store_result store_copy(struct store_view *v, const uint32_t *uids, size_t 
  * EXPUNGE: uids NULL means every \Deleted message; else only those uids
  * that are \Deleted (UID EXPUNGE).  Only messages the view has (not one
  * another session appended since the last sync).  Leaves tombstones (uid,
- * modseq); frees a blob when its last reference goes.  expunged() is
- * called per message in descending MSN order as RFC 9051 §7.5.1 requires
- * of the reporting.
+ * modseq, time); frees a blob when its last reference goes.  expunged()
+ * (may be NULL) is called once with the messages removed, if any.
  */
 enum store_result store_expunge(struct store_view *v, const uint32_t *uids, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg);
+    store_expunged_fn *expunged, void *arg);
+
+/*
+ * Tombstones (uid, modseq of the expunge) are what QRESYNC answers from
+ * (RFC 7162 §3.2.5.1, §3.2.6).  They are kept at least this long, then
+ * purged a few at a time by later expunges of the mailbox; the mailbox
+ * remembers the newest modseq purged.
+ */
+#define STORE_TOMBSTONE_DAYS 60
+
+/*
+ * The UIDs expunged after modseq since (their tombstones), ascending, that
+ * the view no longer holds and that are below the UIDNEXT it knows: one
+ * another session expunged since the last store_view_sync is left for
+ * that sync to report.  *complete is false when tombstones newer than
+ * since were purged: the list may then lack UIDs, and the caller must take
+ * any UID the view lacks as possibly expunged (§3.2.5.1).  Free *uids.
+ */
+enum store_result store_view_vanished(struct store_view *v, uint64_t since,
+    uint32_t **uids, size_t *n, bool *complete);
+/* Each message of the view changed after modseq since (FETCH of QRESYNC),
+ * by ascending UID; fn returning non-zero stops. */
+enum store_result store_view_changed(struct store_view *v, uint64_t since,
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m),
+    void *arg);
 
 /*
  * FETCH and SEARCH read one row per message: without this, each read is a

@@ -87,22 +87,23 @@ view_append_uid(struct store_view *v, uint32_t uid)
 
 void
 view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
-    void (*expunged)(void *arg, uint32_t msn, uint32_t uid), void *arg)
+    store_expunged_fn *expunged, void *arg)
 {
-	uint32_t *msn;
-	size_t out = 0;
+	uint32_t *msn, *uid;
+	size_t out = 0, gone = 0;
 
 	if (n == 0)
 		return;
 	/* Every MSN first, while the map is intact; reported in descending
 	 * order, each is still the one the client knows at that moment. */
 	msn = xreallocarray(NULL, n, sizeof(*msn));
-	for (size_t i = 0; i < n; i++)
-		msn[i] = store_view_msn(v, uids_desc[i]);
+	uid = xreallocarray(NULL, n, sizeof(*uid));
 	for (size_t i = 0; i < n; i++) {
-		if (msn[i] == 0)
-			continue;
-		if (view_is_recent(v, uids_desc[i]))
+		if ((msn[gone] = store_view_msn(v, uids_desc[i])) != 0)
+			uid[gone++] = uids_desc[i];
+	}
+	for (size_t i = 0; i < gone; i++) {
+		if (view_is_recent(v, uid[i]))
 			v->n_recent--;
 		v->uids[msn[i] - 1] = 0;
 	}
@@ -110,11 +111,12 @@ view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
 		if (v->uids[i] != 0)
 			v->uids[out++] = v->uids[i];
 	v->n = out;
-	/* Reported once the view is whole again: the callback may use it. */
-	for (size_t i = 0; i < n && expunged != NULL; i++)
-		if (msn[i] != 0)
-			expunged(arg, msn[i], uids_desc[i]);
+	/* Reported once the view is whole again: the callback may use it;
+	 * all at once, so that QRESYNC's VANISHED can name ranges. */
+	if (expunged != NULL && gone > 0)
+		expunged(arg, msn, uid, gone);
 	free(msn);
+	free(uid);
 }
 
 enum store_result
@@ -321,6 +323,86 @@ store_view_close(struct store_view *v)
 	free(v->uids);
 	free(v->recent);
 	free(v);
+}
+
+/* ---- QRESYNC ----------------------------------------------------------- */
+
+enum store_result
+store_view_vanished(struct store_view *v, uint64_t since, uint32_t **uids,
+    size_t *n, bool *complete)
+{
+	struct index *ix = v->st->ix;
+	uint32_t *gone = NULL;
+	uint64_t from = 0;
+	size_t ngone = 0, out = 0;
+	enum store_result r;
+
+	*uids = NULL;
+	*n = 0;
+	*complete = false;
+	if (index_begin(ix, false) != STORE_OK)
+		return STORE_ERROR;
+	r = index_tombstones_from(ix, v->mb.id, &from);
+	if (r == STORE_NOT_FOUND)
+		r = store_fail(v->st, r, "the mailbox was deleted");
+	if (r == STORE_OK)
+		r = index_tombstones(ix, v->mb.id, since, &gone, &ngone);
+	if (r == STORE_OK)
+		r = index_commit(ix);
+	else
+		index_rollback(ix);
+	if (r != STORE_OK) {
+		free(gone);
+		return r;
+	}
+	/* Descending from the index: made ascending, then kept what the
+	 * view has left behind.  One still in it waits for store_view_sync. */
+	for (size_t i = 0; i < ngone / 2; i++) {
+		uint32_t t = gone[i];
+
+		gone[i] = gone[ngone - 1 - i];
+		gone[ngone - 1 - i] = t;
+	}
+	for (size_t i = 0; i < ngone; i++)
+		if (gone[i] < v->known_uidnext && store_view_msn(v, gone[i]) == 0)
+			gone[out++] = gone[i];
+	*uids = gone;
+	*n = out;
+	*complete = since >= from;
+	return STORE_OK;
+}
+
+enum store_result
+store_view_changed(struct store_view *v, uint64_t since,
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m),
+    void *arg)
+{
+	struct index_filter f = { 1, v->known_uidnext - 1, since, false };
+	struct index_message *rows = NULL;
+	struct store_message m;
+	enum store_result r;
+	size_t n = 0;
+
+	if (v->known_uidnext <= 1)
+		return STORE_OK;
+	if (index_begin(v->st->ix, false) != STORE_OK)
+		return STORE_ERROR;
+	r = index_message_list(v->st->ix, v->mb.id, &f, &rows, &n);
+	if (r == STORE_OK)
+		r = index_commit(v->st->ix);
+	else
+		index_rollback(v->st->ix);
+	for (size_t i = 0; i < n && r == STORE_OK; i++) {
+		uint32_t msn = store_view_msn(v, rows[i].uid);
+
+		if (msn == 0)
+			continue;
+		if ((r = view_message(v, &rows[i], &m)) == STORE_OK &&
+		    fn(arg, msn, &m) != 0)
+			break;
+	}
+	free(rows);
+	return r;
 }
 
 /* ---- sync -------------------------------------------------------------- */

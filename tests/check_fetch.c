@@ -84,6 +84,8 @@ describe(const struct fetch_request *req)
 		buf_append_str(&b, " seen");
 	if (req->changedsince_set)
 		buf_printf(&b, " cs=%llu", (unsigned long long)req->changedsince);
+	if (req->vanished)
+		buf_append_str(&b, " vanished");
 	return buf_steal(&b, NULL);
 }
 
@@ -128,6 +130,7 @@ static const struct {
 	{ "BINARY.SIZE[2.1]", false, "BINARY.SIZE[2.1]/peek p=2.1" },
 	{ "FLAGS (CHANGEDSINCE 5)", false, "FLAGS;MODSEQ cs=5" },
 	{ "(MODSEQ FLAGS) (changedsince 0)", true, "UID;MODSEQ;FLAGS cs=0" },
+	{ "FLAGS (vanished CHANGEDSINCE 7)", true, "UID;FLAGS;MODSEQ cs=7 vanished" },
 };
 
 START_TEST(test_valid)
@@ -184,7 +187,8 @@ static const struct {
 	{ "FLAGS (CHANGEDSINCE)", "needs a mod-sequence value" },
 	{ "FLAGS (CHANGEDSINCE -1)", "needs a mod-sequence value" },
 	{ "FLAGS (CHANGEDSINCE 1 CHANGEDSINCE 2)", "given twice" },
-	{ "FLAGS (VANISHED)", "VANISHED needs QRESYNC" },
+	{ "FLAGS (VANISHED)", "VANISHED is for UID FETCH only" },
+	{ "FLAGS (CHANGEDSINCE 1 VANISHED)", "VANISHED is for UID FETCH only" },
 	{ "FLAGS (FOO 1)", "Unknown FETCH modifier" },
 };
 
@@ -198,6 +202,30 @@ START_TEST(test_invalid)
 	ck_assert_msg(strstr(why, invalid_cases[_i].why) != NULL,
 	    "%s: why '%s' lacks '%s'", invalid_cases[_i].args, why,
 	    invalid_cases[_i].why);
+	fetch_request_free(&req);
+}
+END_TEST
+
+/* The same in the UID form (RFC 7162 §3.2.6). */
+static const struct {
+	const char *args;
+	const char *why;
+} invalid_uid_cases[] = {
+	{ "FLAGS (VANISHED)", "VANISHED needs CHANGEDSINCE" },
+	{ "FLAGS (VANISHED CHANGEDSINCE 1 VANISHED)", "VANISHED given twice" },
+	{ "FLAGS (VANISHED 1)", "Unknown FETCH modifier" },
+};
+
+START_TEST(test_invalid_uid)
+{
+	struct fetch_request req;
+	char why[FETCH_WHY_MAX] = "";
+
+	ck_assert_msg(parse(invalid_uid_cases[_i].args, true, &req, why) == -1,
+	    "%s", invalid_uid_cases[_i].args);
+	ck_assert_msg(strstr(why, invalid_uid_cases[_i].why) != NULL,
+	    "%s: why '%s' lacks '%s'", invalid_uid_cases[_i].args, why,
+	    invalid_uid_cases[_i].why);
 	fetch_request_free(&req);
 }
 END_TEST
@@ -414,6 +442,8 @@ main(void)
 	tcase_add_loop_test(tc, test_valid, 0, sizeof(valid_cases) / sizeof(valid_cases[0]));
 	tcase_add_loop_test(tc, test_invalid, 0,
 	    sizeof(invalid_cases) / sizeof(invalid_cases[0]));
+	tcase_add_loop_test(tc, test_invalid_uid, 0,
+	    sizeof(invalid_uid_cases) / sizeof(invalid_uid_cases[0]));
 	tcase_add_test(tc, test_many);
 	tcase_add_loop_test(tc, test_body, 0, sizeof(body_cases) / sizeof(body_cases[0]));
 	tcase_add_test(tc, test_unknown_cte);

@@ -193,9 +193,10 @@ ev_add(struct events *e, const char *fmt, ...)
 }
 
 static void
-on_expunged(void *arg, uint32_t msn, uint32_t uid)
+on_expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
-	ev_add(arg, "E%u:%u ", msn, uid);
+	for (size_t i = 0; i < n; i++)
+		ev_add(arg, "E%u:%u ", msn[i], uid[i]);
 }
 
 static void
@@ -1659,6 +1660,230 @@ START_TEST(test_schema_v1_upgraded)
 }
 END_TEST
 
+/* ---- QRESYNC: tombstones ------------------------------------------------------ */
+
+/* Run SQL on index.db behind the store's back (another connection). */
+static void
+sql(const char *text)
+{
+	char path[128], *err = NULL;
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, text, NULL, NULL, &err);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", text, err != NULL ? err : "?");
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+/* One number from index.db. */
+static int64_t
+sql_int(const char *text)
+{
+	char path[128];
+	sqlite3_stmt *s;
+	sqlite3 *db;
+	int64_t v;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, text, -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	return v;
+}
+
+/* store_view_vanished as "3,4" ("" when none), and whether complete. */
+static bool
+vanished(struct store_view *v, uint64_t since, char *out, size_t len)
+{
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	bool complete = false;
+
+	ck_assert_int_eq(store_view_vanished(v, since, &uids, &n, &complete),
+	    STORE_OK);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%u", i ? "," : "",
+		    uids[i]);
+	free(uids);
+	return complete;
+}
+
+static int
+on_changed(void *arg, uint32_t msn, const struct store_message *m)
+{
+	ev_add(arg, "C%u:%u ", msn, m->uid);
+	return 0;
+}
+
+START_TEST(test_vanished_and_changed)
+{
+	struct store *a = open_store(), *b = open_store();
+	struct store_view *va, *vb;
+	struct events e;
+	uint64_t m0, m1;
+	char got[256];
+	uint32_t u[6];
+
+	for (int i = 0; i < 6; i++)
+		u[i] = append(a, "INBOX", MSG_A, 0);
+	va = view(a, "INBOX", false);
+	m0 = store_view_mailbox(va)->highestmodseq;
+	/* nothing since m0 */
+	ck_assert(vanished(va, m0, got, sizeof(got)));
+	ck_assert_str_eq(got, "");
+	/* a changes 2, expunges 3 and 4 */
+	set_flags(va, u[1], STORE_FLAGS_ADD, STORE_FLAG_FLAGGED);
+	set_flags(va, u[2], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	set_flags(va, u[3], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(va, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert(vanished(va, m0, got, sizeof(got)));
+	ck_assert_str_eq(got, "3,4");
+	m1 = get_mb(a, "INBOX").highestmodseq;
+	ck_assert(vanished(va, m1, got, sizeof(got)));
+	ck_assert_str_eq(got, "");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(store_view_changed(va, m0, on_changed, &e), STORE_OK);
+	ck_assert_str_eq(e.log, "C2:2 ");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(store_view_changed(va, 0, on_changed, &e), STORE_OK);
+	ck_assert_str_eq(e.log, "C1:1 C2:2 C3:5 C4:6 ");
+
+	/* b expunges 6: a still shows it until its sync says so */
+	vb = view(b, "INBOX", false);
+	set_flags(vb, u[5], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(vb, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert(vanished(va, m0, got, sizeof(got)));
+	ck_assert_str_eq(got, "3,4");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(store_view_sync(va, true, &changes, &e), STORE_OK);
+	ck_assert_str_eq(e.log, "E4:6 ");
+	ck_assert(vanished(va, m0, got, sizeof(got)));
+	ck_assert_str_eq(got, "3,4,6");
+	/* each tombstone knows when its expunge was */
+	ck_assert_int_ge(sql_int("SELECT min(expunged) FROM tombstones"),
+	    (int64_t)time(NULL) - 60);
+	store_view_close(vb);
+	store_view_close(va);
+	store_close(b);
+	store_close(a);
+}
+END_TEST
+
+/*
+ * Tombstones older than STORE_TOMBSTONE_DAYS go at the next expunge of
+ * their mailbox; the mailbox remembers the newest modseq purged, and a
+ * resynchronisation from before it is no longer complete.
+ */
+START_TEST(test_tombstones_purged)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	uint64_t m0, m1, m2, m3;
+	char got[256];
+	uint32_t u[5];
+
+	for (int i = 0; i < 5; i++)
+		u[i] = append(st, "INBOX", MSG_A, 0);
+	append(st, "Trash", MSG_A, 0);
+	v = view(st, "INBOX", false);
+	m0 = store_view_mailbox(v)->highestmodseq;
+	set_flags(v, u[0], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	m1 = get_mb(st, "INBOX").highestmodseq;
+	set_flags(v, u[1], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	m2 = get_mb(st, "INBOX").highestmodseq;
+	/* Trash's tombstone is old too, but Trash expunges nothing */
+	{
+		struct store_view *t = view(st, "Trash", false);
+
+		set_flags(t, 1, STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+		ck_assert_int_eq(store_expunge(t, NULL, 0, NULL, NULL), STORE_OK);
+		store_view_close(t);
+	}
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM tombstones"), 3);
+
+	/* young ones stay at an expunge */
+	set_flags(v, u[2], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	m3 = get_mb(st, "INBOX").highestmodseq;
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM tombstones"), 4);
+	ck_assert(vanished(v, m0, got, sizeof(got)));
+	ck_assert_str_eq(got, "1,2,3");
+
+	/* the first two of INBOX age past the retention, one day short the
+	 * other: the next expunge purges the two */
+	sql("UPDATE tombstones SET expunged = expunged - 86400 * 61 "
+	    "WHERE uid IN (1, 2);"
+	    "UPDATE tombstones SET expunged = expunged - 86400 * 59 WHERE uid = 3;"
+	    "UPDATE tombstones SET expunged = expunged - 86400 * 90 "
+	    "WHERE mailbox_id != (SELECT id FROM mailboxes WHERE name = 'INBOX');");
+	set_flags(v, u[3], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM tombstones"), 3);
+	ck_assert_int_eq(sql_int("SELECT tombstones_from FROM mailboxes "
+	    "WHERE name = 'INBOX'"), (int64_t)m2);
+	ck_assert_int_eq(sql_int("SELECT tombstones_from FROM mailboxes "
+	    "WHERE name = 'Trash'"), 0);
+	/* from m2 on all is known; before it, not */
+	ck_assert(vanished(v, m2, got, sizeof(got)));
+	ck_assert_str_eq(got, "3,4");
+	ck_assert(!vanished(v, m1, got, sizeof(got)));
+	ck_assert(!vanished(v, m0, got, sizeof(got)));
+	ck_assert_str_eq(got, "3,4");
+	/* MOVE purges its source too */
+	sql("UPDATE tombstones SET expunged = expunged - 86400 * 61 WHERE uid = 3");
+	ck_assert_int_eq(store_copy(v, &u[4], 1, "Trash", true, NULL, NULL),
+	    STORE_OK);
+	ck_assert_int_eq(sql_int("SELECT tombstones_from FROM mailboxes "
+	    "WHERE name = 'INBOX'"), (int64_t)m3);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM tombstones t JOIN mailboxes m "
+	    "ON m.id = t.mailbox_id WHERE m.name = 'INBOX'"), 2);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+/* A store of version 2 with tombstones: they count from the upgrade. */
+START_TEST(test_tombstones_upgraded)
+{
+	struct store *st;
+	struct store_view *v;
+	char path[128], got[64];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, schema_steps[0], NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, schema_steps[1], NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	    "PRAGMA user_version = 2;"
+	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
+	    " VALUES (1, 'INBOX', 7, 10, 9);"
+	    "INSERT INTO tombstones VALUES (1, 4, 6), (1, 8, 9);",
+	    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+
+	st = open_store();
+	ck_assert_int_ge(sql_int("SELECT min(expunged) FROM tombstones"),
+	    (int64_t)time(NULL) - 60);
+	v = view(st, "INBOX", true);
+	ck_assert(vanished(v, 5, got, sizeof(got)));
+	ck_assert_str_eq(got, "4,8");
+	ck_assert(vanished(v, 6, got, sizeof(got)));
+	ck_assert_str_eq(got, "8");
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /* ---- fsck ------------------------------------------------------------------- */
 
 struct fsck_acc {
@@ -1998,12 +2223,15 @@ store_suite(void)
 	tcase_add_test(tc, test_header_fields_read_ahead);
 	tcase_add_test(tc, test_schema_v1_upgraded);
 	tcase_add_test(tc, test_read_hold);
+	tcase_add_test(tc, test_tombstones_purged);
+	tcase_add_test(tc, test_tombstones_upgraded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sync_between_sessions);
+	tcase_add_test(tc, test_vanished_and_changed);
 	tcase_add_test(tc, test_sync_follows_rename);
 	tcase_add_test(tc, test_recent);
 	tcase_add_test(tc, test_concurrent_appends);

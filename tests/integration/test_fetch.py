@@ -684,7 +684,7 @@ def test_bad_requests():
                 ("1 FLAGS ()", "modifiers are a parenthesised list"),
                 ("1 FLAGS (CHANGEDSINCE)", "needs a mod-sequence value"),
                 ("1 FLAGS (CHANGEDSINCE 9223372036854775808)", "needs a mod-sequence"),
-                ("1 FLAGS (VANISHED)", "VANISHED needs QRESYNC"),
+                ("1 FLAGS (VANISHED)", "VANISHED is for UID FETCH only"),
                 ("1 FLAGS (FOO)", "Unknown FETCH modifier"),
                 ("0 FLAGS", "Invalid sequence number 0"),
                 ("x FLAGS", "sequence set"),

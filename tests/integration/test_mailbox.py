@@ -487,8 +487,9 @@ def test_enable():
     c = login()
     assert ok(c, "ENABLE CONDSTORE X-UNKNOWN") == ["* ENABLED CONDSTORE"]
     assert ok(c, "ENABLE condstore") == ["* ENABLED"]
-    # QRESYNC is not implemented: ignored, as RFC 5161 3.1 has it
-    assert ok(c, "ENABLE QRESYNC QRESYNC") == ["* ENABLED"]
+    # QRESYNC (RFC 7162 3.2.3) is listed once; CONDSTORE was on already
+    assert ok(c, "ENABLE QRESYNC QRESYNC") == ["* ENABLED QRESYNC"]
+    assert ok(c, "ENABLE QRESYNC CONDSTORE") == ["* ENABLED"]
     assert ok(c, "ENABLE utf8=accept IMAP4rev2") == ["* ENABLED UTF8=ACCEPT IMAP4rev2"]
     assert ok(c, "ENABLE UTF8=ONLY AUTH=PLAIN") == ["* ENABLED"]
     for bad in ("ENABLE", 'ENABLE "CONDSTORE"', "ENABLE (CONDSTORE)", "ENABLE CONDSTORE NIL"):
