@@ -99,12 +99,11 @@ quota_check_locked(struct store *st, uint64_t octets, uint64_t messages)
 		return STORE_ERROR;
 	if (!store_quota_over(&q, octets, messages))
 		return STORE_OK;
+	/* the usage may include the rows being added (COPY): say the limit */
 	if (q.message_limit != STORE_QUOTA_NONE &&
 	    add_sat(q.messages, messages) > q.message_limit)
-		return store_fail(st, STORE_OVERQUOTA, "over the message quota "
-		    "(%" PRIu64 " of %" PRIu64 " messages stored)", q.messages,
-		    q.message_limit);
-	return store_fail(st, STORE_OVERQUOTA, "over the storage quota (%"
-	    PRIu64 " of %" PRIu64 " KiB used)", store_quota_kib(q.storage),
-	    q.storage_limit);
+		return store_fail(st, STORE_OVERQUOTA, "The message quota (%" PRIu64
+		    " messages) would be exceeded", q.message_limit);
+	return store_fail(st, STORE_OVERQUOTA, "The storage quota (%" PRIu64
+	    " KiB) would be exceeded", q.storage_limit);
 }
