@@ -1,6 +1,7 @@
 /*
  * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; RFC 3501 for the
- * IMAP4rev1 forms; RFC 3516 BINARY; RFC 7162 MODSEQ and CHANGEDSINCE).
+ * IMAP4rev1 forms; RFC 3516 BINARY; RFC 7162 MODSEQ and CHANGEDSINCE;
+ * RFC 8474 EMAILID, THREADID; RFC 8514 SAVEDATE).
  *
  * One "* n FETCH (...)" per message, the attributes in the order asked
  * (UID first in the UID form unless the client placed it).  ENVELOPE and
@@ -122,9 +123,10 @@ out_literal(struct fetch_run *r, const char *data, size_t len, bool literal8)
 	return literal8 ? out_write(r, data, len) : out_write_nonul(r, data, len);
 }
 
-/* date-time (RFC 9051 §9): "dd-Mon-yyyy hh:mm:ss +zzzz" in its own zone. */
+/* date-time (RFC 9051 §9): "dd-Mon-yyyy hh:mm:ss +zzzz" in the zone
+ * tz_minutes east of UTC. */
 static void
-out_internaldate(struct buf *out, int64_t when, int tz_minutes)
+out_datetime(struct buf *out, int64_t when, int tz_minutes)
 {
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -138,7 +140,7 @@ out_internaldate(struct buf *out, int64_t when, int tz_minutes)
 		off = tz_minutes = 0;
 		(void)gmtime_r(&t, &tm);
 	}
-	buf_printf(out, "INTERNALDATE \"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\"",
+	buf_printf(out, "\"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\"",
 	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, tz_minutes < 0 ? '-' : '+', off / 60 % 100, off % 60);
 }
@@ -299,7 +301,18 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 		buf_append(&r->line, r->flags.data, r->flags.len);
 		break;
 	case FETCH_INTERNALDATE:
-		out_internaldate(&r->line, m->internaldate, m->tz_minutes);
+		buf_append_str(&r->line, "INTERNALDATE ");
+		out_datetime(&r->line, m->internaldate, m->tz_minutes);
+		break;
+	case FETCH_SAVEDATE:
+		/* RFC 8514 §4.2: NIL where it is not known (stored before
+		 * Cairn kept it); shown in UTC, the zone SEARCH's SAVED* keys
+		 * count days in */
+		buf_append_str(&r->line, "SAVEDATE ");
+		if (m->savedate == 0)
+			buf_append_str(&r->line, "NIL");
+		else
+			out_datetime(&r->line, m->savedate, 0);
 		break;
 	case FETCH_RFC822_SIZE:
 		buf_append_str(&r->line, "RFC822.SIZE ");

@@ -340,6 +340,7 @@ static const struct {
 	{ "MODSEQ", FETCH_MODSEQ },
 	{ "EMAILID", FETCH_EMAILID },
 	{ "THREADID", FETCH_THREADID },
+	{ "SAVEDATE", FETCH_SAVEDATE },
 };
 
 /* The IMAP4rev1 forms of sections (RFC 3501 §6.4.5). */

@@ -1,6 +1,6 @@
 /*
  * FETCH (RFC 9051 §6.4.5, RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162
- * MODSEQ and CHANGEDSINCE): the request as parsed from the command's
+ * MODSEQ and CHANGEDSINCE, RFC 8474 ids, RFC 8514 SAVEDATE): the request as parsed from the command's
  * arguments (fetch-parse.c, no I/O, no mailbox), the bytes a body section
  * names in one message (fetch-body.c), and the command that puts them
  * together (cmd-fetch.c).
@@ -27,6 +27,7 @@ enum fetch_kind {
 	FETCH_MODSEQ,
 	FETCH_EMAILID,           /* RFC 8474 */
 	FETCH_THREADID,
+	FETCH_SAVEDATE,          /* RFC 8514 */
 	FETCH_SECTION,           /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER,
 	                          * RFC822.TEXT */
 	FETCH_BINARY,            /* BINARY[..], BINARY.PEEK[..] */

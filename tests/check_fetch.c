@@ -46,7 +46,7 @@ parse(const char *args, bool uid, struct fetch_request *req, char *why)
 
 static const char *const kind_names[] = {
 	"UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY",
-	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID",
+	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID", "SAVEDATE",
 };
 static const char *const text_names[] = {
 	"all", "header", "fields", "fieldsnot", "text", "mime",
@@ -102,6 +102,8 @@ static const struct {
 	{ "(BODY BODYSTRUCTURE ENVELOPE INTERNALDATE RFC822.SIZE MODSEQ)", false,
 	  "BODY;BODYSTRUCTURE;ENVELOPE;INTERNALDATE;RFC822.SIZE;MODSEQ" },
 	{ "(emailid THREADID)", false, "EMAILID;THREADID" },
+	{ "SAVEDATE", true, "UID;SAVEDATE" },
+	{ "(savedate FLAGS SAVEDATE)", false, "SAVEDATE;FLAGS" },
 	{ "BODY[]", false, "BODY[] seen" },
 	{ "body.peek[]", false, "BODY[]/peek" },
 	{ "BODY[]<0.100>", false, "BODY[]<0.100> seen" },
