@@ -4,8 +4,9 @@
  * RFC 8474 EMAILID, THREADID; RFC 8514 SAVEDATE).
  *
  * One "* n FETCH (...)" per message, the attributes in the order asked
- * (UID first in the UID form unless the client placed it).  ENVELOPE and
- * BODY/BODYSTRUCTURE come from the store's cache; body sections from the
+ * (UID first in the UID form unless the client placed it).  ENVELOPE,
+ * BODY/BODYSTRUCTURE and PREVIEW come from the store's cache; body sections
+ * from the
  * mapped message, written straight from the mapping in pieces, so a large
  * body passes through the connection's bounded buffer and is never copied
  * whole.  Everything a message needs is released before the next one.
@@ -57,6 +58,8 @@ struct fetch_run {
 	struct buf flags;      /* "(\Seen ...)" of the current message */
 	struct buf scratch;    /* HEADER.FIELDS, decoded BINARY */
 	struct buf envelope, body, bodystructure;
+	struct buf preview;    /* RFC 8970 PREVIEW of the current message */
+	bool preview_nil;      /* PREVIEW (LAZY) and none cached: NIL */
 	char *chunk;           /* FETCH_CHUNK bytes for NUL replacement, on demand */
 	size_t *sizes;         /* BINARY.SIZE of each att, found before writing */
 	bool too_big;          /* a section was sent as NIL: answer NO [LIMIT] */
@@ -192,6 +195,28 @@ structure(struct fetch_run *r, uint32_t uid, bool extended, struct fetch_msg *fm
 	return out->overflow ? FETCH_TOO_BIG : FETCH_DONE;
 }
 
+/* ---- PREVIEW ---------------------------------------------------------------- */
+
+/*
+ * RFC 8970 §3: the text of mime_preview(), cached at APPEND.  A message
+ * stored before Cairn cached it has its preview made from the file now,
+ * or, with LAZY, none: NIL, which tells the client to ask again without
+ * LAZY when it wants to wait for it.
+ */
+static enum fetch_outcome
+fetch_preview(struct fetch_run *r, uint32_t uid, bool lazy)
+{
+	enum store_result sr;
+	bool available;
+
+	buf_reset(&r->preview);
+	sr = store_message_preview(r->s->view, uid, lazy, &r->preview, &available);
+	if (sr != STORE_OK)
+		return sr == STORE_NOT_FOUND ? FETCH_GONE : FETCH_STORE_ERROR;
+	r->preview_nil = !available;
+	return FETCH_DONE;
+}
+
 /* ---- one message ---------------------------------------------------------- */
 
 /*
@@ -236,6 +261,9 @@ fetch_prepare(struct fetch_run *r, uint32_t uid, struct store_message *m,
 			    FETCH_BODY_OK)
 				return FETCH_TOO_BIG;
 		}
+		if (a->kind == FETCH_PREVIEW && (o = fetch_preview(r, uid,
+		    a->lazy)) != FETCH_DONE)
+			return o;
 		if (a->kind == FETCH_ENVELOPE && r->envelope.len == 0) {
 			sr = store_message_envelope(s->view, uid, &r->envelope);
 			if (sr != STORE_OK)
@@ -342,6 +370,13 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 	}
 	case FETCH_THREADID:
 		buf_append_str(&r->line, "THREADID NIL");
+		break;
+	case FETCH_PREVIEW:
+		/* UTF-8 without CR, LF or NUL: quoted when ASCII, else a
+		 * literal, which IMAP4rev1 needs for 8-bit text */
+		buf_append_str(&r->line, "PREVIEW ");
+		buf_append_imap_string(&r->line, r->preview_nil ? NULL :
+		    r->preview.data != NULL ? r->preview.data : "", r->preview.len);
 		break;
 	case FETCH_SECTION:
 	case FETCH_BINARY:
@@ -474,6 +509,7 @@ fetch_run_free(struct fetch_run *r)
 	buf_free(&r->envelope);
 	buf_free(&r->body);
 	buf_free(&r->bodystructure);
+	buf_free(&r->preview);
 	free(r->chunk);
 	free(r->sizes);
 }
@@ -520,13 +556,13 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 	enum fetch_outcome o = FETCH_DONE;
 	bool gone = false, held = false;
 
-	if (c->nargs < 2 || c->nargs > 3) {
+	if (c->nargs < 2) {
 		session_tagged(s, c->tag, "BAD", "FETCH takes a sequence set, "
 		    "attributes and optional modifiers");
 		return;
 	}
-	if (fetch_parse(&c->args[1], c->nargs == 3 ? &c->args[2] : NULL,
-	    s->uid_command, &req, why, sizeof(why)) != 0) {
+	if (fetch_parse(&c->args[1], c->nargs - 1, s->uid_command, &req, why,
+	    sizeof(why)) != 0) {
 		fetch_request_free(&req);
 		session_tagged(s, c->tag, "BAD", "%s", why);
 		return;

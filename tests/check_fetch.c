@@ -37,16 +37,15 @@ parse(const char *args, bool uid, struct fetch_request *req, char *why)
 	const struct imap_command *c = parse_line(&p, args);
 	int rc;
 
-	ck_assert(c->nargs == 2 || c->nargs == 3);
-	rc = fetch_parse(&c->args[1], c->nargs == 3 ? &c->args[2] : NULL, uid, req,
-	    why, FETCH_WHY_MAX);
+	ck_assert(c->nargs >= 2);
+	rc = fetch_parse(&c->args[1], c->nargs - 1, uid, req, why, FETCH_WHY_MAX);
 	imap_parser_free(p);
 	return rc;
 }
 
 static const char *const kind_names[] = {
 	"UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY",
-	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID", "SAVEDATE",
+	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID", "SAVEDATE", "PREVIEW",
 };
 static const char *const text_names[] = {
 	"all", "header", "fields", "fieldsnot", "text", "mime",
@@ -65,6 +64,8 @@ describe(const struct fetch_request *req)
 			buf_append_char(&b, ';');
 		if (a->kind < FETCH_SECTION) {
 			buf_append_str(&b, kind_names[a->kind]);
+			if (a->lazy)
+				buf_append_str(&b, "/lazy");
 			continue;
 		}
 		buf_append_str(&b, a->label);
@@ -130,6 +131,15 @@ static const struct {
 	{ "BINARY.SIZE[2.1]", false, "BINARY.SIZE[2.1]/peek p=2.1" },
 	{ "FLAGS (CHANGEDSINCE 5)", false, "FLAGS;MODSEQ cs=5" },
 	{ "(MODSEQ FLAGS) (changedsince 0)", true, "UID;MODSEQ;FLAGS cs=0" },
+	/* RFC 8970: PREVIEW's own modifier list, in a list or alone */
+	{ "PREVIEW", false, "PREVIEW" },
+	{ "preview (lazy)", true, "UID;PREVIEW/lazy" },
+	{ "(FLAGS PREVIEW (LAZY) UID)", false, "FLAGS;PREVIEW/lazy;UID" },
+	{ "(PREVIEW (LAZY) PREVIEW)", false, "PREVIEW" },
+	{ "(PREVIEW (LAZY) PREVIEW (LAZY LAZY))", false, "PREVIEW/lazy" },
+	{ "PREVIEW (LAZY) (CHANGEDSINCE 5)", false, "PREVIEW/lazy;MODSEQ cs=5" },
+	{ "PREVIEW (CHANGEDSINCE 5)", false, "PREVIEW;MODSEQ cs=5" },
+	{ "(PREVIEW) (CHANGEDSINCE 5)", false, "PREVIEW;MODSEQ cs=5" },
 };
 
 START_TEST(test_valid)
@@ -188,6 +198,14 @@ static const struct {
 	{ "FLAGS (CHANGEDSINCE 1 CHANGEDSINCE 2)", "given twice" },
 	{ "FLAGS (VANISHED)", "VANISHED needs QRESYNC" },
 	{ "FLAGS (FOO 1)", "Unknown FETCH modifier" },
+	{ "(PREVIEW ())", "PREVIEW modifiers are a non-empty list" },
+	{ "(PREVIEW (FUZZY))", "Unknown PREVIEW modifier" },
+	{ "(PREVIEW (LAZY x))", "Unknown PREVIEW modifier" },
+	{ "(PREVIEW (\"LAZY\"))", "Unknown PREVIEW modifier" },
+	{ "PREVIEW ()", "modifiers are a parenthesised list" },
+	{ "PREVIEW (LAZY) (CHANGEDSINCE 5) (X)", "optional modifiers" },
+	{ "FLAGS (CHANGEDSINCE 5) (X)", "optional modifiers" },
+	{ "PREVIEW[]", "Unknown FETCH attribute PREVIEW" },
 };
 
 START_TEST(test_invalid)
