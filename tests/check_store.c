@@ -2237,6 +2237,67 @@ START_TEST(test_concurrent_appends)
 }
 END_TEST
 
+/*
+ * Writers racing for the last room under a limit: each check runs in the
+ * write transaction that adds the rows, so together they stop exactly at
+ * the limit, however APPENDs and COPYs interleave.
+ */
+START_TEST(test_quota_concurrent)
+{
+	enum { PROCS = 4, EACH = 10, LIMIT = 17 };
+	struct store_quota q;
+	struct store *st;
+	pid_t pid[PROCS];
+	int status;
+
+	st = open_store();
+	ck_assert_int_eq(store_quota_set(st, STORE_QUOTA_NONE, LIMIT), STORE_OK);
+	append(st, "INBOX", MSG_B, 0);
+	store_close(st);
+	for (int p = 0; p < PROCS; p++) {
+		pid[p] = fork();
+		ck_assert_int_ge(pid[p], 0);
+		if (pid[p] != 0)
+			continue;
+		st = open_store();
+		for (int i = 0; i < EACH; i++) {
+			struct store_view *v;
+			enum store_result r = try_append(st, "INBOX", MSG_A);
+			uint32_t uid = 1, dest, uv;
+
+			if (r != STORE_OK && r != STORE_OVERQUOTA)
+				_exit(1);
+			if (store_view_open(st, "INBOX", false, &v) != STORE_OK)
+				_exit(1);
+			r = store_copy(v, &uid, 1, "Archive", false, &uv, &dest);
+			store_view_close(v);
+			if (r != STORE_OK && r != STORE_OVERQUOTA)
+				_exit(1);
+		}
+		store_close(st);
+		_exit(0);
+	}
+	for (int p = 0; p < PROCS; p++) {
+		ck_assert_int_eq(waitpid(pid[p], &status, 0), pid[p]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	st = open_store();
+	q = quota(st);
+	ck_assert_uint_eq(q.messages, LIMIT);
+	{
+		struct store_status a, b;
+
+		ck_assert_int_eq(store_mailbox_status(st, "INBOX", &a), STORE_OK);
+		ck_assert_int_eq(store_mailbox_status(st, "Archive", &b), STORE_OK);
+		ck_assert_uint_eq(a.messages + b.messages, LIMIT);
+		ck_assert_uint_eq(q.storage, a.size + b.size);
+		ck_assert_int_eq(count_files("blobs"), (int)a.messages);
+	}
+	ck_assert_int_eq(count_files("tmp"), 0);
+	store_close(st);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -2294,9 +2355,11 @@ store_suite(void)
 
 	tc = tcase_create("quota");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_quota_arithmetic);
 	tcase_add_test(tc, test_quota_append);
 	tcase_add_test(tc, test_quota_copy_move);
+	tcase_add_test(tc, test_quota_concurrent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");
