@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "store.h"
 
 /* Exit statuses, documented in cairnctl(8). */
 #define CTL_EXIT_OK 0
@@ -83,5 +84,28 @@ int fsck_run(const struct cairn_config *cfg, const struct fsck_request *req);
 
 /* The "usage: ..." line of fsck. */
 void fsck_usage_lines(FILE *out);
+
+/*
+ * Open <data-dir>/mail/NAME as the mail user (storedir.c) and return
+ * fn(store, name, arg): an exit status.  A missing, linked or foreign
+ * store directory is refused with a message (CTL_EXIT_ERROR).
+ */
+int ctl_store_run(const struct cairn_config *cfg, const char *name,
+    int (*fn)(struct store *st, const char *name, void *arg), void *arg);
+
+/* One parsed "quota get|set USER ..." command line (quota.c). */
+struct quota_request {
+	const char *name;
+	bool set;
+	bool set_storage, set_messages;     /* what set changes */
+	uint64_t storage, messages;         /* STORE_QUOTA_NONE: no limit */
+};
+
+/* As fsck_parse, for argv = {"quota", ...}. */
+void quota_parse(int argc, char *argv[], struct quota_request *req);
+/* Show (after set: change, then show) the limits and usage; exit status. */
+int quota_run(const struct cairn_config *cfg, const struct quota_request *req);
+/* The "usage: ..." lines of quota. */
+void quota_usage_lines(FILE *out);
 
 #endif

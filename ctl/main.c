@@ -5,6 +5,7 @@
  *   stop     SIGTERM: close every session and exit
  *   user     manage <data-dir>/auth/users.db (user.c)
  *   fsck     check (and repair) one user's mail store (fsck.c)
+ *   quota    one user's quota limits (quota.c)
  *
  * This file reads the options and the configuration and dispatches.
  */
@@ -34,6 +35,7 @@ usage_text(FILE *out)
 	    "usage: cairnctl [-c FILE] status|reload|stop\n"
 	    "       cairnctl [-c FILE] user COMMAND [ARGUMENTS]\n"
 	    "       cairnctl [-c FILE] fsck USER [--repair]\n"
+	    "       cairnctl [-c FILE] quota get|set USER [LIMITS]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  status   say whether cairnd runs (exit 0) or not (exit 3)\n"
 	    "  reload   make cairnd re-read its configuration (SIGHUP)\n"
@@ -41,7 +43,8 @@ usage_text(FILE *out)
 	    "  user     manage the users: add, passwd, del, list, show, "
 	    "disable, enable\n"
 	    "           (cairnctl user --help)\n"
-	    "  fsck     check USER's mail store; --repair fixes what it finds\n",
+	    "  fsck     check USER's mail store; --repair fixes what it finds\n"
+	    "  quota    show or set USER's quota limits (cairnctl quota --help)\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -139,9 +142,10 @@ main(int argc, char *argv[])
 	struct cairn_config *cfg;
 	struct user_request req;
 	struct fsck_request freq;
+	struct quota_request qreq;
 	char opt[3] = "-?";
 	int ch, sig = 0, status;
-	bool user, fsck;
+	bool user, fsck, quota;
 
 	log_init("cairnctl", LOG_TO_STDERR, LOG_LEVEL_WARN);
 	opterr = 0;
@@ -162,10 +166,13 @@ main(int argc, char *argv[])
 	const char *verb = argv[optind];
 	user = strcmp(verb, "user") == 0;
 	fsck = strcmp(verb, "fsck") == 0;
+	quota = strcmp(verb, "quota") == 0;
 	if (user)
 		user_parse(argc - optind, argv + optind, &req);
 	else if (fsck)
 		fsck_parse(argc - optind, argv + optind, &freq);
+	else if (quota)
+		quota_parse(argc - optind, argv + optind, &qreq);
 	else if ((sig = daemon_signal(verb)) < 0)
 		usage_error("unknown command", verb);
 	else if (optind + 1 != argc)
@@ -174,7 +181,8 @@ main(int argc, char *argv[])
 	if ((cfg = config_load(config_path, false, print_error, NULL)) == NULL)
 		return CTL_EXIT_ERROR;
 	status = user ? user_run(cfg, &req) :
-	    fsck ? fsck_run(cfg, &freq) : control_daemon(cfg, sig);
+	    fsck ? fsck_run(cfg, &freq) :
+	    quota ? quota_run(cfg, &qreq) : control_daemon(cfg, sig);
 	config_free(cfg);
 	return status;
 }

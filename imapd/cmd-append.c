@@ -20,6 +20,7 @@
  */
 #include "autoconfig.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -257,6 +258,9 @@ append_store_failed(struct session *s, const char *tag, enum store_result r)
 	case STORE_INVALID:
 		session_tagged(s, tag, "NO", "[LIMIT] %s", store_error(s->store));
 		break;
+	case STORE_OVERQUOTA:
+		session_tagged(s, tag, "NO", "[OVERQUOTA] %s", store_error(s->store));
+		break;
 	default:
 		log_warnx("APPEND: %s", store_error(s->store));
 		session_tagged(s, tag, "NO", "[SERVERBUG] The message could not be "
@@ -266,8 +270,36 @@ append_store_failed(struct session *s, const char *tag, enum store_result r)
 }
 
 /*
+ * RFC 9208: the messages together past a quota limit are refused before
+ * the first commit, which would take a UID that the undo of a failed
+ * MULTIAPPEND could not give back.  Only a first look: each commit checks
+ * again under the write lock, which is what holds against other sessions.
+ */
+static bool
+append_quota_ok(struct session *s, const char *tag, const struct append_msg *msgs,
+    size_t n)
+{
+	struct store_quota q;
+	uint64_t octets = 0;
+
+	if (store_quota_get(s->store, &q) != STORE_OK) {
+		append_store_failed(s, tag, STORE_ERROR);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		octets += msgs[i].data->len;
+	if (!store_quota_over(&q, octets, n))
+		return true;
+	session_tagged(s, tag, "NO", "[OVERQUOTA] %s would pass the quota "
+	    "(%" PRIu64 " KiB and %" PRIu64 " messages stored)",
+	    n == 1 ? "The message" : "The messages", store_quota_kib(q.storage),
+	    q.messages);
+	return false;
+}
+
+/*
  * What can be refused before a commit: empty or failed files, a missing
- * mailbox.  false when answered.
+ * mailbox, the quota.  false when answered.
  */
 static bool
 append_ready(struct session *s, const char *tag, const char *mailbox,
@@ -301,7 +333,7 @@ append_ready(struct session *s, const char *tag, const char *mailbox,
 			    "not be saved; the administrator has the details");
 			return false;
 		}
-	return true;
+	return append_quota_ok(s, tag, msgs, n);
 }
 
 /* Commit every message in order; any failure takes the earlier ones back. */

@@ -1,11 +1,12 @@
 /*
  * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; RFC 3501 for the
  * IMAP4rev1 forms; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE and
- * VANISHED).
+ * VANISHED; RFC 8474 EMAILID, THREADID; RFC 8514 SAVEDATE).
  *
  * One "* n FETCH (...)" per message, the attributes in the order asked
- * (UID first in the UID form unless the client placed it).  ENVELOPE and
- * BODY/BODYSTRUCTURE come from the store's cache; body sections from the
+ * (UID first in the UID form unless the client placed it).  ENVELOPE,
+ * BODY/BODYSTRUCTURE and PREVIEW come from the store's cache; body sections
+ * from the
  * mapped message, written straight from the mapping in pieces, so a large
  * body passes through the connection's bounded buffer and is never copied
  * whole.  Everything a message needs is released before the next one.
@@ -58,6 +59,8 @@ struct fetch_run {
 	struct buf flags;      /* "(\Seen ...)" of the current message */
 	struct buf scratch;    /* HEADER.FIELDS, decoded BINARY */
 	struct buf envelope, body, bodystructure;
+	struct buf preview;    /* RFC 8970 PREVIEW of the current message */
+	bool preview_nil;      /* PREVIEW (LAZY) and none cached: NIL */
 	char *chunk;           /* FETCH_CHUNK bytes for NUL replacement, on demand */
 	size_t *sizes;         /* BINARY.SIZE of each att, found before writing */
 	bool too_big;          /* a section was sent as NIL: answer NO [LIMIT] */
@@ -124,9 +127,10 @@ out_literal(struct fetch_run *r, const char *data, size_t len, bool literal8)
 	return literal8 ? out_write(r, data, len) : out_write_nonul(r, data, len);
 }
 
-/* date-time (RFC 9051 §9): "dd-Mon-yyyy hh:mm:ss +zzzz" in its own zone. */
+/* date-time (RFC 9051 §9): "dd-Mon-yyyy hh:mm:ss +zzzz" in the zone
+ * tz_minutes east of UTC. */
 static void
-out_internaldate(struct buf *out, int64_t when, int tz_minutes)
+out_datetime(struct buf *out, int64_t when, int tz_minutes)
 {
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -140,7 +144,7 @@ out_internaldate(struct buf *out, int64_t when, int tz_minutes)
 		off = tz_minutes = 0;
 		(void)gmtime_r(&t, &tm);
 	}
-	buf_printf(out, "INTERNALDATE \"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\"",
+	buf_printf(out, "\"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\"",
 	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, tz_minutes < 0 ? '-' : '+', off / 60 % 100, off % 60);
 }
@@ -192,6 +196,28 @@ structure(struct fetch_run *r, uint32_t uid, bool extended, struct fetch_msg *fm
 	return out->overflow ? FETCH_TOO_BIG : FETCH_DONE;
 }
 
+/* ---- PREVIEW ---------------------------------------------------------------- */
+
+/*
+ * RFC 8970 §3: the text of mime_preview(), cached at APPEND.  A message
+ * stored before Cairn cached it has its preview made from the file now,
+ * or, with LAZY, none: NIL, which tells the client to ask again without
+ * LAZY when it wants to wait for it.
+ */
+static enum fetch_outcome
+fetch_preview(struct fetch_run *r, uint32_t uid, bool lazy)
+{
+	enum store_result sr;
+	bool available;
+
+	buf_reset(&r->preview);
+	sr = store_message_preview(r->s->view, uid, lazy, &r->preview, &available);
+	if (sr != STORE_OK)
+		return sr == STORE_NOT_FOUND ? FETCH_GONE : FETCH_STORE_ERROR;
+	r->preview_nil = !available;
+	return FETCH_DONE;
+}
+
 /* ---- one message ---------------------------------------------------------- */
 
 /*
@@ -236,6 +262,9 @@ fetch_prepare(struct fetch_run *r, uint32_t uid, struct store_message *m,
 			    FETCH_BODY_OK)
 				return FETCH_TOO_BIG;
 		}
+		if (a->kind == FETCH_PREVIEW && (o = fetch_preview(r, uid,
+		    a->lazy)) != FETCH_DONE)
+			return o;
 		if (a->kind == FETCH_ENVELOPE && r->envelope.len == 0) {
 			sr = store_message_envelope(s->view, uid, &r->envelope);
 			if (sr != STORE_OK)
@@ -301,7 +330,18 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 		buf_append(&r->line, r->flags.data, r->flags.len);
 		break;
 	case FETCH_INTERNALDATE:
-		out_internaldate(&r->line, m->internaldate, m->tz_minutes);
+		buf_append_str(&r->line, "INTERNALDATE ");
+		out_datetime(&r->line, m->internaldate, m->tz_minutes);
+		break;
+	case FETCH_SAVEDATE:
+		/* RFC 8514 §4.2: NIL where it is not known (stored before
+		 * Cairn kept it); shown in UTC, the zone SEARCH's SAVED* keys
+		 * count days in */
+		buf_append_str(&r->line, "SAVEDATE ");
+		if (m->savedate == 0)
+			buf_append_str(&r->line, "NIL");
+		else
+			out_datetime(&r->line, m->savedate, 0);
 		break;
 	case FETCH_RFC822_SIZE:
 		buf_append_str(&r->line, "RFC822.SIZE ");
@@ -331,6 +371,13 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 	}
 	case FETCH_THREADID:
 		buf_append_str(&r->line, "THREADID NIL");
+		break;
+	case FETCH_PREVIEW:
+		/* UTF-8 without CR, LF or NUL: quoted when ASCII, else a
+		 * literal, which IMAP4rev1 needs for 8-bit text */
+		buf_append_str(&r->line, "PREVIEW ");
+		buf_append_imap_string(&r->line, r->preview_nil ? NULL :
+		    r->preview.data != NULL ? r->preview.data : "", r->preview.len);
 		break;
 	case FETCH_SECTION:
 	case FETCH_BINARY:
@@ -498,6 +545,7 @@ fetch_run_free(struct fetch_run *r)
 	buf_free(&r->envelope);
 	buf_free(&r->body);
 	buf_free(&r->bodystructure);
+	buf_free(&r->preview);
 	free(r->chunk);
 	free(r->sizes);
 }
@@ -544,13 +592,13 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 	enum fetch_outcome o = FETCH_DONE;
 	bool gone = false, held = false;
 
-	if (c->nargs < 2 || c->nargs > 3) {
+	if (c->nargs < 2) {
 		session_tagged(s, c->tag, "BAD", "FETCH takes a sequence set, "
 		    "attributes and optional modifiers");
 		return;
 	}
-	if (fetch_parse(&c->args[1], c->nargs == 3 ? &c->args[2] : NULL,
-	    s->uid_command, &req, why, sizeof(why)) != 0) {
+	if (fetch_parse(&c->args[1], c->nargs - 1, s->uid_command, &req, why,
+	    sizeof(why)) != 0) {
 		fetch_request_free(&req);
 		session_tagged(s, c->tag, "BAD", "%s", why);
 		return;

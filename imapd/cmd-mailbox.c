@@ -505,7 +505,8 @@ cmd_namespace(struct session *s, const struct imap_command *c)
 	cmd_mailbox_done(s, c->tag, "NAMESPACE");
 }
 
-/* ---- STATUS (§6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ, RFC 7889) ---- */
+/* ---- STATUS (§6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ, RFC 7889,
+ * RFC 9208 DELETED-STORAGE) ---- */
 
 static const struct {
 	const char *name;
@@ -521,6 +522,7 @@ static const struct {
 	{ "HIGHESTMODSEQ", CMD_STATUS_HIGHESTMODSEQ },
 	{ "APPENDLIMIT", CMD_STATUS_APPENDLIMIT },
 	{ "MAILBOXID", CMD_STATUS_MAILBOXID },
+	{ "DELETED-STORAGE", CMD_STATUS_DELETED_STORAGE },
 };
 
 int
@@ -551,13 +553,36 @@ cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why)
 	return 0;
 }
 
+/*
+ * RFC 7889 §3.1: the largest message an APPEND to this mailbox can store
+ * now: the largest literal (max-request-size, the APPENDLIMIT= of
+ * CAPABILITY), or less when the user's quota has less room.  The room is
+ * the same for every mailbox (one quota root), so CAPABILITY's global
+ * value stays true of every mailbox as an upload limit; STATUS says what
+ * the quota leaves of it at this moment.
+ */
 static uint64_t
-status_value(const struct session *s, unsigned item, const struct store_status *st)
+status_appendlimit(struct session *s)
+{
+	uint64_t limit = s->cfg->max_request_size, room;
+	struct store_quota q;
+
+	if (store_quota_get(s->store, &q) != STORE_OK) {
+		log_warnx("STATUS: quota: %s", store_error(s->store));
+		return limit;
+	}
+	room = store_quota_room(&q);
+	return room < limit ? room : limit;
+}
+
+static uint64_t
+status_value(unsigned item, const struct store_status *st, uint64_t appendlimit)
 {
 	switch (item) {
-	/* RFC 7889 §3: the same for every mailbox here, the APPENDLIMIT= of
-	 * CAPABILITY: the largest literal an APPEND may send. */
-	case CMD_STATUS_APPENDLIMIT:   return s->cfg->max_request_size;
+	case CMD_STATUS_APPENDLIMIT:   return appendlimit;
+	/* RFC 9208: in the STORAGE resource's unit, 1024 octets, rounded up,
+	 * as its example reads (4 deleted messages, DELETED-STORAGE 8). */
+	case CMD_STATUS_DELETED_STORAGE: return store_quota_kib(st->deleted_size);
 	case CMD_STATUS_MESSAGES:      return st->messages;
 	case CMD_STATUS_UIDNEXT:       return st->uidnext;
 	case CMD_STATUS_UIDVALIDITY:   return st->uidvalidity;
@@ -575,7 +600,10 @@ cmd_status_send(struct session *s, const char *name, unsigned items,
 {
 	struct buf line = BUF_INIT;
 	const char *sep = "";
+	uint64_t appendlimit = 0;
 
+	if (items & CMD_STATUS_APPENDLIMIT)
+		appendlimit = status_appendlimit(s);
 	buf_append_str(&line, "STATUS ");
 	if (cmd_mailbox_format(s, name, &line) != 0) {
 		log_warnx("STATUS: cannot encode the mailbox name");
@@ -593,7 +621,7 @@ cmd_status_send(struct session *s, const char *name, unsigned items,
 			buf_printf(&line, "%sMAILBOXID (%s)", sep, id);
 		} else {
 			buf_printf(&line, "%s%s %" PRIu64, sep, status_names[k].name,
-			    status_value(s, status_names[k].item, st));
+			    status_value(status_names[k].item, st, appendlimit));
 		}
 		sep = " ";
 	}

@@ -410,6 +410,10 @@ copy_run(struct session *s, const char *tag, bool move, const uint32_t *uids,
 	case STORE_READONLY:
 		session_tagged(s, tag, "NO", "The mailbox is read-only");
 		break;
+	case STORE_OVERQUOTA:
+		/* RFC 9208 §4.3.1: nothing was copied */
+		session_tagged(s, tag, "NO", "[OVERQUOTA] %s", store_error(s->store));
+		break;
 	default:
 		select_store_failed(s, tag);
 		break;

@@ -73,6 +73,10 @@ void cmd_subscribe(struct session *s, const struct imap_command *c);
 void cmd_unsubscribe(struct session *s, const struct imap_command *c);
 void cmd_namespace(struct session *s, const struct imap_command *c);
 void cmd_status(struct session *s, const struct imap_command *c);
+/* cmd-quota.c: GETQUOTA, GETQUOTAROOT, SETQUOTA (RFC 9208) */
+void cmd_getquota(struct session *s, const struct imap_command *c);
+void cmd_getquotaroot(struct session *s, const struct imap_command *c);
+void cmd_setquota(struct session *s, const struct imap_command *c);
 /* cmd-list.c: LIST (RFC 9051 §6.3.9, RFC 5258, RFC 6154, RFC 5819), LSUB
  * (RFC 3501 §6.3.9) */
 void cmd_list(struct session *s, const struct imap_command *c);
@@ -94,8 +98,8 @@ int cmd_mailbox_decode(const struct session *s, const struct imap_arg *a,
 int cmd_mailbox_format(const struct session *s, const char *name, struct buf *out);
 /* session_sync() in the selected state, then "<tag> OK <what> completed". */
 void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
-/* STATUS items (RFC 9051 §6.3.11, RFC 8438, RFC 7162, RFC 7889), also for
- * LIST-STATUS. */
+/* STATUS items (RFC 9051 §6.3.11, RFC 8438, RFC 7162, RFC 7889, RFC 8474,
+ * RFC 9208), also for LIST-STATUS. */
 #define CMD_STATUS_MESSAGES      (1u << 0)
 #define CMD_STATUS_UIDNEXT       (1u << 1)
 #define CMD_STATUS_UIDVALIDITY   (1u << 2)
@@ -106,6 +110,7 @@ void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
 #define CMD_STATUS_HIGHESTMODSEQ (1u << 7)
 #define CMD_STATUS_APPENDLIMIT   (1u << 8)   /* RFC 7889 */
 #define CMD_STATUS_MAILBOXID     (1u << 9)   /* RFC 8474 */
+#define CMD_STATUS_DELETED_STORAGE (1u << 10) /* RFC 9208 */
 /* A parenthesized status item list; 0, or -1 with *why for BAD. */
 int cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why);
 /* "* STATUS <name> (<items>)" */

@@ -1,8 +1,8 @@
 /*
  * FETCH attributes from the command's arguments: the macros, fetch-att
  * (RFC 9051 §9, with IMAP4rev1's RFC822 forms), section and partial,
- * BINARY's section-binary (RFC 3516) and the CHANGEDSINCE modifier
- * (RFC 7162).  The parser hands "BODY.PEEK[HEADER.FIELDS (A B)]<0.100>"
+ * BINARY's section-binary (RFC 3516), the CHANGEDSINCE modifier
+ * (RFC 7162), and PREVIEW with its modifiers (RFC 8970).  The parser hands "BODY.PEEK[HEADER.FIELDS (A B)]<0.100>"
  * over as one atom; this file reads the inside.  What the grammar does
  * not allow is BAD, with a text that says what was wrong: part number 0,
  * MIME without a part, an empty header list, a partial of 0 octets.
@@ -340,6 +340,7 @@ static const struct {
 	{ "MODSEQ", FETCH_MODSEQ },
 	{ "EMAILID", FETCH_EMAILID },
 	{ "THREADID", FETCH_THREADID },
+	{ "SAVEDATE", FETCH_SAVEDATE },
 };
 
 /* The IMAP4rev1 forms of sections (RFC 3501 §6.4.5). */
@@ -374,6 +375,49 @@ name_is(const char *s, size_t len, const char *name)
 	return strlen(name) == len && strncasecmp(s, name, len) == 0;
 }
 
+/*
+ * RFC 8970 §3.1: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"],
+ * preview-mod = "LAZY".  mods may be NULL.  Asked twice, the form without
+ * LAZY wins: it answers what the lazy one would.
+ */
+static int
+parse_preview(const struct imap_arg *mods, struct fetch_request *req, char *why,
+    size_t whylen)
+{
+	struct fetch_att *a = NULL;
+	bool lazy = false;
+
+	if (mods != NULL && mods->list_count == 0)
+		return fail(why, whylen, "PREVIEW modifiers are a non-empty list");
+	for (size_t i = 0; mods != NULL && i < mods->list_count; i++) {
+		const struct imap_arg *m = &mods->list[i];
+
+		if (m->type != IMAP_ARG_ATOM || !name_is(m->str, m->len, "LAZY"))
+			return fail(why, whylen, "Unknown PREVIEW modifier: only "
+			    "LAZY is");
+		lazy = true;
+	}
+	for (size_t i = 0; i < req->n; i++)
+		if (req->atts[i].kind == FETCH_PREVIEW)
+			a = &req->atts[i];
+	if (a != NULL) {
+		a->lazy &= lazy;
+		return 0;
+	}
+	a = att_add(req, FETCH_PREVIEW);
+	a->lazy = lazy;
+	return 0;
+}
+
+/* Is a the list of PREVIEW's modifiers ("(LAZY)"), not FETCH's? */
+static bool
+preview_mods(const struct imap_arg *a)
+{
+	return a->type == IMAP_ARG_LIST && a->list_count > 0 &&
+	    a->list[0].type == IMAP_ARG_ATOM &&
+	    name_is(a->list[0].str, a->list[0].len, "LAZY");
+}
+
 static int
 parse_att(const struct imap_arg *arg, struct fetch_request *req, char *why,
     size_t whylen)
@@ -386,6 +430,8 @@ parse_att(const struct imap_arg *arg, struct fetch_request *req, char *why,
 		return fail(why, whylen, "FETCH attributes are atoms");
 	open = memchr(s, '[', len);
 	nlen = open != NULL ? (size_t)(open - s) : len;
+	if (open == NULL && name_is(s, len, "PREVIEW"))
+		return parse_preview(NULL, req, why, whylen);
 	if (open == NULL) {
 		for (size_t i = 0; i < NELEM(simple_atts); i++) {
 			if (!name_is(s, len, simple_atts[i].name))
@@ -489,20 +535,56 @@ parse_modifiers(const struct imap_arg *mods, struct fetch_request *req, char *wh
 	return 0;
 }
 
-int
-fetch_parse(const struct imap_arg *items, const struct imap_arg *modifiers,
-    bool uid, struct fetch_request *req, char *why, size_t whylen)
+/* A list of fetch-atts; PREVIEW may be followed by its modifier list. */
+static int
+parse_list(const struct imap_arg *items, struct fetch_request *req, char *why,
+    size_t whylen)
 {
-	memset(req, 0, sizeof(*req));
-	if (items->type == IMAP_ARG_LIST) {
-		if (items->list_count == 0)
-			return fail(why, whylen, "Empty FETCH attribute list");
-		for (size_t i = 0; i < items->list_count; i++)
-			if (parse_att(&items->list[i], req, why, whylen) != 0)
+	const struct imap_arg *a = items->list;
+	size_t n = items->list_count;
+
+	if (n == 0)
+		return fail(why, whylen, "Empty FETCH attribute list");
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].type == IMAP_ARG_ATOM && name_is(a[i].str, a[i].len,
+		    "PREVIEW") && i + 1 < n && a[i + 1].type == IMAP_ARG_LIST) {
+			if (parse_preview(&a[++i], req, why, whylen) != 0)
 				return -1;
+		} else if (parse_att(&a[i], req, why, whylen) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+fetch_parse(const struct imap_arg *args, size_t n, bool uid,
+    struct fetch_request *req, char *why, size_t whylen)
+{
+	const struct imap_arg *items = &args[0], *modifiers = NULL;
+	size_t used = 1;
+
+	memset(req, 0, sizeof(*req));
+	if (n == 0)
+		return fail(why, whylen, "FETCH needs attributes");
+	if (items->type == IMAP_ARG_LIST) {
+		if (parse_list(items, req, why, whylen) != 0)
+			return -1;
+	} else if (items->type == IMAP_ARG_ATOM && name_is(items->str,
+	    items->len, "PREVIEW") && n > 1 && preview_mods(&args[1])) {
+		/* "FETCH 1 PREVIEW (LAZY)": the list is PREVIEW's, as its
+		 * LAZY tells; "FETCH 1 PREVIEW (CHANGEDSINCE 5)" is FETCH's */
+		if (parse_preview(&args[1], req, why, whylen) != 0)
+			return -1;
+		used = 2;
 	} else if (!parse_macro(items, req) && parse_att(items, req, why, whylen) != 0) {
 		return -1;
 	}
+	if (n > used + 1)
+		return fail(why, whylen, "FETCH takes a sequence set, attributes "
+		    "and optional modifiers");
+	if (n == used + 1)
+		modifiers = &args[used];
 	if (modifiers != NULL && parse_modifiers(modifiers, req, why, whylen) != 0)
 		return -1;
 	/* RFC 7162 §3.2.6: both are BAD. */

@@ -1,6 +1,7 @@
 /*
  * FETCH (RFC 9051 §6.4.5, RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162
- * MODSEQ, CHANGEDSINCE and VANISHED): the request as parsed from the command's
+ * MODSEQ, CHANGEDSINCE and VANISHED, RFC 8474 ids, RFC 8514 SAVEDATE,
+ * RFC 8970 PREVIEW): the request as parsed from the command's
  * arguments (fetch-parse.c, no I/O, no mailbox), the bytes a body section
  * names in one message (fetch-body.c), and the command that puts them
  * together (cmd-fetch.c).
@@ -27,6 +28,8 @@ enum fetch_kind {
 	FETCH_MODSEQ,
 	FETCH_EMAILID,           /* RFC 8474 */
 	FETCH_THREADID,
+	FETCH_SAVEDATE,          /* RFC 8514 */
+	FETCH_PREVIEW,           /* RFC 8970; lazy: PREVIEW (LAZY) */
 	FETCH_SECTION,           /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER,
 	                          * RFC822.TEXT */
 	FETCH_BINARY,            /* BINARY[..], BINARY.PEEK[..] */
@@ -49,6 +52,7 @@ struct fetch_att {
 	 * "RFC822.TEXT", "BINARY.SIZE[2]"; without the partial's "<origin>". */
 	char *label;
 	bool peek;               /* leaves \Seen alone */
+	bool lazy;               /* PREVIEW (LAZY): NIL rather than work */
 	char *part;              /* part number "1.2"; "" for the message */
 	enum fetch_text text;
 	char **fields;           /* HEADER.FIELDS[.NOT]: the names, as given */
@@ -73,17 +77,17 @@ struct fetch_request {
 #define FETCH_MAX_FIELDS 1000
 
 /*
- * Parse the fetch attributes (items: a macro, one fetch-att or a list of
- * them) and the optional modifier list (modifiers may be NULL).  uid: the
- * UID form, which answers UID for every message, first unless the client
- * placed it.  CHANGEDSINCE adds MODSEQ (RFC 7162 §3.1.4.1); VANISHED is
- * refused without it or outside the UID form (§3.2.6), but whether QRESYNC
- * is enabled is the caller's to check.  0, or -1
- * with why (NUL-terminated, for "<tag> BAD <why>"); req is freed by
- * fetch_request_free either way.
+ * Parse what follows FETCH's sequence set, args[0..n): the fetch
+ * attributes (a macro, one fetch-att or a list of them) and the optional
+ * modifier list.  uid: the UID form, which answers UID for every message,
+ * first unless the client placed it.  CHANGEDSINCE adds MODSEQ (RFC 7162
+ * §3.1.4.1); VANISHED is refused without it or outside the UID form
+ * (§3.2.6), but whether QRESYNC is enabled is the caller's to check.  0,
+ * or -1 with why (NUL-terminated, for "<tag> BAD <why>");
+ * req is freed by fetch_request_free either way.
  */
-int fetch_parse(const struct imap_arg *items, const struct imap_arg *modifiers,
-    bool uid, struct fetch_request *req, char *why, size_t whylen);
+int fetch_parse(const struct imap_arg *args, size_t n, bool uid,
+    struct fetch_request *req, char *why, size_t whylen);
 void fetch_request_free(struct fetch_request *req);
 
 /*

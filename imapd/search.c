@@ -223,6 +223,11 @@ static const struct {
 	{ "ON", SEARCH_KEY_ON, ARG_DATE, 0, false, NULL },
 	{ "OR", SEARCH_KEY_OR, ARG_SPECIAL, 0, false, NULL },
 	{ "RECENT", SEARCH_KEY_RECENT, ARG_NONE, 0, false, NULL },
+	/* RFC 8514 §4.3: every mailbox here has save dates, so this is ALL */
+	{ "SAVEDATESUPPORTED", SEARCH_KEY_ALL, ARG_NONE, 0, false, NULL },
+	{ "SAVEDBEFORE", SEARCH_KEY_SAVEDBEFORE, ARG_DATE, 0, false, NULL },
+	{ "SAVEDON", SEARCH_KEY_SAVEDON, ARG_DATE, 0, false, NULL },
+	{ "SAVEDSINCE", SEARCH_KEY_SAVEDSINCE, ARG_DATE, 0, false, NULL },
 	{ "SEEN", SEARCH_KEY_FLAG, ARG_NONE, STORE_FLAG_SEEN, false, NULL },
 	{ "SENTBEFORE", SEARCH_KEY_SENTBEFORE, ARG_DATE, 0, false, NULL },
 	{ "SENTON", SEARCH_KEY_SENTON, ARG_DATE, 0, false, NULL },
@@ -896,6 +901,17 @@ internal_day(const struct store_message *m)
 }
 
 /*
+ * The save date's day in UTC, the zone FETCH SAVEDATE shows it in; a
+ * message stored before Cairn kept save dates has none, and RFC 8514 §4.3
+ * has the internal date stand in where there are no save dates.
+ */
+static int64_t
+saved_day(const struct store_message *m)
+{
+	return m->savedate != 0 ? floor_div(m->savedate, 86400) : internal_day(m);
+}
+
+/*
  * The date of an RFC 5322 date-time as written ("[Sun,] 5 Jan 2024
  * 10:00:00 +0100", comments and obsolete two-digit years allowed); the
  * time and zone do not matter: SENT* compare dates in the sender's zone.
@@ -1069,6 +1085,12 @@ match_key(const struct search_key *k, struct match_ctx *c)
 		return yes_if(internal_day(m) == k->day);
 	case SEARCH_KEY_SINCE:
 		return yes_if(internal_day(m) >= k->day);
+	case SEARCH_KEY_SAVEDBEFORE:
+		return yes_if(saved_day(m) < k->day);
+	case SEARCH_KEY_SAVEDON:
+		return yes_if(saved_day(m) == k->day);
+	case SEARCH_KEY_SAVEDSINCE:
+		return yes_if(saved_day(m) >= k->day);
 	case SEARCH_KEY_MODSEQ:
 		return yes_if(m->modseq >= k->num);
 	/* RFC 5032: the time of interest is now minus the interval; OLDER is

@@ -1,6 +1,6 @@
 /*
  * SEARCH keys (RFC 9051 §6.4.4 and §9 search-key, RFC 3501 for the
- * IMAP4rev1 keys, RFC 7162 MODSEQ): parsing the client's arguments into a
+ * IMAP4rev1 keys, RFC 7162 MODSEQ, RFC 8514 SAVED*): parsing the client's arguments into a
  * bounded key tree, and matching one message against it.  Also the two
  * IMAP date syntaxes (SEARCH's date, APPEND's date-time).  No I/O and no
  * mailbox access: the caller hands each message in (struct search_input),
@@ -63,6 +63,10 @@ enum search_key_type {
 	                         * usable one, the internal date's day */
 	SEARCH_KEY_SENTON,
 	SEARCH_KEY_SENTSINCE,
+	SEARCH_KEY_SAVEDBEFORE, /* day: the save date (RFC 8514), in UTC; where
+	                         * it is not known, the internal date's day */
+	SEARCH_KEY_SAVEDON,
+	SEARCH_KEY_SAVEDSINCE,
 	SEARCH_KEY_MODSEQ,      /* num: modseq >= num (RFC 7162) */
 	SEARCH_KEY_OLDER,       /* num: internal date < now - num (RFC 5032) */
 	SEARCH_KEY_YOUNGER,     /* num: internal date >= now - num */

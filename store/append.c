@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store-int.h"
@@ -133,12 +134,13 @@ add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
 		.flags = a->flags, .keywords = keywords,
 		.internaldate = a->internaldate, .tz_minutes = a->tz_minutes,
 		.size = size, .blob_id = blob_id, .email_id = blob_id,
+		.savedate = (int64_t)time(NULL),     /* RFC 8514 §3 */
 	};
 
 	if (index_blob_add(st->ix, blob_id, size) != STORE_OK ||
 	    index_mime_set(st->ix, blob_id, cache_str(&a->mime->envelope),
-	    cache_str(&a->mime->body),
-	    cache_str(&a->mime->bodystructure), cache_fields(a->mime)) != STORE_OK ||
+	    cache_str(&a->mime->body), cache_str(&a->mime->bodystructure),
+	    cache_str(&a->mime->preview), cache_fields(a->mime)) != STORE_OK ||
 	    index_message_add(st->ix, mb->id, &m) != STORE_OK ||
 	    index_mailbox_set_counters(st->ix, mb->id, mb->uidnext + 1,
 	    mb->highestmodseq + 1) != STORE_OK)
@@ -157,6 +159,9 @@ commit_locked(struct store_append *ap, const struct append_args *a,
 
 	*blob_id = 0;
 	if ((r = find_mailbox(st, a->mailbox, mb)) != STORE_OK)
+		return r;
+	/* Under the write lock: no other session adds in between. */
+	if ((r = quota_check_locked(st, ap->size, 1)) != STORE_OK)
 		return r;
 	if (kw_load(st, mb->id, &kw) != STORE_OK)
 		return STORE_ERROR;

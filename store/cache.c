@@ -1,7 +1,8 @@
 /*
  * The MIME cache: ENVELOPE, BODY and BODYSTRUCTURE of a message in IMAP
- * syntax, rendered once by the MIME parser (mime.h) and kept in index.db
- * (mime_cache), so that FETCH never parses a message for them.
+ * syntax, and its PREVIEW text (RFC 8970), rendered once by the MIME
+ * parser (mime.h) and kept in index.db (mime_cache), so that FETCH never
+ * parses a message for them.
  *
  * BODY and BODYSTRUCTURE are rendered in the IMAP4rev1 form
  * (mime_bodystructure()), which differs from IMAP4rev2's only for
@@ -40,6 +41,8 @@ cache_make(struct store *st, const char *data, size_t len, struct cache *c)
 		rc = mime_bodystructure(data, len, root, false, &c->body);
 	if (rc == 0)
 		rc = mime_bodystructure(data, len, root, true, &c->bodystructure);
+	if (rc == 0)
+		rc = mime_preview(data, len, root, &c->preview);
 	mime_free(root);
 	if (rc != 0) {
 		cache_free(c);
@@ -56,6 +59,7 @@ cache_free(struct cache *c)
 	buf_free(&c->envelope);
 	buf_free(&c->body);
 	buf_free(&c->bodystructure);
+	buf_free(&c->preview);
 }
 
 const char *
@@ -102,7 +106,7 @@ cache_fill(struct store *st, uint64_t blob_id)
 	if ((r = index_begin(st->ix, true)) == STORE_OK) {
 		r = index_mime_set(st->ix, blob_id, cache_str(&c.envelope),
 		    cache_str(&c.body), cache_str(&c.bodystructure),
-		    cache_fields(&c));
+		    cache_str(&c.preview), cache_fields(&c));
 		if (r == STORE_OK)
 			r = index_commit(st->ix);
 		else

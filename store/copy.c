@@ -5,8 +5,16 @@
  * source rows in the same transaction, leaving tombstones: the view does
  * not change here, and the caller's store_view_sync() reports the
  * expunges, as it does for any other session's.
+ *
+ * The copies get a new save date (RFC 8514 §3: the moment they came into
+ * their mailbox).  A COPY counts against the quota like an APPEND (the
+ * usage is RFC822.SIZE per message, shared blob or not) and is checked
+ * once its rows are in, before the commit; a MOVE changes no usage, as
+ * every mailbox is under the one quota root, and RFC 9208 has it succeed.
  */
 #include "autoconfig.h"
+
+#include <time.h>
 
 #include "store-int.h"
 
@@ -15,6 +23,7 @@ struct copy {
 	struct store_mailbox src, dst;
 	struct kwtable skw, dkw;
 	uint64_t smodseq, dmodseq;
+	int64_t now;
 	uint32_t uidnext;
 	bool move;
 	size_t copied;
@@ -68,6 +77,7 @@ copy_one(struct copy *c, uint32_t uid, uint32_t *dest_uid)
 		return STORE_ERROR;
 	m.uid = c->uidnext;
 	m.modseq = c->dmodseq;
+	m.savedate = c->now;
 	if (index_message_add(c->st->ix, c->dst.id, &m) != STORE_OK)
 		return STORE_ERROR;
 	/* A MOVE hands the reference over: the refcount stays. */
@@ -123,6 +133,8 @@ copy_locked(struct copy *c, int64_t src_id, const uint32_t *uids, size_t n,
 			return r;
 	if (c->copied == 0)
 		return STORE_OK;
+	if (!c->move && (r = quota_check_locked(c->st, 0, 0)) != STORE_OK)
+		return r;
 	if (index_mailbox_set_counters(c->st->ix, c->dst.id, c->uidnext,
 	    c->dmodseq) != STORE_OK)
 		return STORE_ERROR;
@@ -140,7 +152,7 @@ store_copy(struct store_view *v, const uint32_t *uids, size_t n,
     const char *dest, bool move, uint32_t *dest_uidvalidity, uint32_t *dest_uids)
 {
 	char canon[STORE_MAILBOX_NAME_MAX + 1];
-	struct copy c = { .st = v->st, .move = move };
+	struct copy c = { .st = v->st, .move = move, .now = (int64_t)time(NULL) };
 	enum store_result r;
 
 	if (move && v->readonly)

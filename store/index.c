@@ -72,7 +72,7 @@
 	"EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = m.name)"
 #define MESSAGE_COLUMNS \
 	"uid, modseq, flags, keywords, internaldate, tz_minutes, size, " \
-	"blob_id, email_id"
+	"blob_id, email_id, savedate"
 /*
  * The children of ?1: names that start with "?1/".  '0' follows '/' in
  * ASCII, so they are exactly the names in ["?1/", "?10") in byte order,
@@ -95,6 +95,7 @@ enum ix_sql {
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
 	SQL_FIELDS_SET, SQL_FIELDS_GET,
+	SQL_QUOTA_GET, SQL_QUOTA_SET,
 	SQL_SUB_ADD, SQL_SUB_DEL, SQL_SUB_ALL,
 	SQL_COUNT
 };
@@ -130,14 +131,17 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_MB_RENAME] = "UPDATE mailboxes SET name = ?2 || "
 	    "substr(name, length(?1) + 1) WHERE name = ?1 OR " CHILD_OF_1,
 	/* Kept by schema.sql's triggers; recent ones are few and found
-	 * through the primary key. */
+	 * through the primary key, \Deleted ones through messages_deleted. */
 	[SQL_MB_COUNTS] = "SELECT n_messages, (SELECT count(*) FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid > ?2), n_unseen, n_deleted, "
-	    "total_size FROM mailboxes WHERE id = ?1",
+	    "total_size, (SELECT coalesce(sum(size), 0) FROM messages "
+	    "INDEXED BY messages_deleted WHERE mailbox_id = ?1 "
+	    "AND (flags & 8) != 0) "
+	    "FROM mailboxes WHERE id = ?1",
 	[SQL_MSG_GET] = "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (mailbox_id, " MESSAGE_COLUMNS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[SQL_MSG_FLAGS] = "UPDATE messages SET flags = ?3, keywords = ?4, "
 	    "modseq = ?5 WHERE mailbox_id = ?1 AND uid = ?2",
 	[SQL_MSG_DELETE] = "DELETE FROM messages WHERE mailbox_id = ?1 "
@@ -205,13 +209,20 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_BLOB_USERS] = "SELECT mailbox_id, uid FROM messages "
 	    "WHERE blob_id = ?1",
 	[SQL_MIME_SET] = "INSERT OR REPLACE INTO mime_cache (blob_id, envelope, "
-	    "body, bodystructure) VALUES (?1, ?2, ?3, ?4)",
+	    "body, bodystructure, preview) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[SQL_FIELDS_SET] = "INSERT OR REPLACE INTO header_cache (blob_id, fields) "
 	    "VALUES (?1, ?2)",
 	/* In the order of enum index_mime. */
-	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure "
+	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure, preview "
 	    "FROM mime_cache WHERE blob_id = ?1",
 	[SQL_FIELDS_GET] = "SELECT fields FROM header_cache WHERE blob_id = ?1",
+	/* One row, also when the quota row is missing: no limits then. */
+	[SQL_QUOTA_GET] = "SELECT (SELECT coalesce(sum(total_size), 0) FROM "
+	    "mailboxes), (SELECT coalesce(sum(n_messages), 0) FROM mailboxes), "
+	    "(SELECT storage_kib FROM quota WHERE id = 1), "
+	    "(SELECT messages FROM quota WHERE id = 1)",
+	[SQL_QUOTA_SET] = "INSERT OR REPLACE INTO quota (id, storage_kib, "
+	    "messages) VALUES (1, ?1, ?2)",
 	[SQL_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
 	[SQL_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
 	[SQL_SUB_ALL] = "SELECT name FROM subscriptions ORDER BY name",
@@ -322,11 +333,26 @@ bind_int(sqlite3_stmt *s, int col, int64_t v)
 	return sqlite3_bind_int64(s, col, (sqlite3_int64)v) == SQLITE_OK;
 }
 
+/* NULL unless set. */
+static bool
+bind_int_or_null(sqlite3_stmt *s, int col, int64_t v, bool set)
+{
+	return set ? bind_int(s, col, v) : sqlite3_bind_null(s, col) == SQLITE_OK;
+}
+
 /* The caller's string stays valid while the statement runs. */
 static bool
 bind_text(sqlite3_stmt *s, int col, const char *v)
 {
 	return sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+/* NULL for a NULL string. */
+static bool
+bind_text_or_null(sqlite3_stmt *s, int col, const char *v)
+{
+	return v != NULL ? bind_text(s, col, v) :
+	    sqlite3_bind_null(s, col) == SQLITE_OK;
 }
 
 static enum store_result
@@ -964,6 +990,7 @@ index_mailbox_counts(struct index *ix, int64_t id, uint32_t recent_uid,
 	out->unseen = (uint32_t)sqlite3_column_int64(s, 2);
 	out->deleted = (uint32_t)sqlite3_column_int64(s, 3);
 	out->size = (uint64_t)sqlite3_column_int64(s, 4);
+	out->deleted_size = (uint64_t)sqlite3_column_int64(s, 5);
 	done(s);
 	return STORE_OK;
 }
@@ -984,6 +1011,8 @@ read_message(sqlite3_stmt *s, struct index_message *m)
 	m->size = (uint64_t)sqlite3_column_int64(s, 6);
 	m->blob_id = (uint64_t)sqlite3_column_int64(s, 7);
 	m->email_id = (uint64_t)sqlite3_column_int64(s, 8);
+	/* NULL (stored before schema step 4) reads as 0: not known */
+	m->savedate = sqlite3_column_int64(s, 9);
 	return uid > 0 && uid <= UINT32_MAX;
 }
 
@@ -1088,7 +1117,8 @@ index_message_add(struct index *ix, int64_t mailbox_id,
 	    !bind_int(s, 6, m->internaldate) || !bind_int(s, 7, m->tz_minutes) ||
 	    !bind_int(s, 8, (int64_t)m->size) ||
 	    !bind_int(s, 9, (int64_t)m->blob_id) ||
-	    !bind_int(s, 10, (int64_t)m->email_id))
+	    !bind_int(s, 10, (int64_t)m->email_id) ||
+	    !bind_int_or_null(s, 11, m->savedate, m->savedate != 0))
 		return bind_fail(ix, s);
 	return run(ix, s, "add message");
 }
@@ -1534,7 +1564,8 @@ index_blob_users(struct index *ix, uint64_t id, struct index_blob_user **out,
 
 enum store_result
 index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
-    const char *body, const char *bodystructure, const char *fields)
+    const char *body, const char *bodystructure, const char *preview,
+    const char *fields)
 {
 	sqlite3_stmt *s = stmt(ix, SQL_MIME_SET);
 	enum store_result r;
@@ -1542,7 +1573,8 @@ index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
 	if (s == NULL)
 		return STORE_ERROR;
 	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_text(s, 2, envelope) ||
-	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure))
+	    !bind_text(s, 3, body) || !bind_text(s, 4, bodystructure) ||
+	    !bind_text_or_null(s, 5, preview))
 		return bind_fail(ix, s);
 	if ((r = run(ix, s, "MIME cache")) != STORE_OK || fields == NULL)
 		return r;
@@ -1578,6 +1610,55 @@ index_mime_get(struct index *ix, uint64_t blob_id, enum index_mime which,
 		r = fail(ix, "MIME cache: the text is too long");
 	done(s);
 	return r;
+}
+
+/* ---- quota ----------------------------------------------------------- */
+
+/* A limit column: NULL, or a negative value the CHECK should have kept
+ * out, is no limit. */
+static uint64_t
+column_limit(sqlite3_stmt *s, int col)
+{
+	int64_t v = sqlite3_column_int64(s, col);
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL || v < 0)
+		return STORE_QUOTA_NONE;
+	return (uint64_t)v;
+}
+
+enum store_result
+index_quota_get(struct index *ix, struct store_quota *out)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_QUOTA_GET);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if ((r = step_row(ix, s, "quota")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? fail(ix, "index.db: no quota") : r;
+	out->storage = (uint64_t)sqlite3_column_int64(s, 0);
+	out->messages = (uint64_t)sqlite3_column_int64(s, 1);
+	out->storage_limit = column_limit(s, 2);
+	out->message_limit = column_limit(s, 3);
+	done(s);
+	return STORE_OK;
+}
+
+enum store_result
+index_quota_set(struct index *ix, uint64_t storage_kib, uint64_t messages)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_QUOTA_SET);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if ((storage_kib != STORE_QUOTA_NONE && storage_kib > INT64_MAX) ||
+	    (messages != STORE_QUOTA_NONE && messages > INT64_MAX))
+		return fail(ix, "index.db: quota limit out of range");
+	if (!bind_int_or_null(s, 1, (int64_t)storage_kib,
+	    storage_kib != STORE_QUOTA_NONE) ||
+	    !bind_int_or_null(s, 2, (int64_t)messages, messages != STORE_QUOTA_NONE))
+		return bind_fail(ix, s);
+	return run(ix, s, "quota");
 }
 
 /* ---- subscriptions --------------------------------------------------- */

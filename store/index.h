@@ -34,6 +34,7 @@ struct index_message {
 	uint64_t size;
 	uint64_t blob_id;
 	uint64_t email_id;
+	int64_t savedate;            /* RFC 8514; 0: not known (NULL) */
 };
 
 /* Which messages of a mailbox index_message_list() returns, by uid. */
@@ -57,7 +58,7 @@ struct index_blob_user {
 };
 
 enum index_mime { INDEX_MIME_ENVELOPE, INDEX_MIME_BODY, INDEX_MIME_BODYSTRUCTURE,
-	INDEX_MIME_FIELDS };
+	INDEX_MIME_PREVIEW, INDEX_MIME_FIELDS };
 
 /*
  * Open (creating, and upgrading the schema of) "index.db" in the current
@@ -111,7 +112,8 @@ enum store_result index_mailbox_rename(struct index *ix, const char *from,
 /* Every mailbox in name order (caller frees *out). */
 enum store_result index_mailbox_all(struct index *ix, struct store_mailbox **out,
     size_t *n);
-/* The counts of store_status; recent: uids above recent_uid. */
+/* The counts of store_status (deleted_size too); recent: uids above
+ * recent_uid. */
 enum store_result index_mailbox_counts(struct index *ix, int64_t id,
     uint32_t recent_uid, struct store_status *out);
 
@@ -187,13 +189,22 @@ enum store_result index_blob_set_refcount(struct index *ix, uint64_t id,
 enum store_result index_blob_remove(struct index *ix, uint64_t id);
 enum store_result index_blob_users(struct index *ix, uint64_t id,
     struct index_blob_user **out, size_t *n);
-/* fields may be NULL (not cached: SEARCH reads the file). */
+/* fields may be NULL (not cached: SEARCH reads the file), preview too
+ * (FETCH PREVIEW makes it from the file). */
 enum store_result index_mime_set(struct index *ix, uint64_t blob_id,
     const char *envelope, const char *body, const char *bodystructure,
-    const char *fields);
+    const char *preview, const char *fields);
 /* Appends the cached text to out; STORE_NOT_FOUND if there is none. */
 enum store_result index_mime_get(struct index *ix, uint64_t blob_id,
     enum index_mime which, struct buf *out);
+
+/* ---- quota (schema.sql, version 4) ---- */
+/* The limits (STORE_QUOTA_NONE where there is none) and the usage, summed
+ * over the mailboxes' counters: no message row is read. */
+enum store_result index_quota_get(struct index *ix, struct store_quota *out);
+/* Limits at most INT64_MAX, or STORE_QUOTA_NONE. */
+enum store_result index_quota_set(struct index *ix, uint64_t storage_kib,
+    uint64_t messages);
 
 /* ---- subscriptions ---- */
 /* on false and not subscribed: STORE_NOT_FOUND. */

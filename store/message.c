@@ -1,5 +1,6 @@
 /*
- * One message of a view: its row, its cached MIME text, its bytes.
+ * One message of a view: its row, its cached MIME text (and preview), its
+ * bytes.
  */
 #include "autoconfig.h"
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mime.h"
 #include "store-int.h"
 #include "xmalloc.h"
 
@@ -161,6 +163,46 @@ store_message_bodystructure(struct store_view *v, uint32_t uid, bool extended,
 {
 	return cached_text(v, uid, extended ? INDEX_MIME_BODYSTRUCTURE :
 	    INDEX_MIME_BODY, out);
+}
+
+/* The message file parsed for its preview, as APPEND would have made it. */
+static enum store_result
+preview_from_file(struct store_view *v, uint64_t blob_id, struct buf *out)
+{
+	struct mime_part *root;
+	enum store_result r;
+	const char *data;
+	size_t len;
+	int rc;
+
+	/* NOT_FOUND: expunged since the snapshot, as store_message_map */
+	if ((r = blob_map(v->st, blob_id, &data, &len)) != STORE_OK)
+		return r;
+	root = mime_parse(data, len);
+	rc = mime_preview(data, len, root, out);
+	mime_free(root);
+	store_message_unmap(data, len);
+	return rc == 0 ? STORE_OK :
+	    store_fail(v->st, STORE_ERROR, "preview: the text is too long");
+}
+
+enum store_result
+store_message_preview(struct store_view *v, uint32_t uid, bool lazy,
+    struct buf *out, bool *available)
+{
+	struct index_message m;
+	enum store_result r;
+
+	*available = false;
+	if ((r = get_row(v, uid, &m)) != STORE_OK)
+		return r;
+	r = index_mime_get(v->st->ix, m.blob_id, INDEX_MIME_PREVIEW, out);
+	if (r == STORE_NOT_FOUND && !lazy)
+		r = preview_from_file(v, m.blob_id, out);
+	else if (r == STORE_NOT_FOUND)
+		return STORE_OK;
+	*available = r == STORE_OK;
+	return r;
 }
 
 /* From the fields read ahead: OK, NOT_FOUND (no such message, or none

@@ -213,4 +213,16 @@ int mime_charset_to_utf8(const char *charset, const char *in, size_t len,
 int mime_body_decode(const char *data, size_t len, const struct mime_part *part,
     struct buf *out);
 
+/*
+ * PREVIEW (RFC 8970): at most MIME_PREVIEW_CHARS characters of the first
+ * text/plain part that is not an attachment (else of the first text/html
+ * one, without its markup), decoded to UTF-8, every run of white space and
+ * control characters one space, appended to out; nothing when the message
+ * has no such part.  Only the first 64 KiB of the part are read.
+ * (mime-preview.c)
+ */
+#define MIME_PREVIEW_CHARS 200
+int mime_preview(const char *data, size_t len, const struct mime_part *root,
+    struct buf *out);
+
 #endif

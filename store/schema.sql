@@ -191,3 +191,36 @@ INSERT INTO uidmap (mailbox_id, word, bits)
 ALTER TABLE tombstones ADD COLUMN expunged INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE mailboxes ADD COLUMN tombstones_from INTEGER NOT NULL DEFAULT 0;
 UPDATE tombstones SET expunged = CAST(strftime('%s', 'now') AS INTEGER);
+
+-- version 4
+
+-- QUOTA (RFC 9208): the limits the administrator set for this user
+-- (cairnctl quota), one row; NULL is no limit.  storage_kib counts units
+-- of 1024 octets of RFC822.SIZE, messages counts messages, both over every
+-- mailbox of the store (one quota root).  The usage is not kept here: it
+-- is the sum of the counters of step 2, so it needs no scan and no
+-- trigger of its own.
+CREATE TABLE quota (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	storage_kib INTEGER CHECK (storage_kib >= 0),
+	messages INTEGER CHECK (messages >= 0)
+);
+INSERT INTO quota (id) VALUES (1);
+
+-- STATUS DELETED-STORAGE (RFC 9208): the size of the \Deleted messages of
+-- a mailbox, read from this index alone (flags in it make it covering),
+-- so it costs as many rows as there are such messages.
+CREATE INDEX messages_deleted ON messages (mailbox_id, size, flags)
+	WHERE (flags & 8) != 0;
+
+-- SAVEDATE (RFC 8514): when the message came into this mailbox (unix
+-- time), set by APPEND, COPY and MOVE.  NULL for the rows stored before
+-- this step: their save date is not known, so FETCH says NIL and SEARCH
+-- uses the internal date, as RFC 8514 4.2 and 4.3 do for a mailbox
+-- without save dates.
+ALTER TABLE messages ADD COLUMN savedate INTEGER;
+
+-- PREVIEW (RFC 8970): the preview text (mime_preview), made at APPEND
+-- with the rest of the MIME cache.  NULL for blobs cached before this
+-- step: FETCH PREVIEW makes it from the message then.
+ALTER TABLE mime_cache ADD COLUMN preview TEXT;

@@ -16,6 +16,7 @@
  *   expunge.c   EXPUNGE, and removing messages for DELETE and fsck
  *   fsck.c      store_fsck
  *   watch.c     the change signal for IDLE
+ *   quota.c     QUOTA: the limits, the usage, the check
  */
 #ifndef CAIRN_STORE_INT_H
 #define CAIRN_STORE_INT_H
@@ -119,10 +120,11 @@ enum store_result store_purge_tombstones(struct store *st, int64_t mailbox_id,
 /* cache.c: the cached MIME text of one message (index.db mime_cache). */
 struct cache {
 	struct buf envelope, body, bodystructure;
+	struct buf preview;     /* RFC 8970 PREVIEW (mime_preview) */
 	struct buf fields;      /* store_header_field_cached fields, as stored */
 	bool fields_ok;         /* complete and short enough to keep */
 };
-#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false }
+#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false }
 /* Parse data once and render the three texts. */
 enum store_result cache_make(struct store *st, const char *data, size_t len,
     struct cache *c);
@@ -182,6 +184,11 @@ enum store_result view_message(struct store_view *v, const struct index_message 
  * at that moment; uids not in the view are skipped. */
 void view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
     store_expunged_fn *expunged, void *arg);
+
+/* quota.c: in a write transaction, would adding octets in messages pass a
+ * limit?  STORE_OVERQUOTA (the reason in st) or STORE_OK. */
+enum store_result quota_check_locked(struct store *st, uint64_t octets,
+    uint64_t messages);
 
 /* mailbox.c */
 /* Create name (a canonical name) and its missing parents, in the caller's

@@ -38,6 +38,7 @@ enum store_result {
 	STORE_HAS_CHILDREN,   /* RFC 9051 §6.3.4: \Noselect with inferiors */
 	STORE_READONLY,       /* the view was opened read-only (EXAMINE) */
 	STORE_CONFLICT,       /* CONDSTORE: UNCHANGEDSINCE failed (modified set) */
+	STORE_OVERQUOTA,      /* RFC 9208: it would pass a quota limit; nothing done */
 	STORE_ERROR,          /* I/O or SQLite: store_error() */
 };
 
@@ -94,6 +95,8 @@ struct store_mailbox {
 struct store_status {
 	uint32_t messages, recent, unseen, deleted;
 	uint64_t size;            /* RFC 8438 STATUS=SIZE: sum of RFC822.SIZE */
+	uint64_t deleted_size;    /* the same of the \Deleted messages (RFC 9208
+	                           * DELETED-STORAGE) */
 	uint32_t uidnext, uidvalidity;
 	uint64_t highestmodseq;
 };
@@ -168,6 +171,9 @@ struct store_message {
 	int tz_minutes;
 	uint64_t size;                  /* RFC822.SIZE */
 	uint64_t email_id;              /* stable across COPY (RFC 8474 later) */
+	/* RFC 8514: when it came into this mailbox (APPEND, COPY, MOVE), unix
+	 * time; 0 when not known (stored before Cairn kept it). */
+	int64_t savedate;
 	bool recent;                    /* \Recent for this session (IMAP4rev1) */
 };
 
@@ -241,6 +247,15 @@ enum store_result store_message_envelope(struct store_view *v, uint32_t uid,
 enum store_result store_message_bodystructure(struct store_view *v, uint32_t uid,
     bool extended, struct buf *out);
 /*
+ * PREVIEW (RFC 8970): the text mime_preview() made at APPEND, appended to
+ * out.  A message stored before Cairn made it has none cached: with lazy,
+ * *available is false and out unchanged (FETCH PREVIEW (LAZY) answers NIL
+ * then); without, it is made from the message file now, and not kept (a
+ * write per message would make a FETCH of many slow).
+ */
+enum store_result store_message_preview(struct store_view *v, uint32_t uid,
+    bool lazy, struct buf *out, bool *available);
+/*
  * The header fields SEARCH needs most, kept at APPEND so that a header
  * search reads no file: the fields for which store_header_field_cached()
  * is true (Subject, From, To, Cc, Bcc, Date and the others of ENVELOPE,
@@ -278,6 +293,8 @@ enum store_result store_set_flags(struct store_view *v, const uint32_t *uids,
 
 /*
  * COPY / MOVE of uids (sorted ascending) into dest, in one transaction;
+ * a COPY that would pass a quota limit is STORE_OVERQUOTA (a MOVE changes
+ * no usage: the store is one quota root);
  * blobs are shared, not copied.  dest_uids (n entries, may be NULL)
  * receives the new UIDs for COPYUID (RFC 4315); an entry is 0 where
  * another session expunged the source meanwhile (it was not copied).
@@ -352,6 +369,39 @@ int store_watch_begin(struct store *st);
  * descriptor, always true. */
 bool store_watch_changed(struct store *st);
 void store_watch_end(struct store *st);
+/* ---- quota (RFC 9208) ---------------------------------------------------- */
+
+/*
+ * One quota root per store: every mailbox of the user.  The administrator
+ * sets the limits (cairnctl quota); APPEND and COPY check them in the
+ * transaction that adds the rows, so two sessions cannot both pass under
+ * a limit, and are refused with STORE_OVERQUOTA, nothing done.
+ */
+#define STORE_QUOTA_NONE UINT64_MAX      /* no limit */
+#define STORE_QUOTA_LIMIT_MAX INT64_MAX  /* the largest limit (number64) */
+
+struct store_quota {
+	uint64_t storage;         /* octets: RFC822.SIZE over every mailbox */
+	uint64_t messages;        /* messages in every mailbox */
+	uint64_t storage_limit;   /* KiB (1024 octets), or STORE_QUOTA_NONE */
+	uint64_t message_limit;   /* messages, or STORE_QUOTA_NONE */
+};
+
+/* The usage from the mailboxes' counters (no message is read) and the
+ * limits. */
+enum store_result store_quota_get(struct store *st, struct store_quota *out);
+/* Replace both limits (STORE_QUOTA_NONE: none); above STORE_QUOTA_LIMIT_MAX
+ * is STORE_INVALID.  Sessions see the new limits at their next check. */
+enum store_result store_quota_set(struct store *st, uint64_t storage_limit,
+    uint64_t message_limit);
+/* RFC 9208 STORAGE: octets in units of 1024, rounded up. */
+uint64_t store_quota_kib(uint64_t octets);
+/* Would the usage plus octets in messages pass a limit? */
+bool store_quota_over(const struct store_quota *q, uint64_t octets,
+    uint64_t messages);
+/* The largest message that fits now, in octets: UINT64_MAX without a
+ * storage limit, 0 when the message limit is reached. */
+uint64_t store_quota_room(const struct store_quota *q);
 
 /* ---- maintenance ---------------------------------------------------------- */
 

@@ -240,6 +240,7 @@ view_message(struct store_view *v, const struct index_message *m,
 	out->tz_minutes = m->tz_minutes;
 	out->size = m->size;
 	out->email_id = m->email_id;
+	out->savedate = m->savedate;
 	out->recent = view_is_recent(v, m->uid);
 	return STORE_OK;
 }

@@ -37,16 +37,15 @@ parse(const char *args, bool uid, struct fetch_request *req, char *why)
 	const struct imap_command *c = parse_line(&p, args);
 	int rc;
 
-	ck_assert(c->nargs == 2 || c->nargs == 3);
-	rc = fetch_parse(&c->args[1], c->nargs == 3 ? &c->args[2] : NULL, uid, req,
-	    why, FETCH_WHY_MAX);
+	ck_assert(c->nargs >= 2);
+	rc = fetch_parse(&c->args[1], c->nargs - 1, uid, req, why, FETCH_WHY_MAX);
 	imap_parser_free(p);
 	return rc;
 }
 
 static const char *const kind_names[] = {
 	"UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY",
-	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID",
+	"BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID", "SAVEDATE", "PREVIEW",
 };
 static const char *const text_names[] = {
 	"all", "header", "fields", "fieldsnot", "text", "mime",
@@ -65,6 +64,8 @@ describe(const struct fetch_request *req)
 			buf_append_char(&b, ';');
 		if (a->kind < FETCH_SECTION) {
 			buf_append_str(&b, kind_names[a->kind]);
+			if (a->lazy)
+				buf_append_str(&b, "/lazy");
 			continue;
 		}
 		buf_append_str(&b, a->label);
@@ -104,6 +105,8 @@ static const struct {
 	{ "(BODY BODYSTRUCTURE ENVELOPE INTERNALDATE RFC822.SIZE MODSEQ)", false,
 	  "BODY;BODYSTRUCTURE;ENVELOPE;INTERNALDATE;RFC822.SIZE;MODSEQ" },
 	{ "(emailid THREADID)", false, "EMAILID;THREADID" },
+	{ "SAVEDATE", true, "UID;SAVEDATE" },
+	{ "(savedate FLAGS SAVEDATE)", false, "SAVEDATE;FLAGS" },
 	{ "BODY[]", false, "BODY[] seen" },
 	{ "body.peek[]", false, "BODY[]/peek" },
 	{ "BODY[]<0.100>", false, "BODY[]<0.100> seen" },
@@ -131,6 +134,15 @@ static const struct {
 	{ "FLAGS (CHANGEDSINCE 5)", false, "FLAGS;MODSEQ cs=5" },
 	{ "(MODSEQ FLAGS) (changedsince 0)", true, "UID;MODSEQ;FLAGS cs=0" },
 	{ "FLAGS (vanished CHANGEDSINCE 7)", true, "UID;FLAGS;MODSEQ cs=7 vanished" },
+	/* RFC 8970: PREVIEW's own modifier list, in a list or alone */
+	{ "PREVIEW", false, "PREVIEW" },
+	{ "preview (lazy)", true, "UID;PREVIEW/lazy" },
+	{ "(FLAGS PREVIEW (LAZY) UID)", false, "FLAGS;PREVIEW/lazy;UID" },
+	{ "(PREVIEW (LAZY) PREVIEW)", false, "PREVIEW" },
+	{ "(PREVIEW (LAZY) PREVIEW (LAZY LAZY))", false, "PREVIEW/lazy" },
+	{ "PREVIEW (LAZY) (CHANGEDSINCE 5)", false, "PREVIEW/lazy;MODSEQ cs=5" },
+	{ "PREVIEW (CHANGEDSINCE 5)", false, "PREVIEW;MODSEQ cs=5" },
+	{ "(PREVIEW) (CHANGEDSINCE 5)", false, "PREVIEW;MODSEQ cs=5" },
 };
 
 START_TEST(test_valid)
@@ -190,6 +202,14 @@ static const struct {
 	{ "FLAGS (VANISHED)", "VANISHED is for UID FETCH only" },
 	{ "FLAGS (CHANGEDSINCE 1 VANISHED)", "VANISHED is for UID FETCH only" },
 	{ "FLAGS (FOO 1)", "Unknown FETCH modifier" },
+	{ "(PREVIEW ())", "PREVIEW modifiers are a non-empty list" },
+	{ "(PREVIEW (FUZZY))", "Unknown PREVIEW modifier" },
+	{ "(PREVIEW (LAZY x))", "Unknown PREVIEW modifier" },
+	{ "(PREVIEW (\"LAZY\"))", "Unknown PREVIEW modifier" },
+	{ "PREVIEW ()", "modifiers are a parenthesised list" },
+	{ "PREVIEW (LAZY) (CHANGEDSINCE 5) (X)", "optional modifiers" },
+	{ "FLAGS (CHANGEDSINCE 5) (X)", "optional modifiers" },
+	{ "PREVIEW[]", "Unknown FETCH attribute PREVIEW" },
 };
 
 START_TEST(test_invalid)

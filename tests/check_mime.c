@@ -1279,6 +1279,169 @@ START_TEST(test_output_limit)
 }
 END_TEST
 
+/* --- PREVIEW (RFC 8970) ----------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *msg;
+	size_t len;
+	const char *preview;
+} preview_cases[] = {
+	{ "plain, white space collapsed",
+	  M("Subject: x\r\n\r\n  Hello \t  world\r\n\r\n\r\nsecond  line \r\n\r\n"),
+	  "Hello world second line" },
+	{ "not MIME, 8-bit UTF-8 kept",
+	  M("Subject: x\r\n\r\nGr\xc3\xbc\xc3\x9f" "e\r\n"),
+	  "Gr\xc3\xbc\xc3\x9f" "e" },
+	{ "alternative: text/plain first, wherever it is",
+	  M("MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/html\r\n\r\n<p>the html</p>\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nthe plain text\r\n"
+	    "--b--\r\n"),
+	  "the plain text" },
+	{ "html only: markup, hidden elements, entities",
+	  M("MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+	    "<!DOCTYPE html><html><head><title>Title</title>\r\n"
+	    "<style>p { color: red; }</style></head>\r\n"
+	    "<body><script type=\"x\">var a = \"<p>\";</script>"
+	    "<!-- a comment -->"
+	    "<p class='a>b'>Fish &amp; chips &lt;today&gt;</p><div>caf&#233; "
+	    "&#x263A;&nbsp;<b>bo</b>ld</div>a < b &unknown; &#xZ;</body></html>\r\n"),
+	  "Fish & chips <today> caf\xc3\xa9 \xe2\x98\xba bold a < b &unknown; &#xZ;" },
+	{ "base64 UTF-8",
+	  M("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "R3LDvMOfZSBhdXMgS8O2bG4sDQogIGJpcyBiYWxkIQ0K\r\n"),
+	  "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln, bis bald!" },
+	{ "quoted-printable ISO-8859-1",
+	  M("MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "Caf=E9 au =\r\nlait=A0!\r\n"),
+	  "Caf\xc3\xa9 au lait !" },
+	{ "attachments skipped",
+	  M("MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n"
+	    "Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n"
+	    "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+	    "Subject: inner\r\n\r\nforwarded\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nthe text\r\n"
+	    "--b--\r\n"),
+	  "the text" },
+	{ "no text at all",
+	  M("MIME-Version: 1.0\r\nContent-Type: image/png\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"),
+	  "" },
+	{ "an unknown transfer encoding shows nothing",
+	  M("MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"
+	    "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n"),
+	  "" },
+	{ "controls, NBSP and C1 controls are blanks, invalid UTF-8 replaced",
+	  M("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "a\x01" "b\x7f" "c\xc2\xa0" "d\xc2\x85" "e\xff" "f\r\n"),
+	  "a b c d e\xef\xbf\xbd" "f" },
+};
+
+START_TEST(test_preview)
+{
+	struct mime_part *root = mime_parse(preview_cases[_i].msg,
+	    preview_cases[_i].len);
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(mime_preview(preview_cases[_i].msg, preview_cases[_i].len,
+	    root, &b), 0);
+	ck_assert_msg(strcmp(b.data != NULL ? b.data : "",
+	    preview_cases[_i].preview) == 0, "%s: got \"%s\"",
+	    preview_cases[_i].name, b.data != NULL ? b.data : "");
+	buf_free(&b);
+	mime_free(root);
+}
+END_TEST
+
+/* Characters (not bytes) in UTF-8 text. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static void
+preview_of(const char *text, struct buf *out)
+{
+	struct buf m = BUF_INIT;
+	struct mime_part *root;
+
+	buf_append_str(&m, "Content-Type: text/plain; charset=utf-8\r\n"
+	    "MIME-Version: 1.0\r\n\r\n");
+	buf_append_str(&m, text);
+	root = mime_parse(m.data, m.len);
+	buf_reset(out);
+	ck_assert_int_eq(mime_preview(m.data, m.len, root, out), 0);
+	mime_free(root);
+	buf_free(&m);
+}
+
+/* 200 characters, cut between two of them, never after a space. */
+START_TEST(test_preview_cut)
+{
+	struct buf text = BUF_INIT, p = BUF_INIT;
+
+	/* two-byte characters: 200 of them, 400 bytes */
+	for (int i = 0; i < 300; i++)
+		buf_append_str(&text, "\xc3\xa9");
+	preview_of(text.data, &p);
+	ck_assert_uint_eq(utf8_chars(p.data), MIME_PREVIEW_CHARS);
+	ck_assert_uint_eq(p.len, 2 * MIME_PREVIEW_CHARS);
+	/* 199 ASCII, then a four-byte character: it fits whole */
+	buf_reset(&text);
+	for (int i = 0; i < 199; i++)
+		buf_append_char(&text, 'x');
+	buf_append_str(&text, "\xf0\x9f\x90\x9f" "yyy");
+	preview_of(text.data, &p);
+	ck_assert_uint_eq(utf8_chars(p.data), MIME_PREVIEW_CHARS);
+	ck_assert_uint_eq(p.len, 199 + 4);
+	ck_assert_str_eq(p.data + 199, "\xf0\x9f\x90\x9f");
+	/* "word word ...": 40 words and 39 spaces, no space at the end */
+	buf_reset(&text);
+	for (int i = 0; i < 100; i++)
+		buf_append_str(&text, "word \r\n ");
+	preview_of(text.data, &p);
+	ck_assert_uint_eq(p.len, 40 * 4 + 39);
+	ck_assert_int_ne(p.data[p.len - 1], ' ');
+	/* a short text is whole */
+	preview_of("  short  ", &p);
+	ck_assert_str_eq(p.data, "short");
+	buf_free(&text);
+	buf_free(&p);
+}
+END_TEST
+
+/* Only the start of a huge part is decoded. */
+START_TEST(test_preview_window)
+{
+	struct buf m = BUF_INIT, p = BUF_INIT;
+	struct mime_part *root;
+
+	buf_append_str(&m, "MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n"
+	    "<head>");
+	for (int i = 0; i < 20000; i++)
+		buf_append_str(&m, "<meta>");
+	buf_append_str(&m, "</head>too far");
+	root = mime_parse(m.data, m.len);
+	ck_assert_int_eq(mime_preview(m.data, m.len, root, &p), 0);
+	ck_assert_uint_eq(p.len, 0);
+	mime_free(root);
+	buf_free(&m);
+	buf_free(&p);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -1312,6 +1475,10 @@ mime_suite(void)
 	tcase_add_test(tc, test_large_message);
 	tcase_add_test(tc, test_long_header);
 	tcase_add_test(tc, test_output_limit);
+	tcase_add_loop_test(tc, test_preview, 0,
+	    sizeof(preview_cases) / sizeof(preview_cases[0]));
+	tcase_add_test(tc, test_preview_cut);
+	tcase_add_test(tc, test_preview_window);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -56,7 +56,8 @@ static const char *const valid_keys[] = {
 	"MODSEQ \"/flags/$Junk\" priv 0", "SEEN FROM a TO b SUBJECT c 1:5 UID 2",
 	"$", "UID $", "NOT $", "OR $ UID $", "OLDER 1", "YOUNGER 86400",
 	"older 9223372036854775807", "EMAILID E000000000000ab12", "THREADID T-1_x",
-	"EMAILID \"Mx\"",
+	"EMAILID \"Mx\"", "SAVEDBEFORE 1-Jan-2024", "SAVEDON \"1-Jan-2024\"",
+	"savedsince 1-jan-2024", "SAVEDATESUPPORTED", "NOT SAVEDATESUPPORTED",
 };
 
 START_TEST(test_valid)
@@ -126,6 +127,10 @@ static const struct {
 	{ "YOUNGER", "YOUNGER needs an argument" },
 	{ "YOUNGER -5", "YOUNGER needs a number" },
 	{ "OLDER 1d", "OLDER needs a number" },
+	{ "SAVEDON", "SAVEDON needs an argument" },
+	{ "SAVEDSINCE 1-Jan", "SAVEDSINCE needs a date" },
+	{ "SAVEDBEFORE (1-Jan-2024)", "SAVEDBEFORE needs a date" },
+	{ "SAVEDATESUPPORTED 1-Jan-2024", "Invalid sequence set" },
 };
 
 START_TEST(test_invalid)
@@ -258,20 +263,26 @@ setup_fakes(void)
 	fakes[0].m = (struct store_message){ .uid = 10, .modseq = 5,
 	    .flags = STORE_FLAG_SEEN, .keywords = kw1, .n_keywords = 1,
 	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 9 * 3600,
-	    .tz_minutes = 60, .size = 100, .email_id = 0xab12 };
+	    .tz_minutes = 60, .size = 100, .email_id = 0xab12,
+	    /* saved 2024-01-07 23:30 UTC */
+	    .savedate = search_days_from_civil(2024, 1, 7) * 86400 + 84600 };
 	fakes[0].data = msg1;
 	/* 2024-01-06 00:30 +0200: the 5th in UTC, the 6th in its own zone */
 	fakes[1].m = (struct store_message){ .uid = 20, .modseq = 9,
 	    .flags = STORE_FLAG_FLAGGED | STORE_FLAG_ANSWERED,
 	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 22 * 3600 + 1800,
 	    .tz_minutes = 120, .size = 2000, .recent = true };
+	/* no save date (stored before they were kept): the internal date's
+	 * day, the 6th */
 	fakes[1].data = msg2;
 	/* 2023-12-31 23:00 -0500: the 1st of January in UTC; no Date: */
 	fakes[2].m = (struct store_message){ .uid = 30, .modseq = 12,
 	    .flags = STORE_FLAG_DELETED | STORE_FLAG_DRAFT, .keywords = kw3,
 	    .n_keywords = 1,
 	    .internaldate = search_days_from_civil(2024, 1, 1) * 86400 + 4 * 3600,
-	    .tz_minutes = -300, .size = 50000, .recent = true };
+	    .tz_minutes = -300, .size = 50000, .recent = true,
+	    /* saved 2024-01-08 00:00 UTC */
+	    .savedate = search_days_from_civil(2024, 1, 8) * 86400 };
 	fakes[2].data = msg3;
 }
 
@@ -409,6 +420,12 @@ static const struct {
 	{ "NOT BODY quick", "2 3" }, { "NOT NOT SEEN", "1" },
 	{ "MODSEQ 9", "2 3" }, { "MODSEQ \"/flags/\\\\Seen\" all 6", "2 3" },
 	{ "SEEN UNSEEN", "" },
+	/* SAVEDATE (RFC 8514): UTC days; without a save date, the internal date */
+	{ "SAVEDON 7-Jan-2024", "1" }, { "SAVEDON 6-Jan-2024", "2" },
+	{ "SAVEDON 8-Jan-2024", "3" }, { "SAVEDBEFORE 8-Jan-2024", "1 2" },
+	{ "SAVEDSINCE 7-Jan-2024", "1 3" }, { "SAVEDSINCE 9-Jan-2024", "" },
+	{ "SAVEDBEFORE 6-Jan-2024", "" }, { "SAVEDATESUPPORTED", "1 2 3" },
+	{ "NOT SAVEDATESUPPORTED", "" }, { "SAVEDON 7-Jan-2024 SEEN", "1" },
 	/* OBJECTID (RFC 8474): ids are case-sensitive; no threads yet */
 	{ "EMAILID E000000000000ab12", "1" }, { "EMAILID E000000000000AB12", "" },
 	{ "EMAILID E0000000000000000", "2 3" }, { "EMAILID Mab12", "" },
@@ -542,6 +559,8 @@ START_TEST(test_first_pass)
 	ck_assert_int_eq(first_pass("NOT (SEEN SUBJECT x)", 1), SEARCH_YES);
 	ck_assert_int_eq(first_pass("SENTON 1-Jan-2024 UID 99", 0), SEARCH_NO);
 	ck_assert_int_eq(first_pass("LARGER 10 SMALLER 1000", 0), SEARCH_YES);
+	ck_assert_int_eq(first_pass("SAVEDON 7-Jan-2024", 0), SEARCH_YES);
+	ck_assert_int_eq(first_pass("SAVEDSINCE 7-Jan-2024", 1), SEARCH_NO);
 	/* nothing saved (NULL): "$" names no message, and NOT $ every one */
 	ck_assert_int_eq(first_pass("$", 0), SEARCH_NO);
 	ck_assert_int_eq(first_pass("UID $", 2), SEARCH_NO);

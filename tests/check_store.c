@@ -1324,6 +1324,263 @@ START_TEST(test_status)
 }
 END_TEST
 
+/* ---- quota, save dates, previews ----------------------------------------- */
+
+/* RFC 9208 STORAGE in units of 1024 octets, rounded up; limits inclusive. */
+START_TEST(test_quota_arithmetic)
+{
+	struct store_quota q = { 0, 0, STORE_QUOTA_NONE, STORE_QUOTA_NONE };
+
+	ck_assert_uint_eq(store_quota_kib(0), 0);
+	ck_assert_uint_eq(store_quota_kib(1), 1);
+	ck_assert_uint_eq(store_quota_kib(1023), 1);
+	ck_assert_uint_eq(store_quota_kib(1024), 1);
+	ck_assert_uint_eq(store_quota_kib(1025), 2);
+	ck_assert_uint_eq(store_quota_kib(UINT64_MAX), UINT64_MAX / 1024 + 1);
+	/* no limits: nothing is over, there is room for anything */
+	ck_assert(!store_quota_over(&q, UINT64_MAX, UINT64_MAX));
+	ck_assert_uint_eq(store_quota_room(&q), UINT64_MAX);
+	/* 2 KiB: 2048 octets fit, 2049 do not */
+	q.storage = 1000;
+	q.storage_limit = 2;
+	ck_assert(!store_quota_over(&q, 1048, 1));
+	ck_assert(store_quota_over(&q, 1049, 1));
+	ck_assert(store_quota_over(&q, UINT64_MAX, 0));   /* saturates */
+	ck_assert_uint_eq(store_quota_room(&q), 1048);
+	/* already past the limit (it was lowered): no room, over */
+	q.storage = 5000;
+	ck_assert(store_quota_over(&q, 0, 0));
+	ck_assert_uint_eq(store_quota_room(&q), 0);
+	/* a 0 limit holds nothing */
+	q.storage = 0;
+	q.storage_limit = 0;
+	ck_assert(!store_quota_over(&q, 0, 0));
+	ck_assert(store_quota_over(&q, 1, 1));
+	ck_assert_uint_eq(store_quota_room(&q), 0);
+	/* a limit too large for octets in 64 bits */
+	q.storage_limit = STORE_QUOTA_LIMIT_MAX;
+	ck_assert_uint_eq(store_quota_room(&q), UINT64_MAX);
+	ck_assert(!store_quota_over(&q, UINT64_MAX - 1, 0));
+	/* messages: the limit is a count; full means no room at all */
+	q.storage_limit = STORE_QUOTA_NONE;
+	q.messages = 9;
+	q.message_limit = 10;
+	ck_assert(!store_quota_over(&q, 0, 1));
+	ck_assert(store_quota_over(&q, 0, 2));
+	ck_assert_uint_eq(store_quota_room(&q), UINT64_MAX);
+	q.messages = 10;
+	ck_assert_uint_eq(store_quota_room(&q), 0);
+	ck_assert(store_quota_over(&q, 0, 1));
+}
+END_TEST
+
+static struct store_quota
+quota(struct store *st)
+{
+	struct store_quota q;
+
+	ck_assert_int_eq(store_quota_get(st, &q), STORE_OK);
+	return q;
+}
+
+static enum store_result
+try_append(struct store *st, const char *mailbox, const char *text)
+{
+	struct store_append *ap;
+	uint32_t uidvalidity, uid;
+
+	ck_assert_int_eq(store_append_begin(st, &ap), STORE_OK);
+	ck_assert_int_eq(store_append_write(ap, text, strlen(text)), STORE_OK);
+	return store_append_commit(ap, mailbox, 0, NULL, 0, 760000000, 0,
+	    &uidvalidity, &uid);
+}
+
+/* The usage counts every mailbox; APPEND past a limit stores nothing. */
+START_TEST(test_quota_append)
+{
+	struct store *st = open_store();
+	struct store_quota q = quota(st);
+	size_t a = strlen(MSG_A), b = strlen(MSG_B);
+	uint32_t uidnext;
+
+	ck_assert_uint_eq(q.storage, 0);
+	ck_assert_uint_eq(q.messages, 0);
+	ck_assert_uint_eq(q.storage_limit, STORE_QUOTA_NONE);
+	ck_assert_uint_eq(q.message_limit, STORE_QUOTA_NONE);
+	append(st, "INBOX", MSG_A, 0);
+	append(st, "Sent", MSG_B, 0);
+	q = quota(st);
+	ck_assert_uint_eq(q.storage, a + b);
+	ck_assert_uint_eq(q.messages, 2);
+
+	/* 1 KiB holds what is there and one more MSG_B, not a MSG_A */
+	ck_assert_uint_lt(a + 2 * b, 1024);
+	ck_assert_int_eq(store_quota_set(st, 1, STORE_QUOTA_NONE), STORE_OK);
+	q = quota(st);
+	ck_assert_uint_eq(q.storage_limit, 1);
+	uidnext = get_mb(st, "INBOX").uidnext;
+	append(st, "INBOX", MSG_B, 0);
+	while (try_append(st, "Drafts", MSG_B) == STORE_OK)
+		;
+	q = quota(st);
+	ck_assert_uint_le(q.storage, 1024);
+	ck_assert_uint_gt(q.storage + b, 1024);
+	ck_assert_msg(strstr(store_error(st), "storage quota") != NULL, "%s",
+	    store_error(st));
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_A), STORE_OVERQUOTA);
+	/* nothing of the refused messages: no row, no UID, no file */
+	ck_assert_uint_eq(get_mb(st, "INBOX").uidnext, uidnext + 1);
+	ck_assert_int_eq(count_files("blobs"), (int)q.messages);
+	ck_assert_int_eq(count_files("tmp"), 0);
+	ck_assert_uint_eq(quota(st).storage, q.storage);
+
+	/* the message limit, alone */
+	ck_assert_int_eq(store_quota_set(st, STORE_QUOTA_NONE, q.messages + 1),
+	    STORE_OK);
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_A), STORE_OK);
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_B), STORE_OVERQUOTA);
+	ck_assert_msg(strstr(store_error(st), "message quota") != NULL, "%s",
+	    store_error(st));
+	/* expunging makes room again */
+	expunge_all(st, "Drafts");
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_B), STORE_OK);
+	/* no limits */
+	ck_assert_int_eq(store_quota_set(st, STORE_QUOTA_NONE, STORE_QUOTA_NONE),
+	    STORE_OK);
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_A), STORE_OK);
+	ck_assert_int_eq(store_quota_set(st, (uint64_t)INT64_MAX + 1, 0),
+	    STORE_INVALID);
+	ck_assert_int_eq(store_quota_set(st, 0, (uint64_t)INT64_MAX + 1),
+	    STORE_INVALID);
+	ck_assert_uint_eq(quota(st).storage_limit, STORE_QUOTA_NONE);
+	store_close(st);
+}
+END_TEST
+
+/* COPY counts like APPEND and fails whole; MOVE changes no usage. */
+START_TEST(test_quota_copy_move)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	uint32_t uids[2], dest[2], uv;
+	struct store_quota q;
+
+	uids[0] = append(st, "INBOX", MSG_A, 0);
+	uids[1] = append(st, "INBOX", MSG_B, 0);
+	q = quota(st);
+	/* room for one more MSG_B, not for both */
+	ck_assert_int_eq(store_quota_set(st, store_quota_kib(q.storage +
+	    strlen(MSG_B)), 3), STORE_OK);
+	v = view(st, "INBOX", false);
+	ck_assert_int_eq(store_copy(v, uids, 2, "Archive", false, &uv, dest),
+	    STORE_OVERQUOTA);
+	ck_assert_uint_eq(get_mb(st, "Archive").uidnext, 1);
+	ck_assert_uint_eq(quota(st).messages, 2);
+	ck_assert_int_eq(store_copy(v, &uids[1], 1, "Archive", false, &uv, dest),
+	    STORE_OK);
+	ck_assert_uint_eq(quota(st).messages, 3);
+	/* full: a MOVE still goes, and the usage stays */
+	ck_assert_int_eq(store_copy(v, uids, 2, "Trash", true, &uv, dest), STORE_OK);
+	q = quota(st);
+	ck_assert_uint_eq(q.messages, 3);
+	ck_assert_uint_eq(q.storage, strlen(MSG_A) + 2 * strlen(MSG_B));
+	store_view_close(v);
+	/* a limit set by another process is seen at the next check */
+	{
+		struct store *other = open_store();
+
+		ck_assert_int_eq(store_quota_set(other, STORE_QUOTA_NONE, 4),
+		    STORE_OK);
+		store_close(other);
+	}
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_B), STORE_OK);
+	ck_assert_int_eq(try_append(st, "INBOX", MSG_B), STORE_OVERQUOTA);
+	store_close(st);
+}
+END_TEST
+
+/* RFC 8514: APPEND, COPY and MOVE set the save date; the internal date
+ * is the client's. */
+START_TEST(test_savedate)
+{
+	struct store *st = open_store();
+	struct store_message m;
+	struct store_view *v;
+	uint32_t uid, dest, uv;
+	int64_t before = (int64_t)time(NULL), after;
+
+	uid = append(st, "INBOX", MSG_A, 0);
+	after = (int64_t)time(NULL);
+	v = view(st, "INBOX", false);
+	ck_assert_int_eq(store_message_get(v, uid, &m), STORE_OK);
+	ck_assert_int_eq(m.internaldate, 760000000);
+	ck_assert_int_ge(m.savedate, before);
+	ck_assert_int_le(m.savedate, after);
+	ck_assert_int_eq(store_copy(v, &uid, 1, "Archive", false, &uv, &dest),
+	    STORE_OK);
+	ck_assert_int_eq(store_copy(v, &uid, 1, "Trash", true, &uv, &dest),
+	    STORE_OK);
+	store_view_close(v);
+	v = view(st, "Trash", true);
+	ck_assert_int_eq(store_message_get(v, dest, &m), STORE_OK);
+	ck_assert_int_ge(m.savedate, before);
+	ck_assert_int_le(m.savedate, (int64_t)time(NULL));
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+/* DELETED-STORAGE's octets follow the \Deleted flag. */
+START_TEST(test_status_deleted_size)
+{
+	struct store *st = open_store();
+	struct store_status s;
+	struct store_view *v;
+	uint32_t a, b;
+
+	a = append(st, "INBOX", MSG_A, STORE_FLAG_DELETED);
+	b = append(st, "INBOX", MSG_B, 0);
+	ck_assert_int_eq(store_mailbox_status(st, "INBOX", &s), STORE_OK);
+	ck_assert_uint_eq(s.deleted_size, strlen(MSG_A));
+	v = view(st, "INBOX", false);
+	set_flags(v, b, STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_mailbox_status(st, "INBOX", &s), STORE_OK);
+	ck_assert_uint_eq(s.deleted_size, strlen(MSG_A) + strlen(MSG_B));
+	set_flags(v, a, STORE_FLAGS_REMOVE, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_mailbox_status(st, "INBOX", &s), STORE_OK);
+	ck_assert_uint_eq(s.deleted_size, strlen(MSG_B));
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(store_mailbox_status(st, "INBOX", &s), STORE_OK);
+	ck_assert_uint_eq(s.deleted_size, 0);
+	ck_assert_uint_eq(s.size, strlen(MSG_A));
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+/* The preview is made at APPEND and read from the cache. */
+START_TEST(test_preview_cached)
+{
+	struct store *st = open_store();
+	struct buf p = BUF_INIT;
+	struct store_view *v;
+	bool available = false;
+	uint32_t uid = append(st, "INBOX", MSG_A, 0);
+
+	v = view(st, "INBOX", true);
+	ck_assert_int_eq(store_message_preview(v, uid, true, &p, &available),
+	    STORE_OK);
+	ck_assert(available);
+	ck_assert_str_eq(p.data, "Hello Bob.");
+	ck_assert_int_eq(store_message_preview(v, 999, false, &p, &available),
+	    STORE_NOT_FOUND);
+	ck_assert(!available);
+	store_view_close(v);
+	buf_free(&p);
+	store_close(st);
+}
+END_TEST
+
 /* ---- counters, the UID map, held snapshots ------------------------------------ */
 
 /*
@@ -1655,6 +1912,38 @@ START_TEST(test_schema_v1_upgraded)
 		ck_assert_uint_eq(s.unseen, 3);
 		ck_assert_uint_eq(s.deleted, 1);
 		ck_assert_uint_eq(s.size, 30 + strlen(MSG_A));
+		ck_assert_uint_eq(s.deleted_size, 10);
+	}
+	/* step 4: no quota limits, the usage counted; old rows have no save
+	 * date, and their blob no cached preview (made from the file) */
+	{
+		struct store_quota q;
+		struct store_message m;
+		bool available = true;
+
+		ck_assert_int_eq(store_quota_get(st, &q), STORE_OK);
+		ck_assert_uint_eq(q.messages, 4);
+		ck_assert_uint_eq(q.storage, 30 + strlen(MSG_A));
+		ck_assert_uint_eq(q.storage_limit, STORE_QUOTA_NONE);
+		ck_assert_uint_eq(q.message_limit, STORE_QUOTA_NONE);
+		v = view(st, "INBOX", true);
+		ck_assert_int_eq(store_message_get(v, 5, &m), STORE_OK);
+		ck_assert_int_eq(m.savedate, 0);
+		ck_assert_int_eq(store_message_get(v, 200, &m), STORE_OK);
+		ck_assert_int_ne(m.savedate, 0);
+		ck_assert_int_eq(store_message_preview(v, 5, true, &b, &available),
+		    STORE_OK);
+		ck_assert(!available);
+		ck_assert_uint_eq(b.len, 0);
+		/* its file is not there: the non-lazy form reads it */
+		ck_assert_int_eq(store_message_preview(v, 5, false, &b, &available),
+		    STORE_NOT_FOUND);
+		ck_assert_int_eq(store_message_preview(v, 200, true, &b, &available),
+		    STORE_OK);
+		ck_assert(available);
+		ck_assert_str_eq(b.data, "Hello Bob.");
+		store_view_close(v);
+		buf_free(&b);
 	}
 	store_close(st);
 }
@@ -2173,6 +2462,67 @@ START_TEST(test_concurrent_appends)
 }
 END_TEST
 
+/*
+ * Writers racing for the last room under a limit: each check runs in the
+ * write transaction that adds the rows, so together they stop exactly at
+ * the limit, however APPENDs and COPYs interleave.
+ */
+START_TEST(test_quota_concurrent)
+{
+	enum { PROCS = 4, EACH = 10, LIMIT = 17 };
+	struct store_quota q;
+	struct store *st;
+	pid_t pid[PROCS];
+	int status;
+
+	st = open_store();
+	ck_assert_int_eq(store_quota_set(st, STORE_QUOTA_NONE, LIMIT), STORE_OK);
+	append(st, "INBOX", MSG_B, 0);
+	store_close(st);
+	for (int p = 0; p < PROCS; p++) {
+		pid[p] = fork();
+		ck_assert_int_ge(pid[p], 0);
+		if (pid[p] != 0)
+			continue;
+		st = open_store();
+		for (int i = 0; i < EACH; i++) {
+			struct store_view *v;
+			enum store_result r = try_append(st, "INBOX", MSG_A);
+			uint32_t uid = 1, dest, uv;
+
+			if (r != STORE_OK && r != STORE_OVERQUOTA)
+				_exit(1);
+			if (store_view_open(st, "INBOX", false, &v) != STORE_OK)
+				_exit(1);
+			r = store_copy(v, &uid, 1, "Archive", false, &uv, &dest);
+			store_view_close(v);
+			if (r != STORE_OK && r != STORE_OVERQUOTA)
+				_exit(1);
+		}
+		store_close(st);
+		_exit(0);
+	}
+	for (int p = 0; p < PROCS; p++) {
+		ck_assert_int_eq(waitpid(pid[p], &status, 0), pid[p]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	st = open_store();
+	q = quota(st);
+	ck_assert_uint_eq(q.messages, LIMIT);
+	{
+		struct store_status a, b;
+
+		ck_assert_int_eq(store_mailbox_status(st, "INBOX", &a), STORE_OK);
+		ck_assert_int_eq(store_mailbox_status(st, "Archive", &b), STORE_OK);
+		ck_assert_uint_eq(a.messages + b.messages, LIMIT);
+		ck_assert_uint_eq(q.storage, a.size + b.size);
+		ck_assert_int_eq(count_files("blobs"), (int)a.messages);
+	}
+	ck_assert_int_eq(count_files("tmp"), 0);
+	store_close(st);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -2225,6 +2575,18 @@ store_suite(void)
 	tcase_add_test(tc, test_read_hold);
 	tcase_add_test(tc, test_tombstones_purged);
 	tcase_add_test(tc, test_tombstones_upgraded);
+	tcase_add_test(tc, test_status_deleted_size);
+	tcase_add_test(tc, test_savedate);
+	tcase_add_test(tc, test_preview_cached);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("quota");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_quota_arithmetic);
+	tcase_add_test(tc, test_quota_append);
+	tcase_add_test(tc, test_quota_copy_move);
+	tcase_add_test(tc, test_quota_concurrent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");
