@@ -6,7 +6,7 @@
 void
 cmd_capability(struct session *s, const struct imap_command *c)
 {
-	char caps[512];
+	char caps[SESSION_CAPS_MAX];
 
 	if (c->nargs != 0) {
 		session_tagged(s, c->tag, "BAD", "CAPABILITY takes no arguments");

@@ -48,7 +48,7 @@ session_login(struct session *s, const char *tag, enum ipc_auth_mech mech,
 {
 	struct ipc_auth_request req;
 	struct ipc_msg reply;
-	char caps[512];
+	char caps[SESSION_CAPS_MAX];
 
 	if (strlen(user) >= sizeof(req.user) || strlen(password) >= sizeof(req.password) ||
 	    user[0] == '\0') {

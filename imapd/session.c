@@ -155,7 +155,7 @@ session_bye(struct session *s, const char *why)
 static void
 session_greet(struct session *s)
 {
-	char caps[512];
+	char caps[SESSION_CAPS_MAX];
 
 	session_capabilities(s, caps, sizeof(caps));
 	if (s->state == SESSION_AUTHENTICATED)

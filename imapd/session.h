@@ -21,6 +21,8 @@
 #define SESSION_MAX_ARGS 4096
 #define SESSION_MAX_DEPTH 16
 #define SESSION_USER_MAX 256
+/* The CAPABILITY list: about 400 bytes after login, with room to grow. */
+#define SESSION_CAPS_MAX 1024
 
 /* RFC 5161 ENABLE: extensions the client turned on. */
 #define SESSION_ENABLED_IMAP4REV2 (1u << 0)
