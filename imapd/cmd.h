@@ -73,6 +73,10 @@ void cmd_search_save(struct session *s, unsigned ret, struct seqset *uids,
 /* ... and a NO, which with SAVE empties "$" (RFC 5182 §2.1); a BAD
  * leaves it, so BADs go straight to session_tagged(). */
 void cmd_search_no(struct session *s, const char *tag, unsigned ret, const char *text);
+/* cmd-sort.c: SORT, UID SORT (RFC 5256, RFC 5957, ESORT RFC 5267), THREAD,
+ * UID THREAD (RFC 5256) */
+void cmd_sort(struct session *s, const struct imap_command *c);
+void cmd_thread(struct session *s, const struct imap_command *c);
 /* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */
 void cmd_fetch(struct session *s, const struct imap_command *c);
 

@@ -42,7 +42,8 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    /* After login: what the command files implement. */
 	    preauth ? "" : " ENABLE NAMESPACE UNSELECT UIDPLUS MOVE MULTIAPPEND BINARY"
 	    " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
-	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID",
+	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID"
+	    " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
 	    preauth ? "" : appendlimit);
 }
 
