@@ -255,22 +255,33 @@ prune_children(struct tree *t, uint32_t p)
 	}
 }
 
+/*
+ * Children before their parents, so that a dummy whose children were all
+ * childless dummies goes too, and one left with a single child gives way
+ * to it, which checking parents first would miss (RFC 5256 §3 step 3).
+ * The order is taken before anything changes: a node only ever moves up
+ * into the list of a parent not handled yet.
+ */
 static void
 prune(struct tree *t)
 {
+	uint32_t *order = xreallocarray(NULL, t->n, sizeof(*order));
 	uint32_t *stack = xreallocarray(NULL, t->n, sizeof(*stack));
-	size_t sp = 0;
+	size_t n = 0, sp = 0;
 
 	stack[sp++] = t->root;
 	while (sp > 0) {
 		uint32_t p = stack[--sp];
 
-		prune_children(t, p);
+		order[n++] = p;
 		for (uint32_t c = t->nodes[p].child; c != NONE; c = t->nodes[c].next)
 			if (t->nodes[c].child != NONE)
 				stack[sp++] = c;
 	}
+	while (n-- > 0)
+		prune_children(t, order[n]);
 	free(stack);
+	free(order);
 }
 
 /* ---- sorting siblings -------------------------------------------------------- */

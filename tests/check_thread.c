@@ -145,6 +145,28 @@ START_TEST(test_prune_nested)
 END_TEST
 
 /*
+ * A dummy whose children all go: 1 refs [d, x1, m] and 2 refs [d, x2, n]
+ * make d -> x1 -> m -> 1 and d -> x2 -> n -> 2; 3 is m and 4 is n, both
+ * without references, so their links to x1 and x2 break.  d has two
+ * children, but both are childless dummies: they go, and d with them.
+ * Add 5, a child of d: d is left with one child, which takes its place.
+ */
+START_TEST(test_prune_emptied)
+{
+	const struct spec sp[] = {
+		{ 1, "s", false, "p1@x", { "d@x", "x1@x", "m@x", NULL } },
+		{ 2, "t", false, "p2@x", { "d@x", "x2@x", "n@x", NULL } },
+		{ 3, "u", false, "m@x", { NULL } },
+		{ 4, "v", false, "n@x", { NULL } },
+		{ 5, "w", false, "q@x", { "d@x", NULL } },
+	};
+
+	ck_assert_str_eq(run(sp, 4, true), "(3 1)(4 2)");
+	ck_assert_str_eq(run(sp, 5, true), "(3 1)(4 2)(5)");
+}
+END_TEST
+
+/*
  * 1A keeps a link: 1 refs [a, b] links a -> b -> 1.  2 refs [x, b]: b has
  * a parent already, so x -> b is not made; b -> 2.  Dummy a has one child
  * (dummy b): b moves up, and with two children stays: "((1)(2))".  x is
@@ -494,6 +516,7 @@ thread_suite(void)
 	tcase_add_test(tc, test_equal_dates);
 	tcase_add_test(tc, test_missing_parent);
 	tcase_add_test(tc, test_prune_nested);
+	tcase_add_test(tc, test_prune_emptied);
 	tcase_add_test(tc, test_existing_link_kept);
 	tcase_add_test(tc, test_link_replaced);
 	tcase_add_test(tc, test_no_refs_unlinks);
