@@ -24,12 +24,6 @@
 #include "cmd.h"
 #include "search.h"
 
-#define RETURN_MIN   (1u << 0)
-#define RETURN_MAX   (1u << 1)
-#define RETURN_ALL   (1u << 2)
-#define RETURN_COUNT (1u << 3)
-#define RETURN_SAVE  (1u << 4)
-
 struct search_result {
 	struct seqset set;       /* MSNs, or UIDs for UID SEARCH */
 	struct seqset uids;      /* UIDs, filled only for RETURN (SAVE) */
@@ -38,9 +32,8 @@ struct search_result {
 	uint64_t highest_modseq; /* of the messages found (MODSEQ keys) */
 };
 
-/* RETURN (...): 0, or -1 with *why.  An empty list means ALL. */
-static int
-search_return_opts(const struct imap_arg *list, unsigned *ret, const char **why)
+int
+cmd_search_return(const struct imap_arg *list, unsigned *ret, const char **why)
 {
 	*ret = 0;
 	for (size_t i = 0; i < list->list_count; i++) {
@@ -49,20 +42,20 @@ search_return_opts(const struct imap_arg *list, unsigned *ret, const char **why)
 		if (a->type != IMAP_ARG_ATOM)
 			goto bad;
 		if (strcasecmp(a->str, "MIN") == 0)
-			*ret |= RETURN_MIN;
+			*ret |= CMD_RETURN_MIN;
 		else if (strcasecmp(a->str, "MAX") == 0)
-			*ret |= RETURN_MAX;
+			*ret |= CMD_RETURN_MAX;
 		else if (strcasecmp(a->str, "ALL") == 0)
-			*ret |= RETURN_ALL;
+			*ret |= CMD_RETURN_ALL;
 		else if (strcasecmp(a->str, "COUNT") == 0)
-			*ret |= RETURN_COUNT;
+			*ret |= CMD_RETURN_COUNT;
 		else if (strcasecmp(a->str, "SAVE") == 0)
-			*ret |= RETURN_SAVE;
+			*ret |= CMD_RETURN_SAVE;
 		else
 			goto bad;
 	}
 	if (*ret == 0)
-		*ret = RETURN_ALL;
+		*ret = CMD_RETURN_ALL;
 	return 0;
 bad:
 	*why = "Unknown RETURN option (MIN, MAX, ALL, COUNT, SAVE)";
@@ -110,10 +103,9 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 	return STORE_OK;
 }
 
-/* Match every message of the view, under one read snapshot
- * (store_read_hold); false when the store failed. */
-static bool
-search_run(struct session *s, struct search_program *p, struct search_result *res)
+bool
+cmd_search_each(struct session *s, struct search_program *p,
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m), void *arg)
 {
 	struct store_view *v = s->view;
 	uint32_t exists = store_view_exists(v);
@@ -135,23 +127,35 @@ search_run(struct session *s, struct search_program *p, struct search_result *re
 		sr = search_one(v, p, msn, uid, &m, &fields, &r);
 		if (sr == STORE_NOT_FOUND)
 			continue;    /* expunged by another session meanwhile */
-		if (sr != STORE_OK) {
+		if (sr != STORE_OK || (r == SEARCH_YES && fn(arg, msn, &m) != 0)) {
 			ok = false;
 			break;
 		}
-		if (r != SEARCH_YES)
-			continue;
-		seqset_add_range(&res->set, s->uid_command ? uid : msn,
-		    s->uid_command ? uid : msn);
-		if (res->want_uids)
-			seqset_add_range(&res->uids, uid, uid);
-		res->count++;
-		if (m.modseq > res->highest_modseq)
-			res->highest_modseq = m.modseq;
 	}
 	store_read_release(s->store);
 	buf_free(&fields);
 	return ok;
+}
+
+struct search_found {
+	struct session *s;
+	struct search_result *res;
+};
+
+static int
+search_found(void *arg, uint32_t msn, const struct store_message *m)
+{
+	struct search_found *f = arg;
+	struct search_result *res = f->res;
+	uint32_t n = f->s->uid_command ? m->uid : msn;
+
+	seqset_add_range(&res->set, n, n);
+	if (res->want_uids)
+		seqset_add_range(&res->uids, m->uid, m->uid);
+	res->count++;
+	if (m->modseq > res->highest_modseq)
+		res->highest_modseq = m->modseq;
+	return 0;
 }
 
 /* "* SEARCH 1 2 3" (IMAP4rev1), with " (MODSEQ n)" after a MODSEQ key. */
@@ -173,6 +177,16 @@ search_reply_rev1(struct session *s, const struct search_program *p,
 	buf_free(&line);
 }
 
+void
+cmd_esearch_start(const struct session *s, const char *tag, struct buf *line)
+{
+	buf_append_str(line, "ESEARCH (TAG ");
+	buf_append_imap_string(line, tag, strlen(tag));
+	buf_append_char(line, ')');
+	if (s->uid_command)
+		buf_append_str(line, " UID");
+}
+
 /* "* ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ n]" */
 static void
 search_reply_esearch(struct session *s, const char *tag, unsigned ret,
@@ -180,18 +194,14 @@ search_reply_esearch(struct session *s, const char *tag, unsigned ret,
 {
 	struct buf line = BUF_INIT;
 
-	buf_append_str(&line, "ESEARCH (TAG ");
-	buf_append_imap_string(&line, tag, strlen(tag));
-	buf_append_char(&line, ')');
-	if (s->uid_command)
-		buf_append_str(&line, " UID");
-	if ((ret & RETURN_MIN) && res->count > 0)
+	cmd_esearch_start(s, tag, &line);
+	if ((ret & CMD_RETURN_MIN) && res->count > 0)
 		buf_printf(&line, " MIN %u", seqset_min(&res->set));
-	if ((ret & RETURN_MAX) && res->count > 0)
+	if ((ret & CMD_RETURN_MAX) && res->count > 0)
 		buf_printf(&line, " MAX %u", seqset_max(&res->set));
-	if (ret & RETURN_COUNT)
+	if (ret & CMD_RETURN_COUNT)
 		buf_printf(&line, " COUNT %llu", (unsigned long long)res->count);
-	if ((ret & RETURN_ALL) && res->count > 0) {
+	if ((ret & CMD_RETURN_ALL) && res->count > 0) {
 		buf_append_str(&line, " ALL ");
 		seqset_format(&res->set, &line);
 	}
@@ -204,40 +214,39 @@ search_reply_esearch(struct session *s, const char *tag, unsigned ret,
 /*
  * RETURN (SAVE): the result replaces "$", as UIDs (RFC 5182 §2.1, RFC 9051
  * §6.4.4.1).  With MIN and/or MAX but neither ALL nor COUNT, only the one
- * or two messages those return are saved; otherwise every message found
- * (RFC 5182 §2.4).  MSNs and UIDs ascend together, so the smallest UID is
- * MIN's message.
+ * or two messages those return are saved (min_uid, max_uid; 0: none);
+ * otherwise every message found, uids, which is taken over.
  */
-static void
-search_save(struct session *s, unsigned ret, struct search_result *res)
+void
+cmd_search_save(struct session *s, unsigned ret, struct seqset *uids,
+    uint32_t min_uid, uint32_t max_uid)
 {
-	uint32_t lo = seqset_min(&res->uids), hi = seqset_max(&res->uids);
-
 	seqset_free(&s->searchres);
-	if ((ret & (RETURN_ALL | RETURN_COUNT)) == 0 &&
-	    (ret & (RETURN_MIN | RETURN_MAX)) != 0) {
-		/* an empty result has lo = hi = 0, which adds nothing */
-		if (ret & RETURN_MIN)
-			seqset_add_range(&s->searchres, lo, lo);
-		if (ret & RETURN_MAX)
-			seqset_add_range(&s->searchres, hi, hi);
+	if ((ret & (CMD_RETURN_ALL | CMD_RETURN_COUNT)) == 0 &&
+	    (ret & (CMD_RETURN_MIN | CMD_RETURN_MAX)) != 0) {
+		/* an empty result has no UID 0 to add */
+		if ((ret & CMD_RETURN_MIN) && min_uid != 0)
+			seqset_add_range(&s->searchres, min_uid, min_uid);
+		if ((ret & CMD_RETURN_MAX) && max_uid != 0)
+			seqset_add_range(&s->searchres, max_uid, max_uid);
 		return;
 	}
-	s->searchres = res->uids;
-	res->uids = (struct seqset)SEQSET_INIT;
+	s->searchres = *uids;
+	*uids = (struct seqset)SEQSET_INIT;
 }
 
-/*
- * A NO for a SEARCH: with SAVE it also empties "$" (RFC 5182 §2.1, RFC
- * 9051 §6.4.4.1).  A BAD, and a NO without SAVE, leave "$" as it was, so
- * BADs go straight to session_tagged().
- */
-static void
-search_no(struct session *s, const char *tag, unsigned ret, const char *text)
+void
+cmd_search_no(struct session *s, const char *tag, unsigned ret, const char *text)
 {
-	if (ret & RETURN_SAVE)
+	if (ret & CMD_RETURN_SAVE)
 		seqset_free(&s->searchres);
 	session_tagged(s, tag, "NO", "%s", text);
+}
+
+bool
+cmd_search_charset_ok(const char *name)
+{
+	return strcasecmp(name, "UTF-8") == 0 || strcasecmp(name, "US-ASCII") == 0;
 }
 
 /*
@@ -256,7 +265,7 @@ search_options(const struct imap_command *c, size_t *i, unsigned *ret,
 	if (*i + 1 < n && args[*i].type == IMAP_ARG_ATOM &&
 	    strcasecmp(args[*i].str, "RETURN") == 0 &&
 	    args[*i + 1].type == IMAP_ARG_LIST) {
-		if (search_return_opts(&args[*i + 1], ret, why) != 0)
+		if (cmd_search_return(&args[*i + 1], ret, why) != 0)
 			return -1;
 		*esearch = true;
 		*i += 2;
@@ -269,7 +278,7 @@ search_options(const struct imap_command *c, size_t *i, unsigned *ret,
 			*why = "CHARSET needs a charset name";
 			return -1;
 		}
-		if (strcasecmp(cs->str, "UTF-8") != 0 && strcasecmp(cs->str, "US-ASCII") != 0)
+		if (!cmd_search_charset_ok(cs->str))
 			return 1;
 		*i += 2;
 	}
@@ -280,6 +289,7 @@ void
 cmd_search(struct session *s, const struct imap_command *c)
 {
 	struct search_result res = { SEQSET_INIT, SEQSET_INIT, false, 0, 0 };
+	struct search_found found;
 	struct search_program *p;
 	const char *why = NULL;
 	unsigned ret = 0;
@@ -292,7 +302,7 @@ cmd_search(struct session *s, const struct imap_command *c)
 		return;
 	}
 	if (rc > 0) {
-		search_no(s, c->tag, ret, "[BADCHARSET (UTF-8 US-ASCII)] "
+		cmd_search_no(s, c->tag, ret, "[BADCHARSET (UTF-8 US-ASCII)] "
 		    "Unsupported charset");
 		return;
 	}
@@ -303,7 +313,7 @@ cmd_search(struct session *s, const struct imap_command *c)
 	/* RFC 9051 §6.4.4: an IMAP4rev2 client gets ESEARCH, ALL by default */
 	if (!esearch && (s->enabled & SESSION_ENABLED_IMAP4REV2)) {
 		esearch = true;
-		ret = RETURN_ALL;
+		ret = CMD_RETURN_ALL;
 	}
 	/* RFC 7162 §3.1: a MODSEQ search key enables CONDSTORE */
 	if (p->uses_modseq)
@@ -311,24 +321,28 @@ cmd_search(struct session *s, const struct imap_command *c)
 	/* New messages first (EXISTS), so the search sees them; expunges wait. */
 	if (!session_sync(s, false))
 		goto out;
-	res.want_uids = (ret & RETURN_SAVE) != 0;
-	if (!search_run(s, p, &res)) {
+	res.want_uids = (ret & CMD_RETURN_SAVE) != 0;
+	found.s = s;
+	found.res = &res;
+	if (!cmd_search_each(s, p, search_found, &found)) {
 		log_warnx("SEARCH: %s", store_error(s->store));
-		search_no(s, c->tag, ret, "[SERVERBUG] Search failed; the "
+		cmd_search_no(s, c->tag, ret, "[SERVERBUG] Search failed; the "
 		    "administrator has the details");
 		goto out;
 	}
-	if (ret & RETURN_SAVE)
-		search_save(s, ret, &res);
+	/* MSNs and UIDs ascend together: the smallest UID is MIN's message */
+	if (ret & CMD_RETURN_SAVE)
+		cmd_search_save(s, ret, &res.uids, seqset_min(&res.uids),
+		    seqset_max(&res.uids));
 	/* RFC 5182 §1, RFC 9051 §6.4.4: SAVE alone suppresses the response */
-	if (ret != RETURN_SAVE) {
+	if (ret != CMD_RETURN_SAVE) {
 		if (esearch)
 			search_reply_esearch(s, c->tag, ret, p, &res);
 		else
 			search_reply_rev1(s, p, &res);
 	}
 	session_tagged(s, c->tag, "OK", "%sSEARCH completed%s", s->uid_command ?
-	    "UID " : "", (ret & RETURN_SAVE) ? ", result saved" : "");
+	    "UID " : "", (ret & CMD_RETURN_SAVE) ? ", result saved" : "");
 out:
 	seqset_free(&res.set);
 	seqset_free(&res.uids);

@@ -47,6 +47,40 @@ void cmd_idle(struct session *s, const struct imap_command *c);
 void cmd_compress(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
 void cmd_search(struct session *s, const struct imap_command *c);
+/* cmd-search.c, shared with SORT and THREAD (cmd-sort.c): the RETURN
+ * options (RFC 4731, RFC 5267, RFC 5182 SAVE) ... */
+#define CMD_RETURN_MIN   (1u << 0)
+#define CMD_RETURN_MAX   (1u << 1)
+#define CMD_RETURN_ALL   (1u << 2)
+#define CMD_RETURN_COUNT (1u << 3)
+#define CMD_RETURN_SAVE  (1u << 4)
+/* RETURN's list: 0, or -1 with *why for a BAD.  An empty list means ALL. */
+int cmd_search_return(const struct imap_arg *list, unsigned *ret, const char **why);
+/* ... the charsets search strings may come in (UTF-8, US-ASCII) ... */
+bool cmd_search_charset_ok(const char *name);
+/*
+ * ... the matching: every message of the selected mailbox that p
+ * (search_parse()) matches, in MSN order, under one read snapshot, with
+ * fn(arg, msn, message), which may read the message through s->view.
+ * false when the store failed (store_error()) or fn returned non-zero.
+ */
+struct search_program;
+bool cmd_search_each(struct session *s, struct search_program *p,
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m), void *arg);
+/* ... the answers: "ESEARCH (TAG "t")" and " UID" for a UID command ... */
+void cmd_esearch_start(const struct session *s, const char *tag, struct buf *line);
+/* ... RETURN (SAVE): "$" becomes uids (taken over), or with MIN and/or
+ * MAX but neither ALL nor COUNT the UIDs of their messages (RFC 5182
+ * §2.4; 0: none) ... */
+void cmd_search_save(struct session *s, unsigned ret, struct seqset *uids,
+    uint32_t min_uid, uint32_t max_uid);
+/* ... and a NO, which with SAVE empties "$" (RFC 5182 §2.1); a BAD
+ * leaves it, so BADs go straight to session_tagged(). */
+void cmd_search_no(struct session *s, const char *tag, unsigned ret, const char *text);
+/* cmd-sort.c: SORT, UID SORT (RFC 5256, RFC 5957, ESORT RFC 5267), THREAD,
+ * UID THREAD (RFC 5256) */
+void cmd_sort(struct session *s, const struct imap_command *c);
+void cmd_thread(struct session *s, const struct imap_command *c);
 /* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */
 void cmd_fetch(struct session *s, const struct imap_command *c);
 

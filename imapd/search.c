@@ -14,6 +14,7 @@
 #include "mutf7.h"
 #include "objectid.h"
 #include "search.h"
+#include "sentdate.h"
 #include "xmalloc.h"
 
 static const char *const month_names[12] = {
@@ -43,8 +44,8 @@ leap_year(int64_t y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static unsigned
-month_days(int64_t year, unsigned month)
+unsigned
+search_month_days(int64_t year, unsigned month)
 {
 	static const unsigned char days[12] = {
 		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
@@ -53,9 +54,8 @@ month_days(int64_t year, unsigned month)
 	return month == 2 && leap_year(year) ? 29 : days[month - 1];
 }
 
-/* Month name at s (exactly 3 bytes): 1..12, or 0. */
-static unsigned
-parse_month(const char *s)
+unsigned
+search_parse_month(const char *s)
 {
 	for (unsigned i = 0; i < 12; i++)
 		if (strncasecmp(s, month_names[i], 3) == 0)
@@ -92,10 +92,10 @@ search_parse_date(const char *s, size_t len, int64_t *day)
 	else
 		return -1;
 	if ((d = digits(s, dlen)) < 1 || s[dlen] != '-' ||
-	    (m = parse_month(s + dlen + 1)) == 0 || s[dlen + 4] != '-' ||
+	    (m = search_parse_month(s + dlen + 1)) == 0 || s[dlen + 4] != '-' ||
 	    (y = digits(s + dlen + 5, 4)) < 0)
 		return -1;
-	if ((unsigned long)d > month_days(y, m))
+	if ((unsigned long)d > search_month_days(y, m))
 		return -1;
 	*day = search_days_from_civil(y, m, (unsigned)d);
 	return 0;
@@ -111,7 +111,7 @@ search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes)
 	if (len != 26)
 		return -1;
 	d = s[0] == ' ' ? digits(s + 1, 1) : digits(s, 2);
-	if (d < 1 || s[2] != '-' || (m = parse_month(s + 3)) == 0 || s[6] != '-' ||
+	if (d < 1 || s[2] != '-' || (m = search_parse_month(s + 3)) == 0 || s[6] != '-' ||
 	    (y = digits(s + 7, 4)) < 0 || s[11] != ' ' ||
 	    (hh = digits(s + 12, 2)) < 0 || s[14] != ':' ||
 	    (mm = digits(s + 15, 2)) < 0 || s[17] != ':' ||
@@ -120,7 +120,7 @@ search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes)
 	    (zh = digits(s + 22, 2)) < 0 || (zm = digits(s + 24, 2)) < 0)
 		return -1;
 	/* 60 seconds: a leap second, taken as the next minute's 0 */
-	if ((unsigned long)d > month_days(y, m) || hh > 23 || mm > 59 || ss > 60 ||
+	if ((unsigned long)d > search_month_days(y, m) || hh > 23 || mm > 59 || ss > 60 ||
 	    zm > 59)
 		return -1;
 	*tz_minutes = (int)(zh * 60 + zm) * (s[21] == '-' ? -1 : 1);
@@ -681,13 +681,8 @@ struct match_ctx {
 	int64_t sent_day;
 };
 
-/*
- * The fields of the header at h[0..len) (up to the blank line):
- * fn(name, name_len, value, value_len, arg) for each, the value with its
- * folding line ends; non-zero from fn stops the walk and is returned.
- */
-static int
-header_walk(const char *h, size_t len,
+int
+search_header_walk(const char *h, size_t len,
     int (*fn)(const char *, size_t, const char *, size_t, void *), void *arg)
 {
 	size_t i = 0;
@@ -833,7 +828,7 @@ body_text_part(struct match_ctx *c, const struct mime_part *part)
 
 		/* the encapsulated message's header is text of this body too */
 		buf_reset(&c->folded);
-		header_walk(data + m->header_start, m->body_start - m->header_start,
+		search_header_walk(data + m->header_start, m->body_start - m->header_start,
 		    header_text_fn, c);
 		buf_append(&c->body, c->folded.data, c->folded.len);
 		body_text_part(c, m);
@@ -872,7 +867,7 @@ header_text(struct match_ctx *c)
 {
 	if (!c->header_done) {
 		buf_reset(&c->folded);
-		header_walk(c->in->data, message_header_len(c->in), header_text_fn, c);
+		search_header_walk(c->in->data, message_header_len(c->in), header_text_fn, c);
 		buf_append(&c->header, c->folded.data, c->folded.len);
 		c->header_done = true;
 	}
@@ -911,75 +906,19 @@ saved_day(const struct store_message *m)
 	return m->savedate != 0 ? floor_div(m->savedate, 86400) : internal_day(m);
 }
 
-/*
- * The date of an RFC 5322 date-time as written ("[Sun,] 5 Jan 2024
- * 10:00:00 +0100", comments and obsolete two-digit years allowed); the
- * time and zone do not matter: SENT* compare dates in the sender's zone.
- */
-static int
-parse_sent_date(const char *s, size_t len, int64_t *day)
-{
-	long num[2] = { -1, -1 };
-	unsigned month = 0, nnum = 0, depth = 0;
-	size_t year_digits = 0;
-	size_t i = 0;
-
-	while (i < len && nnum < 2) {
-		char ch = s[i];
-
-		if (ch == '(') {
-			depth++;
-			i++;
-		} else if (ch == ')') {
-			if (depth > 0)
-				depth--;
-			i++;
-		} else if (depth > 0 || !((ch >= '0' && ch <= '9') ||
-		    (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'))) {
-			i++;
-		} else {
-			size_t start = i;
-			bool digit = ch >= '0' && ch <= '9';
-
-			while (i < len && ((s[i] >= '0' && s[i] <= '9') == digit) &&
-			    ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			    (s[i] >= 'a' && s[i] <= 'z')))
-				i++;
-			if (digit) {
-				if (i - start > 4 || (month == 0 && nnum == 1))
-					return -1;
-				year_digits = i - start;
-				num[nnum++] = digits(s + start, i - start);
-			} else if (nnum == 1 && month == 0) {
-				if (i - start < 3 || (month = parse_month(s + start)) == 0)
-					return -1;
-			} else if (nnum > 0) {
-				return -1;
-			}
-			/* an alphabetic token before the day: the weekday */
-		}
-	}
-	if (nnum != 2 || month == 0 || num[0] < 1 || num[1] < 0)
-		return -1;
-	/* RFC 5322 §4.3: obsolete two- and three-digit years */
-	if (year_digits == 2 && num[1] < 50)
-		num[1] += 2000;
-	else if (year_digits <= 3)
-		num[1] += 1900;
-	if ((unsigned long)num[0] > month_days(num[1], month))
-		return -1;
-	*day = search_days_from_civil(num[1], month, (unsigned)num[0]);
-	return 0;
-}
-
 static int
 date_field_fn(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
 {
 	int64_t *day = arg;
+	struct sentdate d;
 
 	if (nlen != 4 || strncasecmp(name, "Date", 4) != 0)
 		return 0;
-	return parse_sent_date(value, vlen, day) == 0 ? 1 : -1;
+	if (sentdate_parse(value, vlen, &d) != 0)
+		return -1;
+	/* SENT* compare the date as written, in the sender's zone */
+	*day = d.day;
+	return 1;
 }
 
 /* The Date: header's day; without a usable one, the internal date's. */
@@ -989,7 +928,7 @@ sent_day(struct match_ctx *c, const char *h, size_t len)
 	if (!c->sent_done) {
 		int64_t day = 0;
 
-		if (header_walk(h, len, date_field_fn, &day) == 1)
+		if (search_header_walk(h, len, date_field_fn, &day) == 1)
 			c->sent_day = day;
 		else
 			c->sent_day = internal_day(c->in->msg);
@@ -1121,7 +1060,7 @@ match_key(const struct search_key *k, struct match_ctx *c)
 			return SEARCH_MAYBE;
 		f.c = c;
 		f.k = k;
-		return yes_if(header_walk(h, hlen, header_find_fn, &f) == 1);
+		return yes_if(search_header_walk(h, hlen, header_find_fn, &f) == 1);
 	default:
 		break;
 	}

@@ -39,6 +39,10 @@ int search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 int64_t search_days_from_civil(int64_t year, unsigned month, unsigned day);
+/* The days of a month (1..12) of a year. */
+unsigned search_month_days(int64_t year, unsigned month);
+/* The English month name abbreviated at s (3 bytes, any case): 1..12, or 0. */
+unsigned search_parse_month(const char *s);
 
 /* ---- the key tree --------------------------------------------------------- */
 
@@ -142,6 +146,16 @@ enum search_match { SEARCH_NO = 0, SEARCH_YES = 1, SEARCH_MAYBE = 2 };
 
 enum search_match search_match(const struct search_program *p,
     const struct search_input *in);
+
+/*
+ * The fields of the header at h[0..len) (up to the blank line that ends
+ * it, or len): fn(name, name_len, value, value_len, arg) for each, the
+ * value from its first non-blank with its folding line ends; non-zero
+ * from fn stops the walk and is returned.  SORT and THREAD read their
+ * fields with it too.
+ */
+int search_header_walk(const char *h, size_t len,
+    int (*fn)(const char *, size_t, const char *, size_t, void *), void *arg);
 
 /*
  * Case-fold UTF-8 for the substring matches: ASCII, Latin-1, Latin

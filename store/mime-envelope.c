@@ -24,8 +24,9 @@ static const char *const env_names[E_COUNT] = {
 
 struct addr_ctx {
 	struct mime_lex lx;
-	struct buf *out;
-	size_t count;
+	struct buf *out;             /* NULL: only the first address, to first */
+	struct mime_address *first;
+	size_t count, max;
 	struct buf name, adl, local, host, comment;
 };
 
@@ -177,12 +178,30 @@ put_nstring(struct buf *out, const struct buf *s, const char *dflt)
 		buf_append_imap_string(out, dflt, dflt != NULL ? strlen(dflt) : 0);
 }
 
+static void
+copy_part(struct buf *to, const struct buf *from)
+{
+	buf_reset(to);
+	if (from != NULL && from->len > 0)
+		buf_append(to, from->data, from->len);
+}
+
 /* One address structure: (name adl mailbox host). */
 static void
 put_address(struct addr_ctx *a, const struct buf *name, const struct buf *adl,
     const struct buf *mailbox, const char *mb_dflt, const struct buf *host,
     const char *host_dflt)
 {
+	if (a->out == NULL) {
+		/* mime_address_first(): the defaults are ENVELOPE's, not data */
+		if (a->count == 0) {
+			copy_part(&a->first->name, name);
+			copy_part(&a->first->mailbox, mailbox);
+			copy_part(&a->first->host, host);
+		}
+		a->count++;
+		return;
+	}
 	buf_append_char(a->out, '(');
 	put_nstring(a->out, name, NULL);
 	buf_append_char(a->out, ' ');
@@ -325,7 +344,7 @@ address_list(struct addr_ctx *a, bool in_group)
 	struct mime_lex *lx = &a->lx;
 	bool words, phrase;
 
-	while (lx->p < lx->end && a->count < MIME_MAX_ADDRESSES) {
+	while (lx->p < lx->end && a->count < a->max) {
 		char c = lookahead(*lx, &words, &phrase);
 
 		scratch_reset(a);
@@ -350,6 +369,16 @@ address_list(struct addr_ctx *a, bool in_group)
 	}
 }
 
+static void
+scratch_free(struct addr_ctx *a)
+{
+	buf_free(&a->name);
+	buf_free(&a->adl);
+	buf_free(&a->local);
+	buf_free(&a->host);
+	buf_free(&a->comment);
+}
+
 /* The address list of a field into list: "(" 1*address ")", or nothing
  * when it holds no address. */
 static void
@@ -361,16 +390,96 @@ put_address_list(const char *d, const struct mime_field *f, struct buf *list)
 	a.lx.p = d + f->value;
 	a.lx.end = d + f->end;
 	a.out = list;
+	a.max = MIME_MAX_ADDRESSES;
 	buf_append_char(list, '(');
 	address_list(&a, false);
 	buf_append_char(list, ')');
 	if (a.count == 0)
 		buf_reset(list);
-	buf_free(&a.name);
-	buf_free(&a.adl);
-	buf_free(&a.local);
-	buf_free(&a.host);
-	buf_free(&a.comment);
+	scratch_free(&a);
+}
+
+int
+mime_address_first(const char *value, size_t len, struct mime_address *out)
+{
+	struct addr_ctx a;
+
+	memset(&a, 0, sizeof(a));
+	a.lx.p = value;
+	a.lx.end = value + len;
+	a.first = out;
+	a.max = 1;
+	buf_reset(&out->name);
+	buf_reset(&out->mailbox);
+	buf_reset(&out->host);
+	address_list(&a, false);
+	scratch_free(&a);
+	return a.count > 0 ? 0 : 1;
+}
+
+void
+mime_address_free(struct mime_address *a)
+{
+	buf_free(&a->name);
+	buf_free(&a->mailbox);
+	buf_free(&a->host);
+}
+
+/*
+ * msg-id = [CFWS] "<" id-left "@" id-right ">" [CFWS]: id-left a local
+ * part (dot-atom, quoted string, or the obsolete words and dots), id-right
+ * a domain (dot-atom, domain literal, or the obsolete form): the readers
+ * of addresses above, which drop the CFWS and the quoting.
+ */
+static bool
+msgid(struct mime_lex *lx, struct buf *out)
+{
+	size_t start = out->len, at;
+
+	read_words(lx, out, false, NULL);
+	mime_lex_cfws(lx, NULL);
+	if (out->len == start)
+		return false;
+	if (lx->p < lx->end && *lx->p == '@') {
+		lx->p++;
+		mime_append_capped(out, "@", 1, MIME_MAX_STRING);
+		at = out->len;
+		read_domain(lx, out, NULL);
+		mime_lex_cfws(lx, NULL);
+		if (out->len == at)
+			return false;
+	}
+	return lx->p < lx->end && *lx->p == '>';
+}
+
+bool
+mime_msgid_next(const char **p, const char *end, struct buf *out)
+{
+	struct mime_lex lx = { *p, end };
+
+	while (lx.p < lx.end) {
+		size_t start = out->len;
+
+		mime_lex_cfws(&lx, NULL);
+		if (lx.p >= lx.end)
+			break;
+		if (*lx.p == '"') {
+			mime_lex_quoted(&lx, NULL);    /* obs-phrase in In-Reply-To */
+			continue;
+		}
+		if (*lx.p++ != '<')
+			continue;
+		if (msgid(&lx, out)) {
+			*p = ++lx.p;
+			return true;
+		}
+		/* not a msg-id: forget what was read, go on after it */
+		out->len = start;
+		if (out->data != NULL)
+			out->data[start] = '\0';
+	}
+	*p = lx.p;
+	return false;
 }
 
 static void

@@ -157,6 +157,36 @@ const struct mime_part *mime_section(const struct mime_part *root,
 int mime_envelope(const char *data, size_t len, const struct mime_part *part,
     struct buf *out);
 
+/*
+ * The first address of an address-list field value (From, To, Cc; the
+ * raw value, folding and all) as ENVELOPE would give it (RFC 9051
+ * §7.5.2): addr-name (the phrase, unquoted, encoded words not decoded),
+ * addr-mailbox and addr-host, each empty where ENVELOPE has NIL or a
+ * MISSING_* default; for a group, its start marker (the group name as the
+ * mailbox, no host).  SORT compares these (RFC 5256, RFC 5957).  The bufs
+ * are reset first; 0 when there is an address, 1 when there is none.
+ */
+struct mime_address {
+	struct buf name;
+	struct buf mailbox;
+	struct buf host;
+};
+#define MIME_ADDRESS_INIT { BUF_INIT, BUF_INIT, BUF_INIT }
+int mime_address_first(const char *value, size_t len, struct mime_address *out);
+void mime_address_free(struct mime_address *a);
+
+/*
+ * The next msg-id (RFC 5322 §3.6.4, with the CFWS and quoting of the
+ * obsolete forms of §4.5.4) of a Message-ID, In-Reply-To or References
+ * value at *p (up to end), in one normalised form so that two spellings
+ * of one id compare equal (RFC 5256 §3, REFERENCES): the id-left without
+ * quotes or CFWS, "@", the id-right, no angle brackets.  It is appended to
+ * out (which should be empty: at most MIME_MAX_STRING bytes of it are
+ * filled) and *p moves past it; false when no msg-id is left (text that is
+ * none is skipped).  An id without "@" (<local>) is taken as it is.
+ */
+bool mime_msgid_next(const char **p, const char *end, struct buf *out);
+
 /* BODY (extended false) or BODYSTRUCTURE (true) of root, RFC 9051 §9. */
 int mime_bodystructure(const char *data, size_t len,
     const struct mime_part *root, bool extended, struct buf *out);

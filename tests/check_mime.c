@@ -1262,6 +1262,86 @@ START_TEST(test_long_header)
 }
 END_TEST
 
+/* --- the first address (SORT FROM/TO/CC, DISPLAYFROM) ----------------- */
+
+static const struct {
+	const char *value;
+	int rc;
+	const char *name, *mailbox, *host;
+} first_cases[] = {
+	{ "John Doe <jdoe@example.org>, x@y", 0, "John Doe", "jdoe", "example.org" },
+	{ "\"Doe, John\" <JDoe@Example.org>", 0, "Doe, John", "JDoe", "Example.org" },
+	{ "bob@example.org (Bob Smith)", 0, "Bob Smith", "bob", "example.org" },
+	{ "  \"quoted local\"@example.org", 0, "", "quoted local", "example.org" },
+	{ "=?UTF-8?Q?J=C3=BCrgen?= <j@x.de>", 0, "=?UTF-8?Q?J=C3=BCrgen?=", "j", "x.de" },
+	/* a group: its start marker, the name as addr-mailbox, no host */
+	{ "undisclosed-recipients:;", 0, "", "undisclosed-recipients", "" },
+	{ "Team: a@b, c@d;, e@f", 0, "", "Team", "" },
+	{ ", , late@example.org", 0, "", "late", "example.org" },
+	{ "<@route.example:rt@example.org>", 0, "", "rt", "example.org" },
+	/* no mailbox: nothing where ENVELOPE says MISSING_MAILBOX */
+	{ "Just A Name", 0, "Just A Name", "", "" },
+	{ "", 1, "", "", "" },
+	{ " (only a comment) ", 1, "", "", "" },
+};
+
+START_TEST(test_address_first)
+{
+	struct mime_address a = MIME_ADDRESS_INIT;
+	const char *v = first_cases[_i].value;
+	int rc = mime_address_first(v, strlen(v), &a);
+
+	ck_assert_msg(rc == first_cases[_i].rc, "'%s': %d", v, rc);
+	ck_assert_str_eq(a.name.data != NULL ? a.name.data : "", first_cases[_i].name);
+	ck_assert_str_eq(a.mailbox.data != NULL ? a.mailbox.data : "",
+	    first_cases[_i].mailbox);
+	ck_assert_str_eq(a.host.data != NULL ? a.host.data : "", first_cases[_i].host);
+	mime_address_free(&a);
+}
+END_TEST
+
+/* --- msg-ids (THREAD=REFERENCES) ----------------------------------------- */
+
+static const struct {
+	const char *value;
+	const char *ids;       /* the normalised ids, space-separated */
+} msgid_cases[] = {
+	{ "<1234@local.machine.example>", "1234@local.machine.example" },
+	/* RFC 5256 §3: quoting does not make another id */
+	{ "<\"01KF8JCEOCBS0045PS\"@xxx.yyy.com>", "01KF8JCEOCBS0045PS@xxx.yyy.com" },
+	{ " <a@b>\r\n <c@d>\t<e@[1.2.3.4]>", "a@b c@d e@[1.2.3.4]" },
+	/* obsolete forms: CFWS inside, a phrase in In-Reply-To */
+	{ "< a . b (c) @ x . y >", "a.b@x.y" },
+	{ "\"Bob's message of\" <q@r> (comment <x@y>)", "q@r" },
+	{ "<a@b>,<c@d>", "a@b c@d" },
+	/* junk is skipped, and the id after it still found */
+	{ "junk < > <@> <a@> <@b> <<z@w> trailing", "z@w" },
+	{ "<unterminated@x", "" },
+	{ "<no-at-sign>", "no-at-sign" },
+	{ "", "" },
+	{ "Case <MixedCase@Example.COM>", "MixedCase@Example.COM" },
+};
+
+START_TEST(test_msgids)
+{
+	const char *v = msgid_cases[_i].value, *p = v, *end = v + strlen(v);
+	struct buf got = BUF_INIT, id = BUF_INIT;
+
+	while (buf_reset(&id), mime_msgid_next(&p, end, &id)) {
+		ck_assert_ptr_nonnull(id.data);
+		if (got.len > 0)
+			buf_append_char(&got, ' ');
+		buf_append(&got, id.data, id.len);
+		ck_assert(p <= end);
+	}
+	ck_assert(p == end);
+	ck_assert_msg(strcmp(got.data != NULL ? got.data : "", msgid_cases[_i].ids) == 0,
+	    "'%s': '%s'", v, got.data != NULL ? got.data : "");
+	buf_free(&got);
+	buf_free(&id);
+}
+END_TEST
+
 /* A full buffer is reported, not overrun. */
 START_TEST(test_output_limit)
 {
@@ -1479,6 +1559,10 @@ mime_suite(void)
 	    sizeof(preview_cases) / sizeof(preview_cases[0]));
 	tcase_add_test(tc, test_preview_cut);
 	tcase_add_test(tc, test_preview_window);
+	tcase_add_loop_test(tc, test_address_first, 0,
+	    sizeof(first_cases) / sizeof(first_cases[0]));
+	tcase_add_loop_test(tc, test_msgids, 0,
+	    sizeof(msgid_cases) / sizeof(msgid_cases[0]));
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

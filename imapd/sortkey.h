@@ -1,0 +1,90 @@
+/*
+ * What SORT (RFC 5256 §3, RFC 5957) and THREAD (RFC 5256 §3) compare,
+ * taken once from a message's header: the sort criteria, the order they
+ * define, and the ids THREAD=REFERENCES links messages by.  No I/O: the
+ * caller hands in the header text (the store's cached fields, or the
+ * message's own header).
+ */
+#ifndef CAIRN_IMAPD_SORTKEY_H
+#define CAIRN_IMAPD_SORTKEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The sort keys of RFC 5256 §3 (sort-key) and RFC 5957. */
+enum sortkey_field {
+	SORTKEY_ARRIVAL,
+	SORTKEY_CC,
+	SORTKEY_DATE,
+	SORTKEY_FROM,
+	SORTKEY_SIZE,
+	SORTKEY_SUBJECT,
+	SORTKEY_TO,
+	SORTKEY_DISPLAYFROM,
+	SORTKEY_DISPLAYTO,
+};
+
+/* What sortkey_fill() reads: a bit per field, and the ids for THREAD. */
+#define SORTKEY_WANT(field) (1u << (field))
+#define SORTKEY_WANT_IDS (1u << 15)   /* Message-ID, References, In-Reply-To */
+/* The fields answered without the header. */
+#define SORTKEY_WANT_ROW (SORTKEY_WANT(SORTKEY_ARRIVAL) | SORTKEY_WANT(SORTKEY_SIZE))
+
+/*
+ * Bounds that keep the keys of a mailbox proportional to its message
+ * count: bytes kept of a subject or address key (two subjects alike in
+ * their first 1 KiB sort as equal), msg-ids kept of References (the last
+ * ones: the nearest ancestors), and the longest msg-id taken (a longer one
+ * counts as invalid).
+ */
+#define SORTKEY_STR_MAX 1024
+#define SORTKEY_REFS_MAX 64
+#define SORTKEY_ID_MAX 512
+
+struct sortkey_criterion {
+	enum sortkey_field field;
+	bool reverse;
+};
+
+/* The criteria of one SORT; REVERSE applies to the key after it. */
+#define SORTKEY_CRITERIA_MAX 32
+
+struct sortkey {
+	uint32_t msn, uid;
+	uint64_t size;       /* RFC822.SIZE */
+	int64_t arrival;     /* INTERNALDATE, unix time */
+	int64_t date;        /* the sent date in UTC (RFC 5256 §2.2), or
+	                      * arrival without a usable Date: field */
+	/* NULL where not wanted or empty: compares as "" */
+	char *subject;       /* base subject (RFC 5256 §2.1) */
+	bool reply;          /* the subject marks a reply or forward */
+	char *from, *to, *cc;        /* addr-mailbox of the first address */
+	char *dfrom, *dto;           /* RFC 5957 display value of it */
+	char *msgid;         /* normalised (mime_msgid_next); NULL: none */
+	char **refs;         /* the references, oldest first (RFC 5256 §3) */
+	size_t n_refs;
+};
+
+/*
+ * The keys of want (SORTKEY_WANT bits) from header[0..len): the header
+ * fields, up to the blank line that ends them.  k->arrival must be set
+ * (the sent date falls back to it); the rest of k's pointers start NULL.
+ * A field that appears more than once counts by its first occurrence, as
+ * in ENVELOPE.
+ */
+void sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len);
+void sortkey_free(struct sortkey *k);
+
+/* The SORTKEY_WANT bits n criteria need. */
+unsigned sortkey_want(const struct sortkey_criterion *c, size_t n);
+
+/*
+ * The order of a SORT: each criterion in turn, REVERSE turning only its
+ * own key around, strings by i;ascii-casemap, then the sequence number,
+ * ascending whatever REVERSE said (RFC 5256 §3).  <0, 0 (a == b), >0.
+ */
+int sortkey_cmp(const struct sortkey *a, const struct sortkey *b,
+    const struct sortkey_criterion *c, size_t n);
+
+#endif
