@@ -62,6 +62,14 @@ const char *ctl_escape(const char *s, size_t max, char *buf, size_t buflen);
  */
 void ctl_check_user_name(const char *name);
 
+/*
+ * A usage error: "cairnctl: what 'arg'" (arg escaped, may be NULL), then
+ * print_usage(stderr); exits CTL_EXIT_USAGE.
+ */
+#define CTL_SHOWN_MAX 64
+_Noreturn void ctl_usage_error(const char *what, const char *arg,
+    void (*print_usage)(FILE *out));
+
 /* "usage: ..." lines for every user subcommand (the top-level usage). */
 void user_usage_lines(FILE *out);
 

@@ -11,7 +11,6 @@
 #include "ctl.h"
 #include "store.h"
 
-#define SHOWN_MAX 64
 
 void
 fsck_usage_lines(FILE *out)
@@ -33,13 +32,7 @@ fsck_usage(FILE *out)
 static _Noreturn void
 fsck_usage_error(const char *what, const char *arg)
 {
-	char buf[4 * SHOWN_MAX + 4];
-
-	fprintf(stderr, "cairnctl: %s%s%s%s\n", what, arg ? " '" : "",
-	    arg ? ctl_escape(arg, SHOWN_MAX, buf, sizeof(buf)) : "",
-	    arg ? "'" : "");
-	fsck_usage(stderr);
-	exit(CTL_EXIT_USAGE);
+	ctl_usage_error(what, arg, fsck_usage);
 }
 
 /* argv = {"fsck", ...}: options and the one name in any order. */

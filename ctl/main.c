@@ -55,16 +55,23 @@ usage(void)
 	exit(CTL_EXIT_OK);
 }
 
+void
+ctl_usage_error(const char *what, const char *arg, void (*print_usage)(FILE *out))
+{
+	char buf[4 * CTL_SHOWN_MAX + 4];
+
+	fprintf(stderr, "cairnctl: %s%s%s%s\n", what, arg ? " '" : "",
+	    arg ? ctl_escape(arg, CTL_SHOWN_MAX, buf, sizeof(buf)) : "",
+	    arg ? "'" : "");
+	print_usage(stderr);
+	exit(CTL_EXIT_USAGE);
+}
+
 /* One line saying what is wrong, then the usage; exit 2. */
 static _Noreturn void
 usage_error(const char *what, const char *arg)
 {
-	char buf[4 * 64 + 4];
-
-	fprintf(stderr, "cairnctl: %s%s%s%s\n", what, arg ? " '" : "",
-	    arg ? ctl_escape(arg, 64, buf, sizeof(buf)) : "", arg ? "'" : "");
-	usage_text(stderr);
-	exit(CTL_EXIT_USAGE);
+	ctl_usage_error(what, arg, usage_text);
 }
 
 static void

@@ -18,7 +18,6 @@
 
 #include "ctl.h"
 
-#define SHOWN_MAX 64
 /* Digits of the largest limit, INT64_MAX. */
 #define LIMIT_DIGITS 19
 
@@ -48,13 +47,7 @@ quota_usage(FILE *out)
 static _Noreturn void
 quota_usage_error(const char *what, const char *arg)
 {
-	char buf[4 * SHOWN_MAX + 4];
-
-	fprintf(stderr, "cairnctl: %s%s%s%s\n", what, arg ? " '" : "",
-	    arg ? ctl_escape(arg, SHOWN_MAX, buf, sizeof(buf)) : "",
-	    arg ? "'" : "");
-	quota_usage(stderr);
-	exit(CTL_EXIT_USAGE);
+	ctl_usage_error(what, arg, quota_usage);
 }
 
 /* "none", or a number 0..STORE_QUOTA_LIMIT_MAX in decimal. */

@@ -25,7 +25,7 @@
 #include "userdb.h"
 #include "username.h"
 
-#define SHOWN_MAX 64              /* bytes of a bad argument quoted back */
+#define SHOWN_MAX CTL_SHOWN_MAX   /* bytes of a bad argument quoted back */
 
 /* What a subcommand accepts. */
 enum {

@@ -381,6 +381,53 @@ def ok(c, text):
     return untagged
 
 
+SYSTEM_FLAGS = r"\Answered \Flagged \Deleted \Seen \Draft"
+
+
+def message(subject):
+    return ("From: bob@example.org\r\nSubject: %s\r\n\r\nbody of %s\r\n" %
+            (subject, subject)).encode()
+
+
+def append(c, mailbox="INBOX", flags="", subject="hello"):
+    """APPEND one message (LITERAL+); (uidvalidity, uid) from APPENDUID."""
+    data = message(subject)
+    tag = "a%d" % next(_tags)
+    c.send("%s APPEND %s %s{%d+}\r\n" % (tag, mailbox, flags + " " if flags else "",
+                                        len(data)))
+    c.send(data + b"\r\n")
+    tagged = c.read_until_tagged(tag)[1]
+    m = re.match(r"^\S+ OK \[APPENDUID (\d+) (\d+)\]", tagged)
+    assert m, tagged
+    return int(m.group(1)), int(m.group(2))
+
+
+def highestmodseq(lines):
+    """The value of the [HIGHESTMODSEQ n] among untagged lines."""
+    for line in lines:
+        m = re.match(r"^\* OK \[HIGHESTMODSEQ (\d+)\]", line)
+        if m:
+            return int(m.group(1))
+    raise AssertionError("no HIGHESTMODSEQ in %r" % lines)
+
+
+def fetch_body(c, uid):
+    """BODY.PEEK[] of one message of the selected mailbox, as bytes."""
+    c.send("fb UID FETCH %d BODY.PEEK[]\r\n" % uid)
+    line = c.readline()
+    m = re.search(r"\{(\d+)\}$", line)
+    assert m and "FETCH" in line, line
+    n = int(m.group(1))
+    while len(c.buf) < n:
+        data = c.sock.recv(1 << 20)
+        assert data, "connection closed"
+        c.buf += data
+    body, c.buf = c.buf[:n], c.buf[n:]
+    t = c.read_until_tagged("fb")[1]
+    assert t.startswith("fb OK"), t
+    return body
+
+
 def serving_child(srv, user="alice"):
     """The pid of the cairn-imapd child holding user's store directory."""
     def find():

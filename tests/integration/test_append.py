@@ -12,7 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import (expect, login, mail_server, require_accounts, rss_kb, run_tests,  # noqa: E402
+from cairntest import (expect, fetch_body, login, mail_server, require_accounts,  # noqa: E402
+                       rss_kb, run_tests,
                        serving_child, wait_for)
 
 
@@ -46,23 +47,11 @@ def tmp_size(srv):
     return total
 
 
-def fetch_body(c, mailbox, uid):
+def examine_fetch_body(c, mailbox, uid):
     """BODY.PEEK[] of one message, as bytes."""
     u, t = c.command("ex", "EXAMINE %s" % mailbox)
     assert t.startswith("ex OK"), t
-    c.send("fb UID FETCH %d BODY.PEEK[]\r\n" % uid)
-    line = c.readline()
-    m = re.search(r"\{(\d+)\}$", line)
-    assert m and "FETCH" in line, line
-    n = int(m.group(1))
-    while len(c.buf) < n:
-        data = c.sock.recv(1 << 20)
-        assert data, "connection closed"
-        c.buf += data
-    body, c.buf = c.buf[:n], c.buf[n:]
-    t = c.read_until_tagged("fb")[1]
-    assert t.startswith("fb OK"), t
-    return body
+    return fetch_body(c, uid)
 
 
 def big_body(size):
@@ -263,7 +252,7 @@ def test_big_message_and_toobig():
         assert len(stored) == 1 and stored[0] == body
         assert tmp_files(srv) == []
         # and back, byte for byte
-        assert fetch_body(c, "INBOX", 1) == body
+        assert examine_fetch_body(c, "INBOX", 1) == body
         # APPENDLIMIT (RFC 7889) says the limit, in CAPABILITY and STATUS
         limit = 30 * 1024 * 1024
         u, t = c.command("cp", "CAPABILITY")

@@ -18,7 +18,7 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import (Client, cmd, expect, login, ok, require_accounts,  # noqa: E402
+from cairntest import (Client, cmd, expect, fetch_body, login, ok, require_accounts,  # noqa: E402
                        rss_kb, running_mail_server, run_tests, serving_child,
                        wait_for)
 
@@ -95,22 +95,6 @@ def varied_body(size):
         out.append(line)
         total += len(line)
     return b"".join(out)
-
-
-def fetch_body(c, uid):
-    c.send("fb UID FETCH %d BODY.PEEK[]\r\n" % uid)
-    line = c.readline()
-    m = re.search(r"\{(\d+)\}$", line)
-    assert m and "FETCH" in line, line
-    n = int(m.group(1))
-    while len(c.buf) < n:
-        data = c.sock.recv(1 << 20)
-        assert data, "connection closed"
-        c.buf += data
-    body, c.buf = c.buf[:n], c.buf[n:]
-    t = c.read_until_tagged("fb")[1]
-    assert t.startswith("fb OK"), t
-    return body
 
 
 def exercise(z):

@@ -6,36 +6,15 @@ EXPUNGE for the session's own expunges and another session's, CLOSED on
 reselect, the BAD answers, and the answer to a modseq older than the
 tombstones kept (purged after 60 days: aged here in index.db)."""
 
-import itertools
 import os
 import re
 import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import (cmd, expect, login, ok, require_accounts,  # noqa: E402
-                       run_tests)
+from cairntest import (SYSTEM_FLAGS, append, cmd, expect, highestmodseq,  # noqa: E402
+                       login, ok, require_accounts, run_tests)
 from cairntest import running_mail_server as server  # noqa: E402
-
-SYSTEM_FLAGS = r"\Answered \Flagged \Deleted \Seen \Draft"
-_tags = itertools.count(1)
-
-
-def message(subject):
-    return ("From: bob@example.org\r\nSubject: %s\r\n\r\nbody of %s\r\n" %
-            (subject, subject)).encode()
-
-
-def append(c, mailbox="INBOX", subject="hello"):
-    """APPEND one message; (uidvalidity, uid) from APPENDUID."""
-    data = message(subject)
-    tag = "a%d" % next(_tags)
-    c.send("%s APPEND %s {%d+}\r\n" % (tag, mailbox, len(data)))
-    c.send(data + b"\r\n")
-    tagged = c.read_until_tagged(tag)[1]
-    m = re.match(r"^\S+ OK \[APPENDUID (\d+) (\d+)\]", tagged)
-    assert m, tagged
-    return int(m.group(1)), int(m.group(2))
 
 
 def fill(c, n):
@@ -45,14 +24,6 @@ def fill(c, n):
         uidvalidity, uid = append(c, subject="message %d" % (i + 1))
         assert uid == i + 1, uid
     return uidvalidity
-
-
-def highestmodseq(lines):
-    for line in lines:
-        m = re.match(r"^\* OK \[HIGHESTMODSEQ (\d+)\]", line)
-        if m:
-            return int(m.group(1))
-    raise AssertionError("no HIGHESTMODSEQ in %r" % lines)
 
 
 def status_modseq(c, mailbox="INBOX"):

@@ -6,44 +6,14 @@ read-only refusals, TRYCREATE, sequence-set errors, and two sessions of
 one user seeing each other's changes -- against the real cairnd, with raw
 lines and with python's imaplib.  Messages come in by APPEND."""
 
-import itertools
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cairntest import (cmd, expect, login, ok, require_accounts,  # noqa: E402
-                       run_tests)
+from cairntest import (SYSTEM_FLAGS, append, cmd, expect, highestmodseq,  # noqa: E402
+                       login, message, ok, require_accounts, run_tests)
 from cairntest import running_mail_server as server  # noqa: E402
-
-SYSTEM_FLAGS = r"\Answered \Flagged \Deleted \Seen \Draft"
-_tags = itertools.count(1)
-
-
-def message(subject):
-    return ("From: bob@example.org\r\nSubject: %s\r\n\r\nbody of %s\r\n" %
-            (subject, subject)).encode()
-
-
-def append(c, mailbox="INBOX", flags="", subject="hello"):
-    """APPEND one message; (uidvalidity, uid) from APPENDUID."""
-    data = message(subject)
-    tag = "a%d" % next(_tags)
-    c.send("%s APPEND %s %s{%d+}\r\n" % (tag, mailbox, flags + " " if flags else "",
-                                        len(data)))
-    c.send(data + b"\r\n")
-    tagged = c.read_until_tagged(tag)[1]
-    m = re.match(r"^\S+ OK \[APPENDUID (\d+) (\d+)\]", tagged)
-    assert m, tagged
-    return int(m.group(1)), int(m.group(2))
-
-
-def highestmodseq(lines):
-    for line in lines:
-        m = re.match(r"^\* OK \[HIGHESTMODSEQ (\d+)\]", line)
-        if m:
-            return int(m.group(1))
-    raise AssertionError("no HIGHESTMODSEQ in %r" % lines)
 
 
 def select_lines(exists, recent, uidvalidity, uidnext, modseq, unseen=None,
