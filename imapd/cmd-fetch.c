@@ -551,6 +551,81 @@ fetch_run_free(struct fetch_run *r)
 }
 
 static void
+fetch_run_init(struct fetch_run *r, struct session *s, const struct fetch_request *req)
+{
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->req = req;
+	r->sizes = xcalloc(req->n, sizeof(*r->sizes));
+	for (size_t i = 0; i < req->n; i++) {
+		enum fetch_kind k = req->atts[i].kind;
+
+		r->needs_map |= k == FETCH_SECTION || k == FETCH_BINARY ||
+		    k == FETCH_BINARY_SIZE;
+		r->has_flags |= k == FETCH_FLAGS;
+		r->has_uid |= k == FETCH_UID;
+	}
+}
+
+/* The responses for uids; *gone when some were expunged meanwhile. */
+static enum fetch_outcome
+fetch_uids(struct fetch_run *r, const uint32_t *uids, size_t n, bool *gone)
+{
+	struct session *s = r->s;
+	enum fetch_outcome o = FETCH_DONE;
+	bool held = false;
+
+	for (size_t i = 0; i < n && o == FETCH_DONE; i++) {
+		/* One read snapshot per FETCH_HOLD_BATCH messages: a
+		 * transaction per message would cost more than the message. */
+		if (i % FETCH_HOLD_BATCH == 0) {
+			if (held)
+				store_read_release(s->store);
+			if (!(held = store_read_hold(s->store) == STORE_OK)) {
+				o = FETCH_STORE_ERROR;
+				break;
+			}
+		}
+		o = fetch_one(r, uids[i]);
+		*gone |= o == FETCH_GONE;
+		r->too_big |= o == FETCH_TOO_BIG;
+		if (o == FETCH_GONE || o == FETCH_SKIP || o == FETCH_TOO_BIG)
+			o = FETCH_DONE;
+	}
+	if (held)
+		store_read_release(s->store);
+	if (o == FETCH_DONE && r->too_big)
+		o = FETCH_TOO_BIG;
+	return o;
+}
+
+bool
+cmd_fetch_send(struct session *s, const struct fetch_request *req,
+    const uint32_t *uids, size_t n)
+{
+	struct fetch_run r;
+	enum fetch_outcome o;
+	bool gone = false;
+
+	/* No implicit \Seen (RFC 5465 §5.2 asks clients not to want one):
+	 * nothing was asked by a command of the client's. */
+	fetch_run_init(&r, s, req);
+	o = fetch_uids(&r, uids, n, &gone);
+	fetch_run_free(&r);
+	if (o == FETCH_BROKEN) {
+		log_info("connection lost while telling of new messages");
+		s->state = SESSION_LOGOUT;
+		return false;
+	}
+	if (o == FETCH_STORE_ERROR) {
+		log_warnx("NOTIFY: FETCH of new messages: store: %s",
+		    store_error(s->store));
+		return false;
+	}
+	return true;
+}
+
+static void
 fetch_finish(struct session *s, const char *tag, enum fetch_outcome o, bool gone)
 {
 	switch (o) {
@@ -590,7 +665,7 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 	uint32_t *uids = NULL;
 	size_t n = 0;
 	enum fetch_outcome o = FETCH_DONE;
-	bool gone = false, held = false;
+	bool gone = false;
 
 	if (c->nargs < 2) {
 		session_tagged(s, c->tag, "BAD", "FETCH takes a sequence set, "
@@ -614,18 +689,7 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 		session_tagged(s, c->tag, "BAD", "%s", swhy);
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	r.s = s;
-	r.req = &req;
-	r.sizes = xcalloc(req.n, sizeof(*r.sizes));
-	for (size_t i = 0; i < req.n; i++) {
-		enum fetch_kind k = req.atts[i].kind;
-
-		r.needs_map |= k == FETCH_SECTION || k == FETCH_BINARY ||
-		    k == FETCH_BINARY_SIZE;
-		r.has_flags |= k == FETCH_FLAGS;
-		r.has_uid |= k == FETCH_UID;
-	}
+	fetch_run_init(&r, s, &req);
 	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE turn CONDSTORE on. */
 	if (req.modseq)
 		select_enable_condstore(s);
@@ -634,27 +698,8 @@ cmd_fetch(struct session *s, const struct imap_command *c)
 		o = FETCH_STORE_ERROR;
 	else if (fetch_set_seen(&r, uids, n) != STORE_OK)
 		o = FETCH_STORE_ERROR;
-	for (size_t i = 0; i < n && o == FETCH_DONE; i++) {
-		/* One read snapshot per FETCH_HOLD_BATCH messages: a
-		 * transaction per message would cost more than the message. */
-		if (i % FETCH_HOLD_BATCH == 0) {
-			if (held)
-				store_read_release(s->store);
-			if (!(held = store_read_hold(s->store) == STORE_OK)) {
-				o = FETCH_STORE_ERROR;
-				break;
-			}
-		}
-		o = fetch_one(&r, uids[i]);
-		gone |= o == FETCH_GONE;
-		r.too_big |= o == FETCH_TOO_BIG;
-		if (o == FETCH_GONE || o == FETCH_SKIP || o == FETCH_TOO_BIG)
-			o = FETCH_DONE;
-	}
-	if (held)
-		store_read_release(s->store);
-	if (o == FETCH_DONE && r.too_big)
-		o = FETCH_TOO_BIG;
+	else
+		o = fetch_uids(&r, uids, n, &gone);
 	free(uids);
 	fetch_run_free(&r);
 	fetch_request_free(&req);

@@ -9,6 +9,9 @@
  * since it last looked (session_sync), the same sync every command ends
  * with, so IDLE reports exactly what a NOOP would have.
  *
+ * With NOTIFY SET in force, IDLE tells exactly what NOTIFY asks for
+ * (RFC 5465 §4: cmd_notify_look) and leaves NOTIFY's watch in place.
+ *
  * DONE is read with session_read_line from the session's input buffer, so
  * commands the client pipelined behind it (iOS Mail sends "DONE" and its
  * next command in one packet) stay there for the command loop.
@@ -37,6 +40,25 @@ idle_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Is there anything to watch: the selected mailbox, or what NOTIFY asks? */
+static bool
+idle_watches(const struct session *s)
+{
+	return s->view != NULL || cmd_notify_active(s);
+}
+
+/*
+ * Tell what changed: what a NOOP would, or with NOTIFY SET in force
+ * exactly what it asks for (RFC 5465 §4).  false: the session ended.
+ */
+static bool
+idle_look(struct session *s)
+{
+	if (cmd_notify_active(s))
+		return cmd_notify_look(s, true);
+	return session_sync(s, true);
+}
+
 static int
 idle_timeout_ms(struct session *s, void *arg)
 {
@@ -44,7 +66,7 @@ idle_timeout_ms(struct session *s, void *arg)
 	int64_t next = id->end < id->next_keepalive ? id->end : id->next_keepalive;
 	int64_t now = idle_now_ms();
 
-	if (s->waiter->fd < 0 && s->view != NULL && id->next_look < next)
+	if (s->waiter->fd < 0 && idle_watches(s) && id->next_look < next)
 		next = id->next_look;
 	if (next <= now)
 		return 0;
@@ -76,7 +98,7 @@ idle_wake(struct session *s, bool fd_ready, void *arg)
 		look = keepalive = true;
 		id->next_keepalive = now + (int64_t)s->cfg->idle_keepalive * 1000;
 	}
-	if (look && !session_sync(s, true))
+	if (look && !idle_look(s))
 		return;
 	if (keepalive)
 		session_untagged(s, "OK Still here");
@@ -114,13 +136,14 @@ cmd_idle(struct session *s, const struct imap_command *c)
 	/* session_read_line reuses the parser, and with it c. */
 	snprintf(tag, sizeof(tag), "%s", c->tag);
 	/* Watch first, then look: a commit between the two is not lost. */
-	if (s->view != NULL)
+	if (idle_watches(s))
 		w.fd = store_watch_begin(s->store);
 	conn_printf(&s->conn, "+ idling\r\n");
 	s->waiter = &w;
-	alive = session_sync(s, true) && idle_wait_done(s, &done);
+	alive = idle_look(s) && idle_wait_done(s, &done);
 	s->waiter = NULL;
-	if (s->store != NULL)
+	/* NOTIFY keeps the watch for the time between commands. */
+	if (s->store != NULL && !cmd_notify_active(s))
 		store_watch_end(s->store);
 	if (!alive)
 		return;

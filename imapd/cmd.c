@@ -34,6 +34,7 @@ static const struct cmd cmd_table[] = {
 	{ "MOVE", SELECTED, cmd_move, true },
 	{ "NAMESPACE", AUTH, cmd_namespace, false },
 	{ "NOOP", ANY, cmd_noop, false },
+	{ "NOTIFY", AUTH, cmd_notify, false },
 	{ "RENAME", AUTH, cmd_rename, false },
 	{ "SEARCH", SELECTED, cmd_search, true },
 	{ "SELECT", AUTH, cmd_select, false },

@@ -43,6 +43,21 @@ void cmd_append_attach(struct session *s);
 	(size_t)(max_request_size) * CMD_APPEND_TOTAL_FACTOR)
 /* cmd-idle.c: IDLE (RFC 2177, RFC 9051 §6.3.13) */
 void cmd_idle(struct session *s, const struct imap_command *c);
+/* cmd-notify.c: NOTIFY (RFC 5465) */
+void cmd_notify(struct session *s, const struct imap_command *c);
+/*
+ * For session_fill between commands: NOTIFY's waiter (the change signal,
+ * and the inactivity timeout) while NOTIFY SET is in force and no byte of
+ * a command has come; else NULL.
+ */
+struct session_waiter *cmd_notify_waiter(struct session *s);
+/* Is NOTIFY SET in force (IDLE then reports as NOTIFY says, §4)? */
+bool cmd_notify_active(const struct session *s);
+/* Tell the client what NOTIFY asks about; in_idle: IDLE, where expunges
+ * may always be sent.  false when the session ended (BYE sent). */
+bool cmd_notify_look(struct session *s, bool in_idle);
+/* NOTIFY NONE, and at the end of the session: its watch ends. */
+void cmd_notify_free(struct session *s);
 /* cmd-compress.c: COMPRESS (RFC 4978) */
 void cmd_compress(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
@@ -83,6 +98,15 @@ void cmd_sort(struct session *s, const struct imap_command *c);
 void cmd_thread(struct session *s, const struct imap_command *c);
 /* cmd-fetch.c: FETCH, UID FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162) */
 void cmd_fetch(struct session *s, const struct imap_command *c);
+/*
+ * NOTIFY's MessageNew (RFC 5465 §5.2): "* n FETCH (...)" of the messages
+ * uids (ascending) of the selected mailbox as req asks, never setting
+ * \Seen; those gone meanwhile are left out.  false when the connection
+ * failed (the session is over) or the store did (logged).
+ */
+struct fetch_request;
+bool cmd_fetch_send(struct session *s, const struct fetch_request *req,
+    const uint32_t *uids, size_t n);
 
 /* cmd-select.c: SELECT, EXAMINE, CLOSE, UNSELECT, CHECK, EXPUNGE (RFC 9051
  * §6.3.2, §6.3.3, §6.4.1, §6.4.3, RFC 3691, RFC 4315) */

@@ -1221,3 +1221,8 @@ int imap_parser_fatal(const struct imap_parser *p)
 {
 	return p->err_kind != IMAP_ERR_NONE && p->fatal;
 }
+
+int imap_parser_at_start(const struct imap_parser *p)
+{
+	return p->state == S_START && !p->skipping && !p->line_mode;
+}

@@ -212,6 +212,13 @@ const char *imap_parser_error_command(const struct imap_parser *p);
  */
 int imap_parser_fatal(const struct imap_parser *p);
 
+/*
+ * 1 when no byte of a command has been fed since the last reset (nor is
+ * the rest of a bad line being discarded): the client is between
+ * commands, where NOTIFY (RFC 5465) may speak up.
+ */
+int imap_parser_at_start(const struct imap_parser *p);
+
 /* Forget the current command/error/line and get ready for the next one,
    releasing its sink handles.  Keeps the "discard the rest of the line"
    state described above. */

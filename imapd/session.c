@@ -45,7 +45,7 @@ session_capabilities(const struct session *s, char *buf, size_t len)
 	    " CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT WITHIN OBJECTID"
 	    " CONDSTORE QRESYNC COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE"
 	    " QUOTA=RES-MESSAGE SAVEDATE PREVIEW SORT SORT=DISPLAY ESORT"
-	    " THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
+	    " THREAD=ORDEREDSUBJECT THREAD=REFERENCES NOTIFY",
 	    preauth ? "" : appendlimit);
 }
 
@@ -127,13 +127,21 @@ sync_keywords(void *arg)
 bool
 session_sync(struct session *s, bool allow_expunge)
 {
+	return session_sync_flags(s, allow_expunge, true);
+}
+
+bool
+session_sync_flags(struct session *s, bool allow_expunge, bool flags)
+{
 	static const struct store_changes cb = { sync_expunged, sync_exists,
 	    sync_flags, sync_keywords };
+	static const struct store_changes cb_noflags = { sync_expunged,
+	    sync_exists, NULL, sync_keywords };
 	enum store_result r;
 
 	if (s->view == NULL)
 		return true;
-	r = store_view_sync(s->view, allow_expunge, &cb, s);
+	r = store_view_sync(s->view, allow_expunge, flags ? &cb : &cb_noflags, s);
 	if (r == STORE_OK)
 		return true;
 	if (r == STORE_NOT_FOUND)
@@ -259,7 +267,7 @@ session_handle_control(struct session *s)
  * input buffer.  false: the session is over (closed, timed out, shut down).
  */
 static bool
-session_fill(struct session *s)
+session_wait_input(struct session *s)
 {
 	while (s->state != SESSION_LOGOUT) {
 		if (conn_flush(&s->conn) != CONN_OK)
@@ -317,6 +325,19 @@ session_fill(struct session *s)
 		return true;
 	}
 	return false;
+}
+
+/* Between commands, NOTIFY (RFC 5465) waits for the store's changes too. */
+static bool
+session_fill(struct session *s)
+{
+	bool ok;
+
+	if (s->waiter != NULL || (s->waiter = cmd_notify_waiter(s)) == NULL)
+		return session_wait_input(s);
+	ok = session_wait_input(s);
+	s->waiter = NULL;
+	return ok;
 }
 
 int
@@ -394,6 +415,7 @@ session_open_store(struct session *s)
 void
 session_close_store(struct session *s)
 {
+	cmd_notify_free(s);
 	if (s->view != NULL)
 		store_view_close(s->view);
 	s->view = NULL;

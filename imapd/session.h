@@ -38,13 +38,16 @@ enum session_state {
 };
 
 struct session;
+struct notify;
 
 /*
  * A command that waits on more than the client (IDLE) installs one in
  * s->waiter: session_fill then also polls fd (-1: none) and calls wake
  * when it is readable (fd_ready) or when timeout_ms() milliseconds pass,
  * in place of the inactivity timeout; wake may write replies (they are
- * flushed) or end the session with session_bye.
+ * flushed) or end the session with session_bye.  Between commands, once
+ * NOTIFY SET is in force, session_fill installs NOTIFY's own
+ * (cmd_notify_waiter).
  */
 struct session_waiter {
 	int fd;
@@ -80,7 +83,8 @@ struct session {
 	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
 	bool uid_command;            /* the running command came as UID <cmd> */
 	unsigned append_files;       /* APPEND literals the parser streams now */
-	struct session_waiter *waiter;   /* NULL but in IDLE */
+	struct session_waiter *waiter;   /* NULL but in IDLE or under NOTIFY */
+	struct notify *notify;       /* NOTIFY SET's state (cmd-notify.c), or NULL */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };
@@ -112,6 +116,9 @@ int session_read_line(struct session *s, const char **line, size_t *len);
  * false when the session cannot go on (the mailbox vanished: BYE sent).
  */
 bool session_sync(struct session *s, bool allow_expunge);
+/* The same; flags false leaves other sessions' flag changes unsaid
+ * (NOTIFY without FlagChange, RFC 5465 §5.1). */
+bool session_sync_flags(struct session *s, bool allow_expunge, bool flags);
 /* Write an already formatted untagged line ("* " + text + CRLF). */
 void session_untagged_buf(struct session *s, const struct buf *text);
 /*

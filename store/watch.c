@@ -1,7 +1,7 @@
 /*
- * The change signal: how a session in IDLE learns, without polling, that
- * another process (a session of the same user, a delivery, cairnctl)
- * changed the store.
+ * The change signal: how a session in IDLE or under NOTIFY learns,
+ * without polling, that another process (a session of the same user, a
+ * delivery, cairnctl) changed the store.
  *
  * Every change to index.db is a commit, and after each commit, once it
  * is visible, the committing process writes a byte to STORE_SIGNAL_FILE in
@@ -38,8 +38,9 @@ store_watch_begin(struct store *st)
 	if (st->watch_fd < 0) {
 		/* Once per process: a pool child may meet this many times. */
 		if (!warned)
-			log_warn("inotify (IDLE falls back to looking every %d ms; "
-			    "see fs.inotify.max_user_instances)", STORE_WATCH_POLL_MS);
+			log_warn("inotify (the change signal of IDLE and NOTIFY falls "
+			    "back to looking every %d ms; see "
+			    "fs.inotify.max_user_instances)", STORE_WATCH_POLL_MS);
 		warned = true;
 		return -1;
 	}

@@ -897,6 +897,44 @@ START_TEST(test_fatal_nonsync)
 	imap_parser_free(p);
 }
 END_TEST
+/* Between commands (NOTIFY may speak) or inside one. */
+START_TEST(test_at_start)
+{
+	struct imap_parser *p = new_std();
+	const char *in = "a1 APPEND x {3}\r\nabc\r\n";
+	size_t used, off;
+
+	ck_assert(imap_parser_at_start(p));
+	/* half a tag */
+	ck_assert_int_eq(imap_parser_feed(p, "a", 1, &used), IMAP_PARSE_NEED_MORE);
+	ck_assert(!imap_parser_at_start(p));
+	imap_parser_reset(p);
+	ck_assert(imap_parser_at_start(p));
+	/* a literal announced, its bytes not yet here */
+	ck_assert_int_eq(imap_parser_feed(p, in, strlen(in), &used), IMAP_PARSE_CONTINUE);
+	ck_assert(!imap_parser_at_start(p));
+	off = used;
+	ck_assert_int_eq(imap_parser_feed(p, in + off, 2, &used), IMAP_PARSE_NEED_MORE);
+	ck_assert(!imap_parser_at_start(p));
+	off += used;
+	ck_assert_int_eq(imap_parser_feed(p, in + off, strlen(in) - off, &used),
+	    IMAP_PARSE_COMMAND);
+	ck_assert(!imap_parser_at_start(p));
+	imap_parser_reset(p);
+	ck_assert(imap_parser_at_start(p));
+	/* the rest of a bad line is being discarded */
+	ck_assert_int_eq(imap_parser_feed(p, "a1 (", 4, &used), IMAP_PARSE_ERROR);
+	imap_parser_reset(p);
+	ck_assert_int_eq(imap_parser_feed(p, "x", 1, &used), IMAP_PARSE_NEED_MORE);
+	ck_assert(!imap_parser_at_start(p));
+	ck_assert_int_eq(imap_parser_feed(p, "\r\n", 2, &used), IMAP_PARSE_NEED_MORE);
+	ck_assert(imap_parser_at_start(p));
+	/* line mode (AUTHENTICATE, IDLE's DONE) */
+	ck_assert_int_eq(imap_parser_feed_line(p, "DO", 2, &used), IMAP_PARSE_NEED_MORE);
+	ck_assert(!imap_parser_at_start(p));
+	imap_parser_free(p);
+}
+END_TEST
 
 START_TEST(test_empty_feed)
 {
@@ -1337,6 +1375,7 @@ static Suite *parser_suite(void)
 	tcase_add_test(api, test_error_skip_later_feeds);
 	tcase_add_test(api, test_fatal_nonsync);
 	tcase_add_test(api, test_empty_feed);
+	tcase_add_test(api, test_at_start);
 	tcase_add_test(api, test_line_mode_switch);
 	tcase_add_test(api, test_mode_switch_midline);
 	tcase_add_test(api, test_defaults_and_growth);

@@ -1,0 +1,498 @@
+/*
+ * NOTIFY (RFC 5465): the client says which events it wants to hear of,
+ * and hears of them at once, between commands as well as in IDLE.
+ *
+ * The change signal of IDLE (store_watch_begin: inotify on the store
+ * directory, written to after every commit by any process) is held for
+ * as long as NOTIFY SET is in force, one inotify instance per such
+ * session; without one (no inotify, or the mail user's instances used
+ * up) the session looks every STORE_WATCH_POLL_MS.  Between commands
+ * session_fill polls it through the waiter of cmd_notify_waiter, only
+ * while no byte of a command has come: then untagged responses cannot
+ * fall inside a command, and an EXPUNGE may go out (§3.1, RFC 9051
+ * §7.5.1).  On a signal, cmd_notify_look tells:
+ *
+ *  - of the selected mailbox, what SELECTED asks: EXISTS, EXPUNGE (or
+ *    VANISHED) and FETCH FLAGS as a NOOP would, flags only with
+ *    FlagChange, expunges held back under SELECTED-DELAYED until a
+ *    command that allows them (§6.1.2), and for MessageNew's fetch
+ *    attributes a FETCH of each new message after its EXISTS (§5.2);
+ *  - of the other mailboxes, what changed since the last look
+ *    (notify.c): STATUS for messages, LIST for names and subscriptions.
+ *
+ * Changes this session made itself are told too (§5 says SHOULD NOT):
+ * the store does not say who made a change.  Messages another session
+ * adds while one of this session's commands runs are told by that
+ * command's EXISTS, without MessageNew's FETCH.
+ */
+#include "autoconfig.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "notify.h"
+#include "select.h"
+#include "xmalloc.h"
+
+struct notify {
+	struct notify_spec spec;
+	struct notify_snap snap;     /* the last look; empty without others */
+	bool active;                 /* false after an overflow (§5.8) */
+	int fd;                      /* the change signal; -1: look by time */
+	struct session_waiter waiter;
+	int64_t deadline;            /* timeout-authenticated, between commands */
+	int64_t next_look;           /* without fd */
+};
+
+static int64_t
+notify_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- looks at the other mailboxes ------------------------------------------- */
+
+struct take {
+	struct notify_snap *sn;
+	bool over;                   /* more than NOTIFY_MAX_MAILBOXES */
+};
+
+static int
+take_mailbox(const struct store_mailbox *mb, void *arg)
+{
+	struct take *t = arg;
+
+	if (notify_snap_size(t->sn) >= NOTIFY_MAX_MAILBOXES) {
+		t->over = true;
+		return 1;
+	}
+	notify_snap_add(t->sn, mb);
+	return 0;
+}
+
+static int
+take_subscription(const char *name, void *arg)
+{
+	struct take *t = arg;
+
+	if (notify_snap_size(t->sn) >= NOTIFY_MAX_MAILBOXES) {
+		t->over = true;
+		return 1;
+	}
+	notify_snap_add_sub(t->sn, name);
+	return 0;
+}
+
+/* The counts of the mailboxes message events watch; old's where nothing
+ * moved, so that a look costs a STATUS only for what changed. */
+static bool
+take_counts(struct session *s, const struct notify_spec *sp,
+    const struct notify_snap *old, struct notify_snap *cur)
+{
+	for (size_t i = 0; i < cur->n; i++) {
+		struct notify_mbox *m = &cur->mb[i];
+		const struct notify_mbox *o;
+		enum store_result r;
+
+		if (!notify_wants_counts(sp, m))
+			continue;
+		if ((o = notify_snap_get(old, m->name)) != NULL &&
+		    notify_same_counts(o, m)) {
+			m->st = o->st;
+			m->counted = true;
+			continue;
+		}
+		r = store_mailbox_status(s->store, m->name, &m->st);
+		if (r == STORE_OK)
+			m->counted = true;
+		else if (r != STORE_NOT_FOUND)    /* gone meanwhile: next look */
+			return false;
+	}
+	return true;
+}
+
+/* 0; 1 over NOTIFY_MAX_MAILBOXES; -1 on a store error (logged). */
+static int
+notify_take(struct session *s, const struct notify_spec *sp,
+    const struct notify_snap *old, struct notify_snap *cur)
+{
+	struct take t = { cur, false };
+
+	memset(cur, 0, sizeof(*cur));
+	if (store_mailbox_list(s->store, take_mailbox, &t) != STORE_OK ||
+	    (!t.over && store_subscriptions(s->store, take_subscription,
+	    &t) != STORE_OK)) {
+		log_warnx("NOTIFY: mailbox list: %s", store_error(s->store));
+		notify_snap_free(cur);
+		return -1;
+	}
+	if (t.over) {
+		notify_snap_free(cur);
+		return 1;
+	}
+	notify_snap_finish(cur);
+	if (!take_counts(s, sp, old, cur)) {
+		log_warnx("NOTIFY: STATUS: %s", store_error(s->store));
+		notify_snap_free(cur);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- responses ------------------------------------------------------------------ */
+
+static const struct {
+	unsigned item, status;
+} status_items[] = {
+	{ NOTIFY_ITEM_MESSAGES, CMD_STATUS_MESSAGES },
+	{ NOTIFY_ITEM_UIDNEXT, CMD_STATUS_UIDNEXT },
+	{ NOTIFY_ITEM_UIDVALIDITY, CMD_STATUS_UIDVALIDITY },
+	{ NOTIFY_ITEM_UNSEEN, CMD_STATUS_UNSEEN },
+	{ NOTIFY_ITEM_HIGHESTMODSEQ, CMD_STATUS_HIGHESTMODSEQ },
+};
+
+static void
+send_status(struct session *s, const char *name, unsigned items,
+    const struct store_status *st)
+{
+	unsigned want = 0;
+
+	for (size_t i = 0; i < sizeof(status_items) / sizeof(status_items[0]); i++)
+		if (items & status_items[i].item)
+			want |= status_items[i].status;
+	cmd_status_send(s, name, want, st);
+}
+
+static void
+attr(struct buf *b, const char *name)
+{
+	if (b->len > 0 && b->data[b->len - 1] != '(')
+		buf_append_char(b, ' ');
+	buf_append_str(b, name);
+}
+
+/* "* LIST (attrs) "/" name" and, after RENAME, ("OLDNAME" (old)) (§5.4). */
+static void
+send_list(struct session *s, const struct notify_note *nt)
+{
+	static const struct { unsigned bit; const char *name; } attrs[] = {
+		{ NOTIFY_ATTR_NONEXISTENT, "\\NonExistent" },
+		{ NOTIFY_ATTR_NOSELECT, "\\Noselect" },
+		{ NOTIFY_ATTR_HASCHILDREN, "\\HasChildren" },
+		{ NOTIFY_ATTR_HASNOCHILDREN, "\\HasNoChildren" },
+		{ NOTIFY_ATTR_SUBSCRIBED, "\\Subscribed" },
+	}, uses[] = {
+		{ STORE_USE_ARCHIVE, "\\Archive" }, { STORE_USE_DRAFTS, "\\Drafts" },
+		{ STORE_USE_JUNK, "\\Junk" }, { STORE_USE_SENT, "\\Sent" },
+		{ STORE_USE_TRASH, "\\Trash" },
+	};
+	struct buf line = BUF_INIT;
+	size_t i;
+
+	buf_append_str(&line, "LIST (");
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (nt->attrs & attrs[i].bit)
+			attr(&line, attrs[i].name);
+	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+		if (nt->special_use & uses[i].bit)
+			attr(&line, uses[i].name);
+	buf_append_str(&line, ") \"/\" ");
+	if (cmd_mailbox_format(s, nt->name, &line) != 0 ||
+	    (nt->oldname != NULL && (buf_append_str(&line, " (\"OLDNAME\" (") != 0 ||
+	    cmd_mailbox_format(s, nt->oldname, &line) != 0 ||
+	    buf_append_str(&line, "))") != 0))) {
+		log_warnx("NOTIFY: cannot encode a mailbox name");
+		buf_free(&line);
+		return;
+	}
+	session_untagged_buf(s, &line);
+	buf_free(&line);
+}
+
+/* §5.8: too much to watch; as if NOTIFY NONE had come.  The watch ends
+ * when no waiter holds it (cmd_notify_waiter, or the end of IDLE). */
+static void
+notify_overflow(struct session *s, struct notify *n)
+{
+	log_info("NOTIFY: more than %d mailboxes and subscriptions; notifications "
+	    "end", NOTIFY_MAX_MAILBOXES);
+	session_untagged(s, "OK [NOTIFICATIONOVERFLOW] More than %d mailboxes to "
+	    "watch; NOTIFY is now off", NOTIFY_MAX_MAILBOXES);
+	n->active = false;
+	n->waiter.fd = -1;
+}
+
+static int64_t
+selected_id(const struct session *s)
+{
+	return s->view != NULL ? store_view_mailbox(s->view)->id : 0;
+}
+
+/* The other mailboxes: a new look, and what changed since the last. */
+static void
+look_others(struct session *s, struct notify *n)
+{
+	struct notify_snap cur;
+	struct notify_notes notes = { NULL, 0, 0 };
+	int rc = notify_take(s, &n->spec, &n->snap, &cur);
+
+	if (rc < 0)
+		return;           /* logged; the next signal looks again */
+	if (rc > 0) {
+		notify_overflow(s, n);
+		return;
+	}
+	notify_diff(&n->snap, &cur, &n->spec, selected_id(s), select_condstore(s),
+	    &notes);
+	for (size_t i = 0; i < notes.n; i++) {
+		if (notes.v[i].list)
+			send_list(s, &notes.v[i]);
+		else
+			send_status(s, notes.v[i].name, notes.v[i].items, notes.v[i].st);
+	}
+	notify_notes_free(&notes);
+	notify_snap_free(&n->snap);
+	n->snap = cur;
+}
+
+/* The selected mailbox, as SELECTED asks (§5.1-§5.3, §6.1). */
+static bool
+look_selected(struct session *s, struct notify *n, bool in_idle)
+{
+	const struct notify_spec *sp = &n->spec;
+	uint32_t last, exists, *uids;
+	size_t k = 0;
+	bool ok;
+
+	if (s->view == NULL || !sp->selected || sp->selected_events == 0)
+		return true;
+	exists = store_view_exists(s->view);
+	last = store_view_uid(s->view, exists);
+	if (!session_sync_flags(s, in_idle || !sp->delayed,
+	    (sp->selected_events & NOTIFY_FLAG_CHANGE) != 0))
+		return false;
+	if (!sp->fetch_set || s->view == NULL)
+		return true;
+	/* The new messages are the last ones, above the UID known before. */
+	exists = store_view_exists(s->view);
+	while (k < exists && store_view_uid(s->view, exists - k) > last)
+		k++;
+	if (k == 0)
+		return true;
+	uids = xreallocarray(NULL, k, sizeof(*uids));
+	for (size_t i = 0; i < k; i++)
+		uids[i] = store_view_uid(s->view, exists - k + 1 + (uint32_t)i);
+	ok = cmd_fetch_send(s, &sp->fetch, uids, k);
+	free(uids);
+	return ok || s->state != SESSION_LOGOUT;
+}
+
+bool
+cmd_notify_look(struct session *s, bool in_idle)
+{
+	struct notify *n = s->notify;
+
+	if (n == NULL || !n->active)
+		return true;
+	if (!look_selected(s, n, in_idle))
+		return false;
+	if (notify_watches_others(&n->spec))
+		look_others(s, n);
+	return s->state != SESSION_LOGOUT;
+}
+
+/* ---- waiting between commands ------------------------------------------------ */
+
+static int
+notify_timeout_ms(struct session *s, void *arg)
+{
+	const struct notify *n = arg;
+	int64_t next = n->deadline, now = notify_now_ms();
+
+	(void)s;
+	if (n->active && n->waiter.fd < 0 && n->next_look < next)
+		next = n->next_look;
+	if (next <= now)
+		return 0;
+	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
+}
+
+static void
+notify_wake(struct session *s, bool fd_ready, void *arg)
+{
+	struct notify *n = arg;
+	int64_t now = notify_now_ms();
+	bool look = false;
+
+	if (now >= n->deadline) {
+		/* the inactivity timeout, which the waiter stands in for */
+		log_info("closing an idle connection");
+		session_bye(s, "Autologout; idle for too long");
+		return;
+	}
+	if (fd_ready)
+		look = store_watch_changed(s->store);
+	if (n->waiter.fd < 0 && now >= n->next_look) {
+		look = true;
+		n->next_look = now + STORE_WATCH_POLL_MS;
+	}
+	if (look)
+		(void)cmd_notify_look(s, false);
+}
+
+struct session_waiter *
+cmd_notify_waiter(struct session *s)
+{
+	struct notify *n = s->notify;
+	int64_t now;
+
+	if (n == NULL)
+		return NULL;
+	if (!n->active) {
+		/* after an overflow, once no waiter holds the watch */
+		cmd_notify_free(s);
+		return NULL;
+	}
+	/* Not inside a command: its literal may be on the way. */
+	if (!imap_parser_at_start(s->parser))
+		return NULL;
+	now = notify_now_ms();
+	n->deadline = now + (int64_t)s->cfg->timeout_authenticated * 1000;
+	n->next_look = now + STORE_WATCH_POLL_MS;
+	n->waiter.fd = n->fd;
+	return &n->waiter;
+}
+
+bool
+cmd_notify_active(const struct session *s)
+{
+	return s->notify != NULL && s->notify->active;
+}
+
+void
+cmd_notify_free(struct session *s)
+{
+	struct notify *n = s->notify;
+
+	if (n == NULL)
+		return;
+	if (s->store != NULL)
+		store_watch_end(s->store);
+	notify_spec_free(&n->spec);
+	notify_snap_free(&n->snap);
+	free(n);
+	s->notify = NULL;
+}
+
+/* ---- the command ----------------------------------------------------------------- */
+
+static int
+notify_name(void *arg, const struct imap_arg *a, struct buf *out, const char **why)
+{
+	switch (cmd_mailbox_decode(arg, a, false, out, why)) {
+	case CMD_NAME_OK:
+		return 0;
+	case CMD_NAME_BAD:
+		return -1;
+	default:
+		return 1;
+	}
+}
+
+/* NOTIFY SET STATUS (§3.1): each mailbox a message event watches. */
+static void
+initial_status(struct session *s, const struct notify *n)
+{
+	int64_t sel = selected_id(s);
+
+	for (size_t i = 0; i < n->snap.n; i++) {
+		const struct notify_mbox *m = &n->snap.mb[i];
+		unsigned items = notify_initial_items(&n->spec, m);
+
+		if (m->counted && m->id != sel && items != 0)
+			send_status(s, m->name, items, &m->st);
+	}
+}
+
+/* NOTIFY SET: the new state replaces the old once it is whole. */
+static void
+notify_set(struct session *s, const char *tag, struct notify_spec *sp)
+{
+	struct notify *n = xcalloc(1, sizeof(*n));
+	struct notify_snap empty = { NULL, 0, 0, NULL, 0, 0 };
+	bool had_watch = s->notify != NULL;
+	int rc = 0;
+
+	n->spec = *sp;
+	memset(sp, 0, sizeof(*sp));
+	/* Watch first, then look: a commit between the two is not lost. */
+	n->fd = store_watch_begin(s->store);
+	if (notify_watches_others(&n->spec))
+		rc = notify_take(s, &n->spec, &empty, &n->snap);
+	if (rc != 0) {
+		if (!had_watch)
+			store_watch_end(s->store);
+		notify_spec_free(&n->spec);
+		free(n);
+		if (rc > 0)
+			session_tagged(s, tag, "NO", "[NOTIFICATIONOVERFLOW] More than "
+			    "%d mailboxes and subscriptions to watch", NOTIFY_MAX_MAILBOXES);
+		else
+			session_tagged(s, tag, "NO", "[SERVERBUG] NOTIFY failed: internal "
+			    "error in the mail store");
+		return;
+	}
+	if (n->spec.status)
+		initial_status(s, n);
+	if (s->notify != NULL) {
+		/* the watch is the store's, and stays for the new state */
+		notify_spec_free(&s->notify->spec);
+		notify_snap_free(&s->notify->snap);
+		free(s->notify);
+	}
+	n->active = true;
+	n->waiter.fd = n->fd;
+	n->waiter.timeout_ms = notify_timeout_ms;
+	n->waiter.wake = notify_wake;
+	n->waiter.arg = n;
+	s->notify = n;
+	log_debug("NOTIFY SET: %zu groups, %zu mailboxes and subscriptions "
+	    "watched%s", n->spec.n_groups + (n->spec.selected ? 1 : 0),
+	    notify_snap_size(&n->snap), n->fd < 0 ? ", looking by time" : "");
+	/* §3.1: NOTIFY SET implies a NOOP. */
+	cmd_mailbox_done(s, tag, "NOTIFY");
+}
+
+void
+cmd_notify(struct session *s, const struct imap_command *c)
+{
+	struct notify_spec sp;
+	char why[NOTIFY_WHY_MAX];
+
+	switch (notify_parse(c->args, c->nargs, notify_name, s, &sp, why,
+	    sizeof(why))) {
+	case NOTIFY_PARSE_BAD:
+		session_tagged(s, c->tag, "BAD", "%s", why);
+		break;
+	case NOTIFY_PARSE_BADEVENT:
+		/* §3.1: NO, with every event this server offers */
+		session_tagged(s, c->tag, "NO", "[BADEVENT (" NOTIFY_SUPPORTED_EVENTS
+		    ")] %s", why);
+		break;
+	case NOTIFY_PARSE_OK:
+		if (sp.none) {
+			cmd_notify_free(s);
+			cmd_mailbox_done(s, c->tag, "NOTIFY");
+		} else {
+			notify_set(s, c->tag, &sp);
+		}
+		break;
+	}
+	notify_spec_free(&sp);
+}
