@@ -253,6 +253,34 @@ def test_selected_delayed():
         b.close()
 
 
+def test_qresync_under_notify():
+    """With QRESYNC enabled, expunges come as VANISHED (§5.3) and flag
+    changes with their MODSEQ."""
+    with server() as srv:
+        a, b = login(srv), login(srv)
+        append(b)
+        append(b)
+        ok(a, "ENABLE QRESYNC IMAP4rev2")
+        ok(a, "SELECT INBOX")
+        ok(a, "NOTIFY SET (SELECTED (MessageNew MessageExpunge FlagChange))")
+        ok(b, "SELECT INBOX")
+        t = time.monotonic()
+        ok(b, r"STORE 2 +FLAGS.SILENT (\Seen)")
+        heard(a, r"^\* 2 FETCH \(UID 2 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$", t)
+        ok(b, r"STORE 1 +FLAGS.SILENT (\Deleted)")
+        heard(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Deleted\) MODSEQ", t)
+        t = time.monotonic()
+        ok(b, "EXPUNGE")
+        heard(a, r"^\* VANISHED 1$", t)
+        # MessageNew without fetch attributes: EXISTS alone
+        t = time.monotonic()
+        append(b)
+        heard(a, r"^\* 2 EXISTS$", t)
+        nothing_more(a)
+        a.close()
+        b.close()
+
+
 def test_no_selected_group():
     """Without SELECTED, nothing of the selected mailbox comes between
     commands (§3.1); the next command's end tells it, as ever."""
@@ -492,6 +520,7 @@ if __name__ == "__main__":
     run_tests([test_selected_mailbox_pushed, test_fetch_attributes_of_new_messages,
                test_other_mailboxes_status, test_mailbox_names_and_subscriptions,
                test_notify_set_status, test_selected_delayed,
+               test_qresync_under_notify,
                test_no_selected_group, test_idle_under_notify,
                test_notify_none_and_the_watch, test_bad_and_badevent,
                test_nothing_inside_a_command, test_overflow,
