@@ -357,8 +357,8 @@ void store_read_release(struct store *st);
 
 /*
  * For IDLE and NOTIFY: a descriptor that becomes readable when any
- * process commits to this store (inotify on Linux sees the writes to
- * index.db-wal), to poll() for; one per store (a second begin returns
+ * process commits to this store (inotify on Linux sees the byte every
+ * commit writes to index.db-changed), to poll() for; one per store (a second begin returns
  * it), kept until store_watch_end or store_close.  -1 when the
  * system offers none (another Unix, or the mail user's inotify instances
  * are used up: logged once): then look every STORE_WATCH_POLL_MS.
