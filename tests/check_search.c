@@ -568,6 +568,72 @@ START_TEST(test_first_pass)
 }
 END_TEST
 
+/*
+ * Keys narrowed by the full-text index (search.h, maybe): a message not
+ * among a BODY or TEXT key's candidates fails that key without being
+ * read, wherever it stands; a candidate is decided on its text.  Of the
+ * fakes only uid 10 has "quick" in its body.
+ */
+static enum search_match
+narrowed(const char *keys, const uint32_t *body_uids, size_t nbody,
+    size_t i, bool with_data)
+{
+	const char *why;
+	struct search_program *p = parse_keys(keys, &why);
+	struct search_input in = { i + 1, &fakes[i].m, NULL, 0, NULL, 0 };
+	enum search_match r;
+
+	ck_assert_msg(p != NULL, "'%s': %s", keys, why);
+	search_resolve(p, 3, 30, NULL);
+	for (struct search_key *k = p->keys; k != NULL; k = k->all) {
+		if (k->type != SEARCH_KEY_BODY && k->type != SEARCH_KEY_TEXT)
+			continue;
+		k->narrowed = true;
+		k->n_maybe = nbody;
+		k->maybe = malloc((nbody ? nbody : 1) * sizeof(*k->maybe));
+		memcpy(k->maybe, body_uids, nbody * sizeof(*k->maybe));
+	}
+	if (with_data) {
+		in.data = fakes[i].data;
+		in.len = strlen(fakes[i].data);
+	}
+	r = search_match(p, &in);
+	search_free(p);
+	return r;
+}
+
+START_TEST(test_narrowed)
+{
+	static const uint32_t only10[] = { 10 }, ten_thirty[] = { 10, 30 };
+
+	setup_fakes();
+	/* ruled out: NO without the message, under NOT: YES */
+	ck_assert_int_eq(narrowed("BODY quick", only10, 1, 1, false), SEARCH_NO);
+	ck_assert_int_eq(narrowed("TEXT quick", only10, 1, 2, false), SEARCH_NO);
+	ck_assert_int_eq(narrowed("NOT BODY quick", only10, 1, 1, false), SEARCH_YES);
+	ck_assert_int_eq(narrowed("OR BODY quick BODY x", only10, 1, 2, false),
+	    SEARCH_NO);
+	ck_assert_int_eq(narrowed("OR BODY quick SEEN", only10, 1, 1, false),
+	    SEARCH_NO);
+	ck_assert_int_eq(narrowed("NOT (BODY quick UNSEEN)", only10, 1, 1, false),
+	    SEARCH_YES);
+	/* a candidate still needs its text */
+	ck_assert_int_eq(narrowed("BODY quick", only10, 1, 0, false), SEARCH_MAYBE);
+	ck_assert_int_eq(narrowed("NOT BODY quick", only10, 1, 0, false),
+	    SEARCH_MAYBE);
+	ck_assert_int_eq(narrowed("BODY quick", only10, 1, 0, true), SEARCH_YES);
+	ck_assert_int_eq(narrowed("NOT BODY quick", only10, 1, 0, true), SEARCH_NO);
+	/* a false positive of the index: the text decides */
+	ck_assert_int_eq(narrowed("BODY quick", ten_thirty, 2, 2, true), SEARCH_NO);
+	ck_assert_int_eq(narrowed("NOT BODY quick", ten_thirty, 2, 2, true),
+	    SEARCH_YES);
+	/* an empty candidate list rules out every message */
+	ck_assert_int_eq(narrowed("BODY quick", NULL, 0, 0, false), SEARCH_NO);
+	/* keys that are not narrowed are untouched */
+	ck_assert_int_eq(narrowed("SUBJECT x", NULL, 0, 0, false), SEARCH_MAYBE);
+}
+END_TEST
+
 START_TEST(test_empty_message)
 {
 	const char *why;
@@ -688,6 +754,7 @@ search_suite(void)
 	tcase_add_test(tc, test_within);
 	tcase_add_test(tc, test_first_pass);
 	tcase_add_test(tc, test_empty_message);
+	tcase_add_test(tc, test_narrowed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_fold);
