@@ -591,7 +591,8 @@ narrowed(const char *keys, const uint32_t *body_uids, size_t nbody,
 		k->narrowed = true;
 		k->n_maybe = nbody;
 		k->maybe = malloc((nbody ? nbody : 1) * sizeof(*k->maybe));
-		memcpy(k->maybe, body_uids, nbody * sizeof(*k->maybe));
+		if (nbody > 0)
+			memcpy(k->maybe, body_uids, nbody * sizeof(*k->maybe));
 	}
 	if (with_data) {
 		in.data = fakes[i].data;
