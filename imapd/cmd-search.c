@@ -67,8 +67,9 @@ bad:
 /*
  * One message, in up to three steps, each only if the one before could
  * not decide (SEARCH_MAYBE): its row (flags, dates, sizes), the header
- * fields the store caches, the whole message file.  STORE_NOT_FOUND: it
- * was expunged meanwhile.
+ * fields the store caches (when a key can use them: fields is NULL
+ * otherwise), the whole message file.  STORE_NOT_FOUND: it was expunged
+ * meanwhile.
  */
 static enum store_result
 search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
@@ -82,6 +83,8 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 		return sr;
 	if ((*r = search_match(p, &in)) != SEARCH_MAYBE)
 		return STORE_OK;
+	if (fields == NULL)
+		goto message;
 	buf_reset(fields);
 	sr = store_message_header_fields(v, uid, fields);
 	if (sr == STORE_OK) {
@@ -94,6 +97,7 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 	} else if (sr != STORE_NOT_FOUND) {
 		return sr;
 	}
+message:
 	if ((sr = store_message_map(v, uid, &in.data, &in.len)) != STORE_OK)
 		return sr;
 	/* an empty message maps as NULL: it has no header or body */
@@ -195,6 +199,8 @@ cmd_search_each(struct session *s, struct search_program *p,
 	struct store_view *v = s->view;
 	uint32_t exists = store_view_exists(v);
 	struct buf fields = BUF_INIT;
+	/* BODY alone gains nothing from the cached fields: go to the file */
+	struct buf *use_fields = search_uses_fields(p) ? &fields : NULL;
 	const struct search_key *only;
 	size_t at = 0;
 	bool ok = true;
@@ -214,7 +220,7 @@ cmd_search_each(struct session *s, struct search_program *p,
 
 		if (uid == 0 || !search_fts_has(only, &at, uid))
 			continue;
-		sr = search_one(v, p, msn, uid, &m, &fields, &r);
+		sr = search_one(v, p, msn, uid, &m, use_fields, &r);
 		if (sr == STORE_NOT_FOUND)
 			continue;    /* expunged by another session meanwhile */
 		if (sr != STORE_OK || (r == SEARCH_YES && fn(arg, msn, &m) != 0)) {

@@ -956,6 +956,18 @@ match_key(const struct search_key *k, struct match_ctx *c)
 	}
 }
 
+bool
+search_uses_fields(const struct search_program *p)
+{
+	for (const struct search_key *k = p->keys; k != NULL; k = k->all)
+		if ((k->type == SEARCH_KEY_HEADER &&
+		    store_header_field_cached(k->field)) ||
+		    k->type == SEARCH_KEY_SENTBEFORE || k->type == SEARCH_KEY_SENTON ||
+		    k->type == SEARCH_KEY_SENTSINCE)
+			return true;
+	return false;
+}
+
 enum search_match
 search_match(const struct search_program *p, const struct search_input *in)
 {

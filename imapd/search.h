@@ -153,6 +153,10 @@ enum search_match { SEARCH_NO = 0, SEARCH_YES = 1, SEARCH_MAYBE = 2 };
 
 enum search_match search_match(const struct search_program *p,
     const struct search_input *in);
+/* Can the cached header fields (search_input.fields) decide a key of p
+ * (HEADER, the address and SUBJECT keys, SENT*)?  If not, a message the
+ * row leaves undecided needs its file at once. */
+bool search_uses_fields(const struct search_program *p);
 
 /*
  * The fields of the header at h[0..len) (up to the blank line that ends

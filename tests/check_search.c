@@ -635,6 +635,29 @@ START_TEST(test_narrowed)
 }
 END_TEST
 
+/* Which programs the cached header fields can help (search_uses_fields). */
+START_TEST(test_uses_fields)
+{
+	static const struct { const char *keys; bool uses; } cases[] = {
+		{ "BODY x", false }, { "TEXT x NOT SEEN", false },
+		{ "HEADER X-Other y", false }, { "LARGER 10 OR 1:3 BODY x", false },
+		{ "FROM x", true }, { "OR BODY x SUBJECT y", true },
+		{ "NOT HEADER Message-ID y", true }, { "SENTON 1-Jan-2024", true },
+		{ "BODY x (SENTBEFORE 1-Jan-2024)", true },
+	};
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct search_program *p = parse_keys(cases[i].keys, &why);
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_msg(search_uses_fields(p) == cases[i].uses, "%s",
+		    cases[i].keys);
+		search_free(p);
+	}
+}
+END_TEST
+
 START_TEST(test_empty_message)
 {
 	const char *why;
@@ -756,6 +779,7 @@ search_suite(void)
 	tcase_add_test(tc, test_first_pass);
 	tcase_add_test(tc, test_empty_message);
 	tcase_add_test(tc, test_narrowed);
+	tcase_add_test(tc, test_uses_fields);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_fold);
