@@ -9,6 +9,8 @@
  *                               and its messages (with tombstones)
  *   refcount that disagrees     repaired to the number of message rows
  *   SQLite quick_check          reported only
+ *   dead full-text documents    with --repair, purged (not a problem:
+ *                               they wait for later writes normally)
  *
  * The scan runs in one write transaction: APPEND links its blob under the
  * same lock, so a file without a row seen here is really an orphan.
@@ -247,6 +249,9 @@ store_fsck(struct store *st, bool repair,
 	if (index_begin(st->ix, true) != STORE_OK)
 		return STORE_ERROR;
 	r = scan(&f);
+	/* and every dead full-text document leaves the index (fts.c) */
+	if (r == STORE_OK && repair)
+		r = fts_purge(st, SIZE_MAX);
 	if (r == STORE_OK && repair)
 		r = index_commit(st->ix);
 	else

@@ -23,11 +23,17 @@
  * record, merges; measured: 3.4 times the bytes, APPEND 2.4 times
  * slower); a batch of 64 shares them.
  *
+ * Removal: the transaction that frees a blob (expunge.c, fsck.c) makes
+ * its document dead (fts_forget: no search reaches it); dead documents
+ * leave fts_text a bounded number per transaction that frees blobs and
+ * per batch indexed (fts_purge), as taking rows out of FTS5 costs as much
+ * as putting them in.
+ *
  * Crash safety: a document is added in a transaction of its own, after
- * the message's; the code that frees a blob (expunge.c, fsck.c) removes
- * the blob's document in its transaction (fts_forget).  A killed process
- * leaves at worst messages without a document, which SEARCH reads as
- * before and indexes at the next BODY or TEXT search of their mailbox.
+ * the message's, and made dead in the one that frees its blob.  A killed
+ * process leaves at worst messages without a document, which SEARCH
+ * reads as before and indexes at the next BODY or TEXT search of their
+ * mailbox.
  */
 #include "autoconfig.h"
 
@@ -184,43 +190,67 @@ fts_add(struct store *st, uint64_t blob_id, const struct fts_doc *d)
 	return index_fts_add(st->ix, blob_id, &x);
 }
 
-/* ---- removing one -------------------------------------------------------- */
+/* ---- removing them -------------------------------------------------------- */
 
-/*
- * The texts kept are what was indexed, so the rows come out exactly.  If
- * they are damaged, the document goes all the same: its rows stay in
- * fts_text under a docid that is never used again, costing room, never a
- * wrong answer.
- */
 enum store_result
 fts_forget(struct store *st, uint64_t blob_id)
 {
-	struct buf hp = BUF_INIT, bp = BUF_INIT;
+	return index_fts_kill(st->ix, blob_id);
+}
+
+/* Take one dead document's rows out of fts_text, and the document. */
+static enum store_result
+purge_one(struct store *st, int64_t docid, bool indexed, const struct buf *hp,
+    const struct buf *bp)
+{
 	char *header = NULL, *body = NULL;
 	size_t hlen = 0, blen = 0;
 	enum store_result r;
-	bool indexed;
-	int64_t docid;
 
-	r = index_fts_get(st->ix, blob_id, &docid, &indexed, &hp, &bp);
-	if (r == STORE_NOT_FOUND)
-		r = STORE_OK;      /* never indexed */
-	else if (r == STORE_OK) {
-		if (indexed && ((header = unpack(&hp, &hlen)) == NULL ||
-		    (body = unpack(&bp, &blen)) == NULL)) {
-			log_warnx("store: the full-text document of blob %016llx "
-			    "is damaged: its index rows stay", (unsigned long long)blob_id);
-			free(header);
-			header = NULL;
-		}
-		r = index_fts_remove(st->ix, docid, header, hlen,
-		    header != NULL ? body : NULL, blen);
+	if (indexed && ((header = unpack(hp, &hlen)) == NULL ||
+	    (body = unpack(bp, &blen)) == NULL)) {
+		/* the rows stay, under a docid never used again: room lost,
+		 * never a wrong answer */
+		log_warnx("store: full-text document %lld is damaged: its "
+		    "index rows stay", (long long)docid);
+		free(header);
+		header = NULL;
 	}
+	r = index_fts_remove(st->ix, docid, header, hlen,
+	    header != NULL ? body : NULL, blen);
 	free(header);
 	free(body);
+	return r;
+}
+
+/*
+ * The texts kept are what was indexed, so the rows come out exactly.  At
+ * most max documents, so that the transaction stays short.
+ */
+enum store_result
+fts_purge(struct store *st, size_t max)
+{
+	struct buf hp = BUF_INIT, bp = BUF_INIT;
+	enum store_result r = STORE_OK;
+	size_t done = 0;
+
+	while (done < max && r == STORE_OK) {
+		bool indexed;
+		int64_t docid;
+
+		buf_reset(&hp);
+		buf_reset(&bp);
+		r = index_fts_dead(st->ix, &docid, &indexed, &hp, &bp);
+		if (r == STORE_OK)
+			r = purge_one(st, docid, indexed, &hp, &bp);
+		done++;
+	}
+	if (done > 1)
+		log_debug("store: full-text index: %zu dead documents purged",
+		    r == STORE_NOT_FOUND ? done - 1 : done);
 	buf_free(&hp);
 	buf_free(&bp);
-	return r;
+	return r == STORE_NOT_FOUND ? STORE_OK : r;
 }
 
 /* ---- batches: documents made outside, added in one transaction ---------- */
@@ -284,6 +314,9 @@ batch_commit(struct store *st, struct batch *b)
 		if ((r = fts_add(st, b->blob[i], &b->doc[i])) == STORE_EXISTS)
 			r = STORE_OK;
 	}
+	/* as many dead documents out as documents in, at most */
+	if (r == STORE_OK)
+		r = fts_purge(st, b->n);
 	if (r == STORE_OK)
 		r = index_commit(st->ix);
 	else

@@ -98,7 +98,8 @@ enum ix_sql {
 	SQL_FIELDS_SET, SQL_FIELDS_GET,
 	SQL_QUOTA_GET, SQL_QUOTA_SET,
 	SQL_SUB_ADD, SQL_SUB_DEL, SQL_SUB_ALL,
-	SQL_FTS_DOC_ADD, SQL_FTS_TEXT_ADD, SQL_FTS_DOC_GET, SQL_FTS_TEXT_DEL,
+	SQL_FTS_DOC_ADD, SQL_FTS_TEXT_ADD, SQL_FTS_DOC_KILL, SQL_FTS_DEAD,
+	SQL_FTS_TEXT_DEL,
 	SQL_FTS_DOC_DEL, SQL_FTS_MISSING, SQL_FTS_MATCH, SQL_FTS_UNINDEXED,
 	SQL_FTS_N_UNINDEXED, SQL_FTS_TOO_LARGE,
 	SQL_COUNT
@@ -235,8 +236,10 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_FTS_DOC_ADD] = "INSERT INTO fts_docs (blob_id, header, body) "
 	    "VALUES (?1, ?2, ?3)",
 	[SQL_FTS_TEXT_ADD] = "INSERT INTO fts_text (rowid, text) VALUES (?1, ?2)",
-	[SQL_FTS_DOC_GET] = "SELECT docid, header, body FROM fts_docs "
-	    "WHERE blob_id = ?1",
+	/* The blob goes: its document is dead, its rows wait for fts_purge. */
+	[SQL_FTS_DOC_KILL] = "UPDATE fts_docs SET blob_id = NULL WHERE blob_id = ?1",
+	[SQL_FTS_DEAD] = "SELECT docid, header, body FROM fts_docs "
+	    "INDEXED BY fts_docs_dead WHERE blob_id IS NULL ORDER BY docid LIMIT 1",
 	/* A contentless table forgets a row given the text it was made of. */
 	[SQL_FTS_TEXT_DEL] = "INSERT INTO fts_text (fts_text, rowid, text) "
 	    "VALUES ('delete', ?1, ?2)",
@@ -1723,17 +1726,27 @@ column_blob(struct index *ix, sqlite3_stmt *s, int col, struct buf *out,
 }
 
 enum store_result
-index_fts_get(struct index *ix, uint64_t blob_id, int64_t *docid,
-    bool *indexed, struct buf *header, struct buf *body)
+index_fts_kill(struct index *ix, uint64_t blob_id)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_FTS_DOC_GET);
-	enum store_result r;
-	bool hnull, bnull;
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_DOC_KILL);
 
 	if (s == NULL)
 		return STORE_ERROR;
 	if (!bind_int(s, 1, (int64_t)blob_id))
 		return bind_fail(ix, s);
+	return run(ix, s, "full-text index: remove");
+}
+
+enum store_result
+index_fts_dead(struct index *ix, int64_t *docid, bool *indexed,
+    struct buf *header, struct buf *body)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_DEAD);
+	enum store_result r;
+	bool hnull, bnull;
+
+	if (s == NULL)
+		return STORE_ERROR;
 	if ((r = step_row(ix, s, "full-text document")) != STORE_OK)
 		return r;
 	*docid = sqlite3_column_int64(s, 0);

@@ -213,10 +213,13 @@ struct index_fts_doc {
 /* In a write transaction; STORE_EXISTS when the blob has a document. */
 enum store_result index_fts_add(struct index *ix, uint64_t blob_id,
     const struct index_fts_doc *d);
-/* The blob's document: its id, and its packed texts appended to header and
+/* The blob goes (in its write transaction): its document, if any, is
+ * dead: no search reaches it, its rows wait for index_fts_remove. */
+enum store_result index_fts_kill(struct index *ix, uint64_t blob_id);
+/* A dead document: its id, and its packed texts appended to header and
  * body (*indexed false: too large, none).  STORE_NOT_FOUND: none. */
-enum store_result index_fts_get(struct index *ix, uint64_t blob_id,
-    int64_t *docid, bool *indexed, struct buf *header, struct buf *body);
+enum store_result index_fts_dead(struct index *ix, int64_t *docid,
+    bool *indexed, struct buf *header, struct buf *body);
 /* Remove document docid, given the texts it was indexed with (NULL for
  * one too large to index); in a write transaction. */
 enum store_result index_fts_remove(struct index *ix, int64_t docid,

@@ -144,8 +144,12 @@ void fts_enqueue(struct store *st, uint64_t blob_id, uint64_t size);
 void fts_flush(struct store *st);
 void fts_close(struct store *st);
 /* In the write transaction that frees blob_id (its last message went):
- * its document goes too.  The commit fails if this was forgotten. */
+ * its document is dead.  The commit fails if this was forgotten. */
 enum store_result fts_forget(struct store *st, uint64_t blob_id);
+/* In a write transaction: the rows of at most max dead documents leave
+ * the index (FTS_PURGE_MAX after freeing blobs). */
+#define FTS_PURGE_MAX 64
+enum store_result fts_purge(struct store *st, size_t max);
 
 /* view.c: a selected mailbox. */
 #define VIEW_OWN_MAX 16

@@ -731,6 +731,66 @@ START_TEST(test_unindexed_counts)
 }
 END_TEST
 
+static int64_t
+dead(void)
+{
+	return sql_int("SELECT count(*) FROM fts_docs WHERE blob_id IS NULL");
+}
+
+/*
+ * Removing rows from FTS5 costs as much as adding them: an expunge makes
+ * its documents dead and purges 64 at most; each batch indexed purges as
+ * many as it adds; fsck --repair purges the rest.  Dead documents are
+ * never candidates.
+ */
+START_TEST(test_purge_bounded)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	unsigned problems = 0;
+	char msg[128];
+
+	for (unsigned i = 1; i <= 150; i++) {
+		snprintf(msg, sizeof(msg), "Subject: p\r\n\r\ndoomed message d%03ux\r\n", i);
+		append(st, "INBOX", msg);
+	}
+	v = indexed_view(st, "INBOX");
+	ck_assert_int_eq(documents(), 150);
+	{
+		uint32_t uids[150];
+
+		for (unsigned i = 0; i < 150; i++)
+			uids[i] = i + 1;
+		ck_assert_int_eq(store_set_flags(v, uids, 150, STORE_FLAGS_ADD,
+		    STORE_FLAG_DELETED, NULL, 0, 0, NULL, NULL, NULL), STORE_OK);
+	}
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(documents(), 150 - 64);
+	ck_assert_int_eq(dead(), 150 - 64);
+	ck_assert_int_gt(rows_with("doo"), 0);
+	ck_assert_str_eq(cand(v, "doomed", true), "");
+	store_view_close(v);
+	for (unsigned i = 1; i <= 64; i++) {
+		snprintf(msg, sizeof(msg), "Subject: n\r\n\r\nnew message n%03ux\r\n", i);
+		append(st, "INBOX", msg);
+	}
+	/* the batch of 64 took 64 dead ones out */
+	ck_assert_int_eq(dead(), 150 - 128);
+	v = view(st, "INBOX");
+	ck_assert_str_eq(cand(v, "doomed", true), "");
+	ck_assert_str_eq(cand(v, "n007x", true), "157");
+	store_view_close(v);
+	ck_assert_int_eq(store_fsck(st, true, ignore, NULL, &problems), STORE_OK);
+	ck_assert_uint_eq(problems, 0);
+	ck_assert_int_eq(dead(), 0);
+	ck_assert_int_eq(documents(), 64);
+	ck_assert_int_eq(rows_with("doo"), 0);
+	ck_assert_int_eq(rows_with("new"), 64);
+	sql("INSERT INTO fts_text (fts_text) VALUES ('integrity-check')");
+	store_close(st);
+}
+END_TEST
+
 /* More text than FTS_TEXT_MAX: no document to speak of, always a
  * candidate, and removed like the others. */
 START_TEST(test_too_large)
@@ -797,6 +857,7 @@ fts_suite(void)
 	tcase_add_test(tc, test_update_in_batches);
 	tcase_add_test(tc, test_append_queue);
 	tcase_add_test(tc, test_unindexed_counts);
+	tcase_add_test(tc, test_purge_bounded);
 	tcase_add_test(tc, test_too_large);
 	suite_add_tcase(s, tc);
 	return s;
