@@ -7,7 +7,9 @@
  *
  * The keys (search.c) are matched on what the index holds first (flags,
  * size, dates, UIDs); a message is mapped and read only when that cannot
- * decide.  Answers: "* SEARCH n..." for IMAP4rev1, "* ESEARCH ..." when
+ * decide.  BODY and TEXT ask the full-text index first (store_fts_*):
+ * the messages it rules out are not read, nor even looked at when the key
+ * must hold for every match.  Answers: "* SEARCH n..." for IMAP4rev1, "* ESEARCH ..." when
  * RETURN was given or the client enabled IMAP4rev2.  No EXPUNGE may go out
  * during SEARCH (RFC 9051 §7.5.1).
  *
@@ -65,8 +67,9 @@ bad:
 /*
  * One message, in up to three steps, each only if the one before could
  * not decide (SEARCH_MAYBE): its row (flags, dates, sizes), the header
- * fields the store caches, the whole message file.  STORE_NOT_FOUND: it
- * was expunged meanwhile.
+ * fields the store caches (when a key can use them: fields is NULL
+ * otherwise), the whole message file.  STORE_NOT_FOUND: it was expunged
+ * meanwhile.
  */
 static enum store_result
 search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
@@ -80,6 +83,8 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 		return sr;
 	if ((*r = search_match(p, &in)) != SEARCH_MAYBE)
 		return STORE_OK;
+	if (fields == NULL)
+		goto message;
 	buf_reset(fields);
 	sr = store_message_header_fields(v, uid, fields);
 	if (sr == STORE_OK) {
@@ -92,6 +97,7 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 	} else if (sr != STORE_NOT_FOUND) {
 		return sr;
 	}
+message:
 	if ((sr = store_message_map(v, uid, &in.data, &in.len)) != STORE_OK)
 		return sr;
 	/* an empty message maps as NULL: it has no header or body */
@@ -103,6 +109,89 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 	return STORE_OK;
 }
 
+/* A BODY or TEXT key the full-text index can narrow. */
+static bool
+fts_key(const struct search_key *k)
+{
+	return (k->type == SEARCH_KEY_BODY || k->type == SEARCH_KEY_TEXT) &&
+	    store_fts_usable(k->str, k->len);
+}
+
+/*
+ * Before the first BODY or TEXT search of a mailbox whose messages were
+ * stored before the index existed: index them (store_fts_update, in
+ * short transactions, logged).  Outside the held snapshot.  A failure
+ * costs only speed: what is not indexed is read.
+ */
+static void
+search_fts_update(struct session *s, const struct search_program *p)
+{
+	for (const struct search_key *k = p->keys; k != NULL; k = k->all)
+		if (fts_key(k)) {
+			if (store_fts_update(s->view) != STORE_OK)
+				log_warnx("SEARCH: indexing for full-text "
+				    "search: %s", store_error(s->store));
+			return;
+		}
+}
+
+/*
+ * Under the held snapshot, each BODY and TEXT key gets the messages the
+ * index could not rule out (search.h, maybe): the others are NO without
+ * being read, under NOT and OR too.  A key the index cannot help (a
+ * string of fewer than 3 characters) keeps reading every message.
+ */
+static void
+search_fts_narrow(struct session *s, struct search_program *p)
+{
+	for (struct search_key *k = p->keys; k != NULL; k = k->all) {
+		if (!fts_key(k))
+			continue;
+		if (store_fts_candidates(s->view, k->str, k->len,
+		    k->type == SEARCH_KEY_BODY, &k->maybe, &k->n_maybe) != STORE_OK) {
+			log_warnx("SEARCH: full-text index: %s", store_error(s->store));
+			continue;
+		}
+		k->narrowed = true;
+		log_debug("SEARCH: the full-text index leaves %zu of %u messages "
+		    "for %s", k->n_maybe, store_view_exists(s->view),
+		    k->type == SEARCH_KEY_BODY ? "BODY" : "TEXT");
+	}
+}
+
+/*
+ * A narrowed key every match must pass (k itself, or one ANDed in at the
+ * top), the one with the fewest candidates: only its messages need a
+ * look at all.  NULL when there is none.
+ */
+static const struct search_key *
+search_fts_only(const struct search_key *k)
+{
+	const struct search_key *best = NULL, *c;
+
+	if (k->narrowed)
+		return k;
+	if (k->type != SEARCH_KEY_AND)
+		return NULL;
+	for (const struct search_key *ch = k->child; ch != NULL; ch = ch->next)
+		if ((c = search_fts_only(ch)) != NULL &&
+		    (best == NULL || c->n_maybe < best->n_maybe))
+			best = c;
+	return best;
+}
+
+/* Is uid among only's candidates?  uids come in ascending order; *at
+ * follows them. */
+static bool
+search_fts_has(const struct search_key *only, size_t *at, uint32_t uid)
+{
+	if (only == NULL)
+		return true;
+	while (*at < only->n_maybe && only->maybe[*at] < uid)
+		(*at)++;
+	return *at < only->n_maybe && only->maybe[*at] == uid;
+}
+
 bool
 cmd_search_each(struct session *s, struct search_program *p,
     int (*fn)(void *arg, uint32_t msn, const struct store_message *m), void *arg)
@@ -110,21 +199,28 @@ cmd_search_each(struct session *s, struct search_program *p,
 	struct store_view *v = s->view;
 	uint32_t exists = store_view_exists(v);
 	struct buf fields = BUF_INIT;
+	/* BODY alone gains nothing from the cached fields: go to the file */
+	struct buf *use_fields = search_uses_fields(p) ? &fields : NULL;
+	const struct search_key *only;
+	size_t at = 0;
 	bool ok = true;
 
 	search_resolve(p, exists, exists > 0 ? store_view_uid(v, exists) : 0,
 	    &s->searchres);
+	search_fts_update(s, p);
 	if (store_read_hold(s->store) != STORE_OK)
 		return false;
+	search_fts_narrow(s, p);
+	only = search_fts_only(p->root);
 	for (uint32_t msn = 1; msn <= exists; msn++) {
 		uint32_t uid = store_view_uid(v, msn);
 		struct store_message m;
 		enum search_match r;
 		enum store_result sr;
 
-		if (uid == 0)
+		if (uid == 0 || !search_fts_has(only, &at, uid))
 			continue;
-		sr = search_one(v, p, msn, uid, &m, &fields, &r);
+		sr = search_one(v, p, msn, uid, &m, use_fields, &r);
 		if (sr == STORE_NOT_FOUND)
 			continue;    /* expunged by another session meanwhile */
 		if (sr != STORE_OK || (r == SEARCH_YES && fn(arg, msn, &m) != 0)) {

@@ -131,57 +131,12 @@ search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes)
 
 /* ---- case folding ----------------------------------------------------------- */
 
-static uint32_t
-fold_cp(uint32_t c)
-{
-	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
-		return c + 0x20;
-	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
-		return c | 1;
-	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
-		return (c & 1) ? c + 1 : c;
-	if (c == 0x178)
-		return 0xff;
-	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
-		return c + 0x20;
-	if (c >= 0x410 && c <= 0x42f)
-		return c + 0x20;
-	if (c >= 0x400 && c <= 0x40f)
-		return c + 0x50;
-	return c;
-}
-
-/* Every mapping keeps the length: ASCII stays ASCII and two-byte
- * sequences (U+0080..U+07FF) map into the same range, so the folding
- * happens in place. */
+/* The store's folding (mime-text.c): the full-text index holds text
+ * folded by it, and keys must fold the same way. */
 int
 search_fold(const char *s, size_t len, struct buf *out)
 {
-	size_t start = out->len;
-	unsigned char *p;
-
-	if (buf_append(out, s, len) != 0)
-		return -1;
-	if (len == 0)
-		return 0;
-	p = (unsigned char *)out->data + start;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] < 0x80) {
-			if (p[i] >= 'A' && p[i] <= 'Z')
-				p[i] += 'a' - 'A';
-		} else if ((p[i] & 0xe0) == 0xc0 && i + 1 < len &&
-		    (p[i + 1] & 0xc0) == 0x80) {
-			uint32_t c = ((uint32_t)(p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f);
-			uint32_t f = fold_cp(c);
-
-			if (c >= 0x80 && f != c) {
-				p[i] = (unsigned char)(0xc0 | (f >> 6));
-				p[i + 1] = (unsigned char)(0x80 | (f & 0x3f));
-			}
-			i++;
-		}
-	}
-	return 0;
+	return mime_fold(s, len, out);
 }
 
 /* ---- parsing the keys ----------------------------------------------------- */
@@ -646,6 +601,7 @@ search_free(struct search_program *p)
 	for (k = p->keys; k != NULL; k = next) {
 		next = k->all;
 		seqset_free(&k->set);
+		free(k->maybe);
 		free(k->field);
 		free(k->str);
 		free(k);
@@ -681,43 +637,12 @@ struct match_ctx {
 	int64_t sent_day;
 };
 
+/* The store's walker (mime-text.c), which the text of TEXT is made with. */
 int
 search_header_walk(const char *h, size_t len,
     int (*fn)(const char *, size_t, const char *, size_t, void *), void *arg)
 {
-	size_t i = 0;
-
-	while (i < len && h[i] != '\r' && h[i] != '\n') {
-		size_t start = i, colon = 0, end;
-		int r;
-
-		/* the line and its continuation lines */
-		for (;;) {
-			while (i < len && h[i] != '\n') {
-				if (h[i] == ':' && colon == 0)
-					colon = i;
-				i++;
-			}
-			if (i < len)
-				i++;
-			if (i >= len || (h[i] != ' ' && h[i] != '\t'))
-				break;
-		}
-		if (colon == 0 || colon == start)
-			continue;    /* not a field */
-		end = i;
-		while (end > colon + 1 && (h[end - 1] == '\n' || h[end - 1] == '\r'))
-			end--;
-		size_t v = colon + 1;
-		while (v < end && (h[v] == ' ' || h[v] == '\t'))
-			v++;
-		size_t nl = colon;
-		while (nl > start && (h[nl - 1] == ' ' || h[nl - 1] == '\t'))
-			nl--;
-		if ((r = fn(h + start, nl - start, h + v, end - v, arg)) != 0)
-			return r;
-	}
-	return 0;
+	return mime_header_walk(h, len, fn, arg);
 }
 
 struct header_find {
@@ -781,81 +706,18 @@ header_find_fn(const char *name, size_t nlen, const char *value, size_t vlen,
 static size_t
 message_header_len(const struct search_input *in)
 {
-	const char *p = in->data;
-	size_t len = in->len;
-
-	/* the header ends at the first empty line */
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (i + 1 < len && p[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-			return i + 3;
-	}
-	return len;
+	return mime_header_end(in->data, in->len);
 }
 
-/* Append "name: value\n", decoded and folded, to c->folded. */
-static int
-header_text_fn(const char *name, size_t nlen, const char *value, size_t vlen,
-    void *arg)
-{
-	struct match_ctx *c = arg;
-
-	buf_reset(&c->value);
-	buf_append(&c->value, name, nlen);
-	buf_append_str(&c->value, ": ");
-	mime_header_decode(value, vlen, &c->value);
-	buf_append_char(&c->value, '\n');
-	search_fold(c->value.data, c->value.len, &c->folded);
-	return 0;
-}
-
-static void
-body_text_part(struct match_ctx *c, const struct mime_part *part)
-{
-	const char *data = c->in->data;
-	size_t len = c->in->len;
-
-	if (part->kind == MIME_KIND_MULTIPART) {
-		for (const struct mime_part *ch = part->children; ch != NULL; ch = ch->next)
-			body_text_part(c, ch);
-		return;
-	}
-	if (part->kind == MIME_KIND_MESSAGE && part->children != NULL) {
-		const struct mime_part *m = part->children;
-
-		/* the encapsulated message's header is text of this body too */
-		buf_reset(&c->folded);
-		search_header_walk(data + m->header_start, m->body_start - m->header_start,
-		    header_text_fn, c);
-		buf_append(&c->body, c->folded.data, c->folded.len);
-		body_text_part(c, m);
-		return;
-	}
-	if (part->type != NULL && strcasecmp(part->type, "text") != 0)
-		return;     /* images, applications: not text */
-	buf_reset(&c->value);
-	if (mime_body_decode(data, len, part, &c->value) == MIME_DECODE_UNKNOWN_CTE) {
-		buf_reset(&c->value);
-		buf_append(&c->value, data + part->body_start,
-		    part->body_end - part->body_start);
-	}
-	buf_reset(&c->folded);
-	mime_charset_to_utf8(mime_charset(part), c->value.data != NULL ? c->value.data : "",
-	    c->value.len, &c->folded);
-	search_fold(c->folded.data != NULL ? c->folded.data : "", c->folded.len, &c->body);
-	buf_append_char(&c->body, '\n');
-}
-
+/* The body's and the header's text as mime-text.c makes them for the
+ * full-text index too: the index rules out only what this would not find. */
 static const struct buf *
 body_text(struct match_ctx *c)
 {
 	if (!c->body_done) {
 		struct mime_part *root = mime_parse(c->in->data, c->in->len);
 
-		body_text_part(c, root);
+		mime_search_body(c->in->data, c->in->len, root, &c->body);
 		mime_free(root);
 		c->body_done = true;
 	}
@@ -866,9 +728,7 @@ static const struct buf *
 header_text(struct match_ctx *c)
 {
 	if (!c->header_done) {
-		buf_reset(&c->folded);
-		search_header_walk(c->in->data, message_header_len(c->in), header_text_fn, c);
-		buf_append(&c->header, c->folded.data, c->folded.len);
+		mime_search_header(c->in->data, c->in->len, &c->header);
 		c->header_done = true;
 	}
 	return &c->header;
@@ -957,6 +817,23 @@ header_of(const struct match_ctx *c, const char *field, const char **h,
 		return true;
 	}
 	return false;
+}
+
+/* Is uid among the messages the full-text index left for k? */
+static bool
+maybe_has(const struct search_key *k, uint32_t uid)
+{
+	size_t lo = 0, hi = k->n_maybe;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->maybe[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < k->n_maybe && k->maybe[lo] == uid;
 }
 
 static enum search_match
@@ -1064,6 +941,9 @@ match_key(const struct search_key *k, struct match_ctx *c)
 	default:
 		break;
 	}
+	/* BODY, TEXT: ruled out by the full-text index, the file is not read */
+	if (k->narrowed && !maybe_has(k, m->uid))
+		return SEARCH_NO;
 	if (c->in->data == NULL)
 		return SEARCH_MAYBE;
 	switch (k->type) {
@@ -1074,6 +954,18 @@ match_key(const struct search_key *k, struct match_ctx *c)
 	default:
 		return SEARCH_NO;
 	}
+}
+
+bool
+search_uses_fields(const struct search_program *p)
+{
+	for (const struct search_key *k = p->keys; k != NULL; k = k->all)
+		if ((k->type == SEARCH_KEY_HEADER &&
+		    store_header_field_cached(k->field)) ||
+		    k->type == SEARCH_KEY_SENTBEFORE || k->type == SEARCH_KEY_SENTON ||
+		    k->type == SEARCH_KEY_SENTSINCE)
+			return true;
+	return false;
 }
 
 enum search_match

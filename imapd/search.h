@@ -95,6 +95,13 @@ struct search_key {
 	char *str;                   /* case-folded UTF-8 (KEYWORD: as given) */
 	size_t len;
 	bool ascii;                  /* str is ASCII alone (header fast path) */
+	/* BODY, TEXT with narrowed: the UIDs (ascending) the full-text index
+	 * could not rule out (cmd-search.c asks it before matching); a
+	 * message not among them does not match, and is not read.  Freed
+	 * with the program. */
+	uint32_t *maybe;
+	size_t n_maybe;
+	bool narrowed;
 };
 
 struct search_program {
@@ -146,21 +153,24 @@ enum search_match { SEARCH_NO = 0, SEARCH_YES = 1, SEARCH_MAYBE = 2 };
 
 enum search_match search_match(const struct search_program *p,
     const struct search_input *in);
+/* Can the cached header fields (search_input.fields) decide a key of p
+ * (HEADER, the address and SUBJECT keys, SENT*)?  If not, a message the
+ * row leaves undecided needs its file at once. */
+bool search_uses_fields(const struct search_program *p);
 
 /*
  * The fields of the header at h[0..len) (up to the blank line that ends
  * it, or len): fn(name, name_len, value, value_len, arg) for each, the
  * value from its first non-blank with its folding line ends; non-zero
- * from fn stops the walk and is returned.  SORT and THREAD read their
- * fields with it too.
+ * from fn stops the walk and is returned (mime_header_walk()).  SORT and
+ * THREAD read their fields with it too.
  */
 int search_header_walk(const char *h, size_t len,
     int (*fn)(const char *, size_t, const char *, size_t, void *), void *arg);
 
 /*
- * Case-fold UTF-8 for the substring matches: ASCII, Latin-1, Latin
- * Extended-A, Greek and Cyrillic capitals to small letters (a simple
- * mapping, not full Unicode folding).  Bytes that are not UTF-8 are copied.
+ * Case-fold UTF-8 for the substring matches: mime_fold() (mime.h), the
+ * folding of the text the full-text index holds.
  */
 int search_fold(const char *s, size_t len, struct buf *out);
 

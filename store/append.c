@@ -221,6 +221,8 @@ commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
 	if (r == STORE_OK) {
 		*uidvalidity = mb.uidvalidity;
 		*uid = mb.uidnext;
+		/* indexed for full-text search with the next few, after */
+		fts_enqueue(st, blob_id, ap->size);
 	}
 	return r;
 }

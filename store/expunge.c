@@ -28,6 +28,7 @@ store_remove_messages(struct store *st, int64_t mailbox_id,
     const struct index_message *m, size_t n, uint64_t modseq,
     struct idlist *freed)
 {
+	size_t n_freed = freed->n;
 	int64_t left;
 
 	for (size_t i = 0; i < n; i++) {
@@ -35,10 +36,13 @@ store_remove_messages(struct store *st, int64_t mailbox_id,
 		    STORE_OK ||
 		    index_blob_ref(st->ix, m[i].blob_id, -1, &left) != STORE_OK)
 			return STORE_ERROR;
+		if (left == 0 && fts_forget(st, m[i].blob_id) != STORE_OK)
+			return STORE_ERROR;
 		if (left == 0)
 			idlist_add(freed, m[i].blob_id);
 	}
-	return STORE_OK;
+	/* their full-text rows, a bounded number now (fts.c) */
+	return freed->n > n_freed ? fts_purge(st, FTS_PURGE_MAX) : STORE_OK;
 }
 
 /*

@@ -9,6 +9,8 @@
  *                               and its messages (with tombstones)
  *   refcount that disagrees     repaired to the number of message rows
  *   SQLite quick_check          reported only
+ *   dead full-text documents    with --repair, purged (not a problem:
+ *                               they wait for later writes normally)
  *
  * The scan runs in one write transaction: APPEND links its blob under the
  * same lock, so a file without a row seen here is really an orphan.
@@ -79,6 +81,8 @@ drop_blob_rows(struct fsck *f, uint64_t id)
 	}
 	free(u);
 	if (r == STORE_OK)
+		r = fts_forget(f->st, id);
+	if (r == STORE_OK)
 		r = index_blob_remove(ix, id);
 	return r;
 }
@@ -105,6 +109,8 @@ check_blob(struct fsck *f, const struct index_blob *b)
 	if (b->uses > 0)
 		return index_blob_set_refcount(f->st->ix, b->id, b->uses);
 	idlist_add(&f->unlink_blobs, b->id);
+	if (fts_forget(f->st, b->id) != STORE_OK)
+		return STORE_ERROR;
 	return index_blob_remove(f->st->ix, b->id);
 }
 
@@ -243,6 +249,9 @@ store_fsck(struct store *st, bool repair,
 	if (index_begin(st->ix, true) != STORE_OK)
 		return STORE_ERROR;
 	r = scan(&f);
+	/* and every dead full-text document leaves the index (fts.c) */
+	if (r == STORE_OK && repair)
+		r = fts_purge(st, SIZE_MAX);
 	if (r == STORE_OK && repair)
 		r = index_commit(st->ix);
 	else

@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,6 +98,10 @@ enum ix_sql {
 	SQL_FIELDS_SET, SQL_FIELDS_GET,
 	SQL_QUOTA_GET, SQL_QUOTA_SET,
 	SQL_SUB_ADD, SQL_SUB_DEL, SQL_SUB_ALL,
+	SQL_FTS_DOC_ADD, SQL_FTS_TEXT_ADD, SQL_FTS_DOC_KILL, SQL_FTS_DEAD,
+	SQL_FTS_TEXT_DEL,
+	SQL_FTS_DOC_DEL, SQL_FTS_MISSING, SQL_FTS_MATCH, SQL_FTS_UNINDEXED,
+	SQL_FTS_N_UNINDEXED, SQL_FTS_TOO_LARGE,
 	SQL_COUNT
 };
 
@@ -226,6 +231,42 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
 	[SQL_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
 	[SQL_SUB_ALL] = "SELECT name FROM subscriptions ORDER BY name",
+	/* The full-text index (schema.sql, version 5): document d's header
+	 * is row 2d of fts_text, its body row 2d + 1. */
+	[SQL_FTS_DOC_ADD] = "INSERT INTO fts_docs (blob_id, header, body) "
+	    "VALUES (?1, ?2, ?3)",
+	[SQL_FTS_TEXT_ADD] = "INSERT INTO fts_text (rowid, text) VALUES (?1, ?2)",
+	/* The blob goes: its document is dead, its rows wait for fts_purge. */
+	[SQL_FTS_DOC_KILL] = "UPDATE fts_docs SET blob_id = NULL WHERE blob_id = ?1",
+	[SQL_FTS_DEAD] = "SELECT docid, header, body FROM fts_docs "
+	    "INDEXED BY fts_docs_dead WHERE blob_id IS NULL ORDER BY docid LIMIT 1",
+	/* A contentless table forgets a row given the text it was made of. */
+	[SQL_FTS_TEXT_DEL] = "INSERT INTO fts_text (fts_text, rowid, text) "
+	    "VALUES ('delete', ?1, ?2)",
+	[SQL_FTS_DOC_DEL] = "DELETE FROM fts_docs WHERE docid = ?1",
+	[SQL_FTS_MISSING] = "SELECT m.blob_id FROM messages m "
+	    "WHERE m.mailbox_id = ?1 AND NOT EXISTS (SELECT 1 FROM fts_docs d "
+	    "WHERE d.blob_id = m.blob_id) ORDER BY m.uid",
+	/*
+	 * CROSS JOIN keeps this order: the rows the index matches first,
+	 * then their documents and messages (through messages_blob); any
+	 * other order would run the full-text query once per message.
+	 * ?3 = 1: body rows only (odd rowids).
+	 */
+	[SQL_FTS_MATCH] = "SELECT m.uid FROM fts_text CROSS JOIN fts_docs d "
+	    "CROSS JOIN messages m WHERE fts_text MATCH ?1 "
+	    "AND (fts_text.rowid & 1) >= ?3 AND d.docid = fts_text.rowid >> 1 "
+	    "AND m.blob_id = d.blob_id AND m.mailbox_id = ?2",
+	/* Messages without a document: a look at every row, so only asked
+	 * when the mailbox's n_unindexed (kept by triggers) says there are. */
+	[SQL_FTS_UNINDEXED] = "SELECT m.uid FROM messages m "
+	    "WHERE m.mailbox_id = ?1 AND NOT EXISTS (SELECT 1 FROM fts_docs d "
+	    "WHERE d.blob_id = m.blob_id)",
+	[SQL_FTS_N_UNINDEXED] = "SELECT n_unindexed FROM mailboxes WHERE id = ?1",
+	/* Those too large to index: few, found through fts_docs_unindexed. */
+	[SQL_FTS_TOO_LARGE] = "SELECT m.uid FROM fts_docs d "
+	    "INDEXED BY fts_docs_unindexed CROSS JOIN messages m "
+	    "WHERE d.body IS NULL AND m.blob_id = d.blob_id AND m.mailbox_id = ?1",
 };
 
 struct index {
@@ -1612,6 +1653,229 @@ index_mime_get(struct index *ix, uint64_t blob_id, enum index_mime which,
 	return r;
 }
 
+/* ---- the full-text index -------------------------------------------- */
+
+/* A blob of len bytes, NULL for a NULL data. */
+static bool
+bind_blob_or_null(sqlite3_stmt *s, int col, const void *data, size_t len)
+{
+	if (data == NULL)
+		return sqlite3_bind_null(s, col) == SQLITE_OK;
+	if (len > INT_MAX)
+		return false;
+	return sqlite3_bind_blob(s, col, len > 0 ? data : "", (int)len,
+	    SQLITE_STATIC) == SQLITE_OK;
+}
+
+/* Row rowid of fts_text: add text, or (del) take it out again. */
+static enum store_result
+fts_row(struct index *ix, bool del, int64_t rowid, const char *text, size_t len)
+{
+	sqlite3_stmt *s = stmt(ix, del ? SQL_FTS_TEXT_DEL : SQL_FTS_TEXT_ADD);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (len > INT_MAX || !bind_int(s, 1, rowid) ||
+	    sqlite3_bind_text(s, 2, len > 0 ? text : "", (int)len,
+	    SQLITE_STATIC) != SQLITE_OK)
+		return bind_fail(ix, s);
+	return run(ix, s, del ? "full-text index: remove" : "full-text index: add");
+}
+
+enum store_result
+index_fts_add(struct index *ix, uint64_t blob_id, const struct index_fts_doc *d)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_DOC_ADD);
+	bool indexed = d->header != NULL && d->body != NULL;
+	enum store_result r;
+	int64_t docid;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id) ||
+	    !bind_blob_or_null(s, 2, indexed ? d->header_packed : NULL,
+	    d->header_packed_len) ||
+	    !bind_blob_or_null(s, 3, indexed ? d->body_packed : NULL,
+	    d->body_packed_len))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "full-text index: add")) != STORE_OK || !indexed)
+		return r;
+	docid = (int64_t)sqlite3_last_insert_rowid(ix->db);
+	if (docid <= 0 || docid > INT64_MAX / 2 - 1)
+		return fail(ix, "index.db: full-text document ids exhausted");
+	if (fts_row(ix, false, docid * 2, d->header, d->header_len) != STORE_OK ||
+	    fts_row(ix, false, docid * 2 + 1, d->body, d->body_len) != STORE_OK)
+		return STORE_ERROR;
+	return STORE_OK;
+}
+
+/* Append blob column col (NULL: *null) to out. */
+static enum store_result
+column_blob(struct index *ix, sqlite3_stmt *s, int col, struct buf *out,
+    bool *null)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	int len = sqlite3_column_bytes(s, col);
+
+	*null = sqlite3_column_type(s, col) == SQLITE_NULL;
+	if (*null || len <= 0)
+		return STORE_OK;
+	if (buf_append(out, p, (size_t)len) != 0)
+		return fail(ix, "index.db: a full-text document is too large");
+	return STORE_OK;
+}
+
+enum store_result
+index_fts_kill(struct index *ix, uint64_t blob_id)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_DOC_KILL);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id))
+		return bind_fail(ix, s);
+	return run(ix, s, "full-text index: remove");
+}
+
+enum store_result
+index_fts_dead(struct index *ix, int64_t *docid, bool *indexed,
+    struct buf *header, struct buf *body)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_DEAD);
+	enum store_result r;
+	bool hnull, bnull;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if ((r = step_row(ix, s, "full-text document")) != STORE_OK)
+		return r;
+	*docid = sqlite3_column_int64(s, 0);
+	r = column_blob(ix, s, 1, header, &hnull);
+	if (r == STORE_OK)
+		r = column_blob(ix, s, 2, body, &bnull);
+	done(s);
+	*indexed = r == STORE_OK && !hnull && !bnull;
+	return r;
+}
+
+enum store_result
+index_fts_remove(struct index *ix, int64_t docid, const char *header,
+    size_t header_len, const char *body, size_t body_len)
+{
+	sqlite3_stmt *s;
+
+	if (header != NULL && body != NULL &&
+	    (fts_row(ix, true, docid * 2, header, header_len) != STORE_OK ||
+	    fts_row(ix, true, docid * 2 + 1, body, body_len) != STORE_OK))
+		return STORE_ERROR;
+	if ((s = stmt(ix, SQL_FTS_DOC_DEL)) == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, docid))
+		return bind_fail(ix, s);
+	return run(ix, s, "full-text index: remove");
+}
+
+enum store_result
+index_fts_missing(struct index *ix, int64_t mailbox_id, uint64_t **blobs,
+    size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_MISSING);
+	uint64_t *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*blobs = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id))
+		return bind_fail(ix, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = grow(v, len, &cap, sizeof(*v));
+		v[len++] = (uint64_t)sqlite3_column_int64(s, 0);
+	}
+	if (loop_end(ix, s, rc, "messages not indexed") != STORE_OK) {
+		free(v);
+		return STORE_ERROR;
+	}
+	*blobs = v;
+	*n = len;
+	return STORE_OK;
+}
+
+/* Each uid the statement returns (column 0) to fn. */
+static enum store_result
+uid_rows(struct index *ix, sqlite3_stmt *s, const char *what,
+    void (*fn)(void *arg, uint32_t uid), void *arg)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, (uint32_t)sqlite3_column_int64(s, 0));
+	return loop_end(ix, s, rc, what);
+}
+
+enum store_result
+index_fts_match(struct index *ix, int64_t mailbox_id, const char *query,
+    bool body_only, void (*fn)(void *arg, uint32_t uid), void *arg)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_MATCH);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, query) || !bind_int(s, 2, mailbox_id) ||
+	    !bind_int(s, 3, body_only))
+		return bind_fail(ix, s);
+	return uid_rows(ix, s, "full-text search", fn, arg);
+}
+
+enum store_result
+index_fts_n_unindexed(struct index *ix, int64_t mailbox_id, int64_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_FTS_N_UNINDEXED);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "messages not indexed")) != STORE_OK)
+		return r;
+	*n = sqlite3_column_int64(s, 0);
+	done(s);
+	return STORE_OK;
+}
+
+/* The uids a statement whose ?1 is the mailbox returns, to fn. */
+static enum store_result
+uid_query(struct index *ix, enum ix_sql which, int64_t mailbox_id,
+    void (*fn)(void *arg, uint32_t uid), void *arg)
+{
+	sqlite3_stmt *s = stmt(ix, which);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id))
+		return bind_fail(ix, s);
+	return uid_rows(ix, s, "messages not indexed", fn, arg);
+}
+
+enum store_result
+index_fts_unindexed(struct index *ix, int64_t mailbox_id,
+    void (*fn)(void *arg, uint32_t uid), void *arg)
+{
+	enum store_result r;
+	int64_t n;
+
+	if ((r = index_fts_n_unindexed(ix, mailbox_id, &n)) == STORE_NOT_FOUND)
+		return fail(ix, "index.db: the mailbox went");
+	if (r != STORE_OK ||
+	    (n != 0 && uid_query(ix, SQL_FTS_UNINDEXED, mailbox_id, fn, arg) !=
+	    STORE_OK))
+		return STORE_ERROR;
+	return uid_query(ix, SQL_FTS_TOO_LARGE, mailbox_id, fn, arg);
+}
+
 /* ---- quota ----------------------------------------------------------- */
 
 /* A limit column: NULL, or a negative value the CHECK should have kept
@@ -1734,6 +1998,10 @@ index_quick_check(struct index *ix, struct buf *out)
 #define WORDS_OF_M "SELECT uid >> 6, sum(1 << (uid & 63)) FROM messages " \
 	"WHERE mailbox_id = m.id GROUP BY uid >> 6"
 #define UIDMAP_OF_M "SELECT word, bits FROM uidmap WHERE mailbox_id = m.id"
+/* Its messages without a full-text document (schema.sql, version 5). */
+#define UNINDEXED_OF_M "SELECT count(*) FROM messages x WHERE " \
+	"x.mailbox_id = m.id AND NOT EXISTS (SELECT 1 FROM fts_docs d " \
+	"WHERE d.blob_id = x.blob_id)"
 
 enum store_result
 index_counters_check(struct index *ix, struct buf *names)
@@ -1747,7 +2015,8 @@ index_counters_check(struct index *ix, struct buf *names)
 	    "OR m.total_size != (SELECT coalesce(sum(size), 0) FROM messages "
 	    "WHERE mailbox_id = m.id) "
 	    "OR EXISTS (" WORDS_OF_M " EXCEPT " UIDMAP_OF_M ") "
-	    "OR EXISTS (" UIDMAP_OF_M " EXCEPT " WORDS_OF_M ") ORDER BY m.name";
+	    "OR EXISTS (" UIDMAP_OF_M " EXCEPT " WORDS_OF_M ") "
+	    "OR m.n_unindexed != (" UNINDEXED_OF_M ") ORDER BY m.name";
 	sqlite3_stmt *s;
 	int rc;
 
@@ -1775,7 +2044,10 @@ index_counters_rebuild(struct index *ix)
 	    "n_deleted = (SELECT count(*) FROM messages m "
 	    "WHERE m.mailbox_id = mailboxes.id AND (m.flags & 8) != 0), "
 	    "total_size = (SELECT coalesce(sum(m.size), 0) FROM messages m "
-	    "WHERE m.mailbox_id = mailboxes.id);"
+	    "WHERE m.mailbox_id = mailboxes.id), "
+	    "n_unindexed = (SELECT count(*) FROM messages m "
+	    "WHERE m.mailbox_id = mailboxes.id AND NOT EXISTS (SELECT 1 "
+	    "FROM fts_docs d WHERE d.blob_id = m.blob_id));"
 	    "DELETE FROM uidmap;"
 	    "INSERT INTO uidmap (mailbox_id, word, bits) SELECT mailbox_id, "
 	    "uid >> 6, sum(1 << (uid & 63)) FROM messages "

@@ -198,6 +198,52 @@ enum store_result index_mime_set(struct index *ix, uint64_t blob_id,
 enum store_result index_mime_get(struct index *ix, uint64_t blob_id,
     enum index_mime which, struct buf *out);
 
+/* ---- the full-text index (schema.sql, version 5; fts.c) ---- */
+/*
+ * One blob's document: the texts indexed (folded UTF-8, mime-text.c) and
+ * the same texts as kept to take them out again (packed by fts.c).
+ * header or body NULL: too large to index, kept as such (SEARCH reads it).
+ */
+struct index_fts_doc {
+	const char *header, *body;
+	size_t header_len, body_len;
+	const void *header_packed, *body_packed;
+	size_t header_packed_len, body_packed_len;
+};
+/* In a write transaction; STORE_EXISTS when the blob has a document. */
+enum store_result index_fts_add(struct index *ix, uint64_t blob_id,
+    const struct index_fts_doc *d);
+/* The blob goes (in its write transaction): its document, if any, is
+ * dead: no search reaches it, its rows wait for index_fts_remove. */
+enum store_result index_fts_kill(struct index *ix, uint64_t blob_id);
+/* A dead document: its id, and its packed texts appended to header and
+ * body (*indexed false: too large, none).  STORE_NOT_FOUND: none. */
+enum store_result index_fts_dead(struct index *ix, int64_t *docid,
+    bool *indexed, struct buf *header, struct buf *body);
+/* Remove document docid, given the texts it was indexed with (NULL for
+ * one too large to index); in a write transaction. */
+enum store_result index_fts_remove(struct index *ix, int64_t docid,
+    const char *header, size_t header_len, const char *body, size_t body_len);
+/* The blobs of the mailbox's messages without a document, by uid (a blob
+ * twice if two messages share it); caller frees *blobs. */
+enum store_result index_fts_missing(struct index *ix, int64_t mailbox_id,
+    uint64_t **blobs, size_t *n);
+/* fn(arg, uid) for each message of the mailbox whose document matches
+ * query (an FTS5 expression), in its body row, or (body_only false) in
+ * either; in no order, maybe twice. */
+enum store_result index_fts_match(struct index *ix, int64_t mailbox_id,
+    const char *query, bool body_only, void (*fn)(void *arg, uint32_t uid),
+    void *arg);
+/* fn(arg, uid) for each message of the mailbox without a document or too
+ * large to index; in no order.  Looks at every message only when
+ * index_fts_n_unindexed is not 0. */
+enum store_result index_fts_unindexed(struct index *ix, int64_t mailbox_id,
+    void (*fn)(void *arg, uint32_t uid), void *arg);
+/* How many messages of the mailbox have no document (mailboxes.n_unindexed,
+ * kept by schema.sql's triggers). */
+enum store_result index_fts_n_unindexed(struct index *ix, int64_t mailbox_id,
+    int64_t *n);
+
 /* ---- quota (schema.sql, version 4) ---- */
 /* The limits (STORE_QUOTA_NONE where there is none) and the usage, summed
  * over the mailboxes' counters: no message row is read. */
@@ -215,7 +261,7 @@ enum store_result index_subscriptions(struct index *ix, char ***names, size_t *n
 /* PRAGMA quick_check: "ok" or the problems, one per line, into out. */
 enum store_result index_quick_check(struct index *ix, struct buf *out);
 /* The names (one per line) of mailboxes whose counters or UID map
- * (schema.sql, version 2) disagree with their messages. */
+ * (schema.sql, versions 2 and 5) disagree with their messages. */
 enum store_result index_counters_check(struct index *ix, struct buf *names);
 /* Count them all again (in a write transaction). */
 enum store_result index_counters_rebuild(struct index *ix);

@@ -255,4 +255,37 @@ int mime_body_decode(const char *data, size_t len, const struct mime_part *part,
 int mime_preview(const char *data, size_t len, const struct mime_part *root,
     struct buf *out);
 
+/*
+ * The text SEARCH reads (RFC 9051 §6.4.4), case-folded (mime-text.c): the
+ * matcher and the full-text index both read it through these, so that
+ * the index holds exactly what the matcher would find.  Output goes to
+ * out up to its limit (-1 when it was reached: the text is cut short).
+ */
+/*
+ * Case-fold UTF-8 for the substring matches: ASCII, Latin-1, Latin
+ * Extended-A, Greek and Cyrillic capitals to small letters (a simple
+ * mapping, not full Unicode folding), appended to out.  Bytes that are
+ * not UTF-8 are copied.
+ */
+int mime_fold(const char *s, size_t len, struct buf *out);
+/*
+ * The fields of the header at h[0..len) (up to the blank line that ends
+ * it, or len): fn(name, name_len, value, value_len, arg) for each, the
+ * value from its first non-blank with its folding line ends; non-zero
+ * from fn stops the walk and is returned.
+ */
+int mime_header_walk(const char *h, size_t len,
+    int (*fn)(const char *, size_t, const char *, size_t, void *), void *arg);
+/* The length of the message's header: up to and with the first empty
+ * line, or the whole message when it has none. */
+size_t mime_header_end(const char *data, size_t len);
+/* TEXT's header part: "name: value\n" for every field of the message's
+ * header, RFC 2047 decoded, folded. */
+int mime_search_header(const char *data, size_t len, struct buf *out);
+/* BODY's text: each text part below root (encapsulated messages entered,
+ * their header fields too) decoded to UTF-8 and folded, each followed by
+ * "\n"; parts of other types are not text. */
+int mime_search_body(const char *data, size_t len, const struct mime_part *root,
+    struct buf *out);
+
 #endif

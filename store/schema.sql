@@ -224,3 +224,89 @@ ALTER TABLE messages ADD COLUMN savedate INTEGER;
 -- with the rest of the MIME cache.  NULL for blobs cached before this
 -- step: FETCH PREVIEW makes it from the message then.
 ALTER TABLE mime_cache ADD COLUMN preview TEXT;
+
+-- version 5
+
+-- The full-text index for SEARCH BODY and TEXT (store/fts.c).  One
+-- document per blob, not per message: COPY shares blobs, so a copy costs
+-- the index nothing.  fts_text holds, for document d, the header's text
+-- as row 2d and the body's as row 2d + 1 (store/mime-text.c: decoded,
+-- case-folded), split into trigrams (case_sensitive: the text is folded
+-- already, by the same code that folds search keys), so that a substring
+-- of three characters or more has all its trigrams there.  detail=none
+-- and contentless: the index only says which rows hold a trigram, the
+-- least it can keep; a match is a candidate that SEARCH confirms on the
+-- message itself, so a false positive costs time, never a wrong answer.
+--
+-- A contentless table can only take a row out given its text again, and
+-- the text is not made again when the blob goes (its file may be gone,
+-- and the charset conversions iconv(3) does differ in and out of the
+-- chroot): so fts_docs keeps what was indexed, deflated (4-byte length,
+-- then zlib).  header and body are NULL for a message too large to index:
+-- SEARCH reads it every time.
+--
+-- Taking rows out costs as much as putting them in (an expunge of 2 000
+-- messages took 3 to 18 s instead of 0.25): so the transaction that frees
+-- a blob only cuts its document loose (blob_id NULL: a dead document,
+-- which no search can reach), and dead documents leave fts_text a
+-- bounded number at a time, with the next writes of the index (store/fts.c
+-- fts_purge).  docid is never reused (AUTOINCREMENT): rows still in
+-- fts_text name no live document.  The blob reference is checked at
+-- commit: code that freed a blob and forgot its document fails.
+--
+-- A message whose blob has no row here (stored before this step, or
+-- queued by APPEND and not indexed yet) is not indexed: SEARCH reads it,
+-- and indexes the mailbox's such messages before a BODY or TEXT search
+-- there.  A change to what mime-text.c makes must come with a new step
+-- that empties both tables.
+CREATE TABLE fts_docs (
+	docid INTEGER PRIMARY KEY AUTOINCREMENT,
+	blob_id INTEGER UNIQUE
+	    REFERENCES blobs (id) DEFERRABLE INITIALLY DEFERRED,
+	header BLOB,
+	body BLOB
+);
+CREATE INDEX fts_docs_unindexed ON fts_docs (blob_id) WHERE body IS NULL;
+CREATE INDEX fts_docs_dead ON fts_docs (docid) WHERE blob_id IS NULL;
+CREATE VIRTUAL TABLE fts_text USING fts5 (text,
+	tokenize = 'trigram case_sensitive 1', detail = none, content = '',
+	columnsize = 0);
+
+-- How many messages of the mailbox have no document, kept by the
+-- triggers below as step 2's counts are, so that a search finds out
+-- without a look at every message whether any needs indexing or reading
+-- (0, nearly always).  Documents come and go with blobs, messages with
+-- their mailbox: both sides count.
+ALTER TABLE mailboxes ADD COLUMN n_unindexed INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER messages_added_fts AFTER INSERT ON messages
+WHEN NOT EXISTS (SELECT 1 FROM fts_docs WHERE blob_id = NEW.blob_id) BEGIN
+	UPDATE mailboxes SET n_unindexed = n_unindexed + 1
+	    WHERE id = NEW.mailbox_id;
+END;
+
+CREATE TRIGGER messages_removed_fts AFTER DELETE ON messages
+WHEN NOT EXISTS (SELECT 1 FROM fts_docs WHERE blob_id = OLD.blob_id) BEGIN
+	UPDATE mailboxes SET n_unindexed = n_unindexed - 1
+	    WHERE id = OLD.mailbox_id;
+END;
+
+CREATE TRIGGER fts_docs_added AFTER INSERT ON fts_docs BEGIN
+	UPDATE mailboxes SET n_unindexed = n_unindexed - (SELECT count(*)
+	    FROM messages m WHERE m.blob_id = NEW.blob_id
+	    AND m.mailbox_id = mailboxes.id)
+	    WHERE id IN (SELECT mailbox_id FROM messages
+	    WHERE blob_id = NEW.blob_id);
+END;
+
+CREATE TRIGGER fts_docs_removed AFTER DELETE ON fts_docs BEGIN
+	UPDATE mailboxes SET n_unindexed = n_unindexed + (SELECT count(*)
+	    FROM messages m WHERE m.blob_id = OLD.blob_id
+	    AND m.mailbox_id = mailboxes.id)
+	    WHERE id IN (SELECT mailbox_id FROM messages
+	    WHERE blob_id = OLD.blob_id);
+END;
+
+-- A store of version 4: nothing is indexed yet.
+UPDATE mailboxes SET n_unindexed = (SELECT count(*) FROM messages m
+	WHERE m.mailbox_id = mailboxes.id);

@@ -17,6 +17,7 @@
  *   fsck.c      store_fsck
  *   watch.c     the change signal for IDLE
  *   quota.c     QUOTA: the limits, the usage, the check
+ *   fts.c       the full-text index for SEARCH BODY and TEXT
  */
 #ifndef CAIRN_STORE_INT_H
 #define CAIRN_STORE_INT_H
@@ -38,6 +39,7 @@ struct store {
 	int dirfd;           /* the caller's; not closed here */
 	struct index *ix;
 	int watch_fd;        /* inotify for IDLE (watch.c); -1: none */
+	struct fts_queue *fts_queue;   /* fts.c: APPENDed, not indexed yet */
 	char err[512];
 };
 
@@ -134,6 +136,20 @@ const char *cache_str(const struct buf *b);
 const char *cache_fields(const struct cache *c);
 /* Render and store the text of a blob that has none (own transaction). */
 enum store_result cache_fill(struct store *st, uint64_t blob_id);
+
+/* fts.c: the full-text index (schema.sql, version 5). */
+/* After APPEND's commit: blob_id (size bytes) is indexed with the next
+ * batch.  fts_flush indexes the queue now; fts_close at store_close. */
+void fts_enqueue(struct store *st, uint64_t blob_id, uint64_t size);
+void fts_flush(struct store *st);
+void fts_close(struct store *st);
+/* In the write transaction that frees blob_id (its last message went):
+ * its document is dead.  The commit fails if this was forgotten. */
+enum store_result fts_forget(struct store *st, uint64_t blob_id);
+/* In a write transaction: the rows of at most max dead documents leave
+ * the index (FTS_PURGE_MAX after freeing blobs). */
+#define FTS_PURGE_MAX 64
+enum store_result fts_purge(struct store *st, size_t max);
 
 /* view.c: a selected mailbox. */
 #define VIEW_OWN_MAX 16

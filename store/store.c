@@ -167,6 +167,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_watch_end(st);
+	fts_close(st);
 	index_close(st->ix);
 	current_dir.opens--;
 	free(st);

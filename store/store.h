@@ -3,7 +3,8 @@
  *
  *   <store dir>/index.db         SQLite (WAL): mailboxes, messages, flags,
  *                                keywords, modseqs, expunge tombstones,
- *                                subscriptions, the parsed-MIME cache
+ *                                subscriptions, the parsed-MIME cache,
+ *                                the full-text index
  *   <store dir>/blobs/ab/<id>    one immutable file per message body
  *   <store dir>/tmp/             APPEND streams here before the commit
  *
@@ -352,6 +353,34 @@ enum store_result store_view_changed(struct store_view *v, uint64_t since,
  */
 enum store_result store_read_hold(struct store *st);
 void store_read_release(struct store *st);
+
+/* ---- the full-text index (fts.c) -------------------------------------------- */
+
+/*
+ * SEARCH BODY and TEXT (RFC 9051 §6.4.4) ask the index which messages may
+ * contain a string before reading any: every message stores the text
+ * SEARCH reads of it (mime-text.c) as trigrams.  Its answer is a superset:
+ * the caller still checks each candidate on the message itself.
+ */
+/* Can the index narrow a search for s (case-folded by mime_fold, as the
+ * index is)?  It needs 3 characters of valid UTF-8 without NUL. */
+bool store_fts_usable(const char *s, size_t len);
+/*
+ * Index the messages of the view's mailbox that have no document yet
+ * (stored before Cairn had the index), in short write transactions,
+ * logging the progress (log_info).  Outside store_read_hold.  A failure
+ * leaves the rest unindexed, which SEARCH still reads.
+ */
+enum store_result store_fts_update(struct store_view *v);
+/*
+ * The UIDs (ascending, each once; caller frees *uids) of the mailbox whose
+ * text may contain s: those whose body (body_only) or header or body has
+ * every trigram of s, and those not indexed.  A message outside them
+ * cannot match BODY s (or TEXT s).  STORE_INVALID when not
+ * store_fts_usable.  Under store_read_hold it answers for that snapshot.
+ */
+enum store_result store_fts_candidates(struct store_view *v, const char *s,
+    size_t len, bool body_only, uint32_t **uids, size_t *n);
 
 /* ---- the change signal (watch.c) ------------------------------------------ */
 

@@ -568,6 +568,96 @@ START_TEST(test_first_pass)
 }
 END_TEST
 
+/*
+ * Keys narrowed by the full-text index (search.h, maybe): a message not
+ * among a BODY or TEXT key's candidates fails that key without being
+ * read, wherever it stands; a candidate is decided on its text.  Of the
+ * fakes only uid 10 has "quick" in its body.
+ */
+static enum search_match
+narrowed(const char *keys, const uint32_t *body_uids, size_t nbody,
+    size_t i, bool with_data)
+{
+	const char *why;
+	struct search_program *p = parse_keys(keys, &why);
+	struct search_input in = { i + 1, &fakes[i].m, NULL, 0, NULL, 0 };
+	enum search_match r;
+
+	ck_assert_msg(p != NULL, "'%s': %s", keys, why);
+	search_resolve(p, 3, 30, NULL);
+	for (struct search_key *k = p->keys; k != NULL; k = k->all) {
+		if (k->type != SEARCH_KEY_BODY && k->type != SEARCH_KEY_TEXT)
+			continue;
+		k->narrowed = true;
+		k->n_maybe = nbody;
+		k->maybe = malloc((nbody ? nbody : 1) * sizeof(*k->maybe));
+		if (nbody > 0)
+			memcpy(k->maybe, body_uids, nbody * sizeof(*k->maybe));
+	}
+	if (with_data) {
+		in.data = fakes[i].data;
+		in.len = strlen(fakes[i].data);
+	}
+	r = search_match(p, &in);
+	search_free(p);
+	return r;
+}
+
+START_TEST(test_narrowed)
+{
+	static const uint32_t only10[] = { 10 }, ten_thirty[] = { 10, 30 };
+
+	setup_fakes();
+	/* ruled out: NO without the message, under NOT: YES */
+	ck_assert_int_eq(narrowed("BODY quick", only10, 1, 1, false), SEARCH_NO);
+	ck_assert_int_eq(narrowed("TEXT quick", only10, 1, 2, false), SEARCH_NO);
+	ck_assert_int_eq(narrowed("NOT BODY quick", only10, 1, 1, false), SEARCH_YES);
+	ck_assert_int_eq(narrowed("OR BODY quick BODY x", only10, 1, 2, false),
+	    SEARCH_NO);
+	ck_assert_int_eq(narrowed("OR BODY quick SEEN", only10, 1, 1, false),
+	    SEARCH_NO);
+	ck_assert_int_eq(narrowed("NOT (BODY quick UNSEEN)", only10, 1, 1, false),
+	    SEARCH_YES);
+	/* a candidate still needs its text */
+	ck_assert_int_eq(narrowed("BODY quick", only10, 1, 0, false), SEARCH_MAYBE);
+	ck_assert_int_eq(narrowed("NOT BODY quick", only10, 1, 0, false),
+	    SEARCH_MAYBE);
+	ck_assert_int_eq(narrowed("BODY quick", only10, 1, 0, true), SEARCH_YES);
+	ck_assert_int_eq(narrowed("NOT BODY quick", only10, 1, 0, true), SEARCH_NO);
+	/* a false positive of the index: the text decides */
+	ck_assert_int_eq(narrowed("BODY quick", ten_thirty, 2, 2, true), SEARCH_NO);
+	ck_assert_int_eq(narrowed("NOT BODY quick", ten_thirty, 2, 2, true),
+	    SEARCH_YES);
+	/* an empty candidate list rules out every message */
+	ck_assert_int_eq(narrowed("BODY quick", NULL, 0, 0, false), SEARCH_NO);
+	/* keys that are not narrowed are untouched */
+	ck_assert_int_eq(narrowed("SUBJECT x", NULL, 0, 0, false), SEARCH_MAYBE);
+}
+END_TEST
+
+/* Which programs the cached header fields can help (search_uses_fields). */
+START_TEST(test_uses_fields)
+{
+	static const struct { const char *keys; bool uses; } cases[] = {
+		{ "BODY x", false }, { "TEXT x NOT SEEN", false },
+		{ "HEADER X-Other y", false }, { "LARGER 10 OR 1:3 BODY x", false },
+		{ "FROM x", true }, { "OR BODY x SUBJECT y", true },
+		{ "NOT HEADER Message-ID y", true }, { "SENTON 1-Jan-2024", true },
+		{ "BODY x (SENTBEFORE 1-Jan-2024)", true },
+	};
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct search_program *p = parse_keys(cases[i].keys, &why);
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_msg(search_uses_fields(p) == cases[i].uses, "%s",
+		    cases[i].keys);
+		search_free(p);
+	}
+}
+END_TEST
+
 START_TEST(test_empty_message)
 {
 	const char *why;
@@ -688,6 +778,8 @@ search_suite(void)
 	tcase_add_test(tc, test_within);
 	tcase_add_test(tc, test_first_pass);
 	tcase_add_test(tc, test_empty_message);
+	tcase_add_test(tc, test_narrowed);
+	tcase_add_test(tc, test_uses_fields);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_fold);

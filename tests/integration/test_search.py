@@ -132,6 +132,16 @@ KEY_CASES = [
     ("BODY report", "3"), ('BODY "inner body"', "3"), ('BODY "inner subject"', "3"),
     ("BODY nothing", "4"), ("BODY hello", ""),
     ("TEXT hello", "1"), ("TEXT zed", "4"), ("TEXT fox", "1"),
+    # through the full-text index: substrings across words, any case
+    ('BODY "k brown f"', "1"), ("BODY UICK", "1"), ('TEXT "hello world"', "1"),
+    ('TEXT "subject: fwd"', "3"), ('BODY "ort attac"', "3"),
+    # shorter than a trigram: every message is read
+    ("BODY qu", "1"), ("BODY el", "2"), ("BODY e", "1 2 3 4"), ('TEXT "ld"', "1"),
+    # under NOT and OR
+    ("NOT BODY quick", "2 3 4"), ("NOT TEXT example", ""), ("NOT BODY qu", "2 3 4"),
+    ("OR BODY quick BODY report", "1 3"), ('OR BODY "inner body" TEXT zed', "3 4"),
+    ("OR BODY quick NOT BODY nothing", "1 2 3"), ("BODY quick BODY brown", "1"),
+    ("BODY quick BODY report", ""), ("(BODY report) (OR SEEN DRAFT)", "3"),
     ("OR SEEN FLAGGED", "1 2"), ("NOT SEEN", "2 3 4"), ("(SEEN) (FROM alice)", "1"),
     ("NOT (OR SEEN DRAFT)", "2 4"), ("OR BODY quick DELETED", "1 3"),
     ("OR (SEEN DELETED) (UNSEEN SUBJECT plain)", "4"),
@@ -378,6 +388,133 @@ def test_within():
         srv.stop_and_check()
 
 
+FTS_1 = (b"Subject: trigrams\r\n\r\n"
+         b"abcd bcde cdef\r\n")
+FTS_2 = ("Subject: =?UTF-8?B?0J/RgNC40LLQtdGC?=\r\n"
+         "MIME-Version: 1.0\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n"
+         "Content-Transfer-Encoding: 8bit\r\n"
+         "\r\n"
+         "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! "
+         "\u00c9t\u00e9 \u00e0 Z\u00fcrich\r\n").encode()
+FTS_3 = (b"Subject: encoded\r\n"
+         b"MIME-Version: 1.0\r\n"
+         b"Content-Type: text/plain; charset=us-ascii\r\n"
+         b"Content-Transfer-Encoding: base64\r\n"
+         b"\r\n"
+         b"bmVlZGxlIGluIGEgaGF5c3RhY2s=\r\n")
+
+
+def index_left(srv, before):
+    """The counts of the debug lines 'the full-text index leaves N of M'
+    logged since the log had before characters."""
+    return re.findall(r"full-text index leaves (\d+) of (\d+) messages for (\w+)",
+                      srv.log_text()[before:])
+
+
+def test_full_text_index():
+    """BODY and TEXT through the index: it narrows (the debug log says to
+    how many), a message with every trigram of a string but not the string
+    is not found, non-ASCII strings, and messages another session has
+    appended but not indexed yet."""
+    srv = mail_server()
+    try:
+        c = login(srv)
+        append(c, "f1", "INBOX", FTS_1)
+        append(c, "f2", "INBOX", FTS_2)
+        append(c, "f3", "INBOX", FTS_3)
+        append(c, "f4", "INBOX", MSG_A)
+        assert c.command("s", "SELECT INBOX")[1].startswith("s OK")
+        before = len(srv.log_text())
+        for keys, want in [("BODY abcde", ""), ("BODY bcde", "1"), ("BODY \"d bcd\"", "1"),
+                           ("BODY needle", "3"), ("BODY HAYSTACK", "3"),
+                           ("TEXT encoded", "3"), ("BODY quick", "4")]:
+            line, tagged, _ = search(c, "SEARCH " + keys)
+            assert tagged == "q OK SEARCH completed", (keys, tagged)
+            assert line == ("* SEARCH " + want).rstrip(), (keys, line)
+        left = index_left(srv, before)
+        # "abcde": message 1 has its trigrams (abc, bcd, cde); the check
+        # on the message removes it; "needle": only message 3 is read
+        assert left[0] == ("1", "4", "BODY"), left
+        assert left[3] == ("1", "4", "BODY"), left
+        for data, want in [("\u043f\u0440\u0438\u0432\u0435\u0442", "2"),
+                           ("\u041f\u0420\u0418\u0412\u0415\u0422, \u041c\u0418\u0420", "2"),
+                           ("\u00e9t\u00e9 \u00c0 z\u00dcRICH", "2"),
+                           ("\u043c\u0438\u0440", "2"), ("\u00e9t\u00e9 \u00e0 zurich", "")]:
+            line, tagged = search_literal(c, "SEARCH CHARSET UTF-8 BODY", data.encode())
+            assert tagged.startswith("q OK"), (data, tagged)
+            assert line == ("* SEARCH " + want).rstrip(), (data, line)
+        line, tagged = search_literal(c, "SEARCH CHARSET UTF-8 TEXT",
+                                      "subject: \u043f\u0440\u0438".encode())
+        assert line == "* SEARCH 2", line
+
+        # another session appends and stays: its messages wait in its
+        # queue, without a document; this session still finds them
+        other = login(srv)
+        for i in range(3):
+            append(other, "o%d" % i, "INBOX",
+                   b"Subject: late\r\n\r\nlatecomer number %d\r\n" % i)
+        before = len(srv.log_text())
+        line, tagged, _ = search(c, "SEARCH BODY latecomer")
+        assert line == "* SEARCH 5 6 7", (line, tagged)
+        line, tagged, _ = search(c, "SEARCH BODY \"number 1\"")
+        assert line == "* SEARCH 6", (line, tagged)
+        assert index_left(srv, before) == [("3", "7", "BODY"), ("1", "7", "BODY")], \
+            index_left(srv, before)
+        other.close()
+        c.close()
+    finally:
+        srv.stop_and_check()
+
+
+def test_older_store():
+    """A message stored by a Cairn without the index (simulated: its
+    document deleted with sqlite3 while cairnd is stopped) is found, and
+    indexed by the first BODY search, which logs it."""
+    import sqlite3
+    srv = mail_server()
+    try:
+        c = login(srv)
+        append(c, "a1", "INBOX", MSG_A)
+        append(c, "a2", "INBOX", MSG_D)
+        append(c, "a3", "INBOX", b"Subject: third\r\n\r\nthe quick fix\r\n")
+        c.command("l", "LOGOUT")
+        c.close()
+        srv.proc.terminate()
+        srv.proc.wait(10)
+        srv.log.close()
+        store = os.path.join(srv.dir, "data", "mail", "alice")
+        owner = os.stat(store)
+        db = sqlite3.connect(os.path.join(store, "index.db"))
+        with db:
+            n = db.execute("SELECT count(*) FROM fts_docs").fetchone()[0]
+            assert n == 3, n
+            db.execute("DELETE FROM fts_docs WHERE blob_id IN (SELECT blob_id "
+                       "FROM messages WHERE uid IN (1, 3))")
+        db.close()
+        for name in os.listdir(store):
+            os.chown(os.path.join(store, name), owner.st_uid, owner.st_gid)
+        srv.start()
+        before = len(srv.log_text())
+        c = login(srv)
+        assert c.command("s", "SELECT INBOX")[1].startswith("s OK")
+        line, tagged, _ = search(c, "SEARCH BODY quick")
+        assert line == "* SEARCH 1 3", (line, tagged)
+        log = srv.log_text()[before:]
+        expect(r"indexing 2 messages of INBOX for full-text search: 0 done", log)
+        expect(r"indexing 2 messages of INBOX for full-text search: 2 done", log)
+        assert index_left(srv, before) == [("2", "3", "BODY")], index_left(srv, before)
+        # indexed now: the next search indexes nothing
+        before = len(srv.log_text())
+        line, tagged, _ = search(c, "SEARCH TEXT \"quick fix\"")
+        assert line == "* SEARCH 3", (line, tagged)
+        assert "for full-text search" not in srv.log_text()[before:]
+        assert index_left(srv, before) == [("1", "3", "TEXT")], index_left(srv, before)
+        c.close()
+    finally:
+        srv.stop_and_check()
+
+
 if __name__ == "__main__":
     require_accounts()
     run_tests([
@@ -388,4 +525,6 @@ if __name__ == "__main__":
         test_no_expunge_during_search,
         test_many_messages,
         test_within,
+        test_full_text_index,
+        test_older_store,
     ])
