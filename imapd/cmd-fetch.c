@@ -369,9 +369,18 @@ fetch_att(struct fetch_run *r, size_t i, const struct store_message *m,
 		buf_printf(&r->line, "EMAILID (%s)", id);
 		break;
 	}
-	case FETCH_THREADID:
-		buf_append_str(&r->line, "THREADID NIL");
+	case FETCH_THREADID: {
+		char id[OBJECTID_BUF];
+
+		/* RFC 8474 §5.2: NIL where the message has no thread */
+		if (m->thread_id == 0) {
+			buf_append_str(&r->line, "THREADID NIL");
+			break;
+		}
+		objectid_thread(m->thread_id, id);
+		buf_printf(&r->line, "THREADID (%s)", id);
 		break;
+	}
 	case FETCH_PREVIEW:
 		/* UTF-8 without CR, LF or NUL: quoted when ASCII, else a
 		 * literal, which IMAP4rev1 needs for 8-bit text */

@@ -18,6 +18,12 @@ objectid_email(uint64_t email_id, char out[OBJECTID_BUF])
 	snprintf(out, OBJECTID_BUF, "E%016" PRIx64, email_id);
 }
 
+void
+objectid_thread(uint64_t thread_id, char out[OBJECTID_BUF])
+{
+	snprintf(out, OBJECTID_BUF, "T%016" PRIx64, thread_id);
+}
+
 bool
 objectid_valid(const char *s, size_t len)
 {
@@ -33,13 +39,14 @@ objectid_valid(const char *s, size_t len)
 	return true;
 }
 
-bool
-objectid_email_parse(const char *s, size_t len, uint64_t *email_id)
+/* prefix and 16 lower-case hex digits, exactly as written above: the ids
+ * are case-sensitive, so "e..." or upper-case digits name nothing */
+static bool
+parse_hex_id(const char *s, size_t len, char prefix, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	/* exactly as objectid_email writes it: the ids are case-sensitive */
-	if (len != 17 || s[0] != 'E')
+	if (len != 17 || s[0] != prefix)
 		return false;
 	for (size_t i = 1; i < len; i++) {
 		char c = s[i];
@@ -51,6 +58,19 @@ objectid_email_parse(const char *s, size_t len, uint64_t *email_id)
 		else
 			return false;
 	}
-	*email_id = v;
+	*out = v;
 	return true;
+}
+
+bool
+objectid_email_parse(const char *s, size_t len, uint64_t *email_id)
+{
+	return parse_hex_id(s, len, 'E', email_id);
+}
+
+bool
+objectid_thread_parse(const char *s, size_t len, uint64_t *thread_id)
+{
+	/* 0 is no thread: T0000000000000000 is no id of a message */
+	return parse_hex_id(s, len, 'T', thread_id) && *thread_id != 0;
 }

@@ -397,7 +397,9 @@ parse_args(struct parse *ps, size_t ki, struct search_key *k)
 			parse_error(ps, "%s needs an object id", name);
 			return -1;
 		}
-		k->flag = objectid_email_parse(a->str, a->len, &k->num);
+		k->flag = k->type == SEARCH_KEY_THREADID ?
+		    objectid_thread_parse(a->str, a->len, &k->num) :
+		    objectid_email_parse(a->str, a->len, &k->num);
 		return 0;
 	case ARG_INTERVAL:
 		/* RFC 5032 §4: nz-number seconds */
@@ -914,7 +916,8 @@ match_key(const struct search_key *k, struct match_ctx *c)
 	case SEARCH_KEY_EMAILID:
 		return yes_if(k->flag && m->email_id == k->num);
 	case SEARCH_KEY_THREADID:
-		return SEARCH_NO;
+		/* the messages of the thread in this mailbox (RFC 8474 §6) */
+		return yes_if(k->flag && m->thread_id == k->num);
 	case SEARCH_KEY_OLDER:
 		return yes_if(m->internaldate < c->now - (int64_t)k->num);
 	case SEARCH_KEY_YOUNGER:

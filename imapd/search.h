@@ -76,7 +76,8 @@ enum search_key_type {
 	SEARCH_KEY_YOUNGER,     /* num: internal date >= now - num */
 	SEARCH_KEY_EMAILID,     /* num: email_id (RFC 8474); flag 0: an id this
 	                         * server never made, which nothing has */
-	SEARCH_KEY_THREADID,    /* no threads yet: matches nothing */
+	SEARCH_KEY_THREADID,    /* num: thread_id; flag 0: an id this server
+	                         * never made (or T0...0), which nothing has */
 	SEARCH_KEY_HEADER,      /* field, str: a field called field contains str */
 	SEARCH_KEY_BODY,        /* str: the decoded text of the body parts */
 	SEARCH_KEY_TEXT,        /* str: the header or the body */

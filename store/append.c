@@ -1,7 +1,8 @@
 /*
  * APPEND: the message streams into tmp/ (never whole in memory); the
  * commit makes the file durable, parses its MIME structure once, links it
- * into blobs/ and adds the row in one transaction.
+ * into blobs/ and adds the row, with its thread (threadid.c), in one
+ * transaction.
  *
  * Crash safety, step by step: before the link only a tmp file exists (fsck
  * removes it once no APPEND holds it); between the link and the commit a
@@ -137,7 +138,9 @@ add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
 		.savedate = (int64_t)time(NULL),     /* RFC 8514 §3 */
 	};
 
-	if (index_blob_add(st->ix, blob_id, size) != STORE_OK ||
+	/* RFC 8474 §5.2: by its ids, across the user's mailboxes */
+	if (thread_assign(st, &a->mime->refs, &m.thread_id) != STORE_OK ||
+	    index_blob_add(st->ix, blob_id, size) != STORE_OK ||
 	    index_mime_set(st->ix, blob_id, cache_str(&a->mime->envelope),
 	    cache_str(&a->mime->body), cache_str(&a->mime->bodystructure),
 	    cache_str(&a->mime->preview), cache_fields(a->mime)) != STORE_OK ||

@@ -43,6 +43,8 @@ cache_make(struct store *st, const char *data, size_t len, struct cache *c)
 		rc = mime_bodystructure(data, len, root, true, &c->bodystructure);
 	if (rc == 0)
 		rc = mime_preview(data, len, root, &c->preview);
+	if (rc == 0)
+		thread_refs_parse(data, len, root, &c->refs);
 	mime_free(root);
 	if (rc != 0) {
 		cache_free(c);
@@ -60,6 +62,7 @@ cache_free(struct cache *c)
 	buf_free(&c->body);
 	buf_free(&c->bodystructure);
 	buf_free(&c->preview);
+	thread_refs_free(&c->refs);
 }
 
 const char *

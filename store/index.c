@@ -73,7 +73,7 @@
 	"EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = m.name)"
 #define MESSAGE_COLUMNS \
 	"uid, modseq, flags, keywords, internaldate, tz_minutes, size, " \
-	"blob_id, email_id, savedate"
+	"blob_id, email_id, savedate, thread_id"
 /*
  * The children of ?1: names that start with "?1/".  '0' follows '/' in
  * ASCII, so they are exactly the names in ["?1/", "?10") in byte order,
@@ -97,6 +97,8 @@ enum ix_sql {
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
 	SQL_FIELDS_SET, SQL_FIELDS_GET,
 	SQL_QUOTA_GET, SQL_QUOTA_SET,
+	SQL_THREAD_FIND, SQL_THREAD_RECORD, SQL_THREAD_NEW, SQL_THREAD_LAST,
+	SQL_THREAD_UNASSIGNED, SQL_THREAD_OF_BLOB, SQL_THREAD_SET_BLOB,
 	SQL_SUB_ADD, SQL_SUB_DEL, SQL_SUB_ALL,
 	SQL_FTS_DOC_ADD, SQL_FTS_TEXT_ADD, SQL_FTS_DOC_KILL, SQL_FTS_DEAD,
 	SQL_FTS_TEXT_DEL,
@@ -146,7 +148,7 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_MSG_GET] = "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE mailbox_id = ?1 AND uid = ?2",
 	[SQL_MSG_ADD] = "INSERT INTO messages (mailbox_id, " MESSAGE_COLUMNS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[SQL_MSG_FLAGS] = "UPDATE messages SET flags = ?3, keywords = ?4, "
 	    "modseq = ?5 WHERE mailbox_id = ?1 AND uid = ?2",
 	[SQL_MSG_DELETE] = "DELETE FROM messages WHERE mailbox_id = ?1 "
@@ -228,6 +230,23 @@ static const char *const sql_text[SQL_COUNT] = {
 	    "(SELECT messages FROM quota WHERE id = 1)",
 	[SQL_QUOTA_SET] = "INSERT OR REPLACE INTO quota (id, storage_kib, "
 	    "messages) VALUES (1, ?1, ?2)",
+	[SQL_THREAD_FIND] = "SELECT thread_id FROM thread_msgids WHERE msgid = ?1",
+	[SQL_THREAD_RECORD] = "INSERT OR IGNORE INTO thread_msgids (msgid, "
+	    "thread_id) VALUES (?1, ?2)",
+	[SQL_THREAD_NEW] = "UPDATE meta SET last_thread_id = last_thread_id + 1 "
+	    "WHERE id = 1",
+	[SQL_THREAD_LAST] = "SELECT last_thread_id FROM meta WHERE id = 1",
+	/* Through the partial index messages_unthreaded: after the rows of
+	 * older stores are done, it is empty and this costs nothing.  A blob
+	 * with several rows (copies, which keep the internal date) may come
+	 * more than once. */
+	[SQL_THREAD_UNASSIGNED] = "SELECT blob_id FROM messages "
+	    "INDEXED BY messages_unthreaded WHERE thread_id IS NULL "
+	    "ORDER BY internaldate, blob_id LIMIT ?1",
+	[SQL_THREAD_OF_BLOB] = "SELECT thread_id FROM messages WHERE "
+	    "blob_id = ?1 AND thread_id IS NOT NULL LIMIT 1",
+	[SQL_THREAD_SET_BLOB] = "UPDATE messages SET thread_id = ?2 WHERE "
+	    "blob_id = ?1 AND thread_id IS NULL",
 	[SQL_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
 	[SQL_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
 	[SQL_SUB_ALL] = "SELECT name FROM subscriptions ORDER BY name",
@@ -1054,6 +1073,8 @@ read_message(sqlite3_stmt *s, struct index_message *m)
 	m->email_id = (uint64_t)sqlite3_column_int64(s, 8);
 	/* NULL (stored before schema step 4) reads as 0: not known */
 	m->savedate = sqlite3_column_int64(s, 9);
+	/* the same for a thread (step 6), until store_open gives it one */
+	m->thread_id = (uint64_t)sqlite3_column_int64(s, 10);
 	return uid > 0 && uid <= UINT32_MAX;
 }
 
@@ -1159,7 +1180,8 @@ index_message_add(struct index *ix, int64_t mailbox_id,
 	    !bind_int(s, 8, (int64_t)m->size) ||
 	    !bind_int(s, 9, (int64_t)m->blob_id) ||
 	    !bind_int(s, 10, (int64_t)m->email_id) ||
-	    !bind_int_or_null(s, 11, m->savedate, m->savedate != 0))
+	    !bind_int_or_null(s, 11, m->savedate, m->savedate != 0) ||
+	    !bind_int_or_null(s, 12, (int64_t)m->thread_id, m->thread_id != 0))
 		return bind_fail(ix, s);
 	return run(ix, s, "add message");
 }
@@ -1923,6 +1945,113 @@ index_quota_set(struct index *ix, uint64_t storage_kib, uint64_t messages)
 	    !bind_int_or_null(s, 2, (int64_t)messages, messages != STORE_QUOTA_NONE))
 		return bind_fail(ix, s);
 	return run(ix, s, "quota");
+}
+
+/* ---- threads (THREADID, threadid.c) ------------------------------------ */
+
+/* One thread id from the first column of the row ready in s. */
+static enum store_result
+read_thread_id(struct index *ix, sqlite3_stmt *s, uint64_t *thread_id)
+{
+	int64_t v = sqlite3_column_int64(s, 0);
+
+	done(s);
+	if (v <= 0)
+		return fail(ix, "index.db: invalid thread id %" PRId64, v);
+	*thread_id = (uint64_t)v;
+	return STORE_OK;
+}
+
+enum store_result
+index_thread_find(struct index *ix, const char *msgid, uint64_t *thread_id)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_THREAD_FIND);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, msgid))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "thread")) != STORE_OK)
+		return r;
+	return read_thread_id(ix, s, thread_id);
+}
+
+enum store_result
+index_thread_record(struct index *ix, const char *msgid, uint64_t thread_id)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_THREAD_RECORD);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_text(s, 1, msgid) || !bind_int(s, 2, (int64_t)thread_id))
+		return bind_fail(ix, s);
+	return run(ix, s, "record msg-id");
+}
+
+enum store_result
+index_thread_new(struct index *ix, uint64_t *thread_id)
+{
+	sqlite3_stmt *s;
+	enum store_result r;
+
+	if (simple(ix, SQL_THREAD_NEW, "new thread") != STORE_OK ||
+	    (s = stmt(ix, SQL_THREAD_LAST)) == NULL)
+		return STORE_ERROR;
+	if ((r = step_row(ix, s, "new thread")) != STORE_OK)
+		return r == STORE_NOT_FOUND ? fail(ix, "index.db: no meta row") : r;
+	return read_thread_id(ix, s, thread_id);
+}
+
+enum store_result
+index_thread_unassigned(struct index *ix, uint64_t *blob_ids, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_THREAD_UNASSIGNED);
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)max))
+		return bind_fail(ix, s);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		blob_ids[(*n)++] = (uint64_t)sqlite3_column_int64(s, 0);
+	if (*n == max)
+		rc = SQLITE_DONE;    /* LIMIT: nothing more to step */
+	return loop_end(ix, s, rc, "messages without a thread");
+}
+
+enum store_result
+index_thread_of_blob(struct index *ix, uint64_t blob_id, uint64_t *thread_id)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_THREAD_OF_BLOB);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "thread of a blob")) != STORE_OK)
+		return r;
+	return read_thread_id(ix, s, thread_id);
+}
+
+enum store_result
+index_thread_set_blob(struct index *ix, uint64_t blob_id, uint64_t thread_id,
+    size_t *changed)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_THREAD_SET_BLOB);
+	enum store_result r;
+
+	*changed = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_int(s, 2, (int64_t)thread_id))
+		return bind_fail(ix, s);
+	if ((r = run(ix, s, "set thread")) == STORE_OK)
+		*changed = (size_t)sqlite3_changes(ix->db);
+	return r;
 }
 
 /* ---- subscriptions --------------------------------------------------- */

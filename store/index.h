@@ -35,6 +35,8 @@ struct index_message {
 	uint64_t blob_id;
 	uint64_t email_id;
 	int64_t savedate;            /* RFC 8514; 0: not known (NULL) */
+	uint64_t thread_id;          /* RFC 8474 THREADID; 0: none yet (NULL,
+	                              * stored before schema step 6) */
 };
 
 /* Which messages of a mailbox index_message_list() returns, by uid. */
@@ -251,6 +253,29 @@ enum store_result index_quota_get(struct index *ix, struct store_quota *out);
 /* Limits at most INT64_MAX, or STORE_QUOTA_NONE. */
 enum store_result index_quota_set(struct index *ix, uint64_t storage_kib,
     uint64_t messages);
+
+/* ---- threads (schema.sql, version 6; threadid.c) ---- */
+/* The thread msgid was recorded in; STORE_NOT_FOUND if it never was. */
+enum store_result index_thread_find(struct index *ix, const char *msgid,
+    uint64_t *thread_id);
+/* Record msgid in thread_id, unless it is recorded already: then it
+ * keeps its thread.  In a write transaction. */
+enum store_result index_thread_record(struct index *ix, const char *msgid,
+    uint64_t thread_id);
+/* A thread id never handed out before, above every earlier one.  In a
+ * write transaction. */
+enum store_result index_thread_new(struct index *ix, uint64_t *thread_id);
+/* Up to max blobs some row of which has no thread id, by the internal
+ * date of the row; a blob may come more than once. */
+enum store_result index_thread_unassigned(struct index *ix, uint64_t *blob_ids,
+    size_t max, size_t *n);
+/* The thread id a row of blob_id has; STORE_NOT_FOUND when none has one. */
+enum store_result index_thread_of_blob(struct index *ix, uint64_t blob_id,
+    uint64_t *thread_id);
+/* Give thread_id to every row of blob_id that has none; *changed: how
+ * many. */
+enum store_result index_thread_set_blob(struct index *ix, uint64_t blob_id,
+    uint64_t thread_id, size_t *changed);
 
 /* ---- subscriptions ---- */
 /* on false and not subscribed: STORE_NOT_FOUND. */

@@ -170,6 +170,23 @@ mime_header_raw(const char *data, size_t len, const struct mime_part *part,
 	return 1;
 }
 
+int
+mime_header_span(const char *data, size_t len, const struct mime_part *part,
+    const char *field, const char **value, size_t *vlen)
+{
+	struct mime_field_iter it;
+	struct mime_field f;
+
+	mime_field_iter_init(&it, data, len, part);
+	while (mime_field_next(&it, &f))
+		if (mime_field_is(data, &f, field)) {
+			*value = data + f.value;
+			*vlen = f.end - f.value;
+			return 0;
+		}
+	return 1;
+}
+
 static bool
 name_listed(const char *d, const struct mime_field *f,
     const char *const *names, size_t n)

@@ -209,6 +209,17 @@ int mime_header_raw(const char *data, size_t len, const struct mime_part *part,
     const char *field, struct buf *out);
 
 /*
+ * Where the value of the first field called field (case-insensitive) lies
+ * in data, as stored: after the colon, folding kept, up to the end of its
+ * last line.  Nothing is copied and there is no bound, so that a reader
+ * that wants the end of a long value (the last msg-ids of References) can
+ * have it; read it with a bounded reader such as mime_msgid_next.  0
+ * found, 1 absent.
+ */
+int mime_header_span(const char *data, size_t len, const struct mime_part *part,
+    const char *field, const char **value, size_t *vlen);
+
+/*
  * BODY[HEADER.FIELDS (names)] (not false) or HEADER.FIELDS.NOT (not true)
  * of the header of part: the matching fields as stored, folding and line
  * ends kept (a field cut short gets a CRLF), then the blank line CRLF.

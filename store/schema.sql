@@ -310,3 +310,30 @@ END;
 -- A store of version 4: nothing is indexed yet.
 UPDATE mailboxes SET n_unindexed = (SELECT count(*) FROM messages m
 	WHERE m.mailbox_id = mailboxes.id);
+
+-- version 6
+
+-- THREADID (RFC 8474 5.2), store/threadid.c.  A thread is a number handed
+-- out once per user (meta.last_thread_id, so a lower one is an older
+-- thread), shared by every mailbox.  thread_msgids maps each msg-id seen
+-- (a message's own Message-ID, and the ids of its References and
+-- In-Reply-To, normalised as mime_msgid_next writes them) to the thread
+-- it was first seen in; an APPEND joins the oldest thread one of its ids
+-- is in, else starts one, and records its ids that are not there yet.
+-- Rows are never changed or removed: a message's thread never changes
+-- (RFC 8474), expunged messages still link their replies, and the table
+-- grows with the distinct msg-ids seen, a few per message.
+ALTER TABLE meta ADD COLUMN last_thread_id INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE thread_msgids (
+	msgid TEXT PRIMARY KEY,
+	thread_id INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The message's thread; every row of one blob (COPY, MOVE: one EMAILID)
+-- has the same.  NULL for the rows stored before this step, which
+-- store_open gives one (threadid.c, thread_backfill) in the order of
+-- their internal dates, through this partial index, which stays empty
+-- afterwards.
+ALTER TABLE messages ADD COLUMN thread_id INTEGER;
+CREATE INDEX messages_unthreaded ON messages (internaldate, blob_id)
+	WHERE thread_id IS NULL;

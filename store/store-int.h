@@ -18,6 +18,7 @@
  *   watch.c     the change signal for IDLE
  *   quota.c     QUOTA: the limits, the usage, the check
  *   fts.c       the full-text index for SEARCH BODY and TEXT
+ *   threadid.c  THREADID: the thread of a new message, and of old ones
  */
 #ifndef CAIRN_STORE_INT_H
 #define CAIRN_STORE_INT_H
@@ -119,15 +120,47 @@ void store_unlink_freed(struct store *st, struct idlist *freed);
 enum store_result store_purge_tombstones(struct store *st, int64_t mailbox_id,
     size_t n_added);
 
+/*
+ * threadid.c: the msg-ids a message's thread is found by (RFC 8474 §5.2
+ * THREADID): its own Message-ID, and the last THREAD_REFS_MAX of its
+ * References then In-Reply-To, each normalised (mime_msgid_next) and at
+ * most THREAD_MSGID_MAX bytes (a longer one is left out).
+ */
+#define THREAD_REFS_MAX 50
+#define THREAD_MSGID_MAX 512
+struct thread_refs {
+	char *own;                      /* Message-ID; NULL: none */
+	char *ref[THREAD_REFS_MAX];     /* oldest first, no two alike */
+	size_t n;
+};
+#define THREAD_REFS_INIT { NULL, { NULL }, 0 }
+struct mime_part;
+/* From the header of root (the message's top level). */
+void thread_refs_parse(const char *data, size_t len,
+    const struct mime_part *root, struct thread_refs *t);
+void thread_refs_free(struct thread_refs *t);
+/*
+ * In the write transaction that adds the message: its thread (the oldest
+ * one any of its ids is recorded in, else a new one), and its ids that
+ * are not recorded yet recorded in it.
+ */
+enum store_result thread_assign(struct store *st, const struct thread_refs *t,
+    uint64_t *thread_id);
+/* store_open: give a thread to the messages stored before schema step 6
+ * (or by an older Cairn since), in transactions of a bounded size. */
+enum store_result thread_backfill(struct store *st);
+
 /* cache.c: the cached MIME text of one message (index.db mime_cache). */
 struct cache {
 	struct buf envelope, body, bodystructure;
 	struct buf preview;     /* RFC 8970 PREVIEW (mime_preview) */
 	struct buf fields;      /* store_header_field_cached fields, as stored */
 	bool fields_ok;         /* complete and short enough to keep */
+	struct thread_refs refs;        /* not cached: for thread_assign */
 };
-#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false }
-/* Parse data once and render the three texts. */
+#define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false, \
+	THREAD_REFS_INIT }
+/* Parse data once and render the texts; and take its thread refs. */
 enum store_result cache_make(struct store *st, const char *data, size_t len,
     struct cache *c);
 void cache_free(struct cache *c);

@@ -152,7 +152,7 @@ store_open(int dirfd, struct store **out, char *err, size_t errlen)
 	st->watch_fd = -1;
 	if (blob_dirs_init(st) != STORE_OK ||
 	    index_open(st->err, sizeof(st->err), &st->ix) != STORE_OK ||
-	    init_mailboxes(st) != STORE_OK) {
+	    init_mailboxes(st) != STORE_OK || thread_backfill(st) != STORE_OK) {
 		snprintf(err, errlen, "%s", st->err);
 		store_close(st);
 		return STORE_ERROR;

@@ -149,7 +149,8 @@ enum store_result store_append_write(struct store_append *ap, const void *data,
     size_t len);
 /*
  * fsync the file, link it into blobs/, parse the MIME structure once, and
- * in one transaction add the row, bump UIDNEXT and HIGHESTMODSEQ.  On any
+ * in one transaction add the row (with its thread: store/threadid.c),
+ * bump UIDNEXT and HIGHESTMODSEQ.  On any
  * failure nothing of the message remains.  ap is freed either way.
  * internaldate: unix time; tz_minutes: its zone offset for INTERNALDATE.
  * A missing or \Noselect mailbox: STORE_NOT_FOUND (answer TRYCREATE).
@@ -171,7 +172,12 @@ struct store_message {
 	int64_t internaldate;
 	int tz_minutes;
 	uint64_t size;                  /* RFC822.SIZE */
-	uint64_t email_id;              /* stable across COPY (RFC 8474 later) */
+	uint64_t email_id;              /* stable across COPY (RFC 8474 EMAILID) */
+	/* RFC 8474 THREADID: the same for every message of one conversation,
+	 * in every mailbox of the user, and for a COPY or MOVE; never changes.
+	 * 0: none (a row another Cairn wrote without one since this store was
+	 * opened: the next store_open gives it one). */
+	uint64_t thread_id;
 	/* RFC 8514: when it came into this mailbox (APPEND, COPY, MOVE), unix
 	 * time; 0 when not known (stored before Cairn kept it). */
 	int64_t savedate;

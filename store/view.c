@@ -241,6 +241,7 @@ view_message(struct store_view *v, const struct index_message *m,
 	out->size = m->size;
 	out->email_id = m->email_id;
 	out->savedate = m->savedate;
+	out->thread_id = m->thread_id;
 	out->recent = view_is_recent(v, m->uid);
 	return STORE_OK;
 }

@@ -264,6 +264,7 @@ setup_fakes(void)
 	    .flags = STORE_FLAG_SEEN, .keywords = kw1, .n_keywords = 1,
 	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 9 * 3600,
 	    .tz_minutes = 60, .size = 100, .email_id = 0xab12,
+	    .thread_id = 0x1f,
 	    /* saved 2024-01-07 23:30 UTC */
 	    .savedate = search_days_from_civil(2024, 1, 7) * 86400 + 84600 };
 	fakes[0].data = msg1;
@@ -271,7 +272,8 @@ setup_fakes(void)
 	fakes[1].m = (struct store_message){ .uid = 20, .modseq = 9,
 	    .flags = STORE_FLAG_FLAGGED | STORE_FLAG_ANSWERED,
 	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 22 * 3600 + 1800,
-	    .tz_minutes = 120, .size = 2000, .recent = true };
+	    .tz_minutes = 120, .size = 2000, .recent = true,
+	    .thread_id = 0x1f };
 	/* no save date (stored before they were kept): the internal date's
 	 * day, the 6th */
 	fakes[1].data = msg2;
@@ -426,10 +428,14 @@ static const struct {
 	{ "SAVEDSINCE 7-Jan-2024", "1 3" }, { "SAVEDSINCE 9-Jan-2024", "" },
 	{ "SAVEDBEFORE 6-Jan-2024", "" }, { "SAVEDATESUPPORTED", "1 2 3" },
 	{ "NOT SAVEDATESUPPORTED", "" }, { "SAVEDON 7-Jan-2024 SEEN", "1" },
-	/* OBJECTID (RFC 8474): ids are case-sensitive; no threads yet */
+	/* OBJECTID (RFC 8474): ids are case-sensitive, exactly as made; 1 and
+	 * 2 share a thread, 3 has none (thread_id 0), which no id names */
 	{ "EMAILID E000000000000ab12", "1" }, { "EMAILID E000000000000AB12", "" },
 	{ "EMAILID E0000000000000000", "2 3" }, { "EMAILID Mab12", "" },
 	{ "NOT EMAILID E000000000000ab12", "2 3" }, { "THREADID T1", "" },
+	{ "THREADID T000000000000001f", "1 2" }, { "THREADID T000000000000001F", "" },
+	{ "THREADID E000000000000001f", "" }, { "EMAILID T000000000000ab12", "" },
+	{ "THREADID T0000000000000000", "" }, { "NOT THREADID T000000000000001f", "3" },
 	/* "$" is matched by UID, with or without UID before it (RFC 5182) */
 	{ "$", "1 3" }, { "UID $", "1 3" }, { "NOT $", "2" },
 	{ "OR $ SEEN", "1 3" }, { "$ 2:3", "3" }, { "UID $ UID 1:15", "1" },

@@ -1,8 +1,9 @@
 """OBJECTID (RFC 8474): MAILBOXID from CREATE, SELECT and STATUS, kept by
 RENAME and new for a mailbox made again; EMAILID and THREADID from FETCH,
-EMAILID kept by COPY and MOVE, and the EMAILID and THREADID search keys --
-against the real cairnd, with a second client (python3's imaplib) reading
-the same ids."""
+both kept by COPY and MOVE; THREADID shared by a conversation across
+mailboxes (a reply filed in Sent, a parent that arrives after its reply),
+and the EMAILID and THREADID search keys -- against the real cairnd, with
+a second client (python3's imaplib) reading the same ids."""
 
 import os
 import re
@@ -37,13 +38,39 @@ def mailboxid_status(c, name):
     return m.group(1)
 
 
-def emailids(c):
+def object_ids(c):
+    """[(EMAILID, THREADID)] of the selected mailbox, by MSN."""
     out = []
     for line in ok(c, "FETCH 1:* (EMAILID THREADID)"):
-        m = re.match(r"^\* \d+ FETCH \(EMAILID \((%s)\) THREADID NIL\)$" % ID, line)
+        m = re.match(r"^\* \d+ FETCH \(EMAILID \((%s)\) THREADID \((%s)\)\)$"
+                     % (ID, ID), line)
         assert m, line
-        out.append(m.group(1))
+        out.append((m.group(1), m.group(2)))
     return out
+
+
+def emailids(c):
+    return [e for e, _ in object_ids(c)]
+
+
+def threadids(c):
+    return [t for _, t in object_ids(c)]
+
+
+def message(msgid, subject, references=None, in_reply_to=None):
+    head = "From: a@example.org\r\nSubject: %s\r\nMessage-ID: %s\r\n" % (
+        subject, msgid)
+    if references:
+        head += "References: %s\r\n" % references
+    if in_reply_to:
+        head += "In-Reply-To: %s\r\n" % in_reply_to
+    return (head + "\r\n" + subject + "\r\n").encode()
+
+
+def search(c, keys):
+    untagged = ok(c, "SEARCH " + keys)
+    assert len(untagged) == 1 and untagged[0].startswith("* SEARCH"), untagged
+    return [int(n) for n in untagged[0].split()[2:]]
 
 
 def test_mailboxid():
@@ -106,6 +133,68 @@ def test_emailid():
         c.close()
 
 
+def test_threadid():
+    with server() as srv:
+        c = login(srv)
+        # INBOX: a question, an unrelated message, a reply that names the
+        # question in In-Reply-To only; Sent: our answer (References)
+        append(c, "INBOX", message("<q@example.org>", "question"))
+        append(c, "INBOX", message("<other@example.org>", "unrelated"))
+        append(c, "INBOX", message("<r2@example.org>", "Re: question",
+                                   in_reply_to="<q@example.org>"))
+        append(c, "Sent", message("<r1@example.net>", "Re: question",
+                                  references="<q@example.org>",
+                                  in_reply_to="<q@example.org>"))
+        # a reply whose parent (<p@example.org>) comes later
+        append(c, "INBOX", message("<late-child@example.org>", "Re: late",
+                                   references="<p@example.org>"))
+        append(c, "INBOX", message("<p@example.org>", "late"))
+        ok(c, "SELECT INBOX")
+        inbox = object_ids(c)
+        q, other, r2, child, parent = [t for _, t in inbox]
+        assert q == r2, inbox
+        assert other != q and child != q and child != other, inbox
+        assert parent == child, inbox
+        for e, t in inbox:
+            assert re.match(r"^T[0-9a-f]{16}$", t), t
+            assert e != t
+        # the same thread in another mailbox
+        ok(c, "EXAMINE Sent")
+        assert threadids(c) == [q]
+        # SEARCH THREADID: the thread's messages in the selected mailbox
+        ok(c, "SELECT INBOX")
+        assert search(c, "THREADID %s" % q) == [1, 3]
+        assert search(c, "THREADID %s" % child) == [4, 5]
+        assert search(c, "NOT THREADID %s" % q) == [2, 4, 5]
+        # ids are case-sensitive, and the kinds do not mix
+        upper = "T" + q[1:].upper()
+        assert search(c, "THREADID %s" % upper) == ([1, 3] if upper == q else [])
+        assert search(c, "THREADID %s" % q.replace("T", "E", 1)) == []
+        assert search(c, "EMAILID %s" % q) == []
+        untagged = ok(c, "UID SEARCH RETURN (ALL) THREADID %s" % q)
+        assert untagged[0].endswith(" UID ALL 1,3"), untagged
+        # COPY and MOVE keep it, and a later reply in another mailbox joins
+        ok(c, "COPY 3 Archive")
+        ok(c, "MOVE 1 Trash")
+        append(c, "Archive", message("<r3@example.org>", "Re: question",
+                                     references="<q@example.org> <r1@example.net>"))
+        ok(c, "SELECT Archive")
+        assert threadids(c) == [q, q]
+        ok(c, "SELECT Trash")
+        assert threadids(c) == [q]
+        assert search(c, "THREADID %s" % q) == [1]
+        # another session sees the same ids, and they never change
+        m = srv.imap("alice", "alice-pw")
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(THREADID)")
+        assert typ == "OK", data
+        got = [re.search(rb"THREADID \((T[0-9a-f]{16})\)", d).group(1).decode()
+               for d in data]
+        assert got == [other, r2, child, parent], (got, inbox)
+        m.logout()
+        c.close()
+
+
 if __name__ == "__main__":
     require_accounts()
-    run_tests([test_mailboxid, test_emailid])
+    run_tests([test_mailboxid, test_emailid, test_threadid])
