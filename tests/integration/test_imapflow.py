@@ -11,9 +11,11 @@ build directory once."""
 
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,25 +48,37 @@ def install():
 
 
 class Node:
-    """The client.js process: commands in, JSON events out."""
+    """The client.js process: commands in, JSON events out.  A thread reads
+    its lines into a queue: select() on the pipe would miss a line that
+    arrived with the one before it and sits in the file's buffer."""
 
     def __init__(self, directory, port):
         self.proc = subprocess.Popen(["node", "client.js", str(port), "alice", "alice-pw"],
                                      cwd=directory, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
 
     def send(self, line):
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
+    def next_event(self, name, timeout):
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no %s event from imapflow within %d s" % (name, timeout))
+        assert line is not None, "imapflow exited (status %s)" % self.proc.wait()
+        return json.loads(line)
+
     def event(self, name, timeout=20):
         """The next event; it must be name."""
-        import select
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        assert ready, "no %s event from imapflow within %d s" % (name, timeout)
-        line = self.proc.stdout.readline()
-        assert line, "imapflow exited (status %s)" % self.proc.wait()
-        ev = json.loads(line)
+        ev = self.next_event(name, timeout)
         assert ev["event"] == name, "expected %s, got %r" % (name, ev)
         return ev
 
@@ -72,12 +86,7 @@ class Node:
         """The events before the next name event, and that one."""
         seen = []
         while True:
-            import select
-            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-            assert ready, "no %s event from imapflow within %d s" % (name, timeout)
-            line = self.proc.stdout.readline()
-            assert line, "imapflow exited (status %s)" % self.proc.wait()
-            ev = json.loads(line)
+            ev = self.next_event(name, timeout)
             if ev["event"] == name:
                 return seen, ev
             seen.append(ev)

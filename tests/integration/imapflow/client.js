@@ -17,6 +17,11 @@ function out(obj) {
     process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
+function debugLogger() {
+    const log = obj => process.stderr.write(JSON.stringify(obj) + '\n');
+    return { trace: log, debug: log, info: log, warn: log, error: log, fatal: log };
+}
+
 function big(v) {
     return v === undefined || v === null ? null : String(v);
 }
@@ -28,7 +33,8 @@ async function main() {
         secure: true,
         tls: { rejectUnauthorized: false },
         auth: { user, pass },
-        logger: false,
+        // IMAPFLOW_DEBUG=1: imapflow's protocol log on stderr
+        logger: process.env.IMAPFLOW_DEBUG ? debugLogger() : false,
         qresync: true,
         disableAutoIdle: true
     });
