@@ -36,8 +36,9 @@
 #                then another session of idler APPENDs IDLE_APPENDS
 #                messages one by one, and every idling session's time until
 #                it reads the new EXISTS is taken; once per N in IDLE_N and
-#                per mode in IDLE_MODES: "select", and "examine" (EXAMINE
+#                per mode in IDLE_MODES: "select", "examine" (EXAMINE
 #                INBOX: a read-only view, which claims no \Recent message)
+#                and "tls" (SELECT over implicit TLS, the 993 listeners)
 #
 # Rows select .. store use 1, 10 and 100 clients (CLIENTS), all logged in
 # as "big" and on its INBOX; the read rows run while nothing writes.
@@ -63,7 +64,7 @@
 # Environment: CAIRN_BUILDDIR (default ./build), SMALL=1 (MSGS 1000, BIG
 # 2000, MEM_N 20, IDLE_N 20, fewer operations per row), MSGS (10000), BIG
 # (100000), MEM_N (100), IDLE_N ("100 1000"), IDLE_APPENDS (5 per run, 10
-# per server), IDLE_MODES ("select examine"), IDLE_RAISE (1), IDLE_TIMEOUT
+# per server), IDLE_MODES ("select examine tls"), IDLE_RAISE (1), IDLE_TIMEOUT
 # (120: seconds an APPEND may take to reach every session), CLIENTS ("1 10
 # 100"), ROWS (the rows to run, default all: "append select fetch-flags
 # fetch-body search store mem idle"), POOL (8),
@@ -89,7 +90,7 @@ else
 	MSGS=${MSGS:-10000} BIG=${BIG:-100000} MEM_N=${MEM_N:-100} IDLE_N=${IDLE_N:-100 1000}
 fi
 IDLE_APPENDS=${IDLE_APPENDS:-5}
-IDLE_MODES=${IDLE_MODES:-select examine}
+IDLE_MODES=${IDLE_MODES:-select examine tls}
 IDLE_RAISE=${IDLE_RAISE:-1}
 IDLE_TIMEOUT=${IDLE_TIMEOUT:-120}
 CLIENTS=${CLIENTS:-1 10 100}
@@ -117,9 +118,11 @@ for n in $IDLE_N; do
 	[ "$n" -gt "$max_idle" ] && max_idle=$n
 done
 for m in $IDLE_MODES; do
-	[[ $m == select || $m == examine ]] || die "IDLE_MODES: '$m' is neither select nor examine"
+	[[ $m == select || $m == examine || $m == tls ]] ||
+		die "IDLE_MODES: '$m' is not select, examine or tls"
 done
-# Dovecot: an imap process per session (its own default process_limit is 1024)
+# Dovecot: an imap process per session, over TLS an imap-login as well
+# (imap has its own default process_limit, 1024)
 dproc=$((max_idle + 100 > 2000 ? max_idle + 100 : 2000))
 NUSERS=$((max_clients > MEM_N ? max_clients : MEM_N))
 if [ "$(id -u)" -ne 0 ]; then
@@ -478,14 +481,19 @@ if has_row idle; then
 			key=idle-$mode-$n
 			read -r ci0 di0 <<<"$(no_inotify)"
 			args=(-c "$n" -u idler -n "$IDLE_APPENDS" --settle 3 --timeout "$IDLE_TIMEOUT")
+			cp=$cport dp=$dport
 			[ "$mode" = examine ] && args+=(--examine)
+			if [ "$mode" = tls ]; then
+				args+=(--tls)
+				cp=$ctport dp=$dtport
+			fi
 			echo "IDLE: $n sessions of idler ($mode INBOX), $IDLE_APPENDS APPENDs per run," \
 				"fs.inotify.max_user_instances $(cat "$inotify"):"
-			run cairn "$cport" "$key" 1 idle --server-pid "$cpid" --first 0 "${args[@]}"
-			run dovecot "$dport" "$key" 1 idle --server-pid "$dpid" --first 0 "${args[@]}"
-			run dovecot "$dport" "$key" 2 idle --server-pid "$dpid" \
+			run cairn "$cp" "$key" 1 idle --server-pid "$cpid" --first 0 "${args[@]}"
+			run dovecot "$dp" "$key" 1 idle --server-pid "$dpid" --first 0 "${args[@]}"
+			run dovecot "$dp" "$key" 2 idle --server-pid "$dpid" \
 				--first "$IDLE_APPENDS" "${args[@]}"
-			run cairn "$cport" "$key" 2 idle --server-pid "$cpid" \
+			run cairn "$cp" "$key" 2 idle --server-pid "$cpid" \
 				--first "$IDLE_APPENDS" "${args[@]}"
 			L report "IDLE ($mode), $n sessions" \
 				"cairn=$tmp/res/$key.cairn.1,$tmp/res/$key.cairn.2" \
