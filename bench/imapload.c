@@ -28,6 +28,16 @@
  *   mem         -c connections LOGIN and SELECT -m and stay idle; the sum of
  *               Pss and Rss (/proc/PID/smaps_rollup) of --server-pid and all
  *               its descendants, before and after, divided by -c
+ *   idle        -c connections of ONE user LOGIN, SELECT -m and start IDLE
+ *               (RFC 2177: wait for "+"); memory as for mem; then one more
+ *               connection of the same user APPENDs -n messages to -m, one
+ *               at a time, and for each APPEND every idling session's time
+ *               until it reads "* n EXISTS" is recorded, from just before
+ *               the APPEND was sent and from its tagged OK; --pause ms
+ *               between APPENDs; then DONE and LOGOUT.  One process polls
+ *               all the sockets, so the clock is read once per poll round.
+ *               --examine: EXAMINE instead of SELECT (also for mem), a
+ *               read-only view, which claims no \Recent message
  *
  * Users: -u NAME, where "%d" (at most once) becomes the client's number
  * (1, 2, ...): "bench%d" gives every client its own user.  The same holds
@@ -59,6 +69,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -66,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -825,11 +837,11 @@ wait_tagged(struct conn *c, struct resp *r, bool keep, untagged_fn fn, void *arg
 
 enum workload {
 	W_APPEND, W_POPULATE, W_SELECT, W_FETCH_FLAGS, W_FETCH_BODY, W_SEARCH, W_STORE,
-	W_MEM,
+	W_MEM, W_IDLE,
 };
 static const char *const workload_names[] = {
 	"append", "populate", "select", "fetch-flags", "fetch-body", "search", "store",
-	"mem",
+	"mem", "idle",
 };
 
 struct job {
@@ -850,10 +862,12 @@ struct job {
 	long expect_exists;
 	int window;
 	bool verify, create;
+	bool examine;            /* EXAMINE instead of SELECT: a read-only view */
 	const char *save, *label;
 	int server_pid;
 	int settle;
 	int timeout;
+	int pause_ms;            /* idle: between two APPENDs */
 };
 
 struct client {
@@ -938,11 +952,12 @@ session_open(struct client *cl, struct conn *c, struct resp *r, const char *mail
 		return 0;
 	expand_name(mailbox, cl->idx + 1, mbox, sizeof(mbox));
 	cl->exists = 0;
-	if (send_cmd(c, "SELECT \"%s\"", mbox) != 0 ||
+	if (send_cmd(c, "%s \"%s\"", j->examine ? "EXAMINE" : "SELECT", mbox) != 0 ||
 	    wait_tagged(c, r, false, on_exists, cl) != CMD_OK) {
 		char why[512];
 
-		snprintf(why, sizeof(why), "SELECT %.200s: %.300s", mbox, c->err);
+		snprintf(why, sizeof(why), "%s %.200s: %.300s",
+		    j->examine ? "EXAMINE" : "SELECT", mbox, c->err);
 		snprintf(c->err, sizeof(c->err), "%s", why);
 		return -1;
 	}
@@ -1230,6 +1245,17 @@ client_main(void *arg)
 
 /* ---- results -------------------------------------------------------------- */
 
+/*
+ * The idle workload's series besides lat: every wake-up timed from the
+ * APPEND's tagged OK (negative when the session heard before the
+ * appender), the last wake-up of each APPEND timed from just before it
+ * was sent, and each APPEND's own round trip.
+ */
+enum { SER_FROM_OK, SER_LAST, SER_APPEND, NSERIES };
+static const char *const series_names[NSERIES] = {
+	"from_ok_us", "last_us", "append_us",
+};
+
 struct result {
 	char label[64];
 	char workload[32];
@@ -1246,6 +1272,11 @@ struct result {
 	long conns;
 	double pss_before, pss_after, rss_before, rss_after;   /* kB */
 	long procs_before, procs_after;
+	/* idle: memory once more after the APPENDs, and series of times (us)
+	 * besides lat (which holds each wake-up from just before the APPEND) */
+	double pss_end, rss_end;
+	double *ser[NSERIES];
+	size_t nser[NSERIES];
 };
 
 static int
@@ -1280,9 +1311,48 @@ mean(const double *v, size_t n)
 	return n ? s / (double)n : NAN;
 }
 
+/* " p50 A p99 B max C" in ms of sorted microseconds v[0..n) */
+static void
+print_pcts(const double *v, size_t n)
+{
+	if (n == 0) {
+		printf(" (none)");
+		return;
+	}
+	printf(" p50 %.2f p99 %.2f max %.2f", percentile(v, n, 50) / 1e3,
+	    percentile(v, n, 99) / 1e3, v[n - 1] / 1e3);
+}
+
+static void
+result_print_idle(const struct result *res)
+{
+	double n = res->conns > 0 ? (double)res->conns : 1;
+
+	printf("%s: idle, %ld sessions of one user: Pss %.0f -> %.0f kB in IDLE -> %.0f "
+	    "after the APPENDs, %.1f kB per session (%.1f after); Rss %.0f -> %.0f -> "
+	    "%.0f kB, %.1f kB per session; processes %ld -> %ld\n", res->label, res->conns,
+	    res->pss_before, res->pss_after, res->pss_end,
+	    (res->pss_after - res->pss_before) / n, (res->pss_end - res->pss_before) / n,
+	    res->rss_before, res->rss_after, res->rss_end,
+	    (res->rss_after - res->rss_before) / n, res->procs_before, res->procs_after);
+	printf("%s: %ld APPENDs, wake-ups in ms: from the APPEND sent", res->label, res->ops);
+	print_pcts(res->lat, res->nlat);
+	printf("; from its OK");
+	print_pcts(res->ser[SER_FROM_OK], res->nser[SER_FROM_OK]);
+	printf("; last of the %ld", res->conns);
+	print_pcts(res->ser[SER_LAST], res->nser[SER_LAST]);
+	printf("; APPEND itself");
+	print_pcts(res->ser[SER_APPEND], res->nser[SER_APPEND]);
+	printf("; errors %ld; untagged answers %" PRIu64 "\n", res->errors, res->untagged);
+}
+
 static void
 result_print(const struct result *res)
 {
+	if (strcmp(res->workload, "idle") == 0) {
+		result_print_idle(res);
+		return;
+	}
 	if (strcmp(res->workload, "mem") == 0) {
 		printf("%s: mem, %ld connections: Pss %.0f -> %.0f kB, %.1f kB per "
 		    "connection; Rss %.0f -> %.0f kB, %.1f kB per connection; "
@@ -1324,16 +1394,39 @@ result_save(const struct result *res, const char *path)
 	    "elapsed %.6f\nbytes %" PRIu64 "\nitems %" PRIu64 "\nerrors %ld\ncheck %s\n"
 	    "untagged %" PRIu64 "\ndups %" PRIu64 "\n"
 	    "conns %ld\npss_before %.0f\npss_after %.0f\nrss_before %.0f\n"
-	    "rss_after %.0f\nprocs_before %ld\nprocs_after %ld\nlatencies_us %zu\n",
+	    "rss_after %.0f\nprocs_before %ld\nprocs_after %ld\npss_end %.0f\n"
+	    "rss_end %.0f\nlatencies_us %zu\n",
 	    res->label, res->workload, res->clients, res->ops, res->elapsed, res->bytes,
 	    res->items, res->errors, res->check[0] ? res->check : "-", res->untagged,
 	    res->dups, res->conns,
 	    res->pss_before, res->pss_after, res->rss_before, res->rss_after,
-	    res->procs_before, res->procs_after, res->nlat);
+	    res->procs_before, res->procs_after, res->pss_end, res->rss_end, res->nlat);
 	for (size_t i = 0; i < res->nlat; i++)
 		fprintf(f, "%.1f\n", res->lat[i]);
+	for (int k = 0; k < NSERIES; k++) {
+		if (res->nser[k] == 0)
+			continue;
+		fprintf(f, "%s %zu\n", series_names[k], res->nser[k]);
+		for (size_t i = 0; i < res->nser[k]; i++)
+			fprintf(f, "%.1f\n", res->ser[k][i]);
+	}
 	if (fclose(f) != 0)
 		die("%s: %s", path, strerror(errno));
+}
+
+/* The want numbers, one a line, that follow a "NAME COUNT" line of a saved result. */
+static size_t
+load_values(FILE *f, const char *path, const char *val, double **out)
+{
+	size_t n = 0, want = strtoull(val, NULL, 10);
+	char line[128];
+
+	*out = xrealloc(NULL, want * sizeof(double));
+	while (n < want && fgets(line, sizeof(line), f) != NULL)
+		(*out)[n++] = atof(line);
+	if (n != want)
+		die("%s: %zu values, expected %zu", path, n, want);
+	return n;
 }
 
 static void
@@ -1341,7 +1434,6 @@ result_load(struct result *res, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char key[64], val[256], line[512];
-	size_t n = 0;
 
 	if (f == NULL)
 		die("%s: %s", path, strerror(errno));
@@ -1388,18 +1480,29 @@ result_load(struct result *res, const char *path)
 			res->procs_before = atol(val);
 		else if (strcmp(key, "procs_after") == 0)
 			res->procs_after = atol(val);
-		else if (strcmp(key, "latencies_us") == 0) {
-			size_t want = strtoull(val, NULL, 10);
-
-			res->lat = xrealloc(NULL, want * sizeof(double));
-			while (n < want && fgets(line, sizeof(line), f) != NULL)
-				res->lat[n++] = atof(line);
-			if (n != want)
-				die("%s: %zu latencies, expected %zu", path, n, want);
-			res->nlat = n;
-		}
+		else if (strcmp(key, "pss_end") == 0)
+			res->pss_end = atof(val);
+		else if (strcmp(key, "rss_end") == 0)
+			res->rss_end = atof(val);
+		else if (strcmp(key, "latencies_us") == 0 && res->lat == NULL)
+			res->nlat = load_values(f, path, val, &res->lat);
+		else
+			for (int k = 0; k < NSERIES; k++)
+				if (strcmp(key, series_names[k]) == 0 && res->ser[k] == NULL)
+					res->nser[k] = load_values(f, path, val, &res->ser[k]);
 	}
 	fclose(f);
+}
+
+static void
+result_free(struct result *res)
+{
+	free(res->lat);
+	res->lat = NULL;
+	for (int k = 0; k < NSERIES; k++) {
+		free(res->ser[k]);
+		res->ser[k] = NULL;
+	}
 }
 
 /* ---- running a job ---------------------------------------------------------- */
@@ -1741,6 +1844,350 @@ run_mem(struct job *j, struct result *res)
 	return errors == 0 ? 0 : 1;
 }
 
+/* ---- idle: sessions in IDLE, woken by one APPEND ----------------------------- */
+
+/*
+ * IDLE on a selected session (RFC 2177 §3): the server answers "+" and
+ * from then on sends changes as they happen.  Untagged answers before the
+ * "+" may still move EXISTS.
+ */
+static int
+idle_start(struct client *cl, struct conn *c, struct resp *r)
+{
+	size_t tl;
+
+	if (send_cmd(c, "IDLE") != 0)
+		return -1;
+	tl = strlen(c->tag);
+	for (;;) {
+		if (read_resp(c, r, false) != 0)
+			return -1;
+		if (r->text.p[0] == '+')
+			return 0;
+		if ((strncmp(r->text.p, c->tag, tl) == 0 && r->text.p[tl] == ' ') ||
+		    strncmp(r->text.p, "* BYE", 5) == 0) {
+			conn_error(c, "IDLE: %.400s", r->text.p);
+			return -1;
+		}
+		on_exists(r, cl);
+	}
+}
+
+/* The idle workload's state: n idlers in cs[0..n), the appender at cs[n]. */
+struct idle_run {
+	struct job *j;
+	int n;
+	struct conn *cs;
+	bool *dead;
+	double *heard;           /* when idler i read the EXISTS; 0 until then */
+	struct pollfd *pfd;
+	int *owner;              /* pfd[k] belongs to cs[owner[k]] */
+	struct resp r;
+	uint32_t want;           /* the EXISTS every idler must read */
+	int waiting;             /* live idlers that have not read it yet */
+	double t_ok;             /* the APPEND's tagged OK; 0 until then */
+	long errors;
+	uint64_t untagged;
+};
+
+static void
+idle_error(struct idle_run *ir, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ir->errors++ >= 5)
+		return;
+	fprintf(stderr, "imapload: %s: ", ir->j->label);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A session that failed: no more reads from it, and no more waiting for it. */
+static void
+idle_kill(struct idle_run *ir, int i, const char *why)
+{
+	idle_error(ir, "session %d: %s", i + 1, why);
+	ir->dead[i] = true;
+	if (ir->heard[i] == 0)
+		ir->waiting--;
+}
+
+/* One whole response of cs[i], read at time t (the poll's return). */
+static void
+idle_answer(struct idle_run *ir, int i, double t)
+{
+	const char *text = ir->r.text.p, *w;
+	struct conn *c = &ir->cs[i];
+	size_t tl = strlen(c->tag);
+	uint32_t n;
+
+	if (i == ir->n) {
+		/* the appender: only its tagged answer matters */
+		if (strncmp(text, "* BYE", 5) == 0)
+			die("%s: appender: %s", ir->j->label, text);
+		if (strncmp(text, c->tag, tl) != 0 || text[tl] != ' ')
+			return;
+		ir->t_ok = t;
+		if (strncmp(text + tl + 1, "OK", 2) != 0)
+			idle_error(ir, "appender: %.300s", text);
+		return;
+	}
+	ir->untagged++;
+	if (strncmp(text, "* BYE", 5) == 0 ||
+	    (strncmp(text, c->tag, tl) == 0 && text[tl] == ' ')) {
+		idle_kill(ir, i, text);
+		return;
+	}
+	/* RECENT, FETCH, "OK Still here": allowed, not waited for */
+	if (!untagged_number(&ir->r, &n, &w) || !word_is(w, "EXISTS") || n < ir->want)
+		return;
+	if (n > ir->want) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%u EXISTS, expected %u: is something else "
+		    "appending?", n, ir->want);
+		idle_kill(ir, i, why);
+	} else if (ir->heard[i] == 0) {
+		ir->heard[i] = t;
+		ir->waiting--;
+	}
+}
+
+/* cs[i] is readable: read once, then every whole response it holds. */
+static void
+idle_read(struct idle_run *ir, int i, double t)
+{
+	struct conn *c = &ir->cs[i];
+
+	if (conn_fill(c) != 0) {
+		if (i == ir->n)
+			die("%s: appender: %s", ir->j->label, c->err);
+		idle_kill(ir, i, c->err);
+		return;
+	}
+	/* OpenSSL may hold decrypted bytes that poll cannot see */
+	while (c->ssl != NULL && SSL_pending(c->ssl) > 0 && conn_fill(c) == 0)
+		;
+	while (!ir->dead[i] && memchr(c->buf + c->off, '\n', c->len - c->off) != NULL) {
+		/* a literal in an answer (none expected) is read blocking */
+		if (read_resp(c, &ir->r, false) != 0) {
+			if (i == ir->n)
+				die("%s: appender: %s", ir->j->label, c->err);
+			idle_kill(ir, i, c->err);
+			return;
+		}
+		idle_answer(ir, i, t);
+	}
+}
+
+/*
+ * APPEND number k (generator index first + k) by the appender, and wait
+ * until every live idler has read "* want EXISTS" and the appender its
+ * OK, or --timeout seconds.
+ */
+static void
+idle_round(struct idle_run *ir, long k, struct result *res)
+{
+	struct job *j = ir->j;
+	struct conn *ap = &ir->cs[ir->n];
+	struct dbuf msg = { 0 }, cmd = { 0 };
+	struct plan p;
+	char date[64], mbox[256];
+	double t_send, last = 0;
+	int missed = 0;
+
+	ir->waiting = 0;
+	ir->t_ok = 0;
+	for (int i = 0; i < ir->n; i++) {
+		ir->heard[i] = 0;
+		ir->waiting += !ir->dead[i];
+	}
+	expand_name(j->mailbox, ir->n + 1, mbox, sizeof(mbox));
+	gen_message(j->seed, j->first + (uint64_t)k, &msg, &p);
+	gen_internaldate(&p, date, sizeof(date));
+	db_printf(&cmd, "%s APPEND \"%s\" (%s) \"%s\" {%zu+}\r\n", conn_next_tag(ap), mbox,
+	    p.seen ? "\\Seen" : "", date, p.size);
+	db_add(&cmd, msg.p, msg.len);
+	db_add(&cmd, "\r\n", 2);
+	t_send = now();
+	if (conn_write(ap, cmd.p, cmd.len) != 0)
+		die("%s: appender: %s", j->label, ap->err);
+	while (ir->waiting > 0 || ir->t_ok == 0) {
+		double t, left = t_send + j->timeout - now();
+		int nfd = 0, rc;
+
+		if (left <= 0)
+			break;
+		for (int i = 0; i <= ir->n; i++) {
+			if (i < ir->n ? ir->dead[i] : ir->t_ok != 0)
+				continue;
+			ir->pfd[nfd].fd = ir->cs[i].fd;
+			ir->pfd[nfd].events = POLLIN;
+			ir->pfd[nfd].revents = 0;
+			ir->owner[nfd++] = i;
+		}
+		rc = poll(ir->pfd, (nfds_t)nfd, (int)ceil(left * 1e3));
+		/* one clock reading for the round: every answer seen now was
+		 * there when poll returned */
+		t = now();
+		if (rc < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		for (int f = 0; rc > 0 && f < nfd; f++)
+			if (ir->pfd[f].revents != 0)
+				idle_read(ir, ir->owner[f], t);
+	}
+	if (ir->t_ok == 0)
+		die("%s: APPEND %ld: no answer within %d s", j->label, k + 1, j->timeout);
+	res->ser[SER_APPEND][res->nser[SER_APPEND]++] = (ir->t_ok - t_send) * 1e6;
+	for (int i = 0; i < ir->n; i++) {
+		if (ir->dead[i])
+			continue;
+		if (ir->heard[i] == 0) {
+			missed++;
+			continue;
+		}
+		if (ir->heard[i] > last)
+			last = ir->heard[i];
+		res->lat[res->nlat++] = (ir->heard[i] - t_send) * 1e6;
+		res->ser[SER_FROM_OK][res->nser[SER_FROM_OK]++] = (ir->heard[i] - ir->t_ok) * 1e6;
+	}
+	if (missed > 0)
+		idle_error(ir, "APPEND %ld: %d of %d sessions had no \"* %u EXISTS\" after %d s",
+		    k + 1, missed, ir->n, ir->want, j->timeout);
+	else if (last > 0)
+		res->ser[SER_LAST][res->nser[SER_LAST]++] = (last - t_send) * 1e6;
+	db_free(&msg);
+	db_free(&cmd);
+}
+
+/* Room for n sockets: the soft descriptor limit up to the hard one. */
+static void
+idle_fd_limit(int n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		die("getrlimit: %s", strerror(errno));
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n + 32) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n + 32)
+			die("%d connections need %d descriptors; ulimit -n is %llu", n, n + 32,
+			    (unsigned long long)rl.rlim_cur);
+	}
+}
+
+static void
+msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int
+run_idle(struct job *j, struct result *res)
+{
+	struct idle_run ir = { .j = j, .n = j->clients };
+	struct client cl = { .j = j };
+	struct memsum before, after, end;
+	uint32_t base = 0;
+	double t0;
+	int n = j->clients;
+
+	idle_fd_limit(n + 1);
+	ir.cs = calloc((size_t)n + 1, sizeof(*ir.cs));
+	/* [n], the appender's, is never set: idle_read looks at it */
+	ir.dead = calloc((size_t)n + 1, sizeof(*ir.dead));
+	ir.heard = calloc((size_t)n + 1, sizeof(*ir.heard));
+	ir.pfd = calloc((size_t)n + 1, sizeof(*ir.pfd));
+	ir.owner = calloc((size_t)n + 1, sizeof(*ir.owner));
+	if (ir.cs == NULL || ir.dead == NULL || ir.heard == NULL || ir.pfd == NULL ||
+	    ir.owner == NULL)
+		die("out of memory");
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "idle");
+	res->clients = n;
+	res->conns = n;
+	res->lat = xrealloc(NULL, (size_t)n * (size_t)j->count * sizeof(double));
+	res->ser[SER_FROM_OK] = xrealloc(NULL, (size_t)n * (size_t)j->count * sizeof(double));
+	res->ser[SER_LAST] = xrealloc(NULL, (size_t)j->count * sizeof(double));
+	res->ser[SER_APPEND] = xrealloc(NULL, (size_t)j->count * sizeof(double));
+
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &before);
+	if (before.procs == 0)
+		die("no process %d", j->server_pid);
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		cl.idx = i;
+		if (session_open(&cl, &ir.cs[i], &ir.r, j->mailbox) != 0 ||
+		    idle_start(&cl, &ir.cs[i], &ir.r) != 0)
+			die("%s: session %d of %d: %s", j->label, i + 1, n, ir.cs[i].err);
+		if (i == 0)
+			base = cl.exists;
+		else if (cl.exists != base)
+			die("%s: session %d: %u EXISTS, session 1 had %u: is something else "
+			    "appending?", j->label, i + 1, cl.exists, base);
+	}
+	printf("%s: %d sessions in IDLE after %.1f s; the mailbox has %u messages\n", j->label,
+	    n, now() - t0, base);
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &after);
+	cl.idx = n;
+	if (session_open(&cl, &ir.cs[n], &ir.r, NULL) != 0)
+		die("%s: the appender: %s", j->label, ir.cs[n].err);
+	t0 = now();
+	for (long k = 0; k < j->count; k++) {
+		ir.want = base + (uint32_t)k + 1;
+		idle_round(&ir, k, res);
+		msleep(j->pause_ms);
+	}
+	res->elapsed = now() - t0;
+	res->ops = j->count;
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &end);
+	/* DONE ends each IDLE with the tagged OK of its IDLE command */
+	for (int i = 0; i < n; i++)
+		if (!ir.dead[i] && conn_write(&ir.cs[i], "DONE\r\n", 6) != 0)
+			idle_kill(&ir, i, ir.cs[i].err);
+	for (int i = 0; i < n; i++) {
+		if (!ir.dead[i] && wait_tagged(&ir.cs[i], &ir.r, false, NULL, NULL) != CMD_OK)
+			idle_kill(&ir, i, ir.cs[i].err);
+		if (ir.dead[i])
+			conn_close(&ir.cs[i]);
+		else
+			session_close(&ir.cs[i], &ir.r);
+	}
+	session_close(&ir.cs[n], &ir.r);
+	printf("%s: processes before: %s\n%s: processes in IDLE: %s\n", j->label, before.names,
+	    j->label, after.names);
+	res->pss_before = before.pss;
+	res->pss_after = after.pss;
+	res->pss_end = end.pss;
+	res->rss_before = before.rss;
+	res->rss_after = after.rss;
+	res->rss_end = end.rss;
+	res->procs_before = before.procs;
+	res->procs_after = after.procs;
+	res->errors = ir.errors;
+	res->untagged = ir.untagged;
+	qsort(res->lat, res->nlat, sizeof(double), cmp_double);
+	for (int k = 0; k < NSERIES; k++)
+		qsort(res->ser[k], res->nser[k], sizeof(double), cmp_double);
+	resp_free(&ir.r);
+	free(ir.cs);
+	free(ir.dead);
+	free(ir.heard);
+	free(ir.pfd);
+	free(ir.owner);
+	return ir.errors == 0 ? 0 : 1;
+}
+
 /* ---- report: merge the saved runs of two servers ------------------------------ */
 
 struct merged {
@@ -1752,10 +2199,13 @@ struct merged {
 	double *lat;
 	size_t nlat;
 	double pss, rss;     /* per connection, averaged over the runs */
+	double pss_end;      /* idle: per session after the APPENDs, likewise */
+	double *ser[NSERIES];
+	size_t nser[NSERIES];
 	int runs;
 	char check[128];
 	bool check_differs;
-	bool mem;
+	bool mem, idle;
 };
 
 static void
@@ -1773,6 +2223,7 @@ merge_spec(const char *spec, struct merged *m)
 
 		result_load(&res, f);
 		m->mem = strcmp(res.workload, "mem") == 0;
+		m->idle = strcmp(res.workload, "idle") == 0;
 		snprintf(m->workload, sizeof(m->workload), "%s", res.workload);
 		m->ops += res.ops;
 		m->errors += res.errors;
@@ -1784,31 +2235,86 @@ merge_spec(const char *spec, struct merged *m)
 		m->lat = xrealloc(m->lat, (m->nlat + res.nlat) * sizeof(double));
 		memcpy(m->lat + m->nlat, res.lat, res.nlat * sizeof(double));
 		m->nlat += res.nlat;
-		if (m->mem && res.conns > 0) {
+		if ((m->mem || m->idle) && res.conns > 0) {
 			m->conns = res.conns;
 			m->pss += (res.pss_after - res.pss_before) / (double)res.conns;
 			m->rss += (res.rss_after - res.rss_before) / (double)res.conns;
+			m->pss_end += (res.pss_end - res.pss_before) / (double)res.conns;
+		}
+		for (int k = 0; k < NSERIES; k++) {
+			m->ser[k] = xrealloc(m->ser[k], (m->nser[k] + res.nser[k]) * sizeof(double));
+			if (res.nser[k] > 0)
+				memcpy(m->ser[k] + m->nser[k], res.ser[k], res.nser[k] * sizeof(double));
+			m->nser[k] += res.nser[k];
 		}
 		if (m->runs == 0)
 			snprintf(m->check, sizeof(m->check), "%s", res.check);
 		else if (strcmp(m->check, res.check) != 0)
 			m->check_differs = true;
 		m->runs++;
-		free(res.lat);
+		result_free(&res);
 	}
 	if (m->runs == 0)
 		die("report: no file for %s", m->name);
-	if (m->mem) {
+	if (m->mem || m->idle) {
 		m->pss /= m->runs;
 		m->rss /= m->runs;
+		m->pss_end /= m->runs;
 	}
 	qsort(m->lat, m->nlat, sizeof(double), cmp_double);
+	for (int k = 0; k < NSERIES; k++)
+		qsort(m->ser[k], m->nser[k], sizeof(double), cmp_double);
+}
+
+static void
+merged_free(struct merged *m)
+{
+	free((char *)m->name);
+	free(m->lat);
+	for (int k = 0; k < NSERIES; k++)
+		free(m->ser[k]);
 }
 
 static double
 ratio(double a, double b)
 {
 	return b > 0 ? a / b : NAN;
+}
+
+/* "  WHAT: A p50 .. p99 .. max .. | B ... | A/B p50 R p99 R" for sorted v (us) */
+static void
+report_lat(const char *what, const struct merged *a, const double *va, size_t na,
+    const struct merged *b, const double *vb, size_t nb)
+{
+	printf("%-34s %s:", what, a->name);
+	print_pcts(va, na);
+	printf(" | %s:", b->name);
+	print_pcts(vb, nb);
+	/* times from the OK can be negative: no ratio of those */
+	if (na > 0 && nb > 0 && va[0] > 0 && vb[0] > 0)
+		printf(" | %s/%s p50 %.3f p99 %.3f", a->name, b->name,
+		    ratio(percentile(va, na, 50), percentile(vb, nb, 50)),
+		    ratio(percentile(va, na, 99), percentile(vb, nb, 99)));
+	printf("\n");
+}
+
+static void
+report_idle(const char *title, const struct merged *a, const struct merged *b)
+{
+	char what[64];
+
+	printf("%-34s %s %7.0f kB Pss/session (Rss %6.0f; Pss %.0f after the APPENDs) | "
+	    "%s %7.0f kB Pss/session (Rss %6.0f; Pss %.0f after) | Pss %s/%s %.2f\n", title,
+	    a->name, a->pss, a->rss, a->pss_end, b->name, b->pss, b->rss, b->pss_end,
+	    a->name, b->name, ratio(a->pss, b->pss));
+	report_lat("  wake-up ms, from APPEND sent", a, a->lat, a->nlat, b, b->lat, b->nlat);
+	report_lat("  wake-up ms, from APPEND's OK", a, a->ser[SER_FROM_OK],
+	    a->nser[SER_FROM_OK], b, b->ser[SER_FROM_OK], b->nser[SER_FROM_OK]);
+	snprintf(what, sizeof(what), "  last of %ld woken, ms", a->conns);
+	report_lat(what, a, a->ser[SER_LAST], a->nser[SER_LAST], b, b->ser[SER_LAST],
+	    b->nser[SER_LAST]);
+	report_lat("  APPEND round trip, ms", a, a->ser[SER_APPEND], a->nser[SER_APPEND], b,
+	    b->ser[SER_APPEND], b->nser[SER_APPEND]);
 }
 
 static int
@@ -1823,9 +2329,11 @@ report(int argc, char **argv)
 	title = argv[1];
 	merge_spec(argv[2], &a);
 	merge_spec(argv[3], &b);
-	if (a.mem != b.mem)
+	if (strcmp(a.workload, b.workload) != 0)
 		die("report: %s and %s are different workloads", a.name, b.name);
-	if (a.mem) {
+	if (a.idle)
+		report_idle(title, &a, &b);
+	else if (a.mem) {
 		printf("%-34s %s %7.0f kB Pss/conn (Rss %6.0f) | %s %7.0f kB Pss/conn (Rss %6.0f)"
 		    " | Pss %s/%s %.2f\n", title, a.name, a.pss, a.rss, b.name, b.pss, b.rss,
 		    a.name, b.name, ratio(a.pss, b.pss));
@@ -1857,6 +2365,8 @@ report(int argc, char **argv)
 		    a.errors, b.name, b.errors);
 		status = 1;
 	}
+	merged_free(&a);
+	merged_free(&b);
 	return status;
 }
 
@@ -1918,14 +2428,15 @@ usage(void)
 	    "usage: imapload WORKLOAD -p PORT -u USER [options]\n"
 	    "       imapload report TITLE A=FILE[,FILE...] B=FILE[,FILE...]\n"
 	    "       imapload gen INDEX [SEED] | imapload sizes COUNT [SEED]\n"
-	    "workloads: append populate select fetch-flags fetch-body search store mem\n"
+	    "workloads: append populate select fetch-flags fetch-body search store mem idle\n"
 	    "options: -H HOST (127.0.0.1) -p PORT --tls -u USER (%%d: client number)\n"
 	    "  -m MAILBOX (INBOX; %%d too) -c CLIENTS (1) -n COUNT (operations in all)\n"
 	    "  --first N (generator index of the first message appended, 0)\n"
 	    "  --seed N (1) --gen-first N (generator index of message 1, 0)\n"
 	    "  --search KEYS --range N --range-base N --expect-exists N\n"
 	    "  --window N (populate: commands in flight, 32) --verify --create\n"
-	    "  --server-pid PID --settle SECONDS (mem: 3) --timeout SECONDS (1800)\n"
+	    "  --server-pid PID --settle SECONDS (mem, idle: 3) --timeout SECONDS (1800)\n"
+	    "  --pause MS (idle: between APPENDs, 1000) --examine (EXAMINE, not SELECT)\n"
 	    "  --label NAME --save FILE\n"
 	    "environment: IMAPLOAD_PASSWORD (the password of every user)\n");
 	exit(2);
@@ -1957,12 +2468,14 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 13 },
 		{ "label", required_argument, NULL, 14 },
 		{ "save", required_argument, NULL, 15 },
+		{ "pause", required_argument, NULL, 16 },
+		{ "examine", no_argument, NULL, 17 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct job j = {
 		.host = "127.0.0.1", .mailbox = "INBOX", .clients = 1, .count = -1,
 		.seed = 1, .range = 0, .expect_exists = -1, .window = 32, .settle = 3,
-		.timeout = 1800, .label = "run",
+		.timeout = 1800, .label = "run", .pause_ms = 1000,
 	};
 	struct result res;
 	int opt, status;
@@ -2007,6 +2520,8 @@ main(int argc, char **argv)
 		case 13: j.timeout = atoi(optarg); break;
 		case 14: j.label = optarg; break;
 		case 15: j.save = optarg; break;
+		case 16: j.pause_ms = atoi(optarg); break;
+		case 17: j.examine = true; break;
 		default: usage();
 		}
 	}
@@ -2032,11 +2547,16 @@ main(int argc, char **argv)
 		die("search needs --search KEYS (one line)");
 	if (j.w == W_STORE && j.range < 1)
 		die("store needs --range N");
-	if (j.w == W_MEM && j.server_pid <= 0)
-		die("mem needs --server-pid PID");
+	if ((j.w == W_MEM || j.w == W_IDLE) && j.server_pid <= 0)
+		die("%s needs --server-pid PID", workload_names[j.w]);
+	/* one APPEND must reach every session: one user, one mailbox */
+	if (j.w == W_IDLE && (strchr(j.user, '%') != NULL || strchr(j.mailbox, '%') != NULL))
+		die("idle: every session is the same user on the same mailbox: no %%d");
+	if (j.w == W_IDLE && (j.pause_ms < 0 || j.timeout < 1))
+		die("idle: --pause must be at least 0 and --timeout at least 1");
 	if (j.window < 1)
 		die("--window must be at least 1");
-	if (j.count >= 0 && j.count < j.clients && j.w != W_MEM)
+	if (j.count >= 0 && j.count < j.clients && j.w != W_MEM && j.w != W_IDLE)
 		die("-n must be at least -c: every client works");
 	if (j.tls) {
 		SSL_library_init();
@@ -2049,11 +2569,13 @@ main(int argc, char **argv)
 		status = run_populate(&j, &res);
 	else if (j.w == W_MEM)
 		status = run_mem(&j, &res);
+	else if (j.w == W_IDLE)
+		status = run_idle(&j, &res);
 	else
 		status = run_clients(&j, &res);
 	result_print(&res);
 	if (j.save != NULL)
 		result_save(&res, j.save);
-	free(res.lat);
+	result_free(&res);
 	return status;
 }

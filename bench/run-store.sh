@@ -31,6 +31,14 @@
 #                once with MEM_N users over implicit TLS (port 993's
 #                listener of each server: Dovecot then adds an imap-login
 #                process per connection, Cairn's session does TLS itself)
+#   idle         issue 5: IDLE_N sessions of the one user "idler" LOGIN,
+#                SELECT INBOX and IDLE; Pss and Rss per session as in mem;
+#                then another session of idler APPENDs IDLE_APPENDS
+#                messages one by one, and every idling session's time until
+#                it reads the new EXISTS is taken; once per N in IDLE_N and
+#                per mode in IDLE_MODES: "select", "examine" (EXAMINE
+#                INBOX: a read-only view, which claims no \Recent message)
+#                and "tls" (SELECT over implicit TLS, the 993 listeners)
 #
 # Rows select .. store use 1, 10 and 100 clients (CLIENTS), all logged in
 # as "big" and on its INBOX; the read rows run while nothing writes.
@@ -44,10 +52,22 @@
 # optimized); Cairn has no such setting (index.db synchronous = FULL, blob
 # files and directories fsynced).
 #
+# Every session in IDLE holds an inotify instance in both servers, and
+# fs.inotify.max_user_instances (128 by default) counts them per user
+# (Cairn's sessions all run as cairn, Dovecot's here as nobody).  A woken
+# Dovecot session that waits for the maildir's dotlock takes a second one
+# for the wait (dotlock_wait: a temporary ioloop with io_add_notify), so
+# the idle row raises the limit to twice the largest IDLE_N + 64 for the
+# run and puts the old value back at the end.  IDLE_RAISE=0 leaves it as
+# it is, to see what both servers do without.
+#
 # Environment: CAIRN_BUILDDIR (default ./build), SMALL=1 (MSGS 1000, BIG
-# 2000, MEM_N 20, fewer operations per row), MSGS (10000), BIG (100000),
-# MEM_N (100), CLIENTS ("1 10 100"), ROWS (the rows to run, default all:
-# "append select fetch-flags fetch-body search store mem"), POOL (8),
+# 2000, MEM_N 20, IDLE_N 20, fewer operations per row), MSGS (10000), BIG
+# (100000), MEM_N (100), IDLE_N ("100 1000"), IDLE_APPENDS (5 per run, 10
+# per server), IDLE_MODES ("select examine tls"), IDLE_RAISE (1), IDLE_TIMEOUT
+# (120: seconds an APPEND may take to reach every session), CLIENTS ("1 10
+# 100"), ROWS (the rows to run, default all: "append select fetch-flags
+# fetch-body search store mem idle"), POOL (8),
 # BODY_CLIENTS (the CLIENTS up to 10: 100 body searches at once without an
 # index would each read the whole mailbox), KEEP=1 keeps the temporary
 # directory (logs, saved runs, both stores), HOLD=1 leaves both servers
@@ -65,19 +85,24 @@ DOVECONF=/usr/bin/doveconf
 MAIL_ACCOUNT=nobody # owner of Dovecot's mail
 POOL=${POOL:-8}
 if [ "${SMALL:-}" = 1 ]; then
-	MSGS=${MSGS:-1000} BIG=${BIG:-2000} MEM_N=${MEM_N:-20}
+	MSGS=${MSGS:-1000} BIG=${BIG:-2000} MEM_N=${MEM_N:-20} IDLE_N=${IDLE_N:-20}
 else
-	MSGS=${MSGS:-10000} BIG=${BIG:-100000} MEM_N=${MEM_N:-100}
+	MSGS=${MSGS:-10000} BIG=${BIG:-100000} MEM_N=${MEM_N:-100} IDLE_N=${IDLE_N:-100 1000}
 fi
+IDLE_APPENDS=${IDLE_APPENDS:-5}
+IDLE_MODES=${IDLE_MODES:-select examine tls}
+IDLE_RAISE=${IDLE_RAISE:-1}
+IDLE_TIMEOUT=${IDLE_TIMEOUT:-120}
 CLIENTS=${CLIENTS:-1 10 100}
 # 100 body searches at once would scan 100 x 2.3 GB without an index
 BODY_CLIENTS=${BODY_CLIENTS:-$(for c in $CLIENTS; do [ "$c" -gt 10 ] || printf '%s ' "$c"; done)}
-ROWS=${ROWS:-append select fetch-flags fetch-body search store mem}
+ROWS=${ROWS:-append select fetch-flags fetch-body search store mem idle}
 
 BENCH=run-store
 . "$here/lib.sh"
+has_row() { [[ " $ROWS " == *" $1 "* ]]; }
 
-for v in MSGS BIG MEM_N POOL; do
+for v in MSGS BIG MEM_N POOL IDLE_APPENDS IDLE_TIMEOUT; do
 	[[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive number"
 done
 [ $((MSGS % 2)) -eq 0 ] || die "MSGS must be even (two runs per server)"
@@ -87,6 +112,18 @@ for c in $CLIENTS $BODY_CLIENTS; do
 done
 max_clients=1
 for c in $CLIENTS $BODY_CLIENTS; do [ "$c" -gt "$max_clients" ] && max_clients=$c; done
+max_idle=0
+for n in $IDLE_N; do
+	[[ $n =~ ^[0-9]+$ && $n -ge 1 && $n -le 5000 ]] || die "IDLE_N: '$n' is not from 1 to 5000"
+	[ "$n" -gt "$max_idle" ] && max_idle=$n
+done
+for m in $IDLE_MODES; do
+	[[ $m == select || $m == examine || $m == tls ]] ||
+		die "IDLE_MODES: '$m' is not select, examine or tls"
+done
+# Dovecot: an imap process per session, over TLS an imap-login as well
+# (imap has its own default process_limit, 1024)
+dproc=$((max_idle + 100 > 2000 ? max_idle + 100 : 2000))
 NUSERS=$((max_clients > MEM_N ? max_clients : MEM_N))
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run-store: run as root: Dovecot needs root to drop to its accounts" \
@@ -117,13 +154,30 @@ fi
 tmp=$(mktemp -d /tmp/cairn-bench-store.XXXXXX)
 chmod 755 "$tmp" # the servers' unprivileged processes must reach below it
 cpid="" dpid="" ok="" failed=()
+inotify=/proc/sys/fs/inotify/max_user_instances inotify_old=""
 
-cleanup() { bench_finish "$cpid" "$dpid"; }
+cleanup() {
+	bench_finish "$cpid" "$dpid"
+	if [ -n "$inotify_old" ] && echo "$inotify_old" >"$inotify"; then
+		echo "run-store: fs.inotify.max_user_instances back at $inotify_old"
+	fi
+}
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # Both servers may have a few hundred connections and processes.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# Each session in IDLE holds an inotify instance (see the header).
+if has_row idle && [ "$IDLE_RAISE" != 0 ]; then
+	cur=$(cat "$inotify") || die "cannot read $inotify"
+	want=$((2 * max_idle + 64))
+	if [ "$cur" -lt "$want" ]; then
+		echo "$want" >"$inotify" || die "cannot raise $inotify"
+		inotify_old=$cur
+		echo "run-store: fs.inotify.max_user_instances raised from $cur to $want" \
+			"for this run (put back at the end)"
+	fi
+fi
 
 # The load tool, with the project's warning flags.
 cc -std=c11 -O2 -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter -pthread \
@@ -154,7 +208,7 @@ ctl() { "$tmp/bin/cairnctl" -c "$tmp/cairn.conf" "$@"; }
 password=$(openssl rand -hex 12)
 hash=$(openssl passwd -6 -stdin <<<"$password") || die "openssl passwd -6 failed"
 export IMAPLOAD_PASSWORD=$password
-users=(big)
+users=(big idler)
 for ((i = 1; i <= NUSERS; i++)); do users+=("bench$i"); done
 for u in "${users[@]}"; do
 	ctl user add "$u" --hash "$hash" >/dev/null || die "cairnctl user add $u failed"
@@ -195,10 +249,13 @@ userdb {
   args = $tmp/dovecot.passwd
 }
 # every client at once, from one address, many as one user
-default_process_limit = 2000
+default_process_limit = $dproc
 default_client_limit = 10000
 protocol imap {
   mail_max_userip_connections = 10000
+}
+service imap {
+  process_limit = $dproc
 }
 service imap-login {
   inet_listener imap {
@@ -252,7 +309,7 @@ echo "dovecot $("$DOVECOT" --version | cut -d' ' -f1): 127.0.0.1:$dport, mail_lo
 	"imap_hibernate_timeout $(dc imap_hibernate_timeout), process_min_avail $POOL"
 echo "messages: APPEND rows $("$tmp/imapload" sizes "$MSGS" | sed 's/;.*//') per server and level;" \
 	"big mailbox: $("$tmp/imapload" sizes "$BIG")"
-echo "clients: $CLIENTS (SEARCH BODY: $BODY_CLIENTS); rows: $ROWS"
+echo "clients: $CLIENTS (SEARCH BODY: $BODY_CLIENTS); IDLE sessions: $IDLE_N; rows: $ROWS"
 echo "start: $started; $(uptime | sed 's/^ *//')"
 echo
 
@@ -297,7 +354,6 @@ warm() {
 	L "$wl" -p "$port" --label "$name-warmup" "$@" >"$tmp/warm.out" 2>&1 ||
 		{ cat "$tmp/warm.out" >&2; die "warm-up $wl on $name failed"; }
 }
-has_row() { [[ " $ROWS " == *" $1 "* ]]; }
 # per_run BASE PER_CLIENT CLIENTS: operations per run, at least one per client
 per_run() { local n=$(($2 * $3)); echo $((n > $1 ? n : $1)); }
 
@@ -410,6 +466,47 @@ if has_row mem; then
 			"dovecot=$tmp/res/$key.dovecot.1,$tmp/res/$key.dovecot.2" >"$tmp/report.out" ||
 			failed+=("$key")
 		tee -a "$tmp/report.txt" <"$tmp/report.out"
+	done
+fi
+# no_inotify: how many processes of each server have logged that they got
+# no inotify instance (Cairn: a session that then looks every 500 ms;
+# Dovecot: an IDLE or a dotlock wait without one), as "CAIRN DOVECOT"
+no_inotify() {
+	echo "$(grep -c 'inotify.*falls back' "$tmp/cairnd.log" || true)" \
+		"$(grep -c 'Inotify instance limit' "$tmp/dovecot.log" || true)"
+}
+if has_row idle; then
+	for n in $IDLE_N; do
+		for mode in $IDLE_MODES; do
+			key=idle-$mode-$n
+			read -r ci0 di0 <<<"$(no_inotify)"
+			args=(-c "$n" -u idler -n "$IDLE_APPENDS" --settle 3 --timeout "$IDLE_TIMEOUT")
+			cp=$cport dp=$dport
+			[ "$mode" = examine ] && args+=(--examine)
+			if [ "$mode" = tls ]; then
+				args+=(--tls)
+				cp=$ctport dp=$dtport
+			fi
+			echo "IDLE: $n sessions of idler ($mode INBOX), $IDLE_APPENDS APPENDs per run," \
+				"fs.inotify.max_user_instances $(cat "$inotify"):"
+			run cairn "$cp" "$key" 1 idle --server-pid "$cpid" --first 0 "${args[@]}"
+			run dovecot "$dp" "$key" 1 idle --server-pid "$dpid" --first 0 "${args[@]}"
+			run dovecot "$dp" "$key" 2 idle --server-pid "$dpid" \
+				--first "$IDLE_APPENDS" "${args[@]}"
+			run cairn "$cp" "$key" 2 idle --server-pid "$cpid" \
+				--first "$IDLE_APPENDS" "${args[@]}"
+			L report "IDLE ($mode), $n sessions" \
+				"cairn=$tmp/res/$key.cairn.1,$tmp/res/$key.cairn.2" \
+				"dovecot=$tmp/res/$key.dovecot.1,$tmp/res/$key.dovecot.2" \
+				>"$tmp/report.out" || failed+=("$key")
+			read -r ci1 di1 <<<"$(no_inotify)"
+			# The limit counts every process of the user on the machine:
+			# another one (tests/integration/test_idle.py takes them all)
+			# changes what this row measures.
+			echo "  no inotify instance: $((ci1 - ci0)) Cairn sessions (polling every" \
+				"500 ms instead), $((di1 - di0)) Dovecot warnings" >>"$tmp/report.out"
+			tee -a "$tmp/report.txt" <"$tmp/report.out"
+		done
 	done
 fi
 
