@@ -9,9 +9,9 @@
  * size, dates, UIDs); a message is mapped and read only when that cannot
  * decide.  BODY and TEXT ask the full-text index first (store_fts_*):
  * the messages it rules out are not read, nor even looked at when the key
- * must hold for every match.  Answers: "* SEARCH n..." for IMAP4rev1, "* ESEARCH ..." when
- * RETURN was given or the client enabled IMAP4rev2.  No EXPUNGE may go out
- * during SEARCH (RFC 9051 §7.5.1).
+ * must hold for every match.  Answers: "* SEARCH n..." for IMAP4rev1,
+ * "* ESEARCH ..." when RETURN was given or the client enabled IMAP4rev2.
+ * No EXPUNGE may go out during SEARCH (RFC 9051 §7.5.1).
  *
  * SAVE keeps the result, as UIDs, in s->searchres for "$".  A client may
  * pipeline commands using "$" after a SEARCH SAVE, and the server must run

@@ -19,8 +19,8 @@
  * every other message of the mailbox without a document: stored by an
  * older Cairn, or queued by a process that died).  One FTS5 segment per
  * message, as indexing in APPEND's own transaction would write, made
- * APPEND write about 85 KB more per message (the segment, the structure
- * record, merges; measured: 3.4 times the bytes, APPEND 2.4 times
+ * APPEND write about 110 KB more per message (the segment, the structure
+ * record, merges; measured: 2.6 times the bytes, APPEND 2 to 4 times
  * slower); a batch of 64 shares them.
  *
  * Removal: the transaction that frees a blob (expunge.c, fsck.c) makes

@@ -24,6 +24,8 @@
 #include "mime.h"
 #include "store.h"
 
+#include "schema-sql.h"
+
 static char dir[64];
 static int dfd = -1;
 
@@ -822,6 +824,65 @@ START_TEST(test_too_large)
 }
 END_TEST
 
+/*
+ * A store of schema version 4 (before the index) with a message in it:
+ * opening it upgrades it, the message has no document and counts as
+ * unindexed, is a candidate for any string, and is indexed on demand.
+ */
+START_TEST(test_schema_v4_upgraded)
+{
+	static const uint64_t blob = 0x2a00000000000001ULL;
+	char path[160], sqltext[512];
+	struct store *st;
+	struct store_view *v;
+	sqlite3 *db;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(sqlite3_exec(db, schema_steps[i], NULL, NULL, NULL),
+		    SQLITE_OK);
+	snprintf(sqltext, sizeof(sqltext),
+	    "PRAGMA user_version = 4;"
+	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
+	    " VALUES (1, 'INBOX', 7, 2, 2);"
+	    "INSERT INTO blobs (id, refcount, size) VALUES (%lld, 1, %zu);"
+	    "INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
+	    "internaldate, tz_minutes, size, blob_id, email_id) VALUES "
+	    "(1, 1, 2, 0, 0, 0, 0, %zu, %lld, %lld);", (long long)blob,
+	    strlen(MSG_PLAIN), strlen(MSG_PLAIN), (long long)blob, (long long)blob);
+	ck_assert_int_eq(sqlite3_exec(db, sqltext, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/blobs/2a", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/blobs/2a/%016llx", dir,
+	    (unsigned long long)blob);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, MSG_PLAIN, strlen(MSG_PLAIN)),
+	    (ssize_t)strlen(MSG_PLAIN));
+	close(fd);
+
+	st = open_store();
+	ck_assert_int_eq(sql_int("PRAGMA user_version"), 5);
+	ck_assert_int_eq(unindexed("INBOX"), 1);
+	append(st, "INBOX", MSG_B64);
+	v = view(st, "INBOX");
+	ck_assert_str_eq(cand(v, "xylophone", true), "1 2");
+	store_view_close(v);
+	v = indexed_view(st, "INBOX");
+	ck_assert_int_eq(unindexed("INBOX"), 0);
+	ck_assert_str_eq(cand(v, "xylophone", true), "");
+	ck_assert_str_eq(cand(v, "lazy dog", true), "1");
+	ck_assert_str_eq(cand(v, "zebras", true), "2");
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /* The SQLite this runs on has FTS5 with the trigram tokenizer (3.34). */
 START_TEST(test_sqlite_has_trigram)
 {
@@ -858,6 +919,7 @@ fts_suite(void)
 	tcase_add_test(tc, test_append_queue);
 	tcase_add_test(tc, test_unindexed_counts);
 	tcase_add_test(tc, test_purge_bounded);
+	tcase_add_test(tc, test_schema_v4_upgraded);
 	tcase_add_test(tc, test_too_large);
 	suite_add_tcase(s, tc);
 	return s;
