@@ -867,7 +867,7 @@ START_TEST(test_schema_v4_upgraded)
 	close(fd);
 
 	st = open_store();
-	ck_assert_int_eq(sql_int("PRAGMA user_version"), 5);
+	ck_assert_int_eq(sql_int("PRAGMA user_version"), SCHEMA_VERSION);
 	ck_assert_int_eq(unindexed("INBOX"), 1);
 	append(st, "INBOX", MSG_B64);
 	v = view(st, "INBOX");
