@@ -5,10 +5,9 @@
  *
  * Every change to index.db is a commit, and after each commit, once it
  * is visible, the committing process writes a byte to STORE_SIGNAL_FILE in
- * the store directory (index.c, wal_committed).  inotify on the directory
- * reports that write by name; nothing else writes the file, so readers and
- * checkpoints wake nobody.  The watch is on the directory, not the file,
- * because the file appears only with the first commit of a new store.
+ * the store directory (index.c, wal_committed).  inotify on that file
+ * reports the write; nothing else writes the file, so readers, WAL writes
+ * before the commit is visible, and checkpoints wake nobody.
  *
  * Elsewhere (no inotify), or when the user's inotify instances are used
  * up (fs.inotify.max_user_instances, 128 by default, counts every process
@@ -18,6 +17,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_INOTIFY_H
@@ -44,20 +44,30 @@ store_watch_begin(struct store *st)
 		warned = true;
 		return -1;
 	}
-	/* The current directory is the store's (store_open). */
-	if (inotify_add_watch(st->watch_fd, ".", IN_MODIFY | IN_CREATE |
-	    IN_ONLYDIR) < 0) {
-		log_warn("inotify_add_watch on the store");
+	/*
+	 * The file itself, not the directory: a watch on the directory would
+	 * also wake every idler at each write to index.db-wal.  The file is
+	 * made here if no commit has made it yet (the current directory is
+	 * the store's: store_open).
+	 */
+	int fd = open(STORE_SIGNAL_FILE, O_WRONLY | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+
+	if (fd < 0 || inotify_add_watch(st->watch_fd, STORE_SIGNAL_FILE,
+	    IN_MODIFY) < 0) {
+		log_warn("watching %s", STORE_SIGNAL_FILE);
 		close(st->watch_fd);
 		st->watch_fd = -1;
 	}
+	if (fd >= 0)
+		close(fd);
 	return st->watch_fd;
 }
 
 bool
 store_watch_changed(struct store *st)
 {
-	/* Aligned as struct inotify_event requires; holds several events. */
+	/* Aligned as struct inotify_event requires; holds many events. */
 	union {
 		struct inotify_event ev;
 		char raw[4096];
@@ -67,18 +77,10 @@ store_watch_changed(struct store *st)
 
 	if (st->watch_fd < 0)
 		return true;
-	while ((n = read(st->watch_fd, u.raw, sizeof(u.raw))) > 0) {
-		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
-			const struct inotify_event *ev =
-			    (const struct inotify_event *)(u.raw + off);
-
-			/* IN_Q_OVERFLOW: events were lost, so assume a commit. */
-			if ((ev->mask & IN_Q_OVERFLOW) || (ev->len > 0 &&
-			    strncmp(ev->name, STORE_SIGNAL_FILE, ev->len) == 0))
-				changed = true;
-			off += (ssize_t)sizeof(struct inotify_event) + ev->len;
-		}
-	}
+	/* The one watch is the signal file's: any event (or IN_Q_OVERFLOW,
+	 * events lost) is a commit; read them all so poll() sleeps again. */
+	while ((n = read(st->watch_fd, u.raw, sizeof(u.raw))) > 0)
+		changed = true;
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		changed = true;   /* cannot tell: look at the index */
 	return changed;
