@@ -274,6 +274,9 @@ cmd_enable(struct session *s, const struct imap_command *c)
 	}
 	session_untagged_buf(s, &line);
 	buf_free(&line);
+	/* RFC 9051 Appendix E: no \Recent in IMAP4rev2, so claim none. */
+	if ((s->enabled & SESSION_ENABLED_IMAP4REV2) && s->store != NULL)
+		store_claim_recent(s->store, false);
 	session_tagged(s, c->tag, "OK", "ENABLE completed");
 }
 

@@ -752,6 +752,34 @@ index_begin(struct index *ix, bool write)
 	return simple(ix, write ? SQL_BEGIN_WRITE : SQL_BEGIN, "begin");
 }
 
+/*
+ * BEGIN IMMEDIATE without waiting for the lock: *busy when another
+ * connection holds it (STORE_OK, nothing begun).  For a write that others
+ * may be about to make for us (claiming \Recent): rather than queue
+ * behind them, look again.  Inside a hold it waits like index_begin.
+ */
+enum store_result
+index_begin_write_nowait(struct index *ix, bool *busy)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*busy = false;
+	if (ix->hold > 0)
+		return index_begin(ix, true);
+	if ((s = stmt(ix, SQL_BEGIN_WRITE)) == NULL)
+		return STORE_ERROR;
+	(void)sqlite3_busy_handler(ix->db, NULL, NULL);
+	rc = sqlite3_step(s);
+	(void)sqlite3_busy_handler(ix->db, busy_wait, NULL);
+	done(s);
+	if ((rc & 0xff) == SQLITE_BUSY) {
+		*busy = true;
+		return STORE_OK;
+	}
+	return rc == SQLITE_DONE ? STORE_OK : db_fail(ix, "begin");
+}
+
 /* After a write inside a hold: the held read again, newer. */
 static void
 resume_hold(struct index *ix)

@@ -74,6 +74,8 @@ int index_schema_version(void);
 
 /* write: BEGIN IMMEDIATE (the write lock now, or wait busy_timeout). */
 enum store_result index_begin(struct index *ix, bool write);
+/* BEGIN IMMEDIATE if the lock is free now; else *busy and nothing begun. */
+enum store_result index_begin_write_nowait(struct index *ix, bool *busy);
 enum store_result index_commit(struct index *ix);
 void index_rollback(struct index *ix);
 /*

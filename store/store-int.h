@@ -39,6 +39,7 @@
 struct store {
 	int dirfd;           /* the caller's; not closed here */
 	struct index *ix;
+	bool no_recent_claims;   /* store_claim_recent(st, false) */
 	int watch_fd;        /* inotify for IDLE (watch.c); -1: none */
 	struct fts_queue *fts_queue;   /* fts.c: APPENDed, not indexed yet */
 	char err[512];

@@ -193,6 +193,14 @@ struct store_message {
  */
 enum store_result store_view_open(struct store *st, const char *name, bool readonly,
     struct store_view **out);
+/*
+ * Whether this store's read-write views claim \Recent (on by default).  A
+ * session that shows no \Recent (IMAP4rev2, RFC 9051 Appendix E) turns it
+ * off before it selects: its views then take no write lock to claim, which
+ * matters when one delivery wakes many such sessions in IDLE at once (the
+ * lock is one per store, and every woken claimer queues for it).
+ */
+void store_claim_recent(struct store *st, bool on);
 void store_view_close(struct store_view *v);
 /* As of the last open or sync; highestmodseq is what the view has
  * reported (never past expunges that still wait), for HIGHESTMODSEQ. */

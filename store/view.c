@@ -20,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store-int.h"
 #include "xmalloc.h"
@@ -170,18 +171,42 @@ add_recent(struct store_view *v, uint32_t lo, uint32_t hi)
 	v->recent[v->n_ranges++].hi = hi;
 }
 
-/* Claim the uids in (recent_uid, upto] for this read-write view. */
+/*
+ * Claim the uids in (recent_uid, upto] for this read-write view.  One
+ * delivery wakes every session of the mailbox in IDLE, and each would
+ * claim: queued for the one write lock, hundreds of them took seconds to
+ * commit nothing.  So a claimer that finds the lock taken looks again
+ * (a read) and gives up once another session has claimed these uids;
+ * it waits for the lock only while they are still unclaimed.
+ */
+#define CLAIM_RETRY_US 500
+
 static enum store_result
 claim_recent(struct store_view *v, uint32_t upto)
 {
 	struct store_mailbox mb;
-	uint32_t recent_uid = UINT32_MAX;
+	uint32_t recent_uid = 0;
 	enum store_result r;
+	bool busy = true;
 
 	if (upto == 0)
 		return STORE_OK;
-	if (index_begin(v->st->ix, true) != STORE_OK)
-		return STORE_ERROR;
+	while (busy) {
+		if (index_begin_write_nowait(v->st->ix, &busy) != STORE_OK)
+			return STORE_ERROR;
+		if (!busy)
+			break;
+		if (index_mailbox_get(v->st->ix, NULL, v->mb.id, &mb,
+		    &recent_uid) != STORE_OK)
+			return STORE_ERROR;
+		if (recent_uid >= upto)
+			return STORE_OK;   /* claimed by another session */
+		{
+			struct timespec ts = { 0, CLAIM_RETRY_US * 1000L };
+
+			(void)nanosleep(&ts, NULL);
+		}
+	}
 	r = index_mailbox_get(v->st->ix, NULL, v->mb.id, &mb, &recent_uid);
 	if (r == STORE_OK && recent_uid < upto)
 		r = index_mailbox_set_recent(v->st->ix, v->mb.id, upto);
@@ -201,10 +226,16 @@ take_recent(struct store_view *v, uint32_t recent_uid, uint32_t first,
 {
 	/* Nothing above what was claimed when we looked: no write lock (a
 	 * SELECT of a mailbox without new mail writes nothing). */
-	if (!v->readonly)
+	if (!v->readonly && !v->st->no_recent_claims)
 		return recent_uid < upto ? claim_recent(v, upto) : STORE_OK;
 	add_recent(v, recent_uid + 1 > first ? recent_uid + 1 : first, upto);
 	return STORE_OK;
+}
+
+void
+store_claim_recent(struct store *st, bool on)
+{
+	st->no_recent_claims = !on;
 }
 
 /* ---- messages ---------------------------------------------------------- */

@@ -1204,6 +1204,31 @@ START_TEST(test_sync_follows_rename)
 }
 END_TEST
 
+/* An IMAP4rev2 session's store claims no \Recent: a later IMAP4rev1
+ * session still gets the messages as recent, and the claim mark stays. */
+START_TEST(test_recent_not_claimed)
+{
+	struct store *a = open_store(), *b = open_store();
+	struct store_view *va, *vb;
+	struct store_status s;
+
+	append(a, "INBOX", MSG_A, 0);
+	store_claim_recent(a, false);
+	va = view(a, "INBOX", false);
+	append(b, "INBOX", MSG_B, 0);
+	ck_assert_int_eq(store_view_sync(va, true, NULL, NULL), STORE_OK);
+	ck_assert_uint_eq(store_view_exists(va), 2);
+	ck_assert_int_eq(store_mailbox_status(b, "INBOX", &s), STORE_OK);
+	ck_assert_uint_eq(s.recent, 2);
+	vb = view(b, "INBOX", false);
+	ck_assert_uint_eq(store_view_recent(vb), 2);
+	store_view_close(vb);
+	store_view_close(va);
+	store_close(b);
+	store_close(a);
+}
+END_TEST
+
 START_TEST(test_recent)
 {
 	struct store *a = open_store(), *b = open_store();
@@ -2596,6 +2621,7 @@ store_suite(void)
 	tcase_add_test(tc, test_vanished_and_changed);
 	tcase_add_test(tc, test_sync_follows_rename);
 	tcase_add_test(tc, test_recent);
+	tcase_add_test(tc, test_recent_not_claimed);
 	tcase_add_test(tc, test_concurrent_appends);
 	suite_add_tcase(s, tc);
 
