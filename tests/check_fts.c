@@ -23,63 +23,12 @@
 
 #include "mime.h"
 #include "store.h"
+#include "store_fixture.h"
 
 #include "schema-sql.h"
 
-static char dir[64];
-static int dfd = -1;
 
 /* ---- fixtures and helpers ------------------------------------------------ */
-
-static void
-rm_tree(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	struct dirent *e;
-	DIR *d;
-
-	if (fd < 0) {
-		unlinkat(parent, name, 0);
-		return;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rm_tree(dirfd(d), e->d_name);
-	closedir(d);
-	unlinkat(parent, name, AT_REMOVEDIR);
-}
-
-static void
-setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/check_fts.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(dfd, 0);
-}
-
-static void
-teardown(void)
-{
-	close(dfd);
-	dfd = -1;
-	rm_tree(AT_FDCWD, dir);
-}
-
-static struct store *
-open_store(void)
-{
-	struct store *st = NULL;
-	char err[512];
-	enum store_result r = store_open(dfd, &st, err, sizeof(err));
-
-	ck_assert_msg(r == STORE_OK, "store_open: %s", err);
-	return st;
-}
 
 static uint32_t
 append_len(struct store *st, const char *mailbox, const char *text, size_t len)
@@ -902,7 +851,7 @@ fts_suite(void)
 	Suite *s = suite_create("fts");
 	TCase *tc = tcase_create("index");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sqlite_has_trigram);
 	tcase_add_test(tc, test_indexed_text);

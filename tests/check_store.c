@@ -23,63 +23,12 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 /* The schema steps, to make a store of an older version (test_schema_v1). */
 #include "schema-sql.h"
 
-static char dir[64];
-static int dfd = -1;
 
 /* ---- fixtures and helpers ------------------------------------------------ */
-
-static void
-rm_tree(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	struct dirent *e;
-	DIR *d;
-
-	if (fd < 0) {
-		unlinkat(parent, name, 0);
-		return;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rm_tree(dirfd(d), e->d_name);
-	closedir(d);
-	unlinkat(parent, name, AT_REMOVEDIR);
-}
-
-static void
-setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/check_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(dfd, 0);
-}
-
-static void
-teardown(void)
-{
-	close(dfd);
-	dfd = -1;
-	rm_tree(AT_FDCWD, dir);
-}
-
-static struct store *
-open_store(void)
-{
-	struct store *st = NULL;
-	char err[512];
-	enum store_result r = store_open(dfd, &st, err, sizeof(err));
-
-	ck_assert_msg(r == STORE_OK, "store_open: %s", err);
-	return st;
-}
 
 /* Regular files under sub (recursively). */
 static int
@@ -2555,7 +2504,7 @@ store_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("open");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_add_test(tc, test_open_defaults);
 	tcase_add_test(tc, test_reopen_keeps_everything);
 	tcase_add_test(tc, test_schema_from_empty_file);
@@ -2566,7 +2515,7 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mailboxes");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_add_loop_test(tc, test_mailbox_name_valid, 0,
 	    sizeof(name_cases) / sizeof(name_cases[0]));
 	tcase_add_test(tc, test_mailbox_name_length);
@@ -2580,7 +2529,7 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("messages");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_append_read_back);
 	tcase_add_test(tc, test_append_refused);
@@ -2606,7 +2555,7 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("quota");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_quota_arithmetic);
 	tcase_add_test(tc, test_quota_append);
@@ -2615,7 +2564,7 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sync_between_sessions);
 	tcase_add_test(tc, test_vanished_and_changed);
@@ -2626,7 +2575,7 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fsck");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_add_test(tc, test_fsck);
 	tcase_add_test(tc, test_fsck_missing_file);
 	tcase_add_test(tc, test_fsck_counters);

@@ -18,63 +18,12 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 /* The schema steps, to make a store of version 4 (test_upgrade). */
 #include "schema-sql.h"
 
-static char dir[64];
-static int dfd = -1;
 
 /* ---- fixtures and helpers ------------------------------------------------ */
-
-static void
-rm_tree(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	struct dirent *e;
-	DIR *d;
-
-	if (fd < 0) {
-		unlinkat(parent, name, 0);
-		return;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rm_tree(dirfd(d), e->d_name);
-	closedir(d);
-	unlinkat(parent, name, AT_REMOVEDIR);
-}
-
-static void
-setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/check_threadid.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(dfd, 0);
-}
-
-static void
-teardown(void)
-{
-	close(dfd);
-	dfd = -1;
-	rm_tree(AT_FDCWD, dir);
-}
-
-static struct store *
-open_store(void)
-{
-	struct store *st = NULL;
-	char err[512];
-	enum store_result r = store_open(dfd, &st, err, sizeof(err));
-
-	ck_assert_msg(r == STORE_OK, "store_open: %s", err);
-	return st;
-}
 
 /* A message with these ids (NULL: the field is left out). */
 static char *
@@ -575,7 +524,7 @@ threadid_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("append");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_reply_joins_parent);
 	tcase_add_test(tc, test_parent_after_child);
@@ -588,7 +537,7 @@ threadid_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("backfill");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_backfill);
 	tcase_add_test(tc, test_backfill_copy);

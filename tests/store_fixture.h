@@ -1,0 +1,21 @@
+/*
+ * What the store's Check suites (check_store, check_fts, check_threadid)
+ * share: a fresh store directory for each test, removed after it.
+ */
+#ifndef CAIRN_TESTS_STORE_FIXTURE_H
+#define CAIRN_TESTS_STORE_FIXTURE_H
+
+#include "store.h"
+
+extern char dir[64];     /* the test's store directory */
+extern int dfd;          /* open on it */
+
+/* tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown) */
+void store_fixture_setup(void);
+void store_fixture_teardown(void);
+/* store_open on dfd; the test fails if it cannot. */
+struct store *open_store(void);
+/* Remove name under parent, and all below it. */
+void rm_tree(int parent, const char *name);
+
+#endif
