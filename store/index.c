@@ -456,6 +456,26 @@ step_row(struct index *ix, sqlite3_stmt *s, const char *what)
 	return STORE_ERROR;
 }
 
+/* The first column of the one row a statement keyed by ?1 = id returns:
+ * OK, NOT_FOUND (no row), or ERROR. */
+static enum store_result
+int_by_id(struct index *ix, enum ix_sql which, int64_t id, const char *what,
+    int64_t *out)
+{
+	sqlite3_stmt *s = stmt(ix, which);
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, what)) != STORE_OK)
+		return r;
+	*out = sqlite3_column_int64(s, 0);
+	done(s);
+	return STORE_OK;
+}
+
 /* After a multi-row loop: the step result that ended it. */
 static enum store_result
 loop_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
@@ -1448,19 +1468,12 @@ index_tombstones_purge(struct index *ix, int64_t mailbox_id, int64_t before,
 enum store_result
 index_tombstones_from(struct index *ix, int64_t mailbox_id, uint64_t *from)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_TOMB_FROM_GET);
-	enum store_result r;
+	int64_t v = 0;
+	enum store_result r = int_by_id(ix, SQL_TOMB_FROM_GET, mailbox_id,
+	    "tombstones_from", &v);
 
-	*from = 0;
-	if (s == NULL)
-		return STORE_ERROR;
-	if (!bind_int(s, 1, mailbox_id))
-		return bind_fail(ix, s);
-	if ((r = step_row(ix, s, "tombstones_from")) != STORE_OK)
-		return r;
-	*from = (uint64_t)sqlite3_column_int64(s, 0);
-	done(s);
-	return STORE_OK;
+	*from = (uint64_t)v;
+	return r;
 }
 
 /* ---- keywords -------------------------------------------------------- */
@@ -1882,18 +1895,8 @@ index_fts_match(struct index *ix, int64_t mailbox_id, const char *query,
 enum store_result
 index_fts_n_unindexed(struct index *ix, int64_t mailbox_id, int64_t *n)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_FTS_N_UNINDEXED);
-	enum store_result r;
-
-	if (s == NULL)
-		return STORE_ERROR;
-	if (!bind_int(s, 1, mailbox_id))
-		return bind_fail(ix, s);
-	if ((r = step_row(ix, s, "messages not indexed")) != STORE_OK)
-		return r;
-	*n = sqlite3_column_int64(s, 0);
-	done(s);
-	return STORE_OK;
+	return int_by_id(ix, SQL_FTS_N_UNINDEXED, mailbox_id,
+	    "messages not indexed", n);
 }
 
 /* The uids a statement whose ?1 is the mailbox returns, to fn. */
@@ -2053,16 +2056,16 @@ index_thread_unassigned(struct index *ix, uint64_t *blob_ids, size_t max,
 enum store_result
 index_thread_of_blob(struct index *ix, uint64_t blob_id, uint64_t *thread_id)
 {
-	sqlite3_stmt *s = stmt(ix, SQL_THREAD_OF_BLOB);
-	enum store_result r;
+	int64_t v = 0;
+	enum store_result r = int_by_id(ix, SQL_THREAD_OF_BLOB, (int64_t)blob_id,
+	    "thread of a blob", &v);
 
-	if (s == NULL)
-		return STORE_ERROR;
-	if (!bind_int(s, 1, (int64_t)blob_id))
-		return bind_fail(ix, s);
-	if ((r = step_row(ix, s, "thread of a blob")) != STORE_OK)
+	if (r != STORE_OK)
 		return r;
-	return read_thread_id(ix, s, thread_id);
+	if (v <= 0)
+		return fail(ix, "index.db: invalid thread id %" PRId64, v);
+	*thread_id = (uint64_t)v;
+	return STORE_OK;
 }
 
 enum store_result
