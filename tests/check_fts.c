@@ -71,41 +71,6 @@ indexed_view(struct store *st, const char *name)
 	return v;
 }
 
-/* Run SQL on index.db behind the store's back (another connection). */
-static void
-sql(const char *text)
-{
-	char path[128], *err = NULL;
-	sqlite3 *db;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, text, NULL, NULL, &err);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", text, err != NULL ? err : "?");
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
-}
-
-static int64_t
-sql_int(const char *text)
-{
-	char path[128];
-	sqlite3_stmt *s;
-	sqlite3 *db;
-	int64_t v;
-
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, text, -1, &s, NULL) == SQLITE_OK,
-	    "%s: %s", text, sqlite3_errmsg(db));
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
-	return v;
-}
-
 /* Rows of fts_text holding a trigram (raw, as stored: folded). */
 static int64_t
 rows_with(const char *trigram)

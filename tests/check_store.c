@@ -1925,41 +1925,6 @@ END_TEST
 
 /* ---- QRESYNC: tombstones ------------------------------------------------------ */
 
-/* Run SQL on index.db behind the store's back (another connection). */
-static void
-sql(const char *text)
-{
-	char path[128], *err = NULL;
-	sqlite3 *db;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, text, NULL, NULL, &err);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", text, err != NULL ? err : "?");
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
-}
-
-/* One number from index.db. */
-static int64_t
-sql_int(const char *text)
-{
-	char path[128];
-	sqlite3_stmt *s;
-	sqlite3 *db;
-	int64_t v;
-
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, text, -1, &s, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
-	return v;
-}
-
 /* store_view_vanished as "3,4" ("" when none), and whether complete. */
 static bool
 vanished(struct store_view *v, uint64_t since, char *out, size_t len)

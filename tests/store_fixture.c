@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store_fixture.h"
 
 char dir[64];
@@ -62,4 +64,38 @@ open_store(void)
 
 	ck_assert_msg(r == STORE_OK, "store_open: %s", err);
 	return st;
+}
+
+void
+sql(const char *text)
+{
+	char path[128], *err = NULL;
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, text, NULL, NULL, &err);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", text, err != NULL ? err : "?");
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+int64_t
+sql_int(const char *text)
+{
+	char path[128];
+	sqlite3_stmt *s;
+	sqlite3 *db;
+	int64_t v;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(db, text, -1, &s, NULL) == SQLITE_OK,
+	    "%s: %s", text, sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	return v;
 }

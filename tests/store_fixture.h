@@ -5,6 +5,8 @@
 #ifndef CAIRN_TESTS_STORE_FIXTURE_H
 #define CAIRN_TESTS_STORE_FIXTURE_H
 
+#include <stdint.h>
+
 #include "store.h"
 
 extern char dir[64];     /* the test's store directory */
@@ -15,6 +17,10 @@ void store_fixture_setup(void);
 void store_fixture_teardown(void);
 /* store_open on dfd; the test fails if it cannot. */
 struct store *open_store(void);
+/* Run SQL on index.db behind the store's back (another connection). */
+void sql(const char *text);
+/* One number from index.db, the same way. */
+int64_t sql_int(const char *text);
 /* Remove name under parent, and all below it. */
 void rm_tree(int parent, const char *name);
 
