@@ -5,6 +5,7 @@ Run as root (as CI does), the daemons drop privileges to the accounts
 `cairn` and `cairn-auth`, which ./quickstart.sh creates."""
 
 import contextlib
+import ctypes
 import itertools
 import os
 import pwd
@@ -426,6 +427,58 @@ def fetch_body(c, uid):
     t = c.read_until_tagged("fb")[1]
     assert t.startswith("fb OK"), t
     return body
+
+
+def heard(c, pattern, since, bound=1.0):
+    """The next line matches pattern, and came within bound seconds of
+    since (IDLE and NOTIFY: pushed, no command sent)."""
+    c.sock.settimeout(bound + 2)
+    line = c.readline()
+    waited = time.monotonic() - since
+    expect(pattern, line)
+    assert waited < bound, "%s after %.2f s" % (line, waited)
+    return line
+
+
+def nothing_more(c, wait=0.7):
+    """Nothing arrives within wait seconds."""
+    c.sock.settimeout(wait)
+    try:
+        line = c.readline()
+    except socket.timeout:
+        c.sock.settimeout(30)
+        return
+    raise AssertionError("unexpected %r" % line)
+
+
+INOTIFY_MAX = "/proc/sys/fs/inotify/max_user_instances"
+
+
+def hold_inotify_instances(uid):
+    """A child process, as uid, that takes every inotify instance uid may
+    have; returns its pid once it holds them (kill it to give them back)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(pwd.getpwuid(uid).pw_gid)
+            os.setuid(uid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            held = 0
+            while held < 100000 and libc.inotify_init1(0) >= 0:
+                held += 1
+            os.write(w, b"%d\n" % held)
+            os.close(w)
+            time.sleep(120)
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        held = f.readline()
+    assert held.strip().isdigit(), held
+    return pid
 
 
 def serving_child(srv, user="alice"):

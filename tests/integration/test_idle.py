@@ -5,17 +5,15 @@ user's inotify instances are used up); DONE pipelined with the next
 commands; the keepalive; timeout-idle; bad input; and python3's imaplib
 idling (Python 3.14 has IMAP4.idle(); older ones drive it by hand)."""
 
-import ctypes
 import os
 import pwd
 import re
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import IS_ROOT, MAIL_USER, cmd, expect, login, ok, require_accounts  # noqa: E402
-from cairntest import run_tests  # noqa: E402
+from cairntest import INOTIFY_MAX, heard, hold_inotify_instances, nothing_more, run_tests  # noqa: E402
 from cairntest import running_mail_server as server  # noqa: E402
 
 MSG = b"Subject: idle\r\nFrom: a@example.org\r\n\r\nbody\r\n"
@@ -33,24 +31,6 @@ def start_idle(c, tag="idle"):
     c.send("%s IDLE\r\n" % tag)
     expect(r"^\+ ", c.readline())
 
-
-def heard_within(c, pattern, since, bound=BOUND):
-    """The next line matches pattern, and came within bound of since."""
-    c.sock.settimeout(bound + 2)
-    line = c.readline()
-    waited = time.monotonic() - since
-    expect(pattern, line)
-    assert waited < bound, "%s after %.2f s" % (line, waited)
-    return line
-
-
-def nothing_more(c, wait=0.3):
-    c.sock.settimeout(wait)
-    try:
-        line = c.readline()
-    except socket.timeout:
-        return
-    raise AssertionError("unexpected %r" % line)
 
 
 def end_idle(c, tag="idle"):
@@ -71,23 +51,23 @@ def other_session_changes(srv):
     nothing_more(a)
 
     append(b)
-    heard_within(a, r"^\* 2 EXISTS$", time.monotonic())
+    heard(a, r"^\* 2 EXISTS$", time.monotonic())
     # IMAP4rev1 session: RECENT follows EXISTS.  a claimed message 1 at
     # SELECT; message 2 goes to whichever of a and b looks first
     expect(r"^\* [12] RECENT$", a.readline())
 
     ok(b, r"STORE 1 +FLAGS.SILENT (\Flagged)")
-    heard_within(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Recent\)\)$",
+    heard(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Recent\)\)$",
                  time.monotonic())
 
     ok(b, r"STORE 1 +FLAGS.SILENT (\Deleted)")
-    heard_within(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Deleted \\Recent\)\)$",
+    heard(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Deleted \\Recent\)\)$",
                  time.monotonic())
     ok(b, "EXPUNGE")
-    heard_within(a, r"^\* 1 EXPUNGE$", time.monotonic())
+    heard(a, r"^\* 1 EXPUNGE$", time.monotonic())
 
     ok(b, "MOVE 1 Archive")
-    heard_within(a, r"^\* 1 EXPUNGE$", time.monotonic())
+    heard(a, r"^\* 1 EXPUNGE$", time.monotonic())
     nothing_more(a)
     assert end_idle(a) == []
     assert ok(a, "NOOP") == []
@@ -115,7 +95,7 @@ def test_done_pipelined_with_next_commands():
         ok(a, "SELECT INBOX")
         start_idle(a)
         append(b)
-        heard_within(a, r"^\* 1 EXISTS$", time.monotonic())
+        heard(a, r"^\* 1 EXISTS$", time.monotonic())
         a.readline()   # RECENT
         # iOS Mail: DONE and the next commands in one packet
         a.send("DONE\r\nn1 NOOP\r\nn2 FETCH 1 (FLAGS)\r\nidle2 IDLE\r\n")
@@ -215,35 +195,6 @@ def test_imaplib_idles():
         b.close()
 
 
-INOTIFY_MAX = "/proc/sys/fs/inotify/max_user_instances"
-
-
-def hold_inotify_instances(uid):
-    """A child process, as uid, that takes every inotify instance uid may
-    have; returns its pid once it holds them (kill it to give them back)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(pwd.getpwuid(uid).pw_gid)
-            os.setuid(uid)
-            libc = ctypes.CDLL(None, use_errno=True)
-            held = 0
-            while held < 100000 and libc.inotify_init1(0) >= 0:
-                held += 1
-            os.write(w, b"%d\n" % held)
-            os.close(w)
-            time.sleep(120)
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r) as f:
-        held = f.readline()
-    assert held.strip().isdigit(), held
-    return pid
-
 
 def test_fallback_without_inotify():
     """With the mail user's inotify instances used up, IDLE looks at the
@@ -268,11 +219,11 @@ def test_fallback_without_inotify():
             holder = hold_inotify_instances(pwd.getpwnam(MAIL_USER).pw_uid)
             start_idle(a)
             append(b)
-            heard_within(a, r"^\* 1 EXISTS$", time.monotonic())
+            heard(a, r"^\* 1 EXISTS$", time.monotonic())
             assert a.readline() == "* 1 RECENT"
             ok(b, "SELECT INBOX")
             ok(b, r"STORE 1 +FLAGS.SILENT (\Seen)")
-            heard_within(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Seen \\Recent\)\)$",
+            heard(a, r"^\* 1 FETCH \(UID 1 FLAGS \(\\Seen \\Recent\)\)$",
                          time.monotonic())
             end_idle(a)
             assert re.search(r"inotify.*falls back", srv.log_text()), \

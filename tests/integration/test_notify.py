@@ -11,41 +11,20 @@ sent inside a command; and the polling fallback without inotify."""
 import os
 import pwd
 import re
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import IS_ROOT, MAIL_USER, append, cmd, expect, login, ok  # noqa: E402
+from cairntest import INOTIFY_MAX, heard, hold_inotify_instances, nothing_more  # noqa: E402
 from cairntest import require_accounts, run_tests, serving_child  # noqa: E402
 from cairntest import running_mail_server as server  # noqa: E402
 
-BOUND = 1.0      # seconds: from another session's change to the report
 
 SET_A = ("NOTIFY SET (SELECTED (MessageNew (UID FLAGS) MessageExpunge "
          "FlagChange)) (PERSONAL (MessageNew MessageExpunge MailboxName "
          "SubscriptionChange))")
 
-
-def heard(c, pattern, since, bound=BOUND):
-    """The next line matches pattern, and came within bound of since
-    (no command was sent: it came unasked)."""
-    c.sock.settimeout(bound + 2)
-    line = c.readline()
-    waited = time.monotonic() - since
-    expect(pattern, line)
-    assert waited < bound, "%s after %.2f s" % (line, waited)
-    return line
-
-
-def nothing_more(c, wait=0.7):
-    c.sock.settimeout(wait)
-    try:
-        line = c.readline()
-    except socket.timeout:
-        c.sock.settimeout(30)
-        return
-    raise AssertionError("unexpected %r" % line)
 
 
 def inotify_fds(pid):
@@ -477,8 +456,6 @@ def test_overflow():
         b.close()
 
 
-INOTIFY_MAX = "/proc/sys/fs/inotify/max_user_instances"
-
 
 def test_fallback_without_inotify():
     """With the mail user's inotify instances used up, NOTIFY looks twice
@@ -491,7 +468,6 @@ def test_fallback_without_inotify():
     if limit > 10000:
         print("skipped: %s is %d, too many to use up" % (INOTIFY_MAX, limit))
         return
-    from test_idle import hold_inotify_instances
     holder = None
     with server() as srv:
         try:
