@@ -86,7 +86,6 @@ select_vanished_earlier(struct session *s, const struct seqset *set,
 struct resync_fetch {
 	struct session *s;
 	const struct seqset *known;
-	struct buf line;
 };
 
 /* §3.2.5.1: "FETCH responses that MUST contain UIDs", with FLAGS and, as
@@ -95,15 +94,9 @@ static int
 resync_fetch_one(void *arg, uint32_t msn, const struct store_message *m)
 {
 	struct resync_fetch *f = arg;
-	struct session *s = f->s;
 
-	if (!seqset_contains(f->known, m->uid))
-		return 0;
-	buf_reset(&f->line);
-	buf_printf(&f->line, "%u FETCH (UID %u FLAGS ", msn, m->uid);
-	flags_format(m, !(s->enabled & SESSION_ENABLED_IMAP4REV2), &f->line);
-	buf_printf(&f->line, " MODSEQ (%" PRIu64 "))", m->modseq);
-	session_untagged_buf(s, &f->line);
+	if (seqset_contains(f->known, m->uid))
+		session_send_flags(f->s, msn, m);
 	return 0;
 }
 
@@ -111,7 +104,7 @@ int
 select_resync(struct session *s, const struct qresync_param *q)
 {
 	const struct store_mailbox *mb = store_view_mailbox(s->view);
-	struct resync_fetch f = { s, &q->known, BUF_INIT };
+	struct resync_fetch f = { s, &q->known };
 	struct seqset all = SEQSET_INIT;
 	uint32_t floor;
 	int rc = 0;
@@ -136,7 +129,6 @@ select_resync(struct session *s, const struct qresync_param *q)
 		log_warnx("store: %s", store_error(s->store));
 		rc = -1;
 	}
-	buf_free(&f.line);
 	seqset_free(&all);
 	return rc;
 }

@@ -100,10 +100,9 @@ sync_exists(void *arg, uint32_t exists)
 		session_untagged(s, "%u RECENT", store_view_recent(s->view));
 }
 
-static void
-sync_flags(void *arg, uint32_t msn, const struct store_message *m)
+void
+session_send_flags(struct session *s, uint32_t msn, const struct store_message *m)
 {
-	struct session *s = arg;
 	struct buf line = BUF_INIT;
 
 	buf_printf(&line, "%u FETCH (UID %u FLAGS ", msn, m->uid);
@@ -115,6 +114,12 @@ sync_flags(void *arg, uint32_t msn, const struct store_message *m)
 	buf_append_char(&line, ')');
 	session_untagged_buf(s, &line);
 	buf_free(&line);
+}
+
+static void
+sync_flags(void *arg, uint32_t msn, const struct store_message *m)
+{
+	session_send_flags(arg, msn, m);
 }
 
 /* Another session created a keyword: FLAGS and PERMANENTFLAGS again. */

@@ -119,6 +119,10 @@ bool session_sync(struct session *s, bool allow_expunge);
 /* The same; flags false leaves other sessions' flag changes unsaid
  * (NOTIFY without FlagChange, RFC 5465 §5.1). */
 bool session_sync_flags(struct session *s, bool allow_expunge, bool flags);
+/* "* n FETCH (UID u FLAGS (...))", with MODSEQ once CONDSTORE is on
+ * (RFC 7162 §3.1): another session's flag change, or QRESYNC's resync. */
+void session_send_flags(struct session *s, uint32_t msn,
+    const struct store_message *m);
 /* Write an already formatted untagged line ("* " + text + CRLF). */
 void session_untagged_buf(struct session *s, const struct buf *text);
 /*
