@@ -206,14 +206,24 @@ void
 qresync_set_from_uids(const uint32_t *uids, size_t n, struct seqset *out)
 {
 	uint32_t *sorted;
+	size_t i;
 
 	if (n == 0)
 		return;
-	/* Ascending, seqset_add_range is O(1) each. */
+	/* The store reports expunges in descending order (store.h): walked
+	 * backwards they are ascending, and seqset_add_range is O(1) each. */
+	for (i = 1; i < n && uids[i] < uids[i - 1]; i++)
+		;
+	if (i == n) {
+		while (i-- > 0)
+			if (uids[i] != 0)
+				seqset_add_range(out, uids[i], uids[i]);
+		return;
+	}
 	sorted = xreallocarray(NULL, n, sizeof(*sorted));
 	memcpy(sorted, uids, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), uid_cmp);
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		if (sorted[i] != 0)
 			seqset_add_range(out, sorted[i], sorted[i]);
 	free(sorted);
