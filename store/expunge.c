@@ -36,8 +36,6 @@ store_remove_messages(struct store *st, int64_t mailbox_id,
 		    STORE_OK ||
 		    index_blob_ref(st->ix, m[i].blob_id, -1, &left) != STORE_OK)
 			return STORE_ERROR;
-		if (left == 0 && fts_forget(st, m[i].blob_id) != STORE_OK)
-			return STORE_ERROR;
 		if (left == 0)
 			idlist_add(freed, m[i].blob_id);
 	}

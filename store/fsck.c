@@ -81,8 +81,6 @@ drop_blob_rows(struct fsck *f, uint64_t id)
 	}
 	free(u);
 	if (r == STORE_OK)
-		r = fts_forget(f->st, id);
-	if (r == STORE_OK)
 		r = index_blob_remove(ix, id);
 	return r;
 }
@@ -109,8 +107,6 @@ check_blob(struct fsck *f, const struct index_blob *b)
 	if (b->uses > 0)
 		return index_blob_set_refcount(f->st->ix, b->id, b->uses);
 	idlist_add(&f->unlink_blobs, b->id);
-	if (fts_forget(f->st, b->id) != STORE_OK)
-		return STORE_ERROR;
 	return index_blob_remove(f->st->ix, b->id);
 }
 

@@ -24,7 +24,7 @@
  * slower); a batch of 64 shares them.
  *
  * Removal: the transaction that frees a blob (expunge.c, fsck.c) makes
- * its document dead (fts_forget: no search reaches it); dead documents
+ * its document dead (index_blob_remove: no search reaches it); dead documents
  * leave fts_text a bounded number per transaction that frees blobs and
  * per batch indexed (fts_purge), as taking rows out of FTS5 costs as much
  * as putting them in.
@@ -191,12 +191,6 @@ fts_add(struct store *st, uint64_t blob_id, const struct fts_doc *d)
 }
 
 /* ---- removing them -------------------------------------------------------- */
-
-enum store_result
-fts_forget(struct store *st, uint64_t blob_id)
-{
-	return index_fts_kill(st->ix, blob_id);
-}
 
 /* Take one dead document's rows out of fts_text, and the document. */
 static enum store_result

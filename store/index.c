@@ -1631,9 +1631,13 @@ index_blob_set_refcount(struct index *ix, uint64_t id, int64_t refcount)
 	return blob_stmt(ix, SQL_BLOB_SETREF, id, true, refcount, "blob refcount");
 }
 
+/* The blob's full-text document goes dead with it (fts.c), here at the one
+ * place every blob row is removed. */
 enum store_result
 index_blob_remove(struct index *ix, uint64_t id)
 {
+	if (index_fts_kill(ix, id) != STORE_OK)
+		return STORE_ERROR;
 	return blob_stmt(ix, SQL_BLOB_REMOVE, id, false, 0, "remove blob");
 }
 

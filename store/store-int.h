@@ -177,9 +177,6 @@ enum store_result cache_fill(struct store *st, uint64_t blob_id);
 void fts_enqueue(struct store *st, uint64_t blob_id, uint64_t size);
 void fts_flush(struct store *st);
 void fts_close(struct store *st);
-/* In the write transaction that frees blob_id (its last message went):
- * its document is dead.  The commit fails if this was forgotten. */
-enum store_result fts_forget(struct store *st, uint64_t blob_id);
 /* In a write transaction: the rows of at most max dead documents leave
  * the index (FTS_PURGE_MAX after freeing blobs). */
 #define FTS_PURGE_MAX 64
