@@ -778,6 +778,12 @@ index_begin(struct index *ix, bool write)
  * may be about to make for us (claiming \Recent): rather than queue
  * behind them, look again.  Inside a hold it waits like index_begin.
  */
+bool
+index_busy_sleep(int tries)
+{
+	return busy_wait(NULL, tries) != 0;
+}
+
 enum store_result
 index_begin_write_nowait(struct index *ix, bool *busy)
 {

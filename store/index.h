@@ -76,6 +76,9 @@ int index_schema_version(void);
 enum store_result index_begin(struct index *ix, bool write);
 /* BEGIN IMMEDIATE if the lock is free now; else *busy and nothing begun. */
 enum store_result index_begin_write_nowait(struct index *ix, bool *busy);
+/* Between tries of index_begin_write_nowait: sleep as SQLite's busy wait
+ * does (tries from 0); false, without sleeping, once that would give up. */
+bool index_busy_sleep(int tries);
 enum store_result index_commit(struct index *ix);
 void index_rollback(struct index *ix);
 /*

@@ -20,7 +20,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store-int.h"
 #include "xmalloc.h"
@@ -179,8 +178,6 @@ add_recent(struct store_view *v, uint32_t lo, uint32_t hi)
  * (a read) and gives up once another session has claimed these uids;
  * it waits for the lock only while they are still unclaimed.
  */
-#define CLAIM_RETRY_US 500
-
 static enum store_result
 claim_recent(struct store_view *v, uint32_t upto)
 {
@@ -188,6 +185,7 @@ claim_recent(struct store_view *v, uint32_t upto)
 	uint32_t recent_uid = 0;
 	enum store_result r;
 	bool busy = true;
+	int tries = 0;
 
 	if (upto == 0)
 		return STORE_OK;
@@ -201,11 +199,9 @@ claim_recent(struct store_view *v, uint32_t upto)
 			return STORE_ERROR;
 		if (recent_uid >= upto)
 			return STORE_OK;   /* claimed by another session */
-		{
-			struct timespec ts = { 0, CLAIM_RETRY_US * 1000L };
-
-			(void)nanosleep(&ts, NULL);
-		}
+		if (!index_busy_sleep(tries++))
+			return store_fail(v->st, STORE_ERROR,
+			    "index.db: the write lock stayed taken");
 	}
 	r = index_mailbox_get(v->st->ix, NULL, v->mb.id, &mb, &recent_uid);
 	if (r == STORE_OK && recent_uid < upto)
