@@ -425,38 +425,6 @@ store_fts_update(struct store_view *v)
 
 /* ---- asking the index ------------------------------------------------------ */
 
-/* The length of the UTF-8 sequence at s (strict: no overlong form, no
- * surrogate, nothing past U+10FFFF), or 0 when it is not one. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	c = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* The offsets of s's characters (off[i] .. off[i + 1]); -1 when s is not
  * UTF-8 or holds a NUL.  off has room for len + 1. */
 static long
@@ -466,7 +434,7 @@ utf8_split(const char *s, size_t len, size_t *off)
 	size_t i = 0, n = 0, l;
 
 	while (i < len) {
-		if (u[i] == 0 || (l = utf8_seq(u + i, len - i)) == 0)
+		if ((l = mime_utf8_seq(u + i, len - i)) == 0)   /* also a NUL */
 			return -1;
 		off[n++] = i;
 		i += l;

@@ -67,9 +67,8 @@ cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-/* Length of the well-formed sequence at s (RFC 3629 §4), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+mime_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 
@@ -122,7 +121,7 @@ mime_utf8_append(struct buf *out, const char *s, size_t n)
 	if (n == 0)
 		return;   /* s may be NULL (an empty buf) */
 	while (i < n) {
-		size_t l = utf8_seq(u + i, n - i);
+		size_t l = mime_utf8_seq(u + i, n - i);
 
 		if (l > 0) {
 			i += l;

@@ -290,6 +290,9 @@ int mime_header_walk(const char *h, size_t len,
 /* The length of the message's header: up to and with the first empty
  * line, or the whole message when it has none. */
 size_t mime_header_end(const char *data, size_t len);
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no overlong
+ * form, no surrogate, nothing past U+10FFFF), 0 if none; a NUL is none. */
+size_t mime_utf8_seq(const unsigned char *s, size_t n);
 /* TEXT's header part: "name: value\n" for every field of the message's
  * header, RFC 2047 decoded, folded. */
 int mime_search_header(const char *data, size_t len, struct buf *out);
