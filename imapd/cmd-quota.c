@@ -140,22 +140,6 @@ out:
 	buf_free(&quota);
 }
 
-/* number64 (RFC 9051 §9): 1*DIGIT, at most 2^63 - 1. */
-static bool
-is_number64(const struct imap_arg *a)
-{
-	uint64_t v = 0;
-
-	if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 19)
-		return false;
-	for (size_t k = 0; k < a->len; k++) {
-		if (a->str[k] < '0' || a->str[k] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(a->str[k] - '0');
-	}
-	return v <= INT64_MAX;
-}
-
 /*
  * setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")",
  * setquota-resource = resource-name SP resource-limit.
@@ -167,7 +151,7 @@ setquota_list_ok(const struct imap_arg *list)
 		return false;
 	for (size_t i = 0; i < list->list_count; i += 2)
 		if (list->list[i].type != IMAP_ARG_ATOM ||
-		    !is_number64(&list->list[i + 1]))
+		    imap_arg_number64(&list->list[i + 1], &(uint64_t){ 0 }) != 0)
 			return false;
 	return true;
 }

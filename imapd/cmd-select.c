@@ -142,20 +142,8 @@ select_mailbox_name(const struct session *s, const struct imap_arg *arg,
 int
 select_parse_modseq(const struct imap_arg *arg, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (arg->type != IMAP_ARG_ATOM || arg->len == 0 || arg->len > 19)
-		return -1;
-	for (size_t i = 0; i < arg->len; i++) {
-		if (arg->str[i] < '0' || arg->str[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(arg->str[i] - '0');
-	}
-	/* 19 digits fit in 64 bits; a mod-sequence has 63 (RFC 7162 §7). */
-	if (v > INT64_MAX)
-		return -1;
-	*out = v;
-	return 0;
+	/* a mod-sequence has 63 bits (RFC 7162 §7), as number64 */
+	return imap_arg_number64(arg, out);
 }
 
 bool

@@ -19,9 +19,6 @@
 #include "fetch.h"
 #include "xmalloc.h"
 
-/* Digits of a number64 (RFC 9051 §9: at most 2^63 - 1). */
-#define NUMBER64_DIGITS 19
-
 struct lex {
 	const char *p, *end;
 };
@@ -38,25 +35,6 @@ fail(char *why, size_t whylen, const char *fmt, ...)
 	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* 1*DIGIT at most 2^63 - 1: 0, or -1 when it is not one. */
-static int
-number64(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > NUMBER64_DIGITS)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > INT64_MAX)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static bool
@@ -262,8 +240,8 @@ parse_partial(struct lex *lx, struct fetch_att *a, char *why, size_t whylen)
 	dot = memchr(lx->p, '.', (size_t)(lx->end - lx->p));
 	close = memchr(lx->p, '>', (size_t)(lx->end - lx->p));
 	if (dot == NULL || close == NULL || dot > close || close + 1 != lx->end ||
-	    number64(lx->p, (size_t)(dot - lx->p), &a->origin) != 0 ||
-	    number64(dot + 1, (size_t)(close - dot - 1), &a->octets) != 0)
+	    imap_number64(lx->p, (size_t)(dot - lx->p), &a->origin) != 0 ||
+	    imap_number64(dot + 1, (size_t)(close - dot - 1), &a->octets) != 0)
 		return fail(why, whylen, "Invalid partial: expected <origin.octets>");
 	if (a->octets == 0)
 		return fail(why, whylen, "Invalid partial: the octet count must not "
@@ -519,7 +497,7 @@ parse_modifiers(const struct imap_arg *mods, struct fetch_request *req, char *wh
 			if (req->changedsince_set)
 				return fail(why, whylen, "CHANGEDSINCE given twice");
 			if (v == NULL || v->type != IMAP_ARG_ATOM ||
-			    number64(v->str, v->len, &req->changedsince) != 0)
+			    imap_number64(v->str, v->len, &req->changedsince) != 0)
 				return fail(why, whylen, "CHANGEDSINCE needs a "
 				    "mod-sequence value");
 			req->changedsince_set = true;

@@ -1226,3 +1226,30 @@ int imap_parser_at_start(const struct imap_parser *p)
 {
 	return p->state == S_START && !p->skipping && !p->line_mode;
 }
+
+int
+imap_number64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	/* 19 digits fit in 64 bits; the limit is 63 (RFC 9051 §9 number64) */
+	if (len == 0 || len > 19)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > INT64_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+imap_arg_number64(const struct imap_arg *a, uint64_t *out)
+{
+	if (a->type != IMAP_ARG_ATOM)
+		return -1;
+	return imap_number64(a->str, a->len, out);
+}

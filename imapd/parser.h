@@ -240,4 +240,9 @@ enum imap_parse_result imap_parser_feed_line(struct imap_parser *p, const void *
    line without its CRLF, NUL-terminated; *len gets its length (may be NULL). */
 const char *imap_parser_line(const struct imap_parser *p, size_t *len);
 
+/* number64 (RFC 9051 §9): 1*DIGIT up to 2^63 - 1, from len bytes at s, or
+ * from an atom argument.  0 with *out, or -1 when it is not one. */
+int imap_number64(const char *s, size_t len, uint64_t *out);
+int imap_arg_number64(const struct imap_arg *a, uint64_t *out);
+
 #endif /* CAIRN_IMAPD_PARSER_H */

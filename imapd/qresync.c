@@ -19,17 +19,9 @@
 static int
 parse_number(const struct imap_arg *a, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 19)
-		return -1;
-	for (size_t i = 0; i < a->len; i++) {
-		if (a->str[i] < '0' || a->str[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(a->str[i] - '0');
-	}
-	/* 19 digits fit in 64 bits */
-	if (v == 0 || v > max)
+	if (imap_arg_number64(a, &v) != 0 || v == 0 || v > max)
 		return -1;
 	*out = v;
 	return 0;

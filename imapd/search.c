@@ -322,14 +322,7 @@ parse_number(struct parse *ps, const char *name, uint64_t *out)
 
 	if (a == NULL)
 		return -1;
-	if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 19)
-		goto bad;
-	for (size_t i = 0; i < a->len; i++) {
-		if (a->str[i] < '0' || a->str[i] > '9')
-			goto bad;
-		v = v * 10 + (uint64_t)(a->str[i] - '0');
-	}
-	if (v > INT64_MAX)
+	if (imap_arg_number64(a, &v) != 0)
 		goto bad;
 	*out = v;
 	return 0;
