@@ -31,15 +31,6 @@ struct idle {
 	int64_t next_look;       /* without a change signal: look at the index */
 };
 
-static int64_t
-idle_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Is there anything to watch: the selected mailbox, or what NOTIFY asks? */
 static bool
 idle_watches(const struct session *s)
@@ -64,7 +55,7 @@ idle_timeout_ms(struct session *s, void *arg)
 {
 	const struct idle *id = arg;
 	int64_t next = id->end < id->next_keepalive ? id->end : id->next_keepalive;
-	int64_t now = idle_now_ms();
+	int64_t now = session_now_ms();
 
 	if (s->waiter->fd < 0 && idle_watches(s) && id->next_look < next)
 		next = id->next_look;
@@ -77,7 +68,7 @@ static void
 idle_wake(struct session *s, bool fd_ready, void *arg)
 {
 	struct idle *id = arg;
-	int64_t now = idle_now_ms();
+	int64_t now = session_now_ms();
 	bool look = false, keepalive = false;
 
 	if (now >= id->end) {
@@ -120,13 +111,13 @@ void
 cmd_idle(struct session *s, const struct imap_command *c)
 {
 	char tag[IMAP_PARSER_MAX_TAG + 1];
-	int64_t now = idle_now_ms();
+	int64_t now = session_now_ms();
 	struct idle id = {
 		.end = now + (int64_t)s->cfg->timeout_idle * 1000,
 		.next_keepalive = now + (int64_t)s->cfg->idle_keepalive * 1000,
 		.next_look = now + STORE_WATCH_POLL_MS,
 	};
-	struct session_waiter w = { -1, idle_timeout_ms, idle_wake, &id };
+	struct session_waiter w = { -1, idle_timeout_ms, idle_wake, &id, true };
 	bool done, alive;
 
 	if (c->nargs != 0) {

@@ -43,18 +43,8 @@ struct notify {
 	bool active;                 /* false after an overflow (§5.8) */
 	int fd;                      /* the change signal; -1: look by time */
 	struct session_waiter waiter;
-	int64_t deadline;            /* timeout-authenticated, between commands */
 	int64_t next_look;           /* without fd */
 };
-
-static int64_t
-notify_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- looks at the other mailboxes ------------------------------------------- */
 
@@ -313,29 +303,23 @@ static int
 notify_timeout_ms(struct session *s, void *arg)
 {
 	const struct notify *n = arg;
-	int64_t next = n->deadline, now = notify_now_ms();
+	int64_t now = session_now_ms();
 
 	(void)s;
-	if (n->active && n->waiter.fd < 0 && n->next_look < next)
-		next = n->next_look;
-	if (next <= now)
+	if (!n->active || n->waiter.fd >= 0)
+		return INT_MAX;     /* woken by the watch; session_poll_ms bounds it */
+	if (n->next_look <= now)
 		return 0;
-	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
+	return n->next_look - now > INT_MAX ? INT_MAX : (int)(n->next_look - now);
 }
 
 static void
 notify_wake(struct session *s, bool fd_ready, void *arg)
 {
 	struct notify *n = arg;
-	int64_t now = notify_now_ms();
+	int64_t now = session_now_ms();
 	bool look = false;
 
-	if (now >= n->deadline) {
-		/* the inactivity timeout, which the waiter stands in for */
-		log_info("closing an idle connection");
-		session_bye(s, "Autologout; idle for too long");
-		return;
-	}
 	if (fd_ready)
 		look = store_watch_changed(s->store);
 	if (n->waiter.fd < 0 && now >= n->next_look) {
@@ -350,7 +334,6 @@ struct session_waiter *
 cmd_notify_waiter(struct session *s)
 {
 	struct notify *n = s->notify;
-	int64_t now;
 
 	if (n == NULL)
 		return NULL;
@@ -362,9 +345,7 @@ cmd_notify_waiter(struct session *s)
 	/* Not inside a command: its literal may be on the way. */
 	if (!imap_parser_at_start(s->parser))
 		return NULL;
-	now = notify_now_ms();
-	n->deadline = now + (int64_t)s->cfg->timeout_authenticated * 1000;
-	n->next_look = now + STORE_WATCH_POLL_MS;
+	n->next_look = session_now_ms() + STORE_WATCH_POLL_MS;
 	n->waiter.fd = n->fd;
 	return &n->waiter;
 }

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -267,6 +269,31 @@ session_handle_control(struct session *s)
 	session_bye(s, "Server shutting down");
 }
 
+int64_t
+session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long poll() may sleep: until the inactivity deadline, or the
+ * waiter's own, whichever comes first. */
+static int
+session_poll_ms(struct session *s, const struct session_waiter *w,
+    int64_t idle_end)
+{
+	int64_t left = idle_end - session_now_ms();
+	int ms = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+	int wms;
+
+	if (w == NULL)
+		return ms;
+	wms = w->timeout_ms(s, w->arg);
+	return w->own_timeout || wms < ms ? wms : ms;
+}
+
 /*
  * Flush, then wait for client bytes and read them into the (consumed)
  * input buffer.  false: the session is over (closed, timed out, shut down).
@@ -274,6 +301,8 @@ session_handle_control(struct session *s)
 static bool
 session_wait_input(struct session *s)
 {
+	int64_t idle_end = session_now_ms() + session_timeout_ms(s);
+
 	while (s->state != SESSION_LOGOUT) {
 		if (conn_flush(&s->conn) != CONN_OK)
 			return false;
@@ -285,13 +314,13 @@ session_wait_input(struct session *s)
 				{ .fd = s->control_fd, .events = POLLIN },
 				{ .fd = w != NULL ? w->fd : -1, .events = POLLIN },
 			};
-			int n = poll(p, 3, w != NULL ? w->timeout_ms(s, w->arg) :
-			    session_timeout_ms(s));
+			int n = poll(p, 3, session_poll_ms(s, w, idle_end));
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
 				fatal("poll");
-			if (n == 0 && w != NULL) {
+			if (n == 0 && w != NULL && (w->own_timeout ||
+			    session_now_ms() < idle_end)) {
 				w->wake(s, false, w->arg);
 				continue;
 			}

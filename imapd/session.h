@@ -54,6 +54,10 @@ struct session_waiter {
 	int (*timeout_ms)(struct session *s, void *arg);
 	void (*wake)(struct session *s, bool fd_ready, void *arg);
 	void *arg;
+	/* true: the waiter keeps a timeout of its own in place of the
+	 * inactivity timeout (IDLE's timeout-idle); false: that still ends
+	 * a silent client (NOTIFY between commands). */
+	bool own_timeout;
 };
 
 struct session {
@@ -92,6 +96,8 @@ struct session {
 /* The caller fills conn, cfg, tls_ctx, listener, state, id, peer, control_fd. */
 int session_run(struct session *s);
 
+/* CLOCK_MONOTONIC in milliseconds, for the waiters' deadlines. */
+int64_t session_now_ms(void);
 /* Replies.  text is server-made; never client bytes unchecked. */
 void session_untagged(struct session *s, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 void session_tagged(struct session *s, const char *tag, const char *status,

@@ -491,6 +491,19 @@ def test_fallback_without_inotify():
                 os.waitpid(holder, 0)
 
 
+def test_inactivity_timeout_under_notify():
+    """NOTIFY's wait between commands keeps timeout-authenticated."""
+    with server(**{"timeout-authenticated": "2s"}) as srv:
+        c = login(srv)
+        ok(c, "SELECT INBOX")
+        ok(c, SET_A)
+        started = time.monotonic()
+        c.sock.settimeout(10)
+        expect(r"^\* BYE Autologout", c.readline())
+        assert c.closed()
+        assert 1.5 < time.monotonic() - started < 6
+
+
 if __name__ == "__main__":
     require_accounts()
     run_tests([test_selected_mailbox_pushed, test_fetch_attributes_of_new_messages,
@@ -500,4 +513,4 @@ if __name__ == "__main__":
                test_no_selected_group, test_idle_under_notify,
                test_notify_none_and_the_watch, test_bad_and_badevent,
                test_nothing_inside_a_command, test_overflow,
-               test_fallback_without_inotify])
+               test_fallback_without_inotify, test_inactivity_timeout_under_notify])
