@@ -192,6 +192,7 @@ static const struct int_range int_ranges[] = {
 	{ "auth-max-failures", 1, 100 },
 	{ "max-concurrent", 1, 10000 },
 	{ "max-connections", 1, 100000 },
+	{ "lmtp-port", 1, 65535 },
 };
 
 static int
@@ -245,17 +246,19 @@ validate_bind_addr(cfg_t *cfg, cfg_opt_t *opt)
 	unsigned n = cfg_opt_size(opt);
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (n == 0 || n > CONFIG_MAX_BIND_ADDRS) {
-		cfg_error(cfg, "option 'bind-addr': give 1 to %d addresses",
-		    CONFIG_MAX_BIND_ADDRS);
+	unsigned min = strcmp(cfg_opt_name(opt), "bind-addr") == 0;
+
+	if (n < min || n > CONFIG_MAX_BIND_ADDRS) {
+		cfg_error(cfg, "option '%s': give %u to %d addresses",
+		    cfg_opt_name(opt), min, CONFIG_MAX_BIND_ADDRS);
 		return -1;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		const char *a = cfg_opt_getnstr(opt, i);
 		if (a == NULL || (inet_pton(AF_INET, a, buf) != 1 &&
 		    inet_pton(AF_INET6, a, buf) != 1)) {
-			cfg_error(cfg, "option 'bind-addr': '%s' is not an IPv4 or "
-			    "IPv6 address", a != NULL ? a : "");
+			cfg_error(cfg, "option '%s': '%s' is not an IPv4 or "
+			    "IPv6 address", cfg_opt_name(opt), a != NULL ? a : "");
 			return -1;
 		}
 	}
@@ -274,6 +277,25 @@ validate_name(cfg_t *cfg, cfg_opt_t *opt)
 		return -1;
 	}
 	return 0;
+}
+
+/* Postfix's recipient_delimiter: characters that may start a detail. */
+static int
+validate_delimiter(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v == NULL || strlen(v) > 8)
+		goto bad;
+	for (const char *p = v; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p) || *p == '@' || *p == '"' ||
+		    *p == '\\' || *p == '<' || *p == '>')
+			goto bad;
+	return 0;
+bad:
+	cfg_error(cfg, "option '%s': '%s' is not up to 8 printable characters "
+	    "other than @ \" \\ < >", cfg_opt_name(opt), v != NULL ? v : "");
+	return -1;
 }
 
 static int
@@ -315,6 +337,13 @@ config_options(void)
 		CFG_STR("data-dir", CAIRN_DATA_DIR, CFGF_NONE),
 		CFG_STR("run-dir", CAIRN_RUN_DIR, CFGF_NONE),
 		CFG_INT("max-connections", 1000, CFGF_NONE),
+		CFG_STR("lmtp-socket", NULL, CFGF_NODEFAULT),
+		CFG_STR_LIST("lmtp-bind", "{}", CFGF_NONE),
+		CFG_INT("lmtp-port", 24, CFGF_NONE),
+		CFG_STR("lmtp-group", NULL, CFGF_NODEFAULT),
+		CFG_INT_CB("lmtp-max-message-size", 0, CFGF_NODEFAULT, cb_size),
+		CFG_BOOL("lmtp-detail-mailbox", cfg_true, CFGF_NONE),
+		CFG_STR("lmtp-recipient-delimiter", "+", CFGF_NONE),
 		CFG_END()
 	};
 	return opts;
@@ -333,6 +362,10 @@ install_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "auth-user", validate_name);
 	cfg_set_validate_func(cfg, "data-dir", validate_abs_path);
 	cfg_set_validate_func(cfg, "run-dir", validate_abs_path);
+	cfg_set_validate_func(cfg, "lmtp-socket", validate_abs_path);
+	cfg_set_validate_func(cfg, "lmtp-bind", validate_bind_addr);
+	cfg_set_validate_func(cfg, "lmtp-group", validate_name);
+	cfg_set_validate_func(cfg, "lmtp-recipient-delimiter", validate_delimiter);
 }
 
 static char *
@@ -376,6 +409,33 @@ config_cross_check(struct parse_ctx *ctx, const struct cairn_config *c,
 		check_readable_file(ctx, "key-path", c->key_path);
 }
 
+/* The delivery options, their defaults resolved from the others. */
+static void
+config_lmtp_from_cfg(cfg_t *cfg, struct cairn_config *c)
+{
+	size_t len;
+
+	if (cfg_size(cfg, "lmtp-socket") > 0)
+		c->lmtp_socket = dup_opt(cfg, "lmtp-socket");
+	else {
+		len = strlen(c->run_dir) + sizeof("/lmtp");
+		c->lmtp_socket = xmalloc(len);
+		snprintf(c->lmtp_socket, len, "%s/lmtp", c->run_dir);
+	}
+	c->n_lmtp_bind_addrs = cfg_size(cfg, "lmtp-bind");
+	for (size_t i = 0; i < c->n_lmtp_bind_addrs; i++)
+		c->lmtp_bind_addrs[i] = xstrdup(cfg_getnstr(cfg, "lmtp-bind",
+		    (unsigned)i));
+	c->lmtp_port = (unsigned)cfg_getint(cfg, "lmtp-port");
+	c->lmtp_group = xstrdup(cfg_size(cfg, "lmtp-group") > 0 ?
+	    cfg_getstr(cfg, "lmtp-group") : c->group);
+	c->lmtp_max_message_size = cfg_size(cfg, "lmtp-max-message-size") > 0 ?
+	    (uint64_t)cfg_getint(cfg, "lmtp-max-message-size") :
+	    c->max_request_size;
+	c->lmtp_detail_mailbox = cfg_getbool(cfg, "lmtp-detail-mailbox");
+	c->lmtp_recipient_delimiter = dup_opt(cfg, "lmtp-recipient-delimiter");
+}
+
 static struct cairn_config *
 config_from_cfg(cfg_t *cfg)
 {
@@ -406,6 +466,7 @@ config_from_cfg(cfg_t *cfg)
 	c->data_dir = dup_opt(cfg, "data-dir");
 	c->run_dir = dup_opt(cfg, "run-dir");
 	c->max_connections = (unsigned)cfg_getint(cfg, "max-connections");
+	config_lmtp_from_cfg(cfg, c);
 	return c;
 }
 
@@ -549,6 +610,11 @@ config_free(struct cairn_config *c)
 	free(c->auth_user);
 	free(c->data_dir);
 	free(c->run_dir);
+	free(c->lmtp_socket);
+	for (size_t i = 0; i < c->n_lmtp_bind_addrs; i++)
+		free(c->lmtp_bind_addrs[i]);
+	free(c->lmtp_group);
+	free(c->lmtp_recipient_delimiter);
 	free(c);
 }
 
@@ -627,6 +693,17 @@ config_print(const struct cairn_config *c, FILE *out)
 	print_str(out, "data-dir", c->data_dir);
 	print_str(out, "run-dir", c->run_dir);
 	fprintf(out, "max-connections = %u\n", c->max_connections);
+	print_str(out, "lmtp-socket", c->lmtp_socket);
+	fprintf(out, "lmtp-bind = {");
+	for (size_t i = 0; i < c->n_lmtp_bind_addrs; i++)
+		fprintf(out, "%s\"%s\"", i ? ", " : "", c->lmtp_bind_addrs[i]);
+	fprintf(out, "}\n");
+	fprintf(out, "lmtp-port = %u\n", c->lmtp_port);
+	print_str(out, "lmtp-group", c->lmtp_group);
+	print_size(out, "lmtp-max-message-size", c->lmtp_max_message_size);
+	fprintf(out, "lmtp-detail-mailbox = %s\n",
+	    c->lmtp_detail_mailbox ? "true" : "false");
+	print_str(out, "lmtp-recipient-delimiter", c->lmtp_recipient_delimiter);
 }
 
 unsigned

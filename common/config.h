@@ -43,6 +43,18 @@ struct cairn_config {
 	char *data_dir;
 	char *run_dir;
 	unsigned max_connections;
+
+	/* Delivery (cairn-lmtpd, cairn-deliver).  lmtp_socket and
+	 * lmtp_group are always set (their defaults resolved from run-dir
+	 * and group); no lmtp-bind address: no TCP listener. */
+	char *lmtp_socket;
+	char *lmtp_bind_addrs[CONFIG_MAX_BIND_ADDRS];
+	size_t n_lmtp_bind_addrs;
+	unsigned lmtp_port;
+	char *lmtp_group;
+	uint64_t lmtp_max_message_size;  /* bytes; default max-request-size */
+	bool lmtp_detail_mailbox;        /* user+detail -> mailbox "detail" */
+	char *lmtp_recipient_delimiter;  /* "" when none */
 };
 
 /* Called once per error, with "FILE:LINE: message" already formatted. */

@@ -61,6 +61,13 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->run_dir, CAIRN_RUN_DIR);
 	ck_assert_uint_eq(c->max_connections, 1000);
 	ck_assert(!config_tls_enabled(c));
+	ck_assert_str_eq(c->lmtp_socket, CAIRN_RUN_DIR "/lmtp");
+	ck_assert_uint_eq(c->n_lmtp_bind_addrs, 0);
+	ck_assert_uint_eq(c->lmtp_port, 24);
+	ck_assert_str_eq(c->lmtp_group, c->group);
+	ck_assert_uint_eq(c->lmtp_max_message_size, c->max_request_size);
+	ck_assert(c->lmtp_detail_mailbox);
+	ck_assert_str_eq(c->lmtp_recipient_delimiter, "+");
 	config_free(c);
 }
 END_TEST
@@ -90,8 +97,23 @@ START_TEST(test_every_option_set)
 	    "auth-user = \"authy\"\n"
 	    "data-dir = \"/srv/cairn\"\n"
 	    "run-dir = \"/tmp/cairn-run\"\n"
-	    "max-connections = 7\n");
+	    "max-connections = 7\n"
+	    "lmtp-socket = \"/var/spool/postfix/private/cairn\"\n"
+	    "lmtp-bind = {\"127.0.0.1\", \"::1\"}\n"
+	    "lmtp-port = 2424\n"
+	    "lmtp-group = \"postfix\"\n"
+	    "lmtp-max-message-size = 20mb\n"
+	    "lmtp-detail-mailbox = false\n"
+	    "lmtp-recipient-delimiter = \"+-\"\n");
 	ck_assert_msg(c != NULL, "errors: %s", errors);
+	ck_assert_str_eq(c->lmtp_socket, "/var/spool/postfix/private/cairn");
+	ck_assert_uint_eq(c->n_lmtp_bind_addrs, 2);
+	ck_assert_str_eq(c->lmtp_bind_addrs[1], "::1");
+	ck_assert_uint_eq(c->lmtp_port, 2424);
+	ck_assert_str_eq(c->lmtp_group, "postfix");
+	ck_assert_uint_eq(c->lmtp_max_message_size, 20ULL * 1024 * 1024);
+	ck_assert(!c->lmtp_detail_mailbox);
+	ck_assert_str_eq(c->lmtp_recipient_delimiter, "+-");
 	ck_assert_str_eq(c->bind_addrs[1], "::1");
 	ck_assert_uint_eq(c->bind_port, 1143);
 	ck_assert_uint_eq(c->bind_port_tls, 1993);
@@ -202,6 +224,12 @@ static const struct {
 	{ "data-dir = \"relative\"\n", "test.conf:1: option 'data-dir'" },
 	{ "run-dir = \"\"\n", "test.conf:1: option 'run-dir'" },
 	{ "max-connections = 0\n", "test.conf:1: option 'max-connections'" },
+	{ "lmtp-socket = \"lmtp\"\n", "test.conf:1: option 'lmtp-socket'" },
+	{ "lmtp-bind = {\"localhost\"}\n", "test.conf:1: option 'lmtp-bind'" },
+	{ "lmtp-port = 0\n", "test.conf:1: option 'lmtp-port'" },
+	{ "lmtp-group = \"a:b\"\n", "test.conf:1: option 'lmtp-group'" },
+	{ "lmtp-max-message-size = 1\n", "test.conf:1: option 'lmtp-max-message-size'" },
+	{ "lmtp-recipient-delimiter = \"@\"\n", "test.conf:1: option 'lmtp-recipient-delimiter'" },
 	{ "allow-plain-text-auth = perhaps\n", "test.conf:1:" },
 	{ "\n\n\nno-such-option = 1\n", "test.conf:4:" },
 	{ "bind-port = \"abc\"\n", "test.conf:1:" },

@@ -46,7 +46,9 @@ def test_print_mode_shows_every_setting():
                        "allow-plain-text-auth", "auth-max-failures", "max-concurrent",
                        "rate-limit", "timeout-unauthenticated", "timeout-authenticated",
                        "timeout-idle", "idle-keepalive", "user", "group", "auth-user", "data-dir",
-                       "run-dir", "max-connections"):
+                       "run-dir", "max-connections", "lmtp-socket", "lmtp-bind",
+                       "lmtp-port", "lmtp-group", "lmtp-max-message-size",
+                       "lmtp-detail-mailbox", "lmtp-recipient-delimiter"):
             expect(r"(?m)^%s = " % option, p.stdout)
         expect(r'(?m)^rate-limit = "2000/1m"$', p.stdout)
         expect(r"(?m)^max-request-size = 50mb$", p.stdout)
