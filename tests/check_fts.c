@@ -603,6 +603,38 @@ START_TEST(test_append_queue)
 END_TEST
 
 /*
+ * The queue holds the documents APPEND made (the message is parsed once,
+ * for the cache and the document): a few messages with much text fill
+ * its bytes before its count, and it is added then.
+ */
+START_TEST(test_append_queue_bytes)
+{
+	size_t len = 200 * 1024;
+	char *msg = malloc(len + 1);
+	struct store *st = open_store();
+	struct store_view *v;
+
+	ck_assert_ptr_nonnull(msg);
+	memcpy(msg, "Subject: long\r\n\r\n", 17);
+	for (size_t i = 17; i < len; i++)
+		msg[i] = (i % 8 == 7) ? ' ' : (char)('a' + i % 7);
+	memcpy(msg + len - 9, " zyxwvu\r\n", 9);
+	append_len(st, "INBOX", msg, len);
+	append_len(st, "INBOX", msg, len);
+	ck_assert_int_eq(documents(), 0);
+	append_len(st, "INBOX", msg, len);    /* over 512 KB of text queued */
+	ck_assert_int_eq(documents(), 3);
+	ck_assert_int_eq(unindexed("INBOX"), 0);
+	v = view(st, "INBOX");
+	ck_assert_str_eq(cand(v, "zyxwvu", true), "1 2 3");
+	ck_assert_str_eq(cand(v, "zyxwvut", true), "");
+	store_view_close(v);
+	store_close(st);
+	free(msg);
+}
+END_TEST
+
+/*
  * n_unindexed follows messages and documents through COPY, MOVE, EXPUNGE,
  * RENAME of INBOX, documents dropped behind the store's back; fsck checks
  * it and counts it again.
@@ -831,6 +863,7 @@ fts_suite(void)
 	tcase_add_test(tc, test_unindexed_are_candidates);
 	tcase_add_test(tc, test_update_in_batches);
 	tcase_add_test(tc, test_append_queue);
+	tcase_add_test(tc, test_append_queue_bytes);
 	tcase_add_test(tc, test_unindexed_counts);
 	tcase_add_test(tc, test_purge_bounded);
 	tcase_add_test(tc, test_schema_v4_upgraded);
