@@ -211,7 +211,7 @@ parse_quoted(struct cursor *c, char *out, size_t outsize)
 	return true;
 }
 
-/* A-d-l ":" (§4.1.2): a source route, read and ignored (§C). */
+/* A-d-l ":" (§4.1.2): a source route, read and ignored (appendix C). */
 static bool
 skip_source_route(struct cursor *c)
 {

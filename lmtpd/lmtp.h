@@ -102,7 +102,7 @@ void lmtp_split_detail(const char *local, const char *delimiters, char *user,
  * is stored as CRLF, as the store keeps CRLF lines, but it starts no line:
  * a '.' after it is kept.  A bare CR is kept as it is.  Lines have no
  * length limit (RFC 5321 §4.5.3.1.6 asks for at least 1000 octets and
- * §4.5.3.1 for no limit where possible; Postfix folds longer lines before
+ * §4.5.3.1 for no limit where possible; Postfix breaks longer lines before
  * they get here, others need not).  Other octets, 8-bit ones and NUL
  * included, pass untouched.
  */

@@ -199,7 +199,7 @@ consume(struct lmtp_session *s, size_t n)
 /*
  * The next command line into s->line (without its CRLF).  A line longer
  * than any command may be is read to its end and thrown away, in bounded
- * memory, and answered 500 (RFC 5321 §4.5.3.1.10).
+ * memory, and answered 500 (RFC 5321 §4.5.3.1.9).
  */
 static enum io_result
 session_next_line(struct lmtp_session *s, size_t *len)
@@ -282,7 +282,7 @@ cmd_mail(struct lmtp_session *s, const char *args, size_t len)
 		refuse(s, "%s", err);
 		return;
 	}
-	/* RFC 1870 §6.1: over the fixed maximum, refused before any data */
+	/* RFC 1870: over the fixed maximum, refused before any data */
 	if (s->mail.has_size && s->mail.size > s->set->max_size) {
 		refuse(s, "552 5.3.4 Message size exceeds the limit of %llu octets",
 		    (unsigned long long)s->set->max_size);
@@ -311,7 +311,7 @@ rcpt_prefix(struct lmtp_session *s, const struct session_rcpt *r, time_t when,
 	return trace_prefix(&t, out, outsize);
 }
 
-/* RFC 1870 §6.2: with SIZE given, a recipient over quota is told now. */
+/* RFC 1870: with SIZE given, a recipient over quota is told now. */
 static enum session_status
 rcpt_quota(struct lmtp_session *s, const struct session_rcpt *r)
 {

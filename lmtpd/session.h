@@ -21,8 +21,9 @@
 
 #include "lmtp.h"
 
-/* RFC 5321 §4.5.3.2.7: a server waits 5 minutes for the next command
- * and for each block of DATA. */
+/* RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next
+ * command.  The same bound applies to each wait for more DATA (the RFC
+ * gives the client 3 minutes per block it sends, §4.5.3.2.5). */
 #define SESSION_TIMEOUT_SECONDS 300
 /* Recipients of one transaction: each holds a store directory descriptor
  * until DATA is done.  RFC 5321 §4.5.3.1.8 asks for at least 100. */
