@@ -36,6 +36,9 @@ void cmd_append(struct session *s, const struct imap_command *c);
  * then be freed before the store is closed.
  */
 void cmd_append_attach(struct session *s);
+/* "<tag> NO [code] ..." for an APPEND its sink refused at a literal's '}'
+ * (IMAP_ERR_REFUSED, or at the end of the command). */
+void cmd_append_refused(struct session *s, const char *tag);
 /* The message literals of one APPEND together: the parser's max_streamed. */
 #define CMD_APPEND_TOTAL_FACTOR 10
 #define CMD_APPEND_MAX_TOTAL(max_request_size) \

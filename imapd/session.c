@@ -189,6 +189,11 @@ session_parse_error(struct session *s)
 	const char *why = imap_parser_error(s->parser);
 	const char *cmd = imap_parser_error_command(s->parser);
 
+	/* APPEND's sink refused the literal: it says why (cmd-append.c) */
+	if (imap_parser_error_kind(s->parser) == IMAP_ERR_REFUSED) {
+		cmd_append_refused(s, tag);
+		return;
+	}
 	log_debug("bad command: %s", why);
 	/* RFC 7889 §4, RFC 7888 §4: a message over APPENDLIMIT in a
 	 * synchronising literal is refused before the client sends it. */
