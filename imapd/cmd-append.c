@@ -471,6 +471,7 @@ append_run(struct session *s, const char *tag, const char *mailbox,
 	    !append_commit_all(s, tag, mailbox, msgs, n, &uidvalidity))
 		return;
 	log_debug("appended %zu message%s to %s", n, n == 1 ? "" : "s", mailbox);
+	cmd_notify_own(s, mailbox);
 	/* The selected mailbox reports its EXISTS now (another one: harmless). */
 	if (s->view != NULL && !session_sync(s, true))
 		return;

@@ -400,10 +400,12 @@ cmd_create(struct session *s, const struct imap_command *c)
 	if (name.len > 0 && name.data[name.len - 1] == '/')
 		name.data[--name.len] = '\0';
 	r = store_mailbox_create(s->store, name_str(&name), use);
-	if (r != STORE_OK)
+	if (r != STORE_OK) {
 		mailbox_fail(s, c->tag, "CREATE", r);
-	else
+	} else {
+		cmd_notify_own(s, name_str(&name));
 		create_done(s, c->tag, name_str(&name));
+	}
 out:
 	buf_free(&name);
 }
@@ -425,10 +427,12 @@ cmd_delete(struct session *s, const struct imap_command *c)
 		 * selected mailbox ends the session at the sync below (BYE).
 		 */
 		r = store_mailbox_delete(s->store, name_str(&name));
-		if (r != STORE_OK)
+		if (r != STORE_OK) {
 			mailbox_fail(s, c->tag, "DELETE", r);
-		else
+		} else {
+			cmd_notify_own(s, name_str(&name));
 			cmd_mailbox_done(s, c->tag, "DELETE");
+		}
 	}
 	buf_free(&name);
 }
@@ -448,10 +452,13 @@ cmd_rename(struct session *s, const struct imap_command *c)
 	    mailbox_arg(s, c->tag, &c->args[1], &to)) {
 		/* §6.3.6: children move too; INBOX moves its messages only. */
 		r = store_mailbox_rename(s->store, name_str(&from), name_str(&to));
-		if (r != STORE_OK)
+		if (r != STORE_OK) {
 			mailbox_fail(s, c->tag, "RENAME", r);
-		else
+		} else {
+			cmd_notify_own(s, name_str(&from));
+			cmd_notify_own(s, name_str(&to));
 			cmd_mailbox_done(s, c->tag, "RENAME");
+		}
 	}
 	buf_free(&from);
 	buf_free(&to);
@@ -476,10 +483,12 @@ subscribe(struct session *s, const struct imap_command *c, bool on)
 		r = store_subscribe(s->store, name_str(&name), on);
 		if (r == STORE_NOT_FOUND && !on)
 			r = STORE_OK;
-		if (r != STORE_OK)
+		if (r != STORE_OK) {
 			mailbox_fail(s, c->tag, what, r);
-		else
+		} else {
+			cmd_notify_own(s, name_str(&name));
 			cmd_mailbox_done(s, c->tag, what);
+		}
 	}
 	buf_free(&name);
 }

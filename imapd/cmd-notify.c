@@ -20,10 +20,13 @@
  *  - of the other mailboxes, what changed since the last look
  *    (notify.c): STATUS for messages, LIST for names and subscriptions.
  *
- * Changes this session made itself are told too (§5 says SHOULD NOT):
- * the store does not say who made a change.  Messages another session
- * adds while one of this session's commands runs are told by that
- * command's EXISTS, without MessageNew's FETCH.
+ * Changes this session's own commands make are not told (§5): the store
+ * does not say who made a change, so each command names the mailboxes it
+ * changed (cmd_notify_own), and the look after the command
+ * (cmd_notify_after) leaves them out while it tells what other sessions
+ * changed meanwhile.  Messages another session adds while one of this
+ * session's commands runs are told by that command's EXISTS, without
+ * MessageNew's FETCH.
  */
 #include "autoconfig.h"
 
@@ -44,6 +47,7 @@ struct notify {
 	int fd;                      /* the change signal; -1: look by time */
 	struct session_waiter waiter;
 	int64_t next_look;           /* without fd */
+	struct notify_own own;       /* changed by this session's commands */
 };
 
 /* ---- looks at the other mailboxes ------------------------------------------- */
@@ -239,7 +243,8 @@ look_others(struct session *s, struct notify *n)
 		return;
 	}
 	notify_diff(&n->snap, &cur, &n->spec, selected_id(s), select_condstore(s),
-	    &notes);
+	    &n->own, &notes);
+	notify_own_clear(&n->own);
 	for (size_t i = 0; i < notes.n; i++) {
 		if (notes.v[i].list)
 			send_list(s, &notes.v[i]);
@@ -295,6 +300,29 @@ cmd_notify_look(struct session *s, bool in_idle)
 	if (notify_watches_others(&n->spec))
 		look_others(s, n);
 	return s->state != SESSION_LOGOUT;
+}
+
+/* ---- this session's own changes (§5) ------------------------------------------ */
+
+void
+cmd_notify_own(struct session *s, const char *name)
+{
+	if (s->notify != NULL && s->notify->active)
+		notify_own_add(&s->notify->own, name);
+}
+
+void
+cmd_notify_after(struct session *s)
+{
+	struct notify *n = s->notify;
+
+	if (n == NULL || n->own.n == 0)
+		return;
+	/* take the own changes in now, before a signal shows them as news */
+	if (n->active && notify_watches_others(&n->spec) &&
+	    s->state != SESSION_LOGOUT)
+		look_others(s, n);
+	notify_own_clear(&n->own);
 }
 
 /* ---- waiting between commands ------------------------------------------------ */
@@ -367,6 +395,7 @@ cmd_notify_free(struct session *s)
 		store_watch_end(s->store);
 	notify_spec_free(&n->spec);
 	notify_snap_free(&n->snap);
+	notify_own_clear(&n->own);
 	free(n);
 	s->notify = NULL;
 }
@@ -435,6 +464,7 @@ notify_set(struct session *s, const char *tag, struct notify_spec *sp)
 		/* the watch is the store's, and stays for the new state */
 		notify_spec_free(&s->notify->spec);
 		notify_snap_free(&s->notify->snap);
+		notify_own_clear(&s->notify->own);
 		free(s->notify);
 	}
 	n->active = true;

@@ -61,6 +61,15 @@ bool cmd_notify_active(const struct session *s);
 bool cmd_notify_look(struct session *s, bool in_idle);
 /* NOTIFY NONE, and at the end of the session: its watch ends. */
 void cmd_notify_free(struct session *s);
+/*
+ * A command of this session changed the mailbox name (created, deleted,
+ * renamed, subscribed to it, or stored messages in it): NOTIFY leaves
+ * that out (RFC 5465 §5).  Nothing without NOTIFY SET.
+ */
+void cmd_notify_own(struct session *s, const char *name);
+/* After each command (cmd_dispatch): takes its own changes in without
+ * telling them, and tells what other sessions changed meanwhile. */
+void cmd_notify_after(struct session *s);
 /* cmd-compress.c: COMPRESS (RFC 4978) */
 void cmd_compress(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */

@@ -796,10 +796,60 @@ lists_finish(struct diff *d)
 	out->n = k;
 }
 
+/* ---- this session's own changes (§5) ---------------------------------------- */
+
+void
+notify_own_add(struct notify_own *own, const char *name)
+{
+	char *copy;
+
+	if (own->n == NOTIFY_OWN_MAX)
+		return;
+	copy = xstrdup(name);
+	canon_inbox(copy);
+	for (size_t i = 0; i < own->n; i++)
+		if (strcmp(own->names[i], copy) == 0) {
+			free(copy);
+			return;
+		}
+	own->names[own->n++] = copy;
+}
+
+void
+notify_own_clear(struct notify_own *own)
+{
+	for (size_t i = 0; i < own->n; i++)
+		free(own->names[i]);
+	own->n = 0;
+}
+
+/* Is name one of own's, or a mailbox above one?  (A parent is told of for
+ * its children: §5.4.)  The old name of a rename does not count: another
+ * session may have renamed a parent of an own name away. */
+static bool
+own_covers(const struct notify_own *own, const char *name)
+{
+	for (size_t i = 0; own != NULL && i < own->n; i++)
+		if (in_subtree(name, own->names[i]))
+			return true;
+	return false;
+}
+
+static void
+own_drop(const struct notify_own *own, struct notify_notes *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < out->n; i++)
+		if (!own_covers(own, out->v[i].name))
+			out->v[k++] = out->v[i];
+	out->n = k;
+}
+
 void
 notify_diff(const struct notify_snap *old, const struct notify_snap *cur,
     const struct notify_spec *sp, int64_t selected_id, bool condstore,
-    struct notify_notes *out)
+    const struct notify_own *own, struct notify_notes *out)
 {
 	struct diff d = { old, cur, sp, selected_id, condstore, NULL, NULL, out };
 
@@ -821,6 +871,7 @@ notify_diff(const struct notify_snap *old, const struct notify_snap *cur,
 	lists_finish(&d);
 	for (size_t i = 0; i < cur->n; i++)
 		status_events(&d, find_id(d.old_ids, old->n, cur->mb[i].id), &cur->mb[i]);
+	own_drop(own, out);
 	free(d.old_ids);
 	free(d.cur_ids);
 }

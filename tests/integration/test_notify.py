@@ -418,12 +418,53 @@ def test_nothing_inside_a_command():
         a.send(data + b"\r\n")
         untagged, tagged = a.read_until_tagged("ap")
         assert tagged.startswith("ap OK"), tagged
-        # INBOX's EXISTS with the command's end, the rest right after
-        # (Drafts' STATUS too: this session's own changes are told)
+        # INBOX's EXISTS with the command's end, the rest right after;
+        # Drafts' STATUS not at all: the message is this session's own (§5)
         assert untagged == ["* 1 EXISTS"], untagged
         t = time.monotonic()
         heard(a, r'^\* LIST \(\\HasNoChildren\) "/" "Elsewhere"$', t)
-        heard(a, r'^\* STATUS "Drafts" \(MESSAGES 1 UIDNEXT 2 ', t)
+        nothing_more(a)
+        a.close()
+        b.close()
+
+
+def test_own_changes_not_told():
+    """§5: what this session's own commands change (CREATE, RENAME,
+    SUBSCRIBE, UNSUBSCRIBE, DELETE, APPEND and COPY to another mailbox,
+    RENAME INBOX) is not told back to it; what another session changes
+    meanwhile still is, the same name excepted."""
+    with server() as srv:
+        a, b = login(srv), login(srv)
+        ok(a, "ENABLE IMAP4rev2")
+        ok(a, "SELECT INBOX")
+        ok(a, SET_A)
+        for command in ["CREATE Mine", "CREATE Mine/sub", "RENAME Mine Ours",
+                        "SUBSCRIBE Ours", "UNSUBSCRIBE Ours", "DELETE Ours/sub",
+                        "DELETE Ours", "CREATE Deep/er/est"]:
+            assert ok(a, command) == [], command
+            nothing_more(a, 0.5)
+        append(a, "Sent")
+        nothing_more(a, 0.5)
+        append(a)
+        nothing_more(a, 0.5)
+        ok(a, "COPY 1 Drafts")
+        nothing_more(a, 0.5)
+        ok(a, "MOVE 1 Junk")
+        nothing_more(a, 0.5)
+        # another session's changes are told as before
+        t = time.monotonic()
+        ok(b, "CREATE Theirs")
+        heard(a, r'^\* LIST \(\\HasNoChildren\) "/" "Theirs"$', t)
+        t = time.monotonic()
+        append(b, "Sent")
+        heard(a, r'^\* STATUS "Sent" \(MESSAGES 2 UIDNEXT 3 ', t)
+        nothing_more(a)
+        # RENAME INBOX: INBOX stays, its messages go to a new mailbox
+        ok(a, "UNSELECT")
+        append(a)
+        nothing_more(a, 0.5)
+        ok(a, "RENAME INBOX Old")
+        nothing_more(a)
         a.close()
         b.close()
 
@@ -512,5 +553,6 @@ if __name__ == "__main__":
                test_qresync_under_notify,
                test_no_selected_group, test_idle_under_notify,
                test_notify_none_and_the_watch, test_bad_and_badevent,
-               test_nothing_inside_a_command, test_overflow,
+               test_nothing_inside_a_command, test_own_changes_not_told,
+               test_overflow,
                test_fallback_without_inotify, test_inactivity_timeout_under_notify])
