@@ -459,6 +459,18 @@ append_commit_all(struct session *s, const char *tag, const char *mailbox,
 	return false;
 }
 
+/* NOTIFY: the client knows of these (RFC 5465 §5, §5.2). */
+static void
+append_notify_own(struct session *s, const char *mailbox, uint32_t uidvalidity,
+    const struct append_msg *msgs, size_t n)
+{
+	uint32_t uids[APPEND_MAX_MESSAGES];
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = msgs[i].uid;
+	cmd_notify_own_new(s, mailbox, uidvalidity, uids, n);
+}
+
 static void
 append_run(struct session *s, const char *tag, const char *mailbox,
     struct append_msg *msgs, size_t n)
@@ -471,7 +483,7 @@ append_run(struct session *s, const char *tag, const char *mailbox,
 	    !append_commit_all(s, tag, mailbox, msgs, n, &uidvalidity))
 		return;
 	log_debug("appended %zu message%s to %s", n, n == 1 ? "" : "s", mailbox);
-	cmd_notify_own(s, mailbox);
+	append_notify_own(s, mailbox, uidvalidity, msgs, n);
 	/* The selected mailbox reports its EXISTS now (another one: harmless). */
 	if (s->view != NULL && !session_sync(s, true))
 		return;

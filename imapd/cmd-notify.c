@@ -15,8 +15,7 @@
  *  - of the selected mailbox, what SELECTED asks: EXISTS, EXPUNGE (or
  *    VANISHED) and FETCH FLAGS as a NOOP would, flags only with
  *    FlagChange, expunges held back under SELECTED-DELAYED until a
- *    command that allows them (§6.1.2), and for MessageNew's fetch
- *    attributes a FETCH of each new message after its EXISTS (§5.2);
+ *    command that allows them (§6.1.2);
  *  - of the other mailboxes, what changed since the last look
  *    (notify.c): STATUS for messages, LIST for names and subscriptions.
  *
@@ -24,9 +23,13 @@
  * does not say who made a change, so each command names the mailboxes it
  * changed (cmd_notify_own), and the look after the command
  * (cmd_notify_after) leaves them out while it tells what other sessions
- * changed meanwhile.  Messages another session adds while one of this
- * session's commands runs are told by that command's EXISTS, without
- * MessageNew's FETCH.
+ * changed meanwhile.
+ *
+ * For MessageNew's fetch attributes, every sync that tells the client of
+ * new messages in the selected mailbox -- NOTIFY's look, or the one a
+ * command ends with -- follows their EXISTS with a FETCH of each
+ * (cmd_notify_new_messages, §5.2), but of none this session stored
+ * itself (APPEND, COPY, MOVE: the client knows them, §5.2).
  */
 #include "autoconfig.h"
 
@@ -48,6 +51,7 @@ struct notify {
 	struct session_waiter waiter;
 	int64_t next_look;           /* without fd */
 	struct notify_own own;       /* changed by this session's commands */
+	struct seqset own_uids;      /* ... and stored in the selected mailbox */
 };
 
 /* ---- looks at the other mailboxes ------------------------------------------- */
@@ -256,23 +260,29 @@ look_others(struct session *s, struct notify *n)
 	n->snap = cur;
 }
 
-/* The selected mailbox, as SELECTED asks (§5.1-§5.3, §6.1). */
+/* The selected mailbox, as SELECTED asks (§5.1-§5.3, §6.1); the sync
+ * adds MessageNew's FETCH (cmd_notify_new_messages). */
 static bool
 look_selected(struct session *s, struct notify *n, bool in_idle)
 {
 	const struct notify_spec *sp = &n->spec;
-	uint32_t last, exists, *uids;
-	size_t k = 0;
-	bool ok;
 
 	if (s->view == NULL || !sp->selected || sp->selected_events == 0)
 		return true;
-	exists = store_view_exists(s->view);
-	last = store_view_uid(s->view, exists);
-	if (!session_sync_flags(s, in_idle || !sp->delayed,
-	    (sp->selected_events & NOTIFY_FLAG_CHANGE) != 0))
-		return false;
-	if (!sp->fetch_set || s->view == NULL)
+	return session_sync_flags(s, in_idle || !sp->delayed,
+	    (sp->selected_events & NOTIFY_FLAG_CHANGE) != 0);
+}
+
+bool
+cmd_notify_new_messages(struct session *s, uint32_t last)
+{
+	struct notify *n = s->notify;
+	uint32_t exists, *uids;
+	size_t k = 0, m = 0;
+	bool ok;
+
+	if (n == NULL || !n->active || !n->spec.selected || !n->spec.fetch_set ||
+	    s->view == NULL)
 		return true;
 	/* The new messages are the last ones, above the UID known before. */
 	exists = store_view_exists(s->view);
@@ -281,9 +291,13 @@ look_selected(struct session *s, struct notify *n, bool in_idle)
 	if (k == 0)
 		return true;
 	uids = xreallocarray(NULL, k, sizeof(*uids));
-	for (size_t i = 0; i < k; i++)
-		uids[i] = store_view_uid(s->view, exists - k + 1 + (uint32_t)i);
-	ok = cmd_fetch_send(s, &sp->fetch, uids, k);
+	for (size_t i = 0; i < k; i++) {
+		uint32_t uid = store_view_uid(s->view, exists - k + 1 + (uint32_t)i);
+
+		if (!seqset_contains(&n->own_uids, uid))
+			uids[m++] = uid;
+	}
+	ok = m == 0 || cmd_fetch_send(s, &n->spec.fetch, uids, m);
 	free(uids);
 	return ok || s->state != SESSION_LOGOUT;
 }
@@ -312,11 +326,33 @@ cmd_notify_own(struct session *s, const char *name)
 }
 
 void
+cmd_notify_own_new(struct session *s, const char *mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n)
+{
+	struct notify *nt = s->notify;
+
+	if (nt == NULL || !nt->active)
+		return;
+	notify_own_add(&nt->own, mailbox);
+	/* UIDVALIDITY is unique in a store: the selected mailbox? */
+	if (!nt->spec.fetch_set || s->view == NULL ||
+	    store_view_mailbox(s->view)->uidvalidity != uidvalidity)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (uids[i] != 0)
+			seqset_add_range(&nt->own_uids, uids[i], uids[i]);
+}
+
+void
 cmd_notify_after(struct session *s)
 {
 	struct notify *n = s->notify;
 
-	if (n == NULL || n->own.n == 0)
+	if (n == NULL)
+		return;
+	/* the command's closing sync told of them, if it was to */
+	seqset_clear(&n->own_uids);
+	if (n->own.n == 0)
 		return;
 	/* take the own changes in now, before a signal shows them as news */
 	if (n->active && notify_watches_others(&n->spec) &&
@@ -396,6 +432,7 @@ cmd_notify_free(struct session *s)
 	notify_spec_free(&n->spec);
 	notify_snap_free(&n->snap);
 	notify_own_clear(&n->own);
+	seqset_free(&n->own_uids);
 	free(n);
 	s->notify = NULL;
 }
@@ -465,6 +502,7 @@ notify_set(struct session *s, const char *tag, struct notify_spec *sp)
 		notify_spec_free(&s->notify->spec);
 		notify_snap_free(&s->notify->snap);
 		notify_own_clear(&s->notify->own);
+		seqset_free(&s->notify->own_uids);
 		free(s->notify);
 	}
 	n->active = true;

@@ -67,6 +67,17 @@ void cmd_notify_free(struct session *s);
  * that out (RFC 5465 §5).  Nothing without NOTIFY SET.
  */
 void cmd_notify_own(struct session *s, const char *name);
+/* The same for messages stored by APPEND, COPY or MOVE into mailbox (its
+ * UIDVALIDITY, and their UIDs, 0 for none): when it is the selected one,
+ * MessageNew's FETCH leaves them out (§5.2). */
+void cmd_notify_own_new(struct session *s, const char *mailbox,
+    uint32_t uidvalidity, const uint32_t *uids, size_t n);
+/*
+ * After a sync of the selected mailbox (session_sync_flags): a FETCH of
+ * MessageNew's attributes for each message above UID last (§5.2), but
+ * those this session stored itself.  false when the session ended.
+ */
+bool cmd_notify_new_messages(struct session *s, uint32_t last);
 /* After each command (cmd_dispatch): takes its own changes in without
  * telling them, and tells what other sessions changed meanwhile. */
 void cmd_notify_after(struct session *s);
