@@ -629,12 +629,46 @@ moved_with_parent(const struct diff *d, const struct notify_mbox *o,
 	    strcmp(pm->name, po->name) != 0;
 }
 
+/*
+ * Was m, new since the last look, made by RENAME INBOX?  That moves
+ * INBOX's messages to a new mailbox (a new id) and keeps INBOX (RFC 9051
+ * §6.3.6), and the store gives the new mailbox INBOX's UIDNEXT and the
+ * HIGHESTMODSEQ it gives INBOX itself, INBOX's one above the last
+ * (store/mailbox.c, rename_inbox).  So m was INBOX when it has INBOX's
+ * UIDNEXT and HIGHESTMODSEQ as they are now, or INBOX's UIDNEXT and
+ * HIGHESTMODSEQ + 1 as they were (INBOX changed again since), while INBOX
+ * (same id, same UIDVALIDITY) moved on.  A CREATE does not look so (a new
+ * mailbox starts at HIGHESTMODSEQ 1); a new mailbox that changed since
+ * the rename is told as created.  The old INBOX, or NULL.
+ */
+static const struct notify_mbox *
+renamed_inbox(const struct diff *d, const struct notify_mbox *m)
+{
+	const struct notify_mbox *o = notify_snap_get(d->old, "INBOX"), *c;
+
+	if (o == NULL || (c = find_id(d->cur_ids, d->cur->n, o->id)) == NULL ||
+	    c->st.uidvalidity != o->st.uidvalidity ||
+	    c->st.highestmodseq <= o->st.highestmodseq)
+		return NULL;
+	if (m->st.uidnext == c->st.uidnext && m->st.highestmodseq == c->st.highestmodseq)
+		return o;
+	if (m->st.uidnext == o->st.uidnext &&
+	    m->st.highestmodseq == o->st.highestmodseq + 1)
+		return o;
+	return NULL;
+}
+
 /* MailboxName (§5.4) for a mailbox of the new look. */
 static void
 name_events(struct diff *d, const struct notify_mbox *o, const struct notify_mbox *m)
 {
 	unsigned ev = notify_events(d->sp, m->name, m->subscribed);
-	bool renamed = o != NULL && strcmp(o->name, m->name) != 0;
+	bool renamed;
+
+	/* a rename of INBOX, told with OLDNAME as any (RFC 9051 §7.3.1) */
+	if (o == NULL)
+		o = renamed_inbox(d, m);
+	renamed = o != NULL && strcmp(o->name, m->name) != 0;
 
 	if (renamed)
 		ev |= notify_events(d->sp, o->name, o->subscribed);

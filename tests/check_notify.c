@@ -615,6 +615,55 @@ START_TEST(test_diff_rename)
 }
 END_TEST
 
+/* RENAME INBOX: a new mailbox takes the messages, INBOX stays, empty
+ * (RFC 9051 §6.3.6); told as a rename, with OLDNAME (§5.4). */
+START_TEST(test_diff_rename_inbox)
+{
+	const struct mb_row after[] = {
+		{ 1, "INBOX", 100, 10, 51, 0, 0, false, 0 },
+		base[1], base[2],
+		{ 7, "Old", 700, 10, 51, 5, 2, false, 0 },
+		base[3],
+	};
+	struct mb_row m[N(after)];
+
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, after,
+	    N(after), NULL, 0, false, "LIST (\\HasNoChildren) Old OLDNAME INBOX");
+	/* watching INBOX's name is enough; the counts go with the messages */
+	ck_diff("SET (MAILBOXES INBOX (MailboxName MessageNew MessageExpunge))",
+	    base, N(base), NULL, after, N(after), NULL, 0, false,
+	    "LIST (\\HasNoChildren) Old OLDNAME INBOX|"
+	    "STATUS INBOX (MESSAGES 0 UIDNEXT 10 UIDVALIDITY 100 UNSEEN 0)");
+	/* INBOX got a message after the rename: known by the old INBOX */
+	memcpy(m, after, sizeof(m));
+	m[0].uidnext = 11;
+	m[0].modseq = 52;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old OLDNAME INBOX");
+	/* ... or before it: known by INBOX as it is */
+	m[3].uidnext = 11;
+	m[3].modseq = 52;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old OLDNAME INBOX");
+	/* a CREATE beside an INBOX that changed is no rename */
+	memcpy(m, after, sizeof(m));
+	m[3].uidnext = 1;
+	m[3].modseq = 1;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old");
+	/* nor one whose numbers match while INBOX did not move */
+	memcpy(m, after, sizeof(m));
+	m[0].modseq = 50;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old");
+	/* nor when INBOX has a new UIDVALIDITY */
+	memcpy(m, after, sizeof(m));
+	m[0].uidvalidity = 101;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old");
+}
+END_TEST
+
 START_TEST(test_diff_subscriptions)
 {
 	const char *const before[] = { "INBOX", "Gone", NULL };
@@ -810,6 +859,7 @@ notify_suite(void)
 	tcase_add_test(tc, test_diff_create_delete);
 	tcase_add_test(tc, test_diff_noselect);
 	tcase_add_test(tc, test_diff_rename);
+	tcase_add_test(tc, test_diff_rename_inbox);
 	tcase_add_test(tc, test_diff_subscriptions);
 	tcase_add_test(tc, test_diff_one_list_per_name);
 	tcase_add_test(tc, test_diff_own);

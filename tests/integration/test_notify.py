@@ -170,6 +170,19 @@ def test_mailbox_names_and_subscriptions():
         ok(b, "DELETE Work")
         heard(a, r'^\* LIST \(\\NonExistent\) "/" "Work"$', t)
         nothing_more(a)
+        # RENAME INBOX: a new mailbox takes the messages, INBOX stays;
+        # told as a rename (RFC 5465 §5.4, RFC 9051 §7.3.1 OLDNAME)
+        ok(a, "UNSELECT")
+        t = time.monotonic()
+        append(b)
+        heard(a, r'^\* STATUS "INBOX" \(MESSAGES 1 UIDNEXT 2 ', t)
+        t = time.monotonic()
+        ok(b, "RENAME INBOX Old")
+        heard(a, r'^\* LIST \(\\HasNoChildren\) "/" "Old" \("OLDNAME" '
+              r'\("INBOX"\)\)$', t)
+        heard(a, r'^\* STATUS "INBOX" \(MESSAGES 0 UIDNEXT 2 ', t)
+        heard(a, r'^\* STATUS "Old" \(MESSAGES 1 UIDNEXT 2 ', t)
+        nothing_more(a)
         a.close()
         b.close()
 
