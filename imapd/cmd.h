@@ -99,12 +99,15 @@ bool cmd_search_charset_ok(const char *name);
 /*
  * ... the matching: every message of the selected mailbox that p
  * (search_parse()) matches, in MSN order, under one read snapshot, with
- * fn(arg, msn, message), which may read the message through s->view.
- * false when the store failed (store_error()) or fn returned non-zero.
+ * fn(arg, msn, message, fields), which may read the message through
+ * s->view; fields: its cached header fields when the match read them
+ * (store_message_header_fields), else NULL.  false when the store failed
+ * (store_error()) or fn returned non-zero.
  */
 struct search_program;
 bool cmd_search_each(struct session *s, struct search_program *p,
-    int (*fn)(void *arg, uint32_t msn, const struct store_message *m), void *arg);
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m,
+    const struct buf *fields), void *arg);
 /* ... the answers: "ESEARCH (TAG "t")" and " UID" for a UID command ... */
 void cmd_esearch_start(const struct session *s, const char *tag, struct buf *line);
 /* ... RETURN (SAVE): "$" becomes uids (taken over), or with MIN and/or
