@@ -35,6 +35,7 @@ struct list_req {
 	bool extended;           /* RFC 9051 §6.3.9: the extended syntax */
 	bool nonexistent;        /* say \NonExistent (else \Noselect) */
 	unsigned sel, ret, status_items;
+	uint64_t appendlimit;    /* STATUS APPENDLIMIT, one for all (RFC 7889) */
 	char **patterns;         /* reference + pattern, UTF-8 */
 	size_t n_patterns;
 };
@@ -361,18 +362,21 @@ node_send(struct session *s, const struct list_req *rq, const struct list_node *
 	session_untagged_buf(s, &line);
 	buf_free(&line);
 	if (status > 0)
-		cmd_status_send(s, nd->name, rq->status_items, &st);
+		cmd_status_send(s, nd->name, rq->status_items, &st, rq->appendlimit);
 }
 
 /* false on a store error (logged). */
 static bool
-list_run(struct session *s, const struct list_req *rq)
+list_run(struct session *s, struct list_req *rq)
 {
 	struct list_tree t = { NULL, 0, 0 };
 	bool ok = store_mailbox_list(s->store, tree_mailbox, &t) == STORE_OK &&
 	    store_subscriptions(s->store, tree_subscription, &t) == STORE_OK;
 
 	if (ok) {
+		/* the quota's room is every mailbox's: read it once */
+		if ((rq->ret & RET_STATUS) && (rq->status_items & CMD_STATUS_APPENDLIMIT))
+			rq->appendlimit = cmd_status_appendlimit(s);
 		tree_complete(&t);
 		tree_select(&t, rq);
 		for (size_t i = 0; i < t.n; i++)

@@ -573,8 +573,8 @@ cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why)
  * value stays true of every mailbox as an upload limit; STATUS says what
  * the quota leaves of it at this moment.
  */
-static uint64_t
-status_appendlimit(struct session *s)
+uint64_t
+cmd_status_appendlimit(struct session *s)
 {
 	uint64_t limit = s->cfg->max_request_size, room;
 	struct store_quota q;
@@ -608,14 +608,11 @@ status_value(unsigned item, const struct store_status *st, uint64_t appendlimit)
 
 void
 cmd_status_send(struct session *s, const char *name, unsigned items,
-    const struct store_status *st)
+    const struct store_status *st, uint64_t appendlimit)
 {
 	struct buf line = BUF_INIT;
 	const char *sep = "";
-	uint64_t appendlimit = 0;
 
-	if (items & CMD_STATUS_APPENDLIMIT)
-		appendlimit = status_appendlimit(s);
 	buf_append_str(&line, "STATUS ");
 	if (cmd_mailbox_format(s, name, &line) != 0) {
 		log_warnx("STATUS: cannot encode the mailbox name");
@@ -673,7 +670,8 @@ cmd_status(struct session *s, const struct imap_command *c)
 	/* RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is CONDSTORE enabling. */
 	if (items & CMD_STATUS_HIGHESTMODSEQ)
 		select_enable_condstore(s);
-	cmd_status_send(s, name_str(&name), items, &st);
+	cmd_status_send(s, name_str(&name), items, &st,
+	    (items & CMD_STATUS_APPENDLIMIT) ? cmd_status_appendlimit(s) : 0);
 	session_tagged(s, c->tag, "OK", "STATUS completed");
 out:
 	buf_free(&name);

@@ -164,7 +164,7 @@ send_status(struct session *s, const char *name, unsigned items,
 	for (size_t i = 0; i < sizeof(status_items) / sizeof(status_items[0]); i++)
 		if (items & status_items[i].item)
 			want |= status_items[i].status;
-	cmd_status_send(s, name, want, st);
+	cmd_status_send(s, name, want, st, 0);     /* NOTIFY asks no APPENDLIMIT */
 }
 
 static void

@@ -197,8 +197,12 @@ void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
 #define CMD_STATUS_DELETED_STORAGE (1u << 10) /* RFC 9208 */
 /* A parenthesized status item list; 0, or -1 with *why for BAD. */
 int cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why);
-/* "* STATUS <name> (<items>)" */
+/* "* STATUS <name> (<items>)"; appendlimit: the value of APPENDLIMIT, if
+ * asked (cmd_status_appendlimit, the same for every mailbox). */
 void cmd_status_send(struct session *s, const char *name, unsigned items,
-    const struct store_status *st);
+    const struct store_status *st, uint64_t appendlimit);
+/* RFC 7889 STATUS APPENDLIMIT: what an APPEND can store now, in any
+ * mailbox (one quota root): read once per command. */
+uint64_t cmd_status_appendlimit(struct session *s);
 
 #endif

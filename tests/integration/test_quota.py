@@ -278,6 +278,11 @@ def test_status_items():
         room = 10 * 1024 - 3 * len(MSG)
         assert status(c, "INBOX", "APPENDLIMIT") == {"APPENDLIMIT": room}
         assert status(c, "Sent", "APPENDLIMIT") == {"APPENDLIMIT": room}
+        # LIST-STATUS (RFC 5819): the same for each mailbox listed
+        u = ok(c, 'LIST "" * RETURN (STATUS (APPENDLIMIT MESSAGES))')
+        st = [line for line in u if line.startswith("* STATUS ")]
+        assert len(st) == 6 and len(st) == len(u) - len(st), u
+        assert all(line.endswith(" APPENDLIMIT %d)" % room) for line in st), st
         # the capability keeps the global upload limit
         assert " APPENDLIMIT=%d" % MAX_REQUEST in ok(c, "CAPABILITY")[0]
         quota_set(srv, "messages=3")
