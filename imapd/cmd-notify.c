@@ -167,50 +167,26 @@ send_status(struct session *s, const char *name, unsigned items,
 	cmd_status_send(s, name, want, st, 0);     /* NOTIFY asks no APPENDLIMIT */
 }
 
-static void
-attr(struct buf *b, const char *name)
-{
-	if (b->len > 0 && b->data[b->len - 1] != '(')
-		buf_append_char(b, ' ');
-	buf_append_str(b, name);
-}
+/* notify.c's attributes are those of cmd_list_send */
+_Static_assert(NOTIFY_ATTR_NONEXISTENT == CMD_LIST_NONEXISTENT &&
+    NOTIFY_ATTR_NOSELECT == CMD_LIST_NOSELECT &&
+    NOTIFY_ATTR_HASCHILDREN == CMD_LIST_HASCHILDREN &&
+    NOTIFY_ATTR_HASNOCHILDREN == CMD_LIST_HASNOCHILDREN &&
+    NOTIFY_ATTR_SUBSCRIBED == CMD_LIST_SUBSCRIBED,
+    "NOTIFY_ATTR_* and CMD_LIST_* differ");
 
 /* "* LIST (attrs) "/" name" and, after RENAME, ("OLDNAME" (old)) (§5.4). */
 static void
 send_list(struct session *s, const struct notify_note *nt)
 {
-	static const struct { unsigned bit; const char *name; } attrs[] = {
-		{ NOTIFY_ATTR_NONEXISTENT, "\\NonExistent" },
-		{ NOTIFY_ATTR_NOSELECT, "\\Noselect" },
-		{ NOTIFY_ATTR_HASCHILDREN, "\\HasChildren" },
-		{ NOTIFY_ATTR_HASNOCHILDREN, "\\HasNoChildren" },
-		{ NOTIFY_ATTR_SUBSCRIBED, "\\Subscribed" },
-	}, uses[] = {
-		{ STORE_USE_ARCHIVE, "\\Archive" }, { STORE_USE_DRAFTS, "\\Drafts" },
-		{ STORE_USE_JUNK, "\\Junk" }, { STORE_USE_SENT, "\\Sent" },
-		{ STORE_USE_TRASH, "\\Trash" },
+	const struct cmd_list_line l = {
+		.name = nt->name,
+		.attrs = nt->attrs,
+		.special_use = nt->special_use,
+		.oldname = nt->oldname,
 	};
-	struct buf line = BUF_INIT;
-	size_t i;
 
-	buf_append_str(&line, "LIST (");
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if (nt->attrs & attrs[i].bit)
-			attr(&line, attrs[i].name);
-	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
-		if (nt->special_use & uses[i].bit)
-			attr(&line, uses[i].name);
-	buf_append_str(&line, ") \"/\" ");
-	if (cmd_mailbox_format(s, nt->name, &line) != 0 ||
-	    (nt->oldname != NULL && (buf_append_str(&line, " (\"OLDNAME\" (") != 0 ||
-	    cmd_mailbox_format(s, nt->oldname, &line) != 0 ||
-	    buf_append_str(&line, "))") != 0))) {
-		log_warnx("NOTIFY: cannot encode a mailbox name");
-		buf_free(&line);
-		return;
-	}
-	session_untagged_buf(s, &line);
-	buf_free(&line);
+	cmd_list_send(s, &l);
 }
 
 /* §5.8: too much to watch; as if NOTIFY NONE had come.  The watch ends

@@ -165,6 +165,25 @@ void cmd_setquota(struct session *s, const struct imap_command *c);
  * (RFC 3501 §6.3.9) */
 void cmd_list(struct session *s, const struct imap_command *c);
 void cmd_lsub(struct session *s, const struct imap_command *c);
+/*
+ * One "* LIST" (or "* LSUB") response (RFC 9051 §7.3.1), also NOTIFY's
+ * (RFC 5465 §5.4, §5.5): its attributes, the special uses (RFC 6154),
+ * the name, and the CHILDINFO (RFC 5258 §3.5) or OLDNAME extended item.
+ */
+#define CMD_LIST_NONEXISTENT   (1u << 0)
+#define CMD_LIST_NOSELECT      (1u << 1)
+#define CMD_LIST_HASCHILDREN   (1u << 2)
+#define CMD_LIST_HASNOCHILDREN (1u << 3)
+#define CMD_LIST_SUBSCRIBED    (1u << 4)
+struct cmd_list_line {
+	const char *name;            /* UTF-8, as the store has it */
+	bool lsub;
+	unsigned attrs;              /* CMD_LIST_* */
+	unsigned special_use;        /* STORE_USE_* */
+	bool childinfo;              /* ("CHILDINFO" ("SUBSCRIBED")) */
+	const char *oldname;         /* ("OLDNAME" (name)) after a RENAME, or NULL */
+};
+void cmd_list_send(struct session *s, const struct cmd_list_line *l);
 
 /* cmd-mailbox.c, for cmd-list.c: mailbox names on the wire. */
 enum { CMD_NAME_BAD = -1, CMD_NAME_OK = 0, CMD_NAME_INVALID = 1 };

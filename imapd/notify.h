@@ -140,7 +140,7 @@ bool notify_same_counts(const struct notify_mbox *old, const struct notify_mbox 
 
 /* ---- what changed ------------------------------------------------------------ */
 
-/* LIST attributes */
+/* LIST attributes: the values of cmd.h's CMD_LIST_* (cmd-notify.c checks) */
 #define NOTIFY_ATTR_NONEXISTENT   (1u << 0)
 #define NOTIFY_ATTR_NOSELECT      (1u << 1)
 #define NOTIFY_ATTR_HASCHILDREN   (1u << 2)
