@@ -6,8 +6,14 @@
  *
  * Each message literal streams into its own tmp/ file while the command
  * line is still being read (the literal sink below), so no message is ever
- * whole in memory.  Once the command is complete every argument is
- * checked, then the commits run in order.  When a later commit fails, the
+ * whole in memory.  At each message literal's '}' the sink checks what it
+ * can before the data comes: the mailbox (TRYCREATE) and the quota
+ * (OVERQUOTA), so a synchronizing literal the command would refuse gets
+ * its NO instead of the continuation, and a non-synchronizing one (sent
+ * anyway) is read and dropped, the NO coming at the end of the command.
+ * Once the command is complete every argument is checked, then the
+ * commits run in order, each checking the quota again under the write
+ * lock (sizes change meanwhile).  When a later commit fails, the
  * messages already committed are expunged again, so a MULTIAPPEND adds all
  * of its messages or none.  A tmp/ file that is not committed is removed
  * when the parser releases it after the command (or when the session
@@ -21,6 +27,7 @@
 #include "autoconfig.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,8 +44,10 @@
 /* One message literal on its way into tmp/: the sink's handle. */
 struct append_file {
 	struct session *s;
-	struct store_append *ap;         /* NULL once failed or committed */
+	struct store_append *ap;         /* NULL once failed or committed, and
+	                                  * when refused: its bytes are dropped */
 	bool failed;                     /* tmp/ refused it: logged already */
+	bool refused;                    /* the command is refused (s->append) */
 };
 
 struct append_msg {
@@ -66,67 +75,6 @@ append_is_message(const struct imap_literal_info *li)
 	return li->depth == 1 && li->literal8 && li->list_index == 0;
 }
 
-/* The literal sink (parser.h).  Not before login: there is no store, and
-   APPEND is BAD there anyway. */
-static void *
-append_sink_open(void *arg, const struct imap_literal_info *li)
-{
-	struct session *s = arg;
-	struct append_file *f;
-
-	if (!append_is_message(li) || s->store == NULL ||
-	    !(s->state & (SESSION_AUTHENTICATED | SESSION_SELECTED)))
-		return NULL;
-	f = xcalloc(1, sizeof(*f));
-	f->s = s;
-	if (s->append_files >= APPEND_MAX_MESSAGES) {
-		/* the command gets BAD for so many; spare the descriptors */
-		f->failed = true;
-	} else if (store_append_begin(s->store, &f->ap) != STORE_OK) {
-		log_warnx("APPEND: %s", store_error(s->store));
-		f->failed = true;
-	}
-	s->append_files++;
-	return f;
-}
-
-static void
-append_sink_write(void *handle, const void *data, size_t len)
-{
-	struct append_file *f = handle;
-
-	if (f->failed)
-		return;
-	if (store_append_write(f->ap, data, len) != STORE_OK) {
-		log_warnx("APPEND: %s", store_error(f->s->store));
-		/* the rest of the literal is dropped; free the disk now */
-		store_append_abort(f->ap);
-		f->ap = NULL;
-		f->failed = true;
-	}
-}
-
-/* After the command, an error on its line, or the session's end. */
-static void
-append_sink_release(void *handle)
-{
-	struct append_file *f = handle;
-
-	store_append_abort(f->ap);     /* a committed one is NULL already */
-	f->s->append_files--;
-	free(f);
-}
-
-void
-cmd_append_attach(struct session *s)
-{
-	const struct imap_literal_sink sink = {
-		append_sink_open, append_sink_write, append_sink_release, s,
-	};
-
-	imap_parser_set_sink(s->parser, &sink);
-}
-
 /*
  * The mailbox argument as the store's UTF-8 name (cmd_mailbox_decode:
  * modified UTF-7 unless IMAP4rev2 or UTF8=ACCEPT is enabled).  0; or -1
@@ -151,6 +99,154 @@ append_mailbox_name(const struct session *s, const struct imap_arg *a, struct bu
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * The mailbox the first message literal of a command goes to: a name the
+ * command would answer NO [CANNOT], or one that does not exist or is
+ * \Noselect (RFC 9051 §6.3.12: NO [TRYCREATE]), refuses the command.  A
+ * malformed argument (BAD) or a store error is left to the command.
+ */
+static void
+append_check_mailbox(struct session *s, const struct imap_arg *arg)
+{
+	struct session_append *a = &s->append;
+	struct buf name = BUF_INIT;
+	struct store_mailbox mb;
+	const char *why = NULL;
+	enum store_result r;
+	int rc;
+
+	if (arg == NULL)
+		return;
+	if ((rc = append_mailbox_name(s, arg, &name, &why)) > 0) {
+		snprintf(a->refusal, sizeof(a->refusal), "[CANNOT] %s", why);
+	} else if (rc == 0) {
+		r = store_mailbox_get(s->store, name.data, &mb);
+		if (r == STORE_NOT_FOUND || (r == STORE_OK && mb.noselect))
+			snprintf(a->refusal, sizeof(a->refusal),
+			    "[TRYCREATE] No such mailbox");
+	}
+	buf_free(&name);
+}
+
+/*
+ * What a message literal's '}' tells: its size.  The command's messages so
+ * far and this one against the quota (RFC 9208 OVERQUOTA; RFC 3502: each
+ * message of a MULTIAPPEND counts, a refusal is the whole command's).
+ * The mailbox and the quota are read at the command's first literal only.
+ * A size over APPENDLIMIT never gets here: the parser refuses it (NO
+ * [TOOBIG], session.c).
+ */
+static void
+append_check(struct session *s, const struct imap_literal_info *li)
+{
+	struct session_append *a = &s->append;
+
+	if (a->refusal[0] != '\0')
+		return;
+	if (!a->looked) {
+		a->looked = true;
+		append_check_mailbox(s, li->first);
+		if (a->refusal[0] != '\0')
+			return;
+		a->quota_known = store_quota_get(s->store, &a->quota) == STORE_OK;
+	}
+	a->octets += li->size;
+	a->messages++;
+	if (a->quota_known && store_quota_over(&a->quota, a->octets, a->messages))
+		snprintf(a->refusal, sizeof(a->refusal), "[OVERQUOTA] %s would "
+		    "pass the quota (%" PRIu64 " KiB and %" PRIu64 " messages "
+		    "stored)", a->messages == 1 ? "The message" : "The messages",
+		    store_quota_kib(a->quota.storage), a->quota.messages);
+}
+
+/* The literal sink (parser.h).  Not before login: there is no store, and
+   APPEND is BAD there anyway. */
+static void *
+append_sink_open(void *arg, const struct imap_literal_info *li)
+{
+	struct session *s = arg;
+	struct append_file *f;
+
+	if (!append_is_message(li) || s->store == NULL ||
+	    !(s->state & (SESSION_AUTHENTICATED | SESSION_SELECTED)))
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->s = s;
+	append_check(s, li);
+	if (s->append.refusal[0] != '\0') {
+		/* no tmp/ file: a non-synchronizing literal is dropped */
+		f->refused = true;
+	} else if (s->append.files >= APPEND_MAX_MESSAGES) {
+		/* the command gets BAD for so many; spare the descriptors */
+		f->failed = true;
+	} else if (store_append_begin(s->store, &f->ap) != STORE_OK) {
+		log_warnx("APPEND: %s", store_error(s->store));
+		f->failed = true;
+	}
+	s->append.files++;
+	return f;
+}
+
+/* A synchronizing literal of a refused command: no continuation. */
+static int
+append_sink_refused(void *handle)
+{
+	const struct append_file *f = handle;
+
+	return f->refused;
+}
+
+static void
+append_sink_write(void *handle, const void *data, size_t len)
+{
+	struct append_file *f = handle;
+
+	if (f->ap == NULL)
+		return;
+	if (store_append_write(f->ap, data, len) != STORE_OK) {
+		log_warnx("APPEND: %s", store_error(f->s->store));
+		/* the rest of the literal is dropped; free the disk now */
+		store_append_abort(f->ap);
+		f->ap = NULL;
+		f->failed = true;
+	}
+}
+
+/* After the command, an error on its line, or the session's end. */
+static void
+append_sink_release(void *handle)
+{
+	struct append_file *f = handle;
+
+	store_append_abort(f->ap);     /* a committed one is NULL already */
+	/* the command's last: what was checked was for it alone */
+	if (--f->s->append.files == 0)
+		memset(&f->s->append, 0, sizeof(f->s->append));
+	free(f);
+}
+
+void
+cmd_append_attach(struct session *s)
+{
+	const struct imap_literal_sink sink = {
+		.open = append_sink_open, .write = append_sink_write,
+		.release = append_sink_release, .arg = s,
+		.refused = append_sink_refused,
+	};
+
+	imap_parser_set_sink(s->parser, &sink);
+}
+
+void
+cmd_append_refused(struct session *s, const char *tag)
+{
+	const char *why = s->append.refusal;
+
+	log_debug("APPEND refused before its data: %s", why);
+	session_tagged(s, tag, "NO", "%s", why[0] != '\0' ? why :
+	    "The message cannot be saved");
 }
 
 /*
@@ -363,6 +459,18 @@ append_commit_all(struct session *s, const char *tag, const char *mailbox,
 	return false;
 }
 
+/* NOTIFY: the client knows of these (RFC 5465 §5, §5.2). */
+static void
+append_notify_own(struct session *s, const char *mailbox, uint32_t uidvalidity,
+    const struct append_msg *msgs, size_t n)
+{
+	uint32_t uids[APPEND_MAX_MESSAGES];
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = msgs[i].uid;
+	cmd_notify_own_new(s, mailbox, uidvalidity, uids, n);
+}
+
 static void
 append_run(struct session *s, const char *tag, const char *mailbox,
     struct append_msg *msgs, size_t n)
@@ -375,6 +483,7 @@ append_run(struct session *s, const char *tag, const char *mailbox,
 	    !append_commit_all(s, tag, mailbox, msgs, n, &uidvalidity))
 		return;
 	log_debug("appended %zu message%s to %s", n, n == 1 ? "" : "s", mailbox);
+	append_notify_own(s, mailbox, uidvalidity, msgs, n);
 	/* The selected mailbox reports its EXISTS now (another one: harmless). */
 	if (s->view != NULL && !session_sync(s, true))
 		return;
@@ -397,6 +506,11 @@ cmd_append(struct session *s, const struct imap_command *c)
 	size_t n, cap;
 	int rc;
 
+	/* refused at a literal's '}': the data that came anyway is dropped */
+	if (s->append.refusal[0] != '\0') {
+		cmd_append_refused(s, c->tag);
+		return;
+	}
 	if (c->nargs < 2) {
 		session_tagged(s, c->tag, "BAD", "APPEND takes a mailbox, optional flags "
 		    "and date-time, and a literal");

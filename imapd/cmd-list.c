@@ -35,6 +35,7 @@ struct list_req {
 	bool extended;           /* RFC 9051 §6.3.9: the extended syntax */
 	bool nonexistent;        /* say \NonExistent (else \Noselect) */
 	unsigned sel, ret, status_items;
+	uint64_t appendlimit;    /* STATUS APPENDLIMIT, one for all (RFC 7889) */
 	char **patterns;         /* reference + pattern, UTF-8 */
 	size_t n_patterns;
 };
@@ -287,36 +288,66 @@ attr(struct buf *b, const char *name)
 	buf_append_str(b, name);
 }
 
-static void
-node_attrs(const struct list_req *rq, const struct list_node *nd, bool noselect,
-    struct buf *b)
+void
+cmd_list_send(struct session *s, const struct cmd_list_line *l)
 {
-	static const struct { unsigned use; const char *attr; } uses[] = {
+	static const struct { unsigned bit; const char *attr; } attrs[] = {
+		{ CMD_LIST_NONEXISTENT, "\\NonExistent" },
+		{ CMD_LIST_NOSELECT, "\\Noselect" },
+		{ CMD_LIST_HASCHILDREN, "\\HasChildren" },
+		{ CMD_LIST_HASNOCHILDREN, "\\HasNoChildren" },
+		{ CMD_LIST_SUBSCRIBED, "\\Subscribed" },
+	}, uses[] = {
 		{ STORE_USE_ARCHIVE, "\\Archive" }, { STORE_USE_DRAFTS, "\\Drafts" },
 		{ STORE_USE_JUNK, "\\Junk" }, { STORE_USE_SENT, "\\Sent" },
 		{ STORE_USE_TRASH, "\\Trash" },
 	};
+	struct buf line = BUF_INIT;
+	size_t i;
 
-	if (rq->lsub) {
-		/* RFC 3501: \Noselect here says "not subscribed, but below is". */
-		if (!nd->meets)
-			attr(b, "\\Noselect");
+	buf_append_str(&line, l->lsub ? "LSUB (" : "LIST (");
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (l->attrs & attrs[i].bit)
+			attr(&line, attrs[i].attr);
+	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+		if (l->special_use & uses[i].bit)
+			attr(&line, uses[i].attr);
+	buf_append_str(&line, ") \"/\" ");
+	if (cmd_mailbox_format(s, l->name, &line) != 0 || (l->oldname != NULL &&
+	    (buf_append_str(&line, " (\"OLDNAME\" (") != 0 ||
+	    cmd_mailbox_format(s, l->oldname, &line) != 0 ||
+	    buf_append_str(&line, "))") != 0))) {
+		log_warnx("LIST: cannot encode a mailbox name");
+		buf_free(&line);
 		return;
 	}
+	/* RFC 5258 §3.5; CHILDINFO names base selection options only. */
+	if (l->childinfo)
+		buf_append_str(&line, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+	session_untagged_buf(s, &line);
+	buf_free(&line);
+}
+
+/* The attributes of a listed name (CMD_LIST_*). */
+static unsigned
+node_attrs(const struct list_req *rq, const struct list_node *nd, bool noselect)
+{
+	unsigned a = 0;
+
+	if (rq->lsub)
+		/* RFC 3501: \Noselect here says "not subscribed, but below is". */
+		return nd->meets ? 0 : CMD_LIST_NOSELECT;
 	if (!nd->exists)
-		attr(b, rq->nonexistent ? "\\NonExistent" : "\\Noselect");
+		a |= rq->nonexistent ? CMD_LIST_NONEXISTENT : CMD_LIST_NOSELECT;
 	else if (nd->noselect || noselect)
-		attr(b, "\\Noselect");
+		a |= CMD_LIST_NOSELECT;
 	if (nd->below_exists)
-		attr(b, "\\HasChildren");
+		a |= CMD_LIST_HASCHILDREN;
 	else if (nd->exists)
-		attr(b, "\\HasNoChildren");
+		a |= CMD_LIST_HASNOCHILDREN;
 	if ((rq->ret & RET_SUBSCRIBED) && nd->subscribed)
-		attr(b, "\\Subscribed");
-	/* RFC 6154 §2: special uses may always be returned; we always do. */
-	for (size_t i = 0; nd->exists && i < sizeof(uses) / sizeof(uses[0]); i++)
-		if (nd->special_use & uses[i].use)
-			attr(b, uses[i].attr);
+		a |= CMD_LIST_SUBSCRIBED;
+	return a;
 }
 
 /* RFC 5819: the status of a listed, selectable name that meets the
@@ -343,36 +374,34 @@ node_status(struct session *s, const struct list_req *rq, const struct list_node
 static void
 node_send(struct session *s, const struct list_req *rq, const struct list_node *nd)
 {
-	struct buf line = BUF_INIT;
 	struct store_status st;
 	int status = node_status(s, rq, nd, &st);
+	const struct cmd_list_line l = {
+		.name = nd->name,
+		.lsub = rq->lsub,
+		.attrs = node_attrs(rq, nd, status < 0),
+		/* RFC 6154 §2: special uses may always be returned; we do */
+		.special_use = !rq->lsub && nd->exists ? nd->special_use : 0,
+		.childinfo = (rq->sel & SEL_RECURSIVE) && nd->below_meets,
+	};
 
-	buf_append_str(&line, rq->lsub ? "LSUB (" : "LIST (");
-	node_attrs(rq, nd, status < 0, &line);
-	buf_append_str(&line, ") \"/\" ");
-	if (cmd_mailbox_format(s, nd->name, &line) != 0) {
-		log_warnx("LIST: cannot encode a mailbox name");
-		buf_free(&line);
-		return;
-	}
-	/* RFC 5258 §3.5; CHILDINFO names base selection options only. */
-	if ((rq->sel & SEL_RECURSIVE) && nd->below_meets)
-		buf_append_str(&line, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
-	session_untagged_buf(s, &line);
-	buf_free(&line);
+	cmd_list_send(s, &l);
 	if (status > 0)
-		cmd_status_send(s, nd->name, rq->status_items, &st);
+		cmd_status_send(s, nd->name, rq->status_items, &st, rq->appendlimit);
 }
 
 /* false on a store error (logged). */
 static bool
-list_run(struct session *s, const struct list_req *rq)
+list_run(struct session *s, struct list_req *rq)
 {
 	struct list_tree t = { NULL, 0, 0 };
 	bool ok = store_mailbox_list(s->store, tree_mailbox, &t) == STORE_OK &&
 	    store_subscriptions(s->store, tree_subscription, &t) == STORE_OK;
 
 	if (ok) {
+		/* the quota's room is every mailbox's: read it once */
+		if ((rq->ret & RET_STATUS) && (rq->status_items & CMD_STATUS_APPENDLIMIT))
+			rq->appendlimit = cmd_status_appendlimit(s);
 		tree_complete(&t);
 		tree_select(&t, rq);
 		for (size_t i = 0; i < t.n; i++)

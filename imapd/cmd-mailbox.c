@@ -400,10 +400,12 @@ cmd_create(struct session *s, const struct imap_command *c)
 	if (name.len > 0 && name.data[name.len - 1] == '/')
 		name.data[--name.len] = '\0';
 	r = store_mailbox_create(s->store, name_str(&name), use);
-	if (r != STORE_OK)
+	if (r != STORE_OK) {
 		mailbox_fail(s, c->tag, "CREATE", r);
-	else
+	} else {
+		cmd_notify_own(s, name_str(&name));
 		create_done(s, c->tag, name_str(&name));
+	}
 out:
 	buf_free(&name);
 }
@@ -425,10 +427,12 @@ cmd_delete(struct session *s, const struct imap_command *c)
 		 * selected mailbox ends the session at the sync below (BYE).
 		 */
 		r = store_mailbox_delete(s->store, name_str(&name));
-		if (r != STORE_OK)
+		if (r != STORE_OK) {
 			mailbox_fail(s, c->tag, "DELETE", r);
-		else
+		} else {
+			cmd_notify_own(s, name_str(&name));
 			cmd_mailbox_done(s, c->tag, "DELETE");
+		}
 	}
 	buf_free(&name);
 }
@@ -448,10 +452,13 @@ cmd_rename(struct session *s, const struct imap_command *c)
 	    mailbox_arg(s, c->tag, &c->args[1], &to)) {
 		/* §6.3.6: children move too; INBOX moves its messages only. */
 		r = store_mailbox_rename(s->store, name_str(&from), name_str(&to));
-		if (r != STORE_OK)
+		if (r != STORE_OK) {
 			mailbox_fail(s, c->tag, "RENAME", r);
-		else
+		} else {
+			cmd_notify_own(s, name_str(&from));
+			cmd_notify_own(s, name_str(&to));
 			cmd_mailbox_done(s, c->tag, "RENAME");
+		}
 	}
 	buf_free(&from);
 	buf_free(&to);
@@ -476,10 +483,12 @@ subscribe(struct session *s, const struct imap_command *c, bool on)
 		r = store_subscribe(s->store, name_str(&name), on);
 		if (r == STORE_NOT_FOUND && !on)
 			r = STORE_OK;
-		if (r != STORE_OK)
+		if (r != STORE_OK) {
 			mailbox_fail(s, c->tag, what, r);
-		else
+		} else {
+			cmd_notify_own(s, name_str(&name));
 			cmd_mailbox_done(s, c->tag, what);
+		}
 	}
 	buf_free(&name);
 }
@@ -564,8 +573,8 @@ cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why)
  * value stays true of every mailbox as an upload limit; STATUS says what
  * the quota leaves of it at this moment.
  */
-static uint64_t
-status_appendlimit(struct session *s)
+uint64_t
+cmd_status_appendlimit(struct session *s)
 {
 	uint64_t limit = s->cfg->max_request_size, room;
 	struct store_quota q;
@@ -599,14 +608,11 @@ status_value(unsigned item, const struct store_status *st, uint64_t appendlimit)
 
 void
 cmd_status_send(struct session *s, const char *name, unsigned items,
-    const struct store_status *st)
+    const struct store_status *st, uint64_t appendlimit)
 {
 	struct buf line = BUF_INIT;
 	const char *sep = "";
-	uint64_t appendlimit = 0;
 
-	if (items & CMD_STATUS_APPENDLIMIT)
-		appendlimit = status_appendlimit(s);
 	buf_append_str(&line, "STATUS ");
 	if (cmd_mailbox_format(s, name, &line) != 0) {
 		log_warnx("STATUS: cannot encode the mailbox name");
@@ -664,7 +670,8 @@ cmd_status(struct session *s, const struct imap_command *c)
 	/* RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is CONDSTORE enabling. */
 	if (items & CMD_STATUS_HIGHESTMODSEQ)
 		select_enable_condstore(s);
-	cmd_status_send(s, name_str(&name), items, &st);
+	cmd_status_send(s, name_str(&name), items, &st,
+	    (items & CMD_STATUS_APPENDLIMIT) ? cmd_status_appendlimit(s) : 0);
 	session_tagged(s, c->tag, "OK", "STATUS completed");
 out:
 	buf_free(&name);

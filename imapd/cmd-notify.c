@@ -15,15 +15,21 @@
  *  - of the selected mailbox, what SELECTED asks: EXISTS, EXPUNGE (or
  *    VANISHED) and FETCH FLAGS as a NOOP would, flags only with
  *    FlagChange, expunges held back under SELECTED-DELAYED until a
- *    command that allows them (§6.1.2), and for MessageNew's fetch
- *    attributes a FETCH of each new message after its EXISTS (§5.2);
+ *    command that allows them (§6.1.2);
  *  - of the other mailboxes, what changed since the last look
  *    (notify.c): STATUS for messages, LIST for names and subscriptions.
  *
- * Changes this session made itself are told too (§5 says SHOULD NOT):
- * the store does not say who made a change.  Messages another session
- * adds while one of this session's commands runs are told by that
- * command's EXISTS, without MessageNew's FETCH.
+ * Changes this session's own commands make are not told (§5): the store
+ * does not say who made a change, so each command names the mailboxes it
+ * changed (cmd_notify_own), and the look after the command
+ * (cmd_notify_after) leaves them out while it tells what other sessions
+ * changed meanwhile.
+ *
+ * For MessageNew's fetch attributes, every sync that tells the client of
+ * new messages in the selected mailbox -- NOTIFY's look, or the one a
+ * command ends with -- follows their EXISTS with a FETCH of each
+ * (cmd_notify_new_messages, §5.2), but of none this session stored
+ * itself (APPEND, COPY, MOVE: the client knows them, §5.2).
  */
 #include "autoconfig.h"
 
@@ -44,6 +50,8 @@ struct notify {
 	int fd;                      /* the change signal; -1: look by time */
 	struct session_waiter waiter;
 	int64_t next_look;           /* without fd */
+	struct notify_own own;       /* changed by this session's commands */
+	struct seqset own_uids;      /* ... and stored in the selected mailbox */
 };
 
 /* ---- looks at the other mailboxes ------------------------------------------- */
@@ -156,53 +164,29 @@ send_status(struct session *s, const char *name, unsigned items,
 	for (size_t i = 0; i < sizeof(status_items) / sizeof(status_items[0]); i++)
 		if (items & status_items[i].item)
 			want |= status_items[i].status;
-	cmd_status_send(s, name, want, st);
+	cmd_status_send(s, name, want, st, 0);     /* NOTIFY asks no APPENDLIMIT */
 }
 
-static void
-attr(struct buf *b, const char *name)
-{
-	if (b->len > 0 && b->data[b->len - 1] != '(')
-		buf_append_char(b, ' ');
-	buf_append_str(b, name);
-}
+/* notify.c's attributes are those of cmd_list_send */
+_Static_assert(NOTIFY_ATTR_NONEXISTENT == CMD_LIST_NONEXISTENT &&
+    NOTIFY_ATTR_NOSELECT == CMD_LIST_NOSELECT &&
+    NOTIFY_ATTR_HASCHILDREN == CMD_LIST_HASCHILDREN &&
+    NOTIFY_ATTR_HASNOCHILDREN == CMD_LIST_HASNOCHILDREN &&
+    NOTIFY_ATTR_SUBSCRIBED == CMD_LIST_SUBSCRIBED,
+    "NOTIFY_ATTR_* and CMD_LIST_* differ");
 
 /* "* LIST (attrs) "/" name" and, after RENAME, ("OLDNAME" (old)) (§5.4). */
 static void
 send_list(struct session *s, const struct notify_note *nt)
 {
-	static const struct { unsigned bit; const char *name; } attrs[] = {
-		{ NOTIFY_ATTR_NONEXISTENT, "\\NonExistent" },
-		{ NOTIFY_ATTR_NOSELECT, "\\Noselect" },
-		{ NOTIFY_ATTR_HASCHILDREN, "\\HasChildren" },
-		{ NOTIFY_ATTR_HASNOCHILDREN, "\\HasNoChildren" },
-		{ NOTIFY_ATTR_SUBSCRIBED, "\\Subscribed" },
-	}, uses[] = {
-		{ STORE_USE_ARCHIVE, "\\Archive" }, { STORE_USE_DRAFTS, "\\Drafts" },
-		{ STORE_USE_JUNK, "\\Junk" }, { STORE_USE_SENT, "\\Sent" },
-		{ STORE_USE_TRASH, "\\Trash" },
+	const struct cmd_list_line l = {
+		.name = nt->name,
+		.attrs = nt->attrs,
+		.special_use = nt->special_use,
+		.oldname = nt->oldname,
 	};
-	struct buf line = BUF_INIT;
-	size_t i;
 
-	buf_append_str(&line, "LIST (");
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if (nt->attrs & attrs[i].bit)
-			attr(&line, attrs[i].name);
-	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
-		if (nt->special_use & uses[i].bit)
-			attr(&line, uses[i].name);
-	buf_append_str(&line, ") \"/\" ");
-	if (cmd_mailbox_format(s, nt->name, &line) != 0 ||
-	    (nt->oldname != NULL && (buf_append_str(&line, " (\"OLDNAME\" (") != 0 ||
-	    cmd_mailbox_format(s, nt->oldname, &line) != 0 ||
-	    buf_append_str(&line, "))") != 0))) {
-		log_warnx("NOTIFY: cannot encode a mailbox name");
-		buf_free(&line);
-		return;
-	}
-	session_untagged_buf(s, &line);
-	buf_free(&line);
+	cmd_list_send(s, &l);
 }
 
 /* §5.8: too much to watch; as if NOTIFY NONE had come.  The watch ends
@@ -239,7 +223,8 @@ look_others(struct session *s, struct notify *n)
 		return;
 	}
 	notify_diff(&n->snap, &cur, &n->spec, selected_id(s), select_condstore(s),
-	    &notes);
+	    &n->own, &notes);
+	notify_own_clear(&n->own);
 	for (size_t i = 0; i < notes.n; i++) {
 		if (notes.v[i].list)
 			send_list(s, &notes.v[i]);
@@ -251,23 +236,29 @@ look_others(struct session *s, struct notify *n)
 	n->snap = cur;
 }
 
-/* The selected mailbox, as SELECTED asks (§5.1-§5.3, §6.1). */
+/* The selected mailbox, as SELECTED asks (§5.1-§5.3, §6.1); the sync
+ * adds MessageNew's FETCH (cmd_notify_new_messages). */
 static bool
 look_selected(struct session *s, struct notify *n, bool in_idle)
 {
 	const struct notify_spec *sp = &n->spec;
-	uint32_t last, exists, *uids;
-	size_t k = 0;
-	bool ok;
 
 	if (s->view == NULL || !sp->selected || sp->selected_events == 0)
 		return true;
-	exists = store_view_exists(s->view);
-	last = store_view_uid(s->view, exists);
-	if (!session_sync_flags(s, in_idle || !sp->delayed,
-	    (sp->selected_events & NOTIFY_FLAG_CHANGE) != 0))
-		return false;
-	if (!sp->fetch_set || s->view == NULL)
+	return session_sync_flags(s, in_idle || !sp->delayed,
+	    (sp->selected_events & NOTIFY_FLAG_CHANGE) != 0);
+}
+
+bool
+cmd_notify_new_messages(struct session *s, uint32_t last)
+{
+	struct notify *n = s->notify;
+	uint32_t exists, *uids;
+	size_t k = 0, m = 0;
+	bool ok;
+
+	if (n == NULL || !n->active || !n->spec.selected || !n->spec.fetch_set ||
+	    s->view == NULL)
 		return true;
 	/* The new messages are the last ones, above the UID known before. */
 	exists = store_view_exists(s->view);
@@ -276,9 +267,13 @@ look_selected(struct session *s, struct notify *n, bool in_idle)
 	if (k == 0)
 		return true;
 	uids = xreallocarray(NULL, k, sizeof(*uids));
-	for (size_t i = 0; i < k; i++)
-		uids[i] = store_view_uid(s->view, exists - k + 1 + (uint32_t)i);
-	ok = cmd_fetch_send(s, &sp->fetch, uids, k);
+	for (size_t i = 0; i < k; i++) {
+		uint32_t uid = store_view_uid(s->view, exists - k + 1 + (uint32_t)i);
+
+		if (!seqset_contains(&n->own_uids, uid))
+			uids[m++] = uid;
+	}
+	ok = m == 0 || cmd_fetch_send(s, &n->spec.fetch, uids, m);
 	free(uids);
 	return ok || s->state != SESSION_LOGOUT;
 }
@@ -295,6 +290,51 @@ cmd_notify_look(struct session *s, bool in_idle)
 	if (notify_watches_others(&n->spec))
 		look_others(s, n);
 	return s->state != SESSION_LOGOUT;
+}
+
+/* ---- this session's own changes (§5) ------------------------------------------ */
+
+void
+cmd_notify_own(struct session *s, const char *name)
+{
+	if (s->notify != NULL && s->notify->active)
+		notify_own_add(&s->notify->own, name);
+}
+
+void
+cmd_notify_own_new(struct session *s, const char *mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n)
+{
+	struct notify *nt = s->notify;
+
+	if (nt == NULL || !nt->active)
+		return;
+	notify_own_add(&nt->own, mailbox);
+	/* UIDVALIDITY is unique in a store: the selected mailbox? */
+	if (!nt->spec.fetch_set || s->view == NULL ||
+	    store_view_mailbox(s->view)->uidvalidity != uidvalidity)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (uids[i] != 0)
+			seqset_add_range(&nt->own_uids, uids[i], uids[i]);
+}
+
+void
+cmd_notify_after(struct session *s)
+{
+	struct notify *n = s->notify;
+
+	if (n == NULL)
+		return;
+	/* the command's closing sync told of them, if it was to */
+	seqset_clear(&n->own_uids);
+	if (n->own.n == 0)
+		return;
+	/* take the own changes in now, before a signal shows them as news */
+	if (n->active && notify_watches_others(&n->spec) &&
+	    s->state != SESSION_LOGOUT)
+		look_others(s, n);
+	notify_own_clear(&n->own);
 }
 
 /* ---- waiting between commands ------------------------------------------------ */
@@ -367,6 +407,8 @@ cmd_notify_free(struct session *s)
 		store_watch_end(s->store);
 	notify_spec_free(&n->spec);
 	notify_snap_free(&n->snap);
+	notify_own_clear(&n->own);
+	seqset_free(&n->own_uids);
 	free(n);
 	s->notify = NULL;
 }
@@ -435,6 +477,8 @@ notify_set(struct session *s, const char *tag, struct notify_spec *sp)
 		/* the watch is the store's, and stays for the new state */
 		notify_spec_free(&s->notify->spec);
 		notify_snap_free(&s->notify->snap);
+		notify_own_clear(&s->notify->own);
+		seqset_free(&s->notify->own_uids);
 		free(s->notify);
 	}
 	n->active = true;

@@ -68,17 +68,18 @@ bad:
  * One message, in up to three steps, each only if the one before could
  * not decide (SEARCH_MAYBE): its row (flags, dates, sizes), the header
  * fields the store caches (when a key can use them: fields is NULL
- * otherwise), the whole message file.  STORE_NOT_FOUND: it was expunged
- * meanwhile.
+ * otherwise; *have_fields says whether fields holds this message's), the
+ * whole message file.  STORE_NOT_FOUND: it was expunged meanwhile.
  */
 static enum store_result
 search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
     uint32_t uid, struct store_message *m, struct buf *fields,
-    enum search_match *r)
+    bool *have_fields, enum search_match *r)
 {
 	struct search_input in = { .msn = msn, .msg = m };
 	enum store_result sr;
 
+	*have_fields = false;
 	if ((sr = store_message_get(v, uid, m)) != STORE_OK)
 		return sr;
 	if ((*r = search_match(p, &in)) != SEARCH_MAYBE)
@@ -88,6 +89,7 @@ search_one(struct store_view *v, const struct search_program *p, uint32_t msn,
 	buf_reset(fields);
 	sr = store_message_header_fields(v, uid, fields);
 	if (sr == STORE_OK) {
+		*have_fields = true;
 		in.fields = fields->data != NULL ? fields->data : "";
 		in.fields_len = fields->len;
 		if ((*r = search_match(p, &in)) != SEARCH_MAYBE)
@@ -194,7 +196,8 @@ search_fts_has(const struct search_key *only, size_t *at, uint32_t uid)
 
 bool
 cmd_search_each(struct session *s, struct search_program *p,
-    int (*fn)(void *arg, uint32_t msn, const struct store_message *m), void *arg)
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m,
+    const struct buf *fields), void *arg)
 {
 	struct store_view *v = s->view;
 	uint32_t exists = store_view_exists(v);
@@ -217,13 +220,15 @@ cmd_search_each(struct session *s, struct search_program *p,
 		struct store_message m;
 		enum search_match r;
 		enum store_result sr;
+		bool have_fields;
 
 		if (uid == 0 || !search_fts_has(only, &at, uid))
 			continue;
-		sr = search_one(v, p, msn, uid, &m, use_fields, &r);
+		sr = search_one(v, p, msn, uid, &m, use_fields, &have_fields, &r);
 		if (sr == STORE_NOT_FOUND)
 			continue;    /* expunged by another session meanwhile */
-		if (sr != STORE_OK || (r == SEARCH_YES && fn(arg, msn, &m) != 0)) {
+		if (sr != STORE_OK || (r == SEARCH_YES &&
+		    fn(arg, msn, &m, have_fields ? &fields : NULL) != 0)) {
 			ok = false;
 			break;
 		}
@@ -239,12 +244,14 @@ struct search_found {
 };
 
 static int
-search_found(void *arg, uint32_t msn, const struct store_message *m)
+search_found(void *arg, uint32_t msn, const struct store_message *m,
+    const struct buf *fields)
 {
 	struct search_found *f = arg;
 	struct search_result *res = f->res;
 	uint32_t n = f->s->uid_command ? m->uid : msn;
 
+	(void)fields;
 	seqset_add_range(&res->set, n, n);
 	if (res->want_uids)
 		seqset_add_range(&res->uids, m->uid, m->uid);

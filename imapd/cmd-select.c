@@ -21,21 +21,10 @@
 
 /* ---- sequence sets (select.h) ------------------------------------------- */
 
-/* The first MSN whose UID is uid or more; EXISTS + 1 when there is none. */
-static uint32_t
-msn_from_uid(struct store_view *v, uint32_t uid)
+uint32_t
+select_view_uid_at(void *view, uint32_t msn)
 {
-	uint32_t lo = 1, hi = store_view_exists(v) + 1;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (store_view_uid(v, mid) < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return store_view_uid(view, msn);
 }
 
 /* The view's UIDs inside the ranges of a normal set of UIDs. */
@@ -45,7 +34,8 @@ uids_by_uid(struct store_view *v, const struct seqset *set, uint32_t *out)
 	size_t n = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
-		uint32_t msn = msn_from_uid(v, set->r[i].lo);
+		uint32_t msn = qresync_msn_from_uid(select_view_uid_at, v,
+		    store_view_exists(v), set->r[i].lo);
 		uint32_t uid;
 
 		while ((uid = store_view_uid(v, msn++)) != 0 && uid <= set->r[i].hi)

@@ -8,8 +8,9 @@
  * The search keys are SEARCH's (search.c), matched by SEARCH's loop
  * (cmd_search_each()); for each message found the keys the command
  * compares are taken from the header fields the store cached at APPEND
- * (sortkey.c), or from the message's own header when they were not
- * cached, and held in memory for this command only: one struct sortkey
+ * (sortkey.c: those the search read for its keys, else read now), or from
+ * the message's own header when they were not cached, and held in memory
+ * for this command only: one struct sortkey
  * per message found, its strings bounded (sortkey.h).  The order is made
  * here (sortkey_cmp()) and the threads in thread.c.
  *
@@ -37,15 +38,21 @@ struct sort_run {
 	uint64_t highest_modseq;     /* of the messages found (MODSEQ keys) */
 };
 
-/* The header text of a message for sortkey_fill(): the cached fields, or
- * its own header when they were not cached.  *data is set when the message
- * was mapped (the caller unmaps).  STORE_NOT_FOUND: expunged meanwhile. */
+/* The header text of a message for sortkey_fill(): the cached fields
+ * (those the search read already, when it did), or its own header when
+ * they were not cached.  *data is set when the message was mapped (the
+ * caller unmaps).  STORE_NOT_FOUND: expunged meanwhile. */
 static enum store_result
-sort_header(struct sort_run *r, uint32_t uid, const char **h, size_t *hlen,
-    const char **data, size_t *len)
+sort_header(struct sort_run *r, uint32_t uid, const struct buf *found,
+    const char **h, size_t *hlen, const char **data, size_t *len)
 {
 	enum store_result sr;
 
+	if (found != NULL) {
+		*h = found->data != NULL ? found->data : "";
+		*hlen = found->len;
+		return STORE_OK;
+	}
 	buf_reset(&r->fields);
 	sr = store_message_header_fields(r->s->view, uid, &r->fields);
 	if (sr == STORE_OK) {
@@ -64,7 +71,8 @@ sort_header(struct sort_run *r, uint32_t uid, const char **h, size_t *hlen,
 }
 
 static int
-sort_collect(void *arg, uint32_t msn, const struct store_message *m)
+sort_collect(void *arg, uint32_t msn, const struct store_message *m,
+    const struct buf *fields)
 {
 	struct sort_run *r = arg;
 	const char *h = NULL, *data = NULL;
@@ -72,7 +80,8 @@ sort_collect(void *arg, uint32_t msn, const struct store_message *m)
 	struct sortkey *k;
 
 	if ((r->want & ~SORTKEY_WANT_ROW) != 0) {
-		enum store_result sr = sort_header(r, m->uid, &h, &hlen, &data, &len);
+		enum store_result sr = sort_header(r, m->uid, fields, &h, &hlen,
+		    &data, &len);
 
 		if (sr == STORE_NOT_FOUND)
 			return 0;       /* expunged by another session meanwhile */

@@ -399,6 +399,7 @@ copy_run(struct session *s, const char *tag, bool move, const uint32_t *uids,
 	/* Called with no uids too: a missing destination still gets TRYCREATE. */
 	switch (store_copy(s->view, uids, n, dest, move, &uidvalidity, dest_uids)) {
 	case STORE_OK:
+		cmd_notify_own_new(s, dest, uidvalidity, dest_uids, n);
 		copy_done(s, tag, move, uids, dest_uids, n, uidvalidity);
 		break;
 	case STORE_NOT_FOUND:

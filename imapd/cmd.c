@@ -98,4 +98,5 @@ cmd_dispatch(struct session *s, const struct imap_command *c)
 	}
 	log_trace("command %s", cmd->name);
 	cmd->run(s, c);
+	cmd_notify_after(s);
 }

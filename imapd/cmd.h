@@ -36,6 +36,9 @@ void cmd_append(struct session *s, const struct imap_command *c);
  * then be freed before the store is closed.
  */
 void cmd_append_attach(struct session *s);
+/* "<tag> NO [code] ..." for an APPEND its sink refused at a literal's '}'
+ * (IMAP_ERR_REFUSED, or at the end of the command). */
+void cmd_append_refused(struct session *s, const char *tag);
 /* The message literals of one APPEND together: the parser's max_streamed. */
 #define CMD_APPEND_TOTAL_FACTOR 10
 #define CMD_APPEND_MAX_TOTAL(max_request_size) \
@@ -58,6 +61,26 @@ bool cmd_notify_active(const struct session *s);
 bool cmd_notify_look(struct session *s, bool in_idle);
 /* NOTIFY NONE, and at the end of the session: its watch ends. */
 void cmd_notify_free(struct session *s);
+/*
+ * A command of this session changed the mailbox name (created, deleted,
+ * renamed, subscribed to it, or stored messages in it): NOTIFY leaves
+ * that out (RFC 5465 §5).  Nothing without NOTIFY SET.
+ */
+void cmd_notify_own(struct session *s, const char *name);
+/* The same for messages stored by APPEND, COPY or MOVE into mailbox (its
+ * UIDVALIDITY, and their UIDs, 0 for none): when it is the selected one,
+ * MessageNew's FETCH leaves them out (§5.2). */
+void cmd_notify_own_new(struct session *s, const char *mailbox,
+    uint32_t uidvalidity, const uint32_t *uids, size_t n);
+/*
+ * After a sync of the selected mailbox (session_sync_flags): a FETCH of
+ * MessageNew's attributes for each message above UID last (§5.2), but
+ * those this session stored itself.  false when the session ended.
+ */
+bool cmd_notify_new_messages(struct session *s, uint32_t last);
+/* After each command (cmd_dispatch): takes its own changes in without
+ * telling them, and tells what other sessions changed meanwhile. */
+void cmd_notify_after(struct session *s);
 /* cmd-compress.c: COMPRESS (RFC 4978) */
 void cmd_compress(struct session *s, const struct imap_command *c);
 /* cmd-search.c: SEARCH, UID SEARCH, ESEARCH (RFC 9051 §6.4.4, RFC 4731) */
@@ -76,12 +99,15 @@ bool cmd_search_charset_ok(const char *name);
 /*
  * ... the matching: every message of the selected mailbox that p
  * (search_parse()) matches, in MSN order, under one read snapshot, with
- * fn(arg, msn, message), which may read the message through s->view.
- * false when the store failed (store_error()) or fn returned non-zero.
+ * fn(arg, msn, message, fields), which may read the message through
+ * s->view; fields: its cached header fields when the match read them
+ * (store_message_header_fields), else NULL.  false when the store failed
+ * (store_error()) or fn returned non-zero.
  */
 struct search_program;
 bool cmd_search_each(struct session *s, struct search_program *p,
-    int (*fn)(void *arg, uint32_t msn, const struct store_message *m), void *arg);
+    int (*fn)(void *arg, uint32_t msn, const struct store_message *m,
+    const struct buf *fields), void *arg);
 /* ... the answers: "ESEARCH (TAG "t")" and " UID" for a UID command ... */
 void cmd_esearch_start(const struct session *s, const char *tag, struct buf *line);
 /* ... RETURN (SAVE): "$" becomes uids (taken over), or with MIN and/or
@@ -139,6 +165,25 @@ void cmd_setquota(struct session *s, const struct imap_command *c);
  * (RFC 3501 §6.3.9) */
 void cmd_list(struct session *s, const struct imap_command *c);
 void cmd_lsub(struct session *s, const struct imap_command *c);
+/*
+ * One "* LIST" (or "* LSUB") response (RFC 9051 §7.3.1), also NOTIFY's
+ * (RFC 5465 §5.4, §5.5): its attributes, the special uses (RFC 6154),
+ * the name, and the CHILDINFO (RFC 5258 §3.5) or OLDNAME extended item.
+ */
+#define CMD_LIST_NONEXISTENT   (1u << 0)
+#define CMD_LIST_NOSELECT      (1u << 1)
+#define CMD_LIST_HASCHILDREN   (1u << 2)
+#define CMD_LIST_HASNOCHILDREN (1u << 3)
+#define CMD_LIST_SUBSCRIBED    (1u << 4)
+struct cmd_list_line {
+	const char *name;            /* UTF-8, as the store has it */
+	bool lsub;
+	unsigned attrs;              /* CMD_LIST_* */
+	unsigned special_use;        /* STORE_USE_* */
+	bool childinfo;              /* ("CHILDINFO" ("SUBSCRIBED")) */
+	const char *oldname;         /* ("OLDNAME" (name)) after a RENAME, or NULL */
+};
+void cmd_list_send(struct session *s, const struct cmd_list_line *l);
 
 /* cmd-mailbox.c, for cmd-list.c: mailbox names on the wire. */
 enum { CMD_NAME_BAD = -1, CMD_NAME_OK = 0, CMD_NAME_INVALID = 1 };
@@ -171,8 +216,12 @@ void cmd_mailbox_done(struct session *s, const char *tag, const char *what);
 #define CMD_STATUS_DELETED_STORAGE (1u << 10) /* RFC 9208 */
 /* A parenthesized status item list; 0, or -1 with *why for BAD. */
 int cmd_status_items(const struct imap_arg *list, unsigned *items, const char **why);
-/* "* STATUS <name> (<items>)" */
+/* "* STATUS <name> (<items>)"; appendlimit: the value of APPENDLIMIT, if
+ * asked (cmd_status_appendlimit, the same for every mailbox). */
 void cmd_status_send(struct session *s, const char *name, unsigned items,
-    const struct store_status *st);
+    const struct store_status *st, uint64_t appendlimit);
+/* RFC 7889 STATUS APPENDLIMIT: what an APPEND can store now, in any
+ * mailbox (one quota root): read once per command. */
+uint64_t cmd_status_appendlimit(struct session *s);
 
 #endif

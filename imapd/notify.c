@@ -629,12 +629,46 @@ moved_with_parent(const struct diff *d, const struct notify_mbox *o,
 	    strcmp(pm->name, po->name) != 0;
 }
 
+/*
+ * Was m, new since the last look, made by RENAME INBOX?  That moves
+ * INBOX's messages to a new mailbox (a new id) and keeps INBOX (RFC 9051
+ * §6.3.6), and the store gives the new mailbox INBOX's UIDNEXT and the
+ * HIGHESTMODSEQ it gives INBOX itself, INBOX's one above the last
+ * (store/mailbox.c, rename_inbox).  So m was INBOX when it has INBOX's
+ * UIDNEXT and HIGHESTMODSEQ as they are now, or INBOX's UIDNEXT and
+ * HIGHESTMODSEQ + 1 as they were (INBOX changed again since), while INBOX
+ * (same id, same UIDVALIDITY) moved on.  A CREATE does not look so (a new
+ * mailbox starts at HIGHESTMODSEQ 1); a new mailbox that changed since
+ * the rename is told as created.  The old INBOX, or NULL.
+ */
+static const struct notify_mbox *
+renamed_inbox(const struct diff *d, const struct notify_mbox *m)
+{
+	const struct notify_mbox *o = notify_snap_get(d->old, "INBOX"), *c;
+
+	if (o == NULL || (c = find_id(d->cur_ids, d->cur->n, o->id)) == NULL ||
+	    c->st.uidvalidity != o->st.uidvalidity ||
+	    c->st.highestmodseq <= o->st.highestmodseq)
+		return NULL;
+	if (m->st.uidnext == c->st.uidnext && m->st.highestmodseq == c->st.highestmodseq)
+		return o;
+	if (m->st.uidnext == o->st.uidnext &&
+	    m->st.highestmodseq == o->st.highestmodseq + 1)
+		return o;
+	return NULL;
+}
+
 /* MailboxName (§5.4) for a mailbox of the new look. */
 static void
 name_events(struct diff *d, const struct notify_mbox *o, const struct notify_mbox *m)
 {
 	unsigned ev = notify_events(d->sp, m->name, m->subscribed);
-	bool renamed = o != NULL && strcmp(o->name, m->name) != 0;
+	bool renamed;
+
+	/* a rename of INBOX, told with OLDNAME as any (RFC 9051 §7.3.1) */
+	if (o == NULL)
+		o = renamed_inbox(d, m);
+	renamed = o != NULL && strcmp(o->name, m->name) != 0;
 
 	if (renamed)
 		ev |= notify_events(d->sp, o->name, o->subscribed);
@@ -796,10 +830,60 @@ lists_finish(struct diff *d)
 	out->n = k;
 }
 
+/* ---- this session's own changes (§5) ---------------------------------------- */
+
+void
+notify_own_add(struct notify_own *own, const char *name)
+{
+	char *copy;
+
+	if (own->n == NOTIFY_OWN_MAX)
+		return;
+	copy = xstrdup(name);
+	canon_inbox(copy);
+	for (size_t i = 0; i < own->n; i++)
+		if (strcmp(own->names[i], copy) == 0) {
+			free(copy);
+			return;
+		}
+	own->names[own->n++] = copy;
+}
+
+void
+notify_own_clear(struct notify_own *own)
+{
+	for (size_t i = 0; i < own->n; i++)
+		free(own->names[i]);
+	own->n = 0;
+}
+
+/* Is name one of own's, or a mailbox above one?  (A parent is told of for
+ * its children: §5.4.)  The old name of a rename does not count: another
+ * session may have renamed a parent of an own name away. */
+static bool
+own_covers(const struct notify_own *own, const char *name)
+{
+	for (size_t i = 0; own != NULL && i < own->n; i++)
+		if (in_subtree(name, own->names[i]))
+			return true;
+	return false;
+}
+
+static void
+own_drop(const struct notify_own *own, struct notify_notes *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < out->n; i++)
+		if (!own_covers(own, out->v[i].name))
+			out->v[k++] = out->v[i];
+	out->n = k;
+}
+
 void
 notify_diff(const struct notify_snap *old, const struct notify_snap *cur,
     const struct notify_spec *sp, int64_t selected_id, bool condstore,
-    struct notify_notes *out)
+    const struct notify_own *own, struct notify_notes *out)
 {
 	struct diff d = { old, cur, sp, selected_id, condstore, NULL, NULL, out };
 
@@ -821,6 +905,7 @@ notify_diff(const struct notify_snap *old, const struct notify_snap *cur,
 	lists_finish(&d);
 	for (size_t i = 0; i < cur->n; i++)
 		status_events(&d, find_id(d.old_ids, old->n, cur->mb[i].id), &cur->mb[i]);
+	own_drop(own, out);
 	free(d.old_ids);
 	free(d.cur_ids);
 }

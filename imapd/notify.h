@@ -140,7 +140,7 @@ bool notify_same_counts(const struct notify_mbox *old, const struct notify_mbox 
 
 /* ---- what changed ------------------------------------------------------------ */
 
-/* LIST attributes */
+/* LIST attributes: the values of cmd.h's CMD_LIST_* (cmd-notify.c checks) */
 #define NOTIFY_ATTR_NONEXISTENT   (1u << 0)
 #define NOTIFY_ATTR_NOSELECT      (1u << 1)
 #define NOTIFY_ATTR_HASCHILDREN   (1u << 2)
@@ -170,16 +170,35 @@ struct notify_notes {
 };
 
 /*
+ * The mailboxes this session's own commands changed since the last look
+ * (created, deleted, renamed, subscribed to, given messages by APPEND,
+ * COPY or MOVE): §5 says the server should not tell a client of its own
+ * changes.  At most NOTIFY_OWN_MAX names (a command changes one or two);
+ * a name past that is told as another session's change would be.
+ */
+#define NOTIFY_OWN_MAX 8
+struct notify_own {
+	char *names[NOTIFY_OWN_MAX];   /* UTF-8, INBOX in capitals */
+	size_t n;
+};
+void notify_own_add(struct notify_own *own, const char *name);
+void notify_own_clear(struct notify_own *own);
+
+/*
  * What the client asked to hear of between two looks: LIST responses
  * (MailboxName §5.4, SubscriptionChange §5.5), in name order, then one
  * STATUS per mailbox whose messages changed (§5.1-§5.3), in name order.
  * The selected mailbox (selected_id, 0: none) gets no STATUS: SELECTED
  * decides what the client hears of its messages (§3.1).  condstore: the
- * client enabled CONDSTORE or QRESYNC.
+ * client enabled CONDSTORE or QRESYNC.  own (may be NULL): nothing is
+ * told of those names, nor of a mailbox above one (whose children they
+ * are), which only this session's commands changed as far as one can
+ * tell (a change another session made to the same names meanwhile is
+ * not told either: the store does not say who changed what).
  */
 void notify_diff(const struct notify_snap *old, const struct notify_snap *cur,
     const struct notify_spec *sp, int64_t selected_id, bool condstore,
-    struct notify_notes *out);
+    const struct notify_own *own, struct notify_notes *out);
 /* NOTIFY SET STATUS (§3.1): the items due for one mailbox, 0 for none. */
 unsigned notify_initial_items(const struct notify_spec *sp,
     const struct notify_mbox *m);

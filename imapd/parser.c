@@ -549,6 +549,35 @@ static void parser_arg_start(struct imap_parser *p, unsigned char c)
 }
 
 /*
+ * The command's first argument, finished and a string, as the caller
+ * would see it (the sink's info.first); 0 when it is not one.  Node 0 is
+ * that argument: nodes are in pre-order.
+ */
+static int parser_first_arg(const struct imap_parser *p, struct imap_arg *a)
+{
+	const struct parser_node *n = &p->nodes[0];
+
+	/* the literal being announced is in a later argument */
+	if (p->ntop < 2)
+		return 0;
+	memset(a, 0, sizeof(*a));
+	a->type = (enum imap_arg_type)n->type;
+	switch (a->type) {
+	case IMAP_ARG_ATOM:
+	case IMAP_ARG_QUOTED:
+	case IMAP_ARG_LITERAL:
+		a->str = p->buf + n->off;
+		a->len = n->len;
+		a->literal8 = n->literal8;
+		return 1;
+	case IMAP_ARG_NIL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Offer the literal just announced (size checked) to the sink.  The
  * handle goes into the node at once, so that whatever happens next on the
  * line, the reset releases it.
@@ -557,6 +586,7 @@ static void parser_lit_route(struct imap_parser *p)
 {
 	struct parser_node *n = &p->nodes[p->cur];
 	struct imap_literal_info li;
+	struct imap_arg first;
 
 	if (!p->has_sink)
 		return;
@@ -568,9 +598,19 @@ static void parser_lit_route(struct imap_parser *p)
 	li.size = (size_t)p->lit_n;
 	li.literal8 = n->literal8;
 	li.nonsync = p->lit_plus;
+	li.first = parser_first_arg(p, &first) ? &first : NULL;
 	n->stream = p->sink.open(p->sink.arg, &li);
 	if (n->stream != NULL)
 		n->type = IMAP_ARG_STREAMED;
+}
+
+/* Did the sink refuse the synchronizing literal it just took? */
+static int parser_lit_refused(const struct imap_parser *p)
+{
+	void *h = p->nodes[p->cur].stream;
+
+	return h != NULL && !p->lit_plus && p->sink.refused != NULL &&
+		p->sink.refused(h);
 }
 
 /* The '}' of a literal announcement: every size check happens here, before
@@ -590,6 +630,12 @@ static void parser_lit_size(struct imap_parser *p, unsigned char c)
 		return;
 	}
 	parser_lit_route(p);
+	if (parser_lit_refused(p)) {
+		/* no continuation: the client sends nothing of it (RFC 9051
+		   §7.5), and the rest of the line is its CRLF */
+		parser_fail(p, IMAP_ERR_REFUSED, "Literal refused", c);
+		return;
+	}
 	if (p->nodes[p->cur].stream != NULL)
 		over = p->lit_n > (uint64_t)(p->lim.max_streamed - p->stream_total);
 	else

@@ -112,7 +112,8 @@ enum imap_parse_error {
 	IMAP_ERR_LITERAL_TOO_BIG,
 	IMAP_ERR_TOO_MANY_ARGS,
 	IMAP_ERR_TOO_DEEP,
-	IMAP_ERR_NOMEM
+	IMAP_ERR_NOMEM,
+	IMAP_ERR_REFUSED     /* the literal sink refused a synchronizing literal */
 };
 
 struct imap_parser;
@@ -130,6 +131,10 @@ struct imap_literal_info {
 	size_t size;          /* announced size (at most max_literal) */
 	int literal8;         /* ~{n} */
 	int nonsync;          /* {n+}: the bytes may already be on the way */
+	/* The command's first argument when the literal is not in it and it
+	   is a string (atom, NIL, quoted or literal kept in memory): APPEND's
+	   mailbox.  NULL otherwise.  Valid while open runs. */
+	const struct imap_arg *first;
 };
 
 /*
@@ -152,12 +157,22 @@ struct imap_literal_info {
  * after an error, or in imap_parser_free -- on every path exactly once,
  * whether or not all the bytes came.  Whatever the handler did not keep
  * is to be discarded here.
+ *
+ * refused (may be NULL: never): asked right after open for a synchronizing
+ * literal the sink took.  Non-zero: the command cannot succeed (APPEND to
+ * a missing mailbox, over quota), so the client should not upload the
+ * bytes.  The parser then ends the command at the '}' with
+ * IMAP_ERR_REFUSED, asks for no continuation, and the client sends no
+ * data; the caller answers for the sink (a NO), and the handle is
+ * released at the reset as any.  A non-synchronizing literal's bytes come
+ * anyway: the sink takes them, drops them, and fails the command itself.
  */
 struct imap_literal_sink {
 	void *(*open)(void *arg, const struct imap_literal_info *info);
 	void (*write)(void *handle, const void *data, size_t len);
 	void (*release)(void *handle);
 	void *arg;
+	int (*refused)(void *handle);
 };
 
 /* Install (a copy of) sink, or remove it with NULL.  Only between commands

@@ -139,9 +139,8 @@ qresync_match_floor(const struct qresync_param *p, qresync_uid_at_fn *uid_at,
 	return floor;
 }
 
-/* The first message number whose UID is uid or more; exists + 1: none. */
-static uint32_t
-first_at_or_above(qresync_uid_at_fn *uid_at, void *ctx, uint32_t exists,
+uint32_t
+qresync_msn_from_uid(qresync_uid_at_fn *uid_at, void *ctx, uint32_t exists,
     uint32_t uid)
 {
 	uint32_t lo = 1, hi = exists + 1;
@@ -173,7 +172,7 @@ qresync_missing(const struct seqset *known, uint32_t floor, uint32_t uidnext,
 		if (lo > hi)
 			continue;
 		/* The gaps between the messages held inside [lo, hi]. */
-		msn = first_at_or_above(uid_at, ctx, exists, lo);
+		msn = qresync_msn_from_uid(uid_at, ctx, exists, lo);
 		for (; msn <= exists && (u = uid_at(ctx, msn)) <= hi; msn++) {
 			if (u > lo)
 				seqset_add_range(out, lo, u - 1);

@@ -46,6 +46,15 @@ void qresync_param_free(struct qresync_param *p);
 typedef uint32_t qresync_uid_at_fn(void *ctx, uint32_t msn);
 
 /*
+ * The first message number of a mailbox of exists messages whose UID is
+ * uid or more, exists + 1 when there is none: where a range of UIDs
+ * starts among the messages, by binary search.  For QRESYNC's ranges and
+ * every UID set of a command (select_uids).
+ */
+uint32_t qresync_msn_from_uid(qresync_uid_at_fn *uid_at, void *ctx,
+    uint32_t exists, uint32_t uid);
+
+/*
  * §3.2.5.2: every expunge up to this UID is known to the client.  The
  * pairs of seq-match-data are taken in order while the message number
  * still has the UID the client gave; the first that does not ends the

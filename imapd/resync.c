@@ -28,12 +28,6 @@ emit_line(void *arg, const struct buf *line)
 	session_untagged_buf(arg, line);
 }
 
-static uint32_t
-view_uid_at(void *ctx, uint32_t msn)
-{
-	return store_view_uid(ctx, msn);
-}
-
 void
 select_expunged(void *arg, const uint32_t *msn, const uint32_t *uid, size_t n)
 {
@@ -74,7 +68,7 @@ select_vanished_earlier(struct session *s, const struct seqset *set,
 	} else {
 		log_debug("QRESYNC from modseq %" PRIu64 ": older than the "
 		    "tombstones kept, naming every UID not in the mailbox", since);
-		qresync_missing(set, floor, mb->uidnext, view_uid_at, s->view,
+		qresync_missing(set, floor, mb->uidnext, select_view_uid_at, s->view,
 		    store_view_exists(s->view), &gone);
 	}
 	free(uids);
@@ -120,7 +114,7 @@ select_resync(struct session *s, const struct qresync_param *q)
 			seqset_add_range(&all, 1, mb->uidnext - 1);
 		f.known = &all;
 	}
-	floor = qresync_match_floor(q, view_uid_at, s->view);
+	floor = qresync_match_floor(q, select_view_uid_at, s->view);
 	/* VANISHED before any FETCH (§3.2.6), so message numbers stay clear. */
 	if (select_vanished_earlier(s, f.known, q->modseq, floor) != 0)
 		rc = -1;

@@ -33,6 +33,9 @@
  */
 int select_uids(struct session *s, const struct imap_arg *arg, bool by_uid,
     uint32_t **uids, size_t *n, const char **why);
+/* The UID of message msn of a struct store_view (0: none), as
+ * qresync_uid_at_fn. */
+uint32_t select_view_uid_at(void *view, uint32_t msn);
 
 /*
  * A mailbox name argument (astring) as the UTF-8 the store wants

@@ -145,12 +145,16 @@ session_sync_flags(struct session *s, bool allow_expunge, bool flags)
 	static const struct store_changes cb_noflags = { sync_expunged,
 	    sync_exists, NULL, sync_keywords };
 	enum store_result r;
+	uint32_t last;
 
 	if (s->view == NULL)
 		return true;
+	/* the newest message the client knew of, for NOTIFY's FETCH of the
+	 * new ones (RFC 5465 §5.2), whichever sync finds them */
+	last = store_view_uid(s->view, store_view_exists(s->view));
 	r = store_view_sync(s->view, allow_expunge, flags ? &cb : &cb_noflags, s);
 	if (r == STORE_OK)
-		return true;
+		return cmd_notify_new_messages(s, last);
 	if (r == STORE_NOT_FOUND)
 		session_bye(s, "The selected mailbox was deleted by another session");
 	else {
@@ -189,6 +193,11 @@ session_parse_error(struct session *s)
 	const char *why = imap_parser_error(s->parser);
 	const char *cmd = imap_parser_error_command(s->parser);
 
+	/* APPEND's sink refused the literal: it says why (cmd-append.c) */
+	if (imap_parser_error_kind(s->parser) == IMAP_ERR_REFUSED) {
+		cmd_append_refused(s, tag);
+		return;
+	}
 	log_debug("bad command: %s", why);
 	/* RFC 7889 §4, RFC 7888 §4: a message over APPENDLIMIT in a
 	 * synchronising literal is refused before the client sends it. */

@@ -41,6 +41,22 @@ struct session;
 struct notify;
 
 /*
+ * APPEND's message literals of the command being read (cmd-append.c).
+ * At each one's '}' the command is checked as far as it can be before the
+ * data comes (the mailbox, the quota, the size), so that a message it
+ * would refuse is refused before the client uploads it.  One command's:
+ * cleared when the parser releases that command's last literal.
+ */
+struct session_append {
+	unsigned files;              /* literals the parser streams now */
+	bool looked;                 /* the mailbox and the quota were read */
+	bool quota_known;            /* quota holds them (a store error: no) */
+	struct store_quota quota;
+	uint64_t octets, messages;   /* the command's messages so far */
+	char refusal[160];           /* the NO's text, "" while none */
+};
+
+/*
  * A command that waits on more than the client (IDLE) installs one in
  * s->waiter: session_fill then also polls fd (-1: none) and calls wake
  * when it is readable (fd_ready) or when timeout_ms() milliseconds pass,
@@ -86,7 +102,7 @@ struct session {
 	struct seqset searchres;
 	unsigned enabled;            /* SESSION_ENABLED_*: what ENABLE turned on */
 	bool uid_command;            /* the running command came as UID <cmd> */
-	unsigned append_files;       /* APPEND literals the parser streams now */
+	struct session_append append;    /* APPEND's literals (cmd-append.c) */
 	struct session_waiter *waiter;   /* NULL but in IDLE or under NOTIFY */
 	struct notify *notify;       /* NOTIFY SET's state (cmd-notify.c), or NULL */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */

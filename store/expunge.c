@@ -49,6 +49,12 @@ store_remove_messages(struct store *st, int64_t mailbox_id,
  * the mailbox, each looking at no more than TOMBSTONE_PURGE_BATCH plus
  * what it added: the work is bounded and paid by who makes tombstones, and
  * a mailbox cannot outgrow it.  No timer, no process of its own.
+ *
+ * Most expunges find nothing old enough, so the oldest tombstone (by
+ * modseq) is asked first, alone: when it is young, so are the others, as
+ * time and modseq rise together, and the batch is not read.  (After the
+ * clock went back, a young-looking oldest one holds the others back until
+ * it is old enough: at most the time the clock lost.)
  */
 #define TOMBSTONE_PURGE_BATCH 256
 
@@ -56,14 +62,18 @@ enum store_result
 store_purge_tombstones(struct store *st, int64_t mailbox_id, size_t n_added)
 {
 	int64_t before = (int64_t)time(NULL) - STORE_TOMBSTONE_DAYS * 86400LL;
-	size_t purged = 0;
+	size_t purged = 0, more = 0;
 
-	if (index_tombstones_purge(st->ix, mailbox_id, before,
-	    TOMBSTONE_PURGE_BATCH + n_added, &purged) != STORE_OK)
+	if (index_tombstones_purge(st->ix, mailbox_id, before, 1,
+	    &purged) != STORE_OK)
 		return STORE_ERROR;
-	if (purged > 0)
-		log_debug("store: purged %zu tombstones of mailbox %lld", purged,
-		    (long long)mailbox_id);
+	if (purged == 0)
+		return STORE_OK;
+	if (index_tombstones_purge(st->ix, mailbox_id, before,
+	    TOMBSTONE_PURGE_BATCH + n_added - 1, &more) != STORE_OK)
+		return STORE_ERROR;
+	log_debug("store: purged %zu tombstones of mailbox %lld", purged + more,
+	    (long long)mailbox_id);
 	return STORE_OK;
 }
 

@@ -22,7 +22,8 @@
  * starts a thread of its own.
  *
  * The work per message is bounded: at most THREAD_REFS_MAX + 1 ids of at
- * most THREAD_MSGID_MAX bytes, one indexed lookup and one insert each.
+ * most THREAD_MSGID_MAX bytes, one indexed lookup each and an insert for
+ * each one not recorded yet.
  *
  * The order of arrival matters where References are incomplete: if A
  * is here, and C arrives naming only B (In-Reply-To), C starts a thread;
@@ -159,23 +160,25 @@ thread_assign(struct store *st, const struct thread_refs *t,
     uint64_t *thread_id)
 {
 	const char *ids[THREAD_REFS_MAX + 1];
+	bool recorded[THREAD_REFS_MAX + 1];
 	size_t n = all_ids(t, ids);
 	uint64_t oldest = 0, found;
 	enum store_result r;
 
 	for (size_t i = 0; i < n; i++) {
 		r = index_thread_find(st->ix, ids[i], &found);
-		if (r == STORE_NOT_FOUND)
-			continue;
-		if (r != STORE_OK)
+		if (r != STORE_OK && r != STORE_NOT_FOUND)
 			return STORE_ERROR;
-		if (oldest == 0 || found < oldest)
+		recorded[i] = r == STORE_OK;
+		if (recorded[i] && (oldest == 0 || found < oldest))
 			oldest = found;
 	}
 	if (oldest == 0 && index_thread_new(st->ix, &oldest) != STORE_OK)
 		return STORE_ERROR;
+	/* an id keeps the thread it was first seen in: only new ones */
 	for (size_t i = 0; i < n; i++)
-		if (index_thread_record(st->ix, ids[i], oldest) != STORE_OK)
+		if (!recorded[i] && index_thread_record(st->ix, ids[i], oldest) !=
+		    STORE_OK)
 			return STORE_ERROR;
 	*thread_id = oldest;
 	return STORE_OK;

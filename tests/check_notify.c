@@ -393,11 +393,13 @@ notes_text(const struct notify_notes *out)
 	return buf_steal(&b, NULL);
 }
 
-/* Diff two looks of rows under the spec args; compare with want. */
+/* Diff two looks of rows under the spec args, own (may be NULL) this
+ * session's; compare with want. */
 static void
-ck_diff(const char *args, const struct mb_row *a, size_t na,
+ck_diff_own(const char *args, const struct mb_row *a, size_t na,
     const char *const *subs_a, const struct mb_row *b, size_t nb,
-    const char *const *subs_b, int64_t selected, bool condstore, const char *want)
+    const char *const *subs_b, int64_t selected, bool condstore,
+    const struct notify_own *own, const char *want)
 {
 	struct notify_spec sp;
 	struct notify_snap old, cur;
@@ -407,7 +409,7 @@ ck_diff(const char *args, const struct mb_row *a, size_t na,
 	ck_assert_int_eq(parse(args, &sp, why, sizeof(why)), NOTIFY_PARSE_OK);
 	look(&old, &sp, a, na, subs_a);
 	look(&cur, &sp, b, nb, subs_b);
-	notify_diff(&old, &cur, &sp, selected, condstore, &out);
+	notify_diff(&old, &cur, &sp, selected, condstore, own, &out);
 	got = notes_text(&out);
 	ck_assert_msg(strcmp(got, want) == 0, "%s:\n got '%s'\nwant '%s'", args,
 	    got, want);
@@ -416,6 +418,15 @@ ck_diff(const char *args, const struct mb_row *a, size_t na,
 	notify_snap_free(&old);
 	notify_snap_free(&cur);
 	notify_spec_free(&sp);
+}
+
+static void
+ck_diff(const char *args, const struct mb_row *a, size_t na,
+    const char *const *subs_a, const struct mb_row *b, size_t nb,
+    const char *const *subs_b, int64_t selected, bool condstore, const char *want)
+{
+	ck_diff_own(args, a, na, subs_a, b, nb, subs_b, selected, condstore, NULL,
+	    want);
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -604,6 +615,55 @@ START_TEST(test_diff_rename)
 }
 END_TEST
 
+/* RENAME INBOX: a new mailbox takes the messages, INBOX stays, empty
+ * (RFC 9051 §6.3.6); told as a rename, with OLDNAME (§5.4). */
+START_TEST(test_diff_rename_inbox)
+{
+	const struct mb_row after[] = {
+		{ 1, "INBOX", 100, 10, 51, 0, 0, false, 0 },
+		base[1], base[2],
+		{ 7, "Old", 700, 10, 51, 5, 2, false, 0 },
+		base[3],
+	};
+	struct mb_row m[N(after)];
+
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, after,
+	    N(after), NULL, 0, false, "LIST (\\HasNoChildren) Old OLDNAME INBOX");
+	/* watching INBOX's name is enough; the counts go with the messages */
+	ck_diff("SET (MAILBOXES INBOX (MailboxName MessageNew MessageExpunge))",
+	    base, N(base), NULL, after, N(after), NULL, 0, false,
+	    "LIST (\\HasNoChildren) Old OLDNAME INBOX|"
+	    "STATUS INBOX (MESSAGES 0 UIDNEXT 10 UIDVALIDITY 100 UNSEEN 0)");
+	/* INBOX got a message after the rename: known by the old INBOX */
+	memcpy(m, after, sizeof(m));
+	m[0].uidnext = 11;
+	m[0].modseq = 52;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old OLDNAME INBOX");
+	/* ... or before it: known by INBOX as it is */
+	m[3].uidnext = 11;
+	m[3].modseq = 52;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old OLDNAME INBOX");
+	/* a CREATE beside an INBOX that changed is no rename */
+	memcpy(m, after, sizeof(m));
+	m[3].uidnext = 1;
+	m[3].modseq = 1;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old");
+	/* nor one whose numbers match while INBOX did not move */
+	memcpy(m, after, sizeof(m));
+	m[0].modseq = 50;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old");
+	/* nor when INBOX has a new UIDVALIDITY */
+	memcpy(m, after, sizeof(m));
+	m[0].uidvalidity = 101;
+	ck_diff("SET (PERSONAL (MailboxName))", base, N(base), NULL, m, N(m), NULL,
+	    0, false, "LIST (\\HasNoChildren) Old");
+}
+END_TEST
+
 START_TEST(test_diff_subscriptions)
 {
 	const char *const before[] = { "INBOX", "Gone", NULL };
@@ -642,6 +702,84 @@ START_TEST(test_diff_one_list_per_name)
 	ck_diff("SET (PERSONAL (MailboxName SubscriptionChange))", base, N(base),
 	    NULL, b, N(b), subs, 0, false, "LIST (\\HasChildren) Lists|"
 	    "LIST (\\HasNoChildren \\Subscribed) Lists/b|LIST (\\HasNoChildren) Lists/c");
+}
+END_TEST
+
+/* §5: what this session's own commands changed is not told; what others
+ * changed beside it is. */
+START_TEST(test_diff_own)
+{
+	const char *const spec = "SET (PERSONAL (MessageNew MessageExpunge "
+	    "MailboxName SubscriptionChange))";
+	const struct mb_row more[] = {
+		base[0], base[1], base[2],
+		{ 5, "Lists/b", 500, 1, 1, 0, 0, false, 0 },
+		{ 6, "New", 600, 1, 1, 0, 0, false, 0 },
+		base[3],
+	};
+	const struct mb_row renamed[] = {
+		base[0],
+		{ 2, "Work", 200, 3, 7, 2, 0, false, 0 },
+		{ 3, "Work/a", 300, 1, 1, 0, 0, false, 0 },
+		base[3],
+	};
+	const struct mb_row fewer[] = { base[0], base[1], base[3] };
+	const char *const subs[] = { "Sent", NULL };
+	struct mb_row sent[N(base)];
+	struct notify_own own = { { NULL }, 0 };
+
+	/* CREATE Lists/b: neither it nor its parent; New (another's) is told */
+	notify_own_add(&own, "Lists/b");
+	ck_diff_own(spec, base, N(base), NULL, more, N(more), NULL, 0, false, &own,
+	    "LIST (\\HasNoChildren) New");
+	/* both ours (inbox in any case is INBOX; a name twice is one) */
+	notify_own_add(&own, "New");
+	notify_own_add(&own, "New");
+	ck_assert_uint_eq(own.n, 2);
+	ck_diff_own(spec, base, N(base), NULL, more, N(more), NULL, 0, false, &own, "");
+	notify_own_clear(&own);
+	ck_assert_uint_eq(own.n, 0);
+	/* DELETE Lists/a */
+	notify_own_add(&own, "Lists/a");
+	ck_diff_own(spec, base, N(base), NULL, fewer, N(fewer), NULL, 0, false, &own, "");
+	notify_own_clear(&own);
+	/* RENAME Lists Work: the new name is ours; not the other way round */
+	notify_own_add(&own, "Lists");
+	notify_own_add(&own, "Work");
+	ck_diff_own(spec, base, N(base), NULL, renamed, N(renamed), NULL, 0, false,
+	    &own, "");
+	notify_own_clear(&own);
+	notify_own_add(&own, "Lists/a/x");   /* a child of the old name only */
+	ck_diff_own(spec, base, N(base), NULL, renamed, N(renamed), NULL, 0, false,
+	    &own, "LIST (\\HasChildren) Work OLDNAME Lists");
+	notify_own_clear(&own);
+	/* SUBSCRIBE Sent */
+	notify_own_add(&own, "Sent");
+	ck_diff_own(spec, base, N(base), NULL, base, N(base), subs, 0, false, &own, "");
+	/* APPEND to Sent; inbox's new message is another session's */
+	memcpy(sent, base, sizeof(sent));
+	sent[3].uidnext = 9;
+	sent[3].messages = 8;
+	sent[0].uidnext = 11;
+	sent[0].messages = 6;
+	ck_diff_own(spec, base, N(base), NULL, sent, N(sent), NULL, 0, false, &own,
+	    "STATUS INBOX (MESSAGES 6 UIDNEXT 11 UIDVALIDITY 100)");
+	notify_own_add(&own, "inbox");
+	ck_assert_str_eq(own.names[1], "INBOX");
+	ck_diff_own(spec, base, N(base), NULL, sent, N(sent), NULL, 0, false, &own, "");
+	notify_own_clear(&own);
+	/* bounded: past NOTIFY_OWN_MAX names, the rest is told */
+	for (int i = 0; i < NOTIFY_OWN_MAX + 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "x%d", i);
+		notify_own_add(&own, name);
+	}
+	ck_assert_uint_eq(own.n, NOTIFY_OWN_MAX);
+	ck_diff_own(spec, base, N(base), NULL, more, N(more), NULL, 0, false, &own,
+	    "LIST (\\HasChildren) Lists|LIST (\\HasNoChildren) Lists/b|"
+	    "LIST (\\HasNoChildren) New");
+	notify_own_clear(&own);
 }
 END_TEST
 
@@ -721,8 +859,10 @@ notify_suite(void)
 	tcase_add_test(tc, test_diff_create_delete);
 	tcase_add_test(tc, test_diff_noselect);
 	tcase_add_test(tc, test_diff_rename);
+	tcase_add_test(tc, test_diff_rename_inbox);
 	tcase_add_test(tc, test_diff_subscriptions);
 	tcase_add_test(tc, test_diff_one_list_per_name);
+	tcase_add_test(tc, test_diff_own);
 	tcase_add_test(tc, test_initial_items);
 	tcase_add_test(tc, test_same_counts);
 	suite_add_tcase(s, tc);

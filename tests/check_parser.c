@@ -83,8 +83,11 @@ static void sb_bytes(struct sbuf *b, const char *s, size_t len, int quoted)
 struct tsink {
 	int opens, releases;
 	int take_all;                 /* every literal, not only APPEND's messages */
-	struct imap_literal_info last; /* of the last open; command not kept */
+	struct imap_literal_info last; /* of the last open; command, first not kept */
 	char last_command[32];
+	/* the first argument of the last open: type, or -1 for none, and text */
+	int last_first_type;
+	char last_first[32];
 };
 
 struct tfile {
@@ -92,7 +95,17 @@ struct tfile {
 	char *data;
 	size_t len, cap, size;
 	int released;
+	int refuse;                   /* refused: the mailbox is "Nosuch" */
 };
+
+/* As cmd-append.c refuses a missing mailbox: one named "Nosuch". */
+static int tsink_refuses(const struct imap_literal_info *li)
+{
+	const struct imap_arg *a = li->first;
+
+	return a != NULL && a->type != IMAP_ARG_NIL && a->len == 6 &&
+	    memcmp(a->str, "Nosuch", 6) == 0;
+}
 
 /* The policy of imapd/cmd-append.c: message literals of APPEND. */
 static int tsink_wants(const struct tsink *t, const struct imap_literal_info *li)
@@ -113,14 +126,31 @@ static void *tsink_open(void *arg, const struct imap_literal_info *li)
 	t->last = *li;
 	snprintf(t->last_command, sizeof(t->last_command), "%s", li->command);
 	t->last.command = NULL;
+	t->last.first = NULL;
+	t->last_first_type = li->first != NULL ? (int)li->first->type : -1;
+	t->last_first[0] = '\0';
+	if (li->first != NULL && li->first->str != NULL) {
+		/* a string argument ends in a NUL, as the caller sees it */
+		ck_assert_int_eq(li->first->str[li->first->len], '\0');
+		snprintf(t->last_first, sizeof(t->last_first), "%s", li->first->str);
+	}
 	if (!tsink_wants(t, li))
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	ck_assert_ptr_nonnull(f);
 	f->owner = t;
 	f->size = li->size;
+	f->refuse = tsink_refuses(li);
 	t->opens++;
 	return f;
+}
+
+static int tsink_refused(void *handle)
+{
+	const struct tfile *f = handle;
+
+	ck_assert_int_eq(f->released, 0);
+	return f->refuse;
 }
 
 static void tsink_write(void *handle, const void *data, size_t len)
@@ -152,7 +182,10 @@ static void tsink_release(void *handle)
 
 static void tsink_attach(struct imap_parser *p, struct tsink *t)
 {
-	const struct imap_literal_sink sink = { tsink_open, tsink_write, tsink_release, t };
+	const struct imap_literal_sink sink = {
+		.open = tsink_open, .write = tsink_write, .release = tsink_release,
+		.arg = t, .refused = tsink_refused,
+	};
 
 	imap_parser_set_sink(p, &sink);
 }
@@ -243,6 +276,7 @@ static const char *kind_name(enum imap_parse_error k)
 	case IMAP_ERR_TOO_MANY_ARGS:   return "TOO_MANY_ARGS";
 	case IMAP_ERR_TOO_DEEP:        return "TOO_DEEP";
 	case IMAP_ERR_NOMEM:           return "NOMEM";
+	case IMAP_ERR_REFUSED:         return "REFUSED";
 	}
 	return "?";
 }
@@ -684,6 +718,21 @@ static const struct pcase cases[] = {
 	TSL("sink streamed sum too big sync", lim_stream15,
 	    "a1 APPEND INBOX {10+}\r\n0123456789 {6}\r\na2 NOOP\r\n",
 	    "E:LITERAL_TOO_BIG:a1 | C:a2 NOOP"),
+	/* the sink refuses (mailbox "Nosuch"): a synchronizing literal ends
+	   the command at its '}' without a continuation; a non-synchronizing
+	   one is the sink's to take and drop */
+	TS("sink refused sync", "a1 APPEND Nosuch {5}\r\na2 NOOP\r\n", "E:REFUSED:a1 | C:a2 NOOP"),
+	TS("sink refused sync LF", "a1 APPEND Nosuch (\\Seen) {5}\na2 NOOP\n", "E:REFUSED:a1 | C:a2 NOOP"),
+	TS("sink refused quoted and literal names", "a1 APPEND \"Nosuch\" {5}\r\n"
+	   "a2 APPEND {6}\r\nNosuch {1}\r\na3 NOOP\r\n", "E:REFUSED:a1 | + | E:REFUSED:a2 | C:a3 NOOP"),
+	TS("sink refused utf8 form", "a1 APPEND Nosuch UTF8 (~{1}\r\na2 NOOP\r\n", "E:REFUSED:a1 | C:a2 NOOP"),
+	TS("sink refused non-sync", "a1 APPEND Nosuch {5+}\r\nhello\r\na2 NOOP\r\n",
+	   "C:a1 APPEND Nosuch S{5}\"hello\" | C:a2 NOOP"),
+	TS("sink refused sync after non-sync", "a1 APPEND Nosuch {2+}\r\nab {3}\r\na2 NOOP\r\n",
+	   "E:REFUSED:a1 | C:a2 NOOP"),
+	TS("sink refusal not for other names", "a1 APPEND Nosuch2 {1}\r\nx NOSUCH {1}\r\ny\r\n",
+	   "+ | + | C:a1 APPEND Nosuch2 S{1}\"x\" NOSUCH S{1}\"y\""),
+	TS("sink refusal only of streamed", "a1 X Nosuch {1}\r\nx\r\n", "+ | C:a1 X Nosuch {1}\"x\""),
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -1215,12 +1264,18 @@ START_TEST(test_sink_info)
 		const char *command;
 		size_t arg_index, depth, list_index, size;
 		int literal8, nonsync;
+		int first_type;          /* -1: info.first is NULL */
+		const char *first;
 	} e[] = {
-		{ "a X {3+}\r\n", "X", 0, 0, 0, 3, 0, 1 },
-		{ "a append INBOX {7}\r\n", "APPEND", 1, 0, 0, 7, 0, 0 },
-		{ "a APPEND INBOX UTF8 (~{2+}\r\n", "APPEND", 2, 1, 0, 2, 1, 1 },
-		{ "a X (a (b c ~{0}\r\n", "X", 0, 2, 2, 0, 1, 0 },
-		{ "a X y (a) (b {1}\r\n", "X", 2, 1, 1, 1, 0, 0 },
+		{ "a X {3+}\r\n", "X", 0, 0, 0, 3, 0, 1, -1, "" },
+		{ "a append INBOX {7}\r\n", "APPEND", 1, 0, 0, 7, 0, 0, IMAP_ARG_ATOM, "INBOX" },
+		{ "a APPEND INBOX UTF8 (~{2+}\r\n", "APPEND", 2, 1, 0, 2, 1, 1, IMAP_ARG_ATOM, "INBOX" },
+		{ "a X (a (b c ~{0}\r\n", "X", 0, 2, 2, 0, 1, 0, -1, "" },
+		{ "a X y (a) (b {1}\r\n", "X", 2, 1, 1, 1, 0, 0, IMAP_ARG_ATOM, "y" },
+		{ "a X \"q \\\"x\" {1}\r\n", "X", 1, 0, 0, 1, 0, 0, IMAP_ARG_QUOTED, "q \"x" },
+		{ "a X nil {1}\r\n", "X", 1, 0, 0, 1, 0, 0, IMAP_ARG_NIL, "" },
+		{ "a X (y) {1}\r\n", "X", 1, 0, 0, 1, 0, 0, -1, "" },
+		{ "a X ({1}\r\n", "X", 0, 1, 0, 1, 0, 0, -1, "" },
 	};
 	size_t i, used;
 
@@ -1240,8 +1295,36 @@ START_TEST(test_sink_info)
 		ck_assert_uint_eq(t.last.size, e[i].size);
 		ck_assert_int_eq(t.last.literal8, e[i].literal8);
 		ck_assert_int_eq(t.last.nonsync, e[i].nonsync);
+		ck_assert_int_eq(t.last_first_type, e[i].first_type);
+		ck_assert_str_eq(t.last_first, e[i].first);
 		imap_parser_free(p);
 		ck_assert_int_eq(t.releases, 1);
+	}
+	/* taken by the sink itself, the first argument is not given (the
+	   literal it opens is then a later one) */
+	{
+		struct imap_parser *p = new_std();
+		struct tsink t = { 0 };
+
+		t.take_all = 1;
+		tsink_attach(p, &t);
+		(void)imap_parser_feed(p, "a X {1+}\r\nx {2}\r\n", 17, &used);
+		ck_assert_int_eq(t.opens, 2);
+		ck_assert_int_eq(t.last_first_type, -1);
+		imap_parser_free(p);
+	}
+	/* the first argument as a literal kept in memory */
+	{
+		struct imap_parser *p = new_std();
+		struct tsink t = { 0 };
+		static const char in[] = "a APPEND {3+}\r\na\0b {1}\r\n";
+
+		tsink_attach(p, &t);
+		(void)imap_parser_feed(p, in, sizeof(in) - 1, &used);
+		ck_assert_int_eq(t.opens, 1);
+		ck_assert_int_eq(t.last_first_type, IMAP_ARG_LITERAL);
+		ck_assert_str_eq(t.last_first, "a");   /* up to its NUL */
+		imap_parser_free(p);
 	}
 }
 END_TEST

@@ -217,6 +217,30 @@ START_TEST(test_match_floor)
 }
 END_TEST
 
+/* Where a UID range starts among the messages, for every UID around
+ * them, with log2(n + 1) looks at most. */
+START_TEST(test_msn_from_uid)
+{
+	static const uint32_t uids[] = { 2, 3, 7, 10, 11, 12, 20 };
+	struct box b = { uids, 7, 0 };
+
+	for (uint32_t uid = 1; uid <= 22; uid++) {
+		uint32_t want = 1;
+
+		while (want <= b.n && uids[want - 1] < uid)
+			want++;
+		b.calls = 0;
+		ck_assert_uint_eq(qresync_msn_from_uid(box_uid_at, &b, b.n, uid), want);
+		ck_assert_uint_le(b.calls, 3);
+	}
+	ck_assert_uint_eq(qresync_msn_from_uid(box_uid_at, &b, b.n, 4294967295u), 8);
+	/* an empty mailbox: none, without a look */
+	b.calls = 0;
+	ck_assert_uint_eq(qresync_msn_from_uid(box_uid_at, &b, 0, 1), 1);
+	ck_assert_uint_eq(b.calls, 0);
+}
+END_TEST
+
 START_TEST(test_missing)
 {
 	static const uint32_t uids[] = { 2, 3, 7, 10, 11, 12, 20 };
@@ -394,6 +418,7 @@ qresync_suite(void)
 	tcase_add_loop_test(tc, test_parse_bad, 0,
 	    sizeof(bad_params) / sizeof(bad_params[0]));
 	tcase_add_test(tc, test_match_floor);
+	tcase_add_test(tc, test_msn_from_uid);
 	tcase_add_test(tc, test_missing);
 	tcase_add_test(tc, test_missing_bounded);
 	tcase_add_test(tc, test_set_from_uids);

@@ -110,6 +110,36 @@ START_TEST(test_reply_joins_parent)
 }
 END_TEST
 
+/* Only ids not seen before are written: counted by a trigger that fires
+ * for every insert tried, the ignored ones too. */
+START_TEST(test_only_new_ids_recorded)
+{
+	struct store *st = open_store();
+
+	sql("CREATE TABLE tried (n INTEGER NOT NULL);"
+	    "INSERT INTO tried VALUES (0);"
+	    "CREATE TRIGGER count_tries BEFORE INSERT ON thread_msgids "
+	    "BEGIN UPDATE tried SET n = n + 1; END;");
+	put(st, "INBOX", "<a@example.org>", NULL, NULL);
+	ck_assert_int_eq(sql_int("SELECT n FROM tried"), 1);
+	/* <a> is there: <b> alone is new */
+	put(st, "INBOX", "<b@example.org>", "<a@example.org>", "<a@example.org>");
+	ck_assert_int_eq(sql_int("SELECT n FROM tried"), 2);
+	put(st, "INBOX", "<c@example.org>", "<a@example.org> <b@example.org>",
+	    "<b@example.org>");
+	ck_assert_int_eq(sql_int("SELECT n FROM tried"), 3);
+	/* the same message again (a second APPEND): nothing new */
+	put(st, "Sent", "<c@example.org>", "<a@example.org> <b@example.org>",
+	    NULL);
+	ck_assert_int_eq(sql_int("SELECT n FROM tried"), 3);
+	/* an unknown parent is recorded with the message's own id */
+	put(st, "INBOX", "<e@example.org>", "<d@example.org>", NULL);
+	ck_assert_int_eq(sql_int("SELECT n FROM tried"), 5);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM thread_msgids"), 5);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(test_parent_after_child)
 {
 	struct store *st = open_store();
@@ -478,6 +508,7 @@ threadid_suite(void)
 	tcase_add_checked_fixture(tc, store_fixture_setup, store_fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_reply_joins_parent);
+	tcase_add_test(tc, test_only_new_ids_recorded);
 	tcase_add_test(tc, test_parent_after_child);
 	tcase_add_test(tc, test_unrelated_distinct);
 	tcase_add_test(tc, test_msgid_spellings);

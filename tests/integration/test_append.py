@@ -209,6 +209,91 @@ def test_trycreate_and_names():
         srv.stop_and_check()
 
 
+def test_refused_before_the_data():
+    """RFC 9051 6.3.12, RFC 7888: an APPEND the server will refuse (a
+    mailbox that does not exist or is \\Noselect, a name it cannot hold)
+    is answered at the literal's announcement: NO instead of "+" for a
+    synchronizing literal, whose data the client then never sends; a
+    non-synchronizing literal's data is read and dropped, then the NO.
+    The connection goes on either way."""
+    srv = mail_server()
+    try:
+        c = login(srv)
+        ok = c.command("c1", "CREATE Top/Sub")[1]
+        assert ok.startswith("c1 OK"), ok
+        ok = c.command("c2", "DELETE Top")[1]     # Top becomes \Noselect
+        assert ok.startswith("c2 OK"), ok
+        for tag, name, code in [("r1", "Nonexistent", "TRYCREATE"),
+                                ("r2", "Top", "TRYCREATE"),
+                                ("r3", '"a//b"', "CANNOT"),
+                                ("r4", "{3}", "TRYCREATE")]:
+            c.send("%s APPEND %s" % (tag, name))
+            if name == "{3}":
+                c.send("\r\n")
+                # the mailbox as a literal of its own: that one is asked for
+                expect(r"^\+ ", c.readline())
+                c.send("Foo")
+            c.send(" (\\Seen) {%d}\r\n" % len(MSG))
+            # the tagged NO comes where "+" would have: no data is sent
+            expect(r"^%s NO \[%s\] " % (tag, code), c.readline())
+            assert c.command("n" + tag, "NOOP")[1].startswith("n%s OK" % tag)
+        # the same refusal for the second message of a MULTIAPPEND whose
+        # first went non-synchronizing: that one's data was dropped
+        c.send(b"r5 APPEND Nonexistent {%d+}\r\n" % len(MSG) + MSG +
+               b" {%d}\r\n" % len(MSG))
+        expect(r"^r5 NO \[TRYCREATE\] ", c.readline())
+        # non-synchronizing: the data comes anyway and is not read as
+        # commands; the NO follows the command's end
+        trap = b"x1 LOGOUT\r\n" * 100
+        c.send(b"r6 APPEND Nonexistent {%d+}\r\n" % len(trap) + trap + b"\r\n")
+        u, t = c.read_until_tagged("r6")
+        expect(r"^r6 NO \[TRYCREATE\] ", t)
+        assert u == [], u
+        c.send(b"r7 APPEND Top (\\Seen) {%d+}\r\n" % len(trap) + trap +
+               b" {%d+}\r\n" % len(MSG) + MSG + b"\r\n")
+        u, t = c.read_until_tagged("r7")
+        expect(r"^r7 NO \[TRYCREATE\] ", t)
+        assert u == [], u
+        assert c.command("r8", "NOOP")[1].startswith("r8 OK")
+        assert blobs(srv) == {} and tmp_files(srv) == []
+        # an existing mailbox still asks for the data, in any case of name
+        u, t = append(c, "r9", "inbox", MSG)
+        assert appenduid(t)[1] == "1", t
+        c.close()
+    finally:
+        srv.stop_and_check()
+
+
+def test_refused_data_not_kept():
+    """The dropped data of a refused non-synchronizing literal goes
+    nowhere: not into tmp/, not into the child's memory."""
+    srv = mail_server()   # max-request-size: 50mb, the default
+    try:
+        c = login(srv)
+        assert appenduid(append(c, "w", "INBOX", MSG)[1])[1] == "1"   # warm up
+        child = serving_child(srv)
+        before = rss_kb(child)
+        body = big_body(40 * 1024 * 1024)
+        c.sock.settimeout(120)
+        c.send("d1 APPEND Nonexistent {%d+}\r\n" % len(body))
+        peak, sent, step = before, 0, 4 * 1024 * 1024
+        while sent < len(body):
+            c.send(body[sent:sent + step])
+            sent += step
+            peak = max(peak, rss_kb(child))
+            assert tmp_files(srv) == []
+        c.send(b"\r\n")
+        expect(r"^d1 NO \[TRYCREATE\] ", c.read_until_tagged("d1")[1])
+        print("  VmRSS of the child: %d kB before, at most %d kB while 40 MB "
+              "were dropped" % (before, peak))
+        assert peak - before < 4 * 1024, (before, peak)
+        assert len(blobs(srv)) == 1 and tmp_files(srv) == []
+        assert c.command("d2", "NOOP")[1].startswith("d2 OK")
+        c.close()
+    finally:
+        srv.stop_and_check()
+
+
 def test_multiappend():
     srv = mail_server()
     try:
@@ -450,6 +535,8 @@ if __name__ == "__main__":
         test_literal_plus_and_utf8,
         test_bad_arguments,
         test_trycreate_and_names,
+        test_refused_before_the_data,
+        test_refused_data_not_kept,
         test_multiappend,
         test_big_message_and_toobig,
         test_literal8_exact,

@@ -170,6 +170,19 @@ def test_mailbox_names_and_subscriptions():
         ok(b, "DELETE Work")
         heard(a, r'^\* LIST \(\\NonExistent\) "/" "Work"$', t)
         nothing_more(a)
+        # RENAME INBOX: a new mailbox takes the messages, INBOX stays;
+        # told as a rename (RFC 5465 §5.4, RFC 9051 §7.3.1 OLDNAME)
+        ok(a, "UNSELECT")
+        t = time.monotonic()
+        append(b)
+        heard(a, r'^\* STATUS "INBOX" \(MESSAGES 1 UIDNEXT 2 ', t)
+        t = time.monotonic()
+        ok(b, "RENAME INBOX Old")
+        heard(a, r'^\* LIST \(\\HasNoChildren\) "/" "Old" \("OLDNAME" '
+              r'\("INBOX"\)\)$', t)
+        heard(a, r'^\* STATUS "INBOX" \(MESSAGES 0 UIDNEXT 2 ', t)
+        heard(a, r'^\* STATUS "Old" \(MESSAGES 1 UIDNEXT 2 ', t)
+        nothing_more(a)
         a.close()
         b.close()
 
@@ -418,12 +431,100 @@ def test_nothing_inside_a_command():
         a.send(data + b"\r\n")
         untagged, tagged = a.read_until_tagged("ap")
         assert tagged.startswith("ap OK"), tagged
-        # INBOX's EXISTS with the command's end, the rest right after
-        # (Drafts' STATUS too: this session's own changes are told)
-        assert untagged == ["* 1 EXISTS"], untagged
+        # INBOX's EXISTS with the command's end, and MessageNew's FETCH
+        # (§5.2); the rest right after; Drafts' STATUS not at all: the
+        # message is this session's own (§5)
+        assert untagged == ["* 1 EXISTS", "* 1 FETCH (UID 1 FLAGS ())"], untagged
         t = time.monotonic()
         heard(a, r'^\* LIST \(\\HasNoChildren\) "/" "Elsewhere"$', t)
-        heard(a, r'^\* STATUS "Drafts" \(MESSAGES 1 UIDNEXT 2 ', t)
+        nothing_more(a)
+        a.close()
+        b.close()
+
+
+def test_new_messages_at_a_command_end():
+    """§5.2: new messages another session stores while a command runs are
+    told by that command's EXISTS, followed by the FETCH of MessageNew's
+    attributes, whichever command it is; those the session stores itself
+    in its selected mailbox (APPEND, COPY) get the EXISTS alone."""
+    with server() as srv:
+        a, b = login(srv), login(srv)
+        ok(a, "ENABLE IMAP4rev2")
+        ok(a, "SELECT INBOX")
+        ok(a, "NOTIFY SET (SELECTED (MessageNew (UID FLAGS ENVELOPE) "
+              "MessageExpunge))")
+        # b's message comes while a's command waits for its literal: a
+        # hears of it at that command's end, whichever command it is
+        cases = [("SEARCH SUBJECT", "during", ""), ("STATUS", "Sent", " (MESSAGES)"),
+                 ('LIST ""', "*", "")]
+        for i, (before, literal, after) in enumerate(cases, 1):
+            tag = "x%d" % i
+            a.send("%s %s {%d}\r\n" % (tag, before, len(literal)))
+            expect(r"^\+ ", a.readline())
+            append(b, subject="during")
+            a.send(literal + after + "\r\n")
+            untagged, tagged = a.read_until_tagged(tag)
+            assert tagged.startswith(tag + " OK"), tagged
+            new = [line for line in untagged
+                   if re.match(r"^\* \d+ (EXISTS|FETCH)", line)]
+            assert len(new) == 2 and new[0] == "* %d EXISTS" % i, untagged
+            expect(r'^\* %d FETCH \(UID %d FLAGS \(\) ENVELOPE \(.*"during"'
+                   % (i, i), new[1])
+            nothing_more(a, 0.3)
+        # own APPEND and COPY into the selected mailbox: EXISTS, no FETCH
+        data = b"Subject: mine\r\n\r\nmine\r\n"
+        untagged, tagged = a.command("o1", "APPEND INBOX {%d+}\r\n" % len(data) +
+                                     data.decode())
+        assert tagged.startswith("o1 OK"), tagged
+        assert untagged == ["* 4 EXISTS"], untagged
+        assert ok(a, "COPY 1:2 INBOX") == ["* 6 EXISTS"]
+        nothing_more(a)
+        # another's message still gets its FETCH at the next look
+        t = time.monotonic()
+        append(b)
+        heard(a, r"^\* 7 EXISTS$", t)
+        heard(a, r"^\* 7 FETCH \(UID 7 FLAGS \(\) ENVELOPE ", t)
+        a.close()
+        b.close()
+
+
+def test_own_changes_not_told():
+    """§5: what this session's own commands change (CREATE, RENAME,
+    SUBSCRIBE, UNSUBSCRIBE, DELETE, APPEND and COPY to another mailbox,
+    RENAME INBOX) is not told back to it; what another session changes
+    meanwhile still is, the same name excepted."""
+    with server() as srv:
+        a, b = login(srv), login(srv)
+        ok(a, "ENABLE IMAP4rev2")
+        ok(a, "SELECT INBOX")
+        ok(a, SET_A)
+        for command in ["CREATE Mine", "CREATE Mine/sub", "RENAME Mine Ours",
+                        "SUBSCRIBE Ours", "UNSUBSCRIBE Ours", "DELETE Ours/sub",
+                        "DELETE Ours", "CREATE Deep/er/est"]:
+            assert ok(a, command) == [], command
+            nothing_more(a, 0.5)
+        append(a, "Sent")
+        nothing_more(a, 0.5)
+        append(a)
+        nothing_more(a, 0.5)
+        ok(a, "COPY 1 Drafts")
+        nothing_more(a, 0.5)
+        ok(a, "MOVE 1 Junk")
+        nothing_more(a, 0.5)
+        # another session's changes are told as before
+        t = time.monotonic()
+        ok(b, "CREATE Theirs")
+        heard(a, r'^\* LIST \(\\HasNoChildren\) "/" "Theirs"$', t)
+        t = time.monotonic()
+        append(b, "Sent")
+        heard(a, r'^\* STATUS "Sent" \(MESSAGES 2 UIDNEXT 3 ', t)
+        nothing_more(a)
+        # RENAME INBOX: INBOX stays, its messages go to a new mailbox
+        ok(a, "UNSELECT")
+        append(a)
+        nothing_more(a, 0.5)
+        ok(a, "RENAME INBOX Old")
+        nothing_more(a)
         a.close()
         b.close()
 
@@ -512,5 +613,7 @@ if __name__ == "__main__":
                test_qresync_under_notify,
                test_no_selected_group, test_idle_under_notify,
                test_notify_none_and_the_watch, test_bad_and_badevent,
-               test_nothing_inside_a_command, test_overflow,
+               test_nothing_inside_a_command, test_new_messages_at_a_command_end,
+               test_own_changes_not_told,
+               test_overflow,
                test_fallback_without_inotify, test_inactivity_timeout_under_notify])

@@ -164,6 +164,51 @@ def test_append_until_overquota():
         c.close()
 
 
+def test_overquota_before_the_data():
+    """RFC 9208 OVERQUOTA with RFC 7888 literals: a message that would pass
+    a limit gets NO [OVERQUOTA] where "+" would have come, so the client
+    never uploads it; in a MULTIAPPEND each message is counted with those
+    before it, and a refusal drops the whole command.  A non-synchronizing
+    literal's data is read and dropped, then the NO.  Nothing is stored
+    and the connection goes on."""
+    with server() as srv:
+        c = login(srv)
+        assert append(c, "INBOX").startswith("OK")
+        quota_set(srv, "storage=2")     # 2048 octets: room for two more MSG
+        big = MSG * 3
+        c.send("q1 APPEND INBOX {%d}\r\n" % len(big))
+        expect(r"^q1 NO \[OVERQUOTA\] ", c.readline())
+        # the third message of three passes: refused at its '}', the two
+        # before it (one synchronizing, sent) are not stored
+        c.send("q2 APPEND INBOX {%d}\r\n" % len(MSG))
+        expect(r"^\+ ", c.readline())
+        c.send(MSG + (" {%d+}\r\n" % len(MSG)).encode() + MSG +
+               (" (\\Seen) {%d}\r\n" % len(MSG)).encode())
+        expect(r"^q2 NO \[OVERQUOTA\] The messages ", c.readline())
+        assert ok(c, "NOOP") == []
+        assert status(c, "INBOX", "MESSAGES UIDNEXT") == {"MESSAGES": 1, "UIDNEXT": 2}
+        assert files_under(srv, "blobs") == 1 and files_under(srv, "tmp") == 0
+        # non-synchronizing: read, dropped (not taken for commands), NO
+        trap = b"x1 LOGOUT\r\n" * 300
+        c.send("q3 APPEND INBOX {%d+}\r\n" % len(trap))
+        c.send(trap + b"\r\n")
+        u, t = c.read_until_tagged("q3")
+        expect(r"^q3 NO \[OVERQUOTA\] ", t)
+        assert u == [], u
+        # the message limit, the same way
+        quota_set(srv, "storage=none", "messages=2")
+        c.send("q4 APPEND INBOX {%d+}\r\n" % len(MSG))
+        c.send(MSG + (" {%d}\r\n" % len(MSG)).encode())
+        expect(r"^q4 NO \[OVERQUOTA\] ", c.readline())
+        # what fits still asks for its data and is stored
+        c.send("q5 APPEND INBOX {%d}\r\n" % len(MSG))
+        expect(r"^\+ ", c.readline())
+        c.send(MSG + b"\r\n")
+        expect(r"^q5 OK \[APPENDUID \d+ 2\] ", c.read_until_tagged("q5")[1])
+        assert files_under(srv, "blobs") == 2 and files_under(srv, "tmp") == 0
+        c.close()
+
+
 def test_copy_refused_move_allowed():
     with server() as srv:
         c = login(srv)
@@ -233,6 +278,11 @@ def test_status_items():
         room = 10 * 1024 - 3 * len(MSG)
         assert status(c, "INBOX", "APPENDLIMIT") == {"APPENDLIMIT": room}
         assert status(c, "Sent", "APPENDLIMIT") == {"APPENDLIMIT": room}
+        # LIST-STATUS (RFC 5819): the same for each mailbox listed
+        u = ok(c, 'LIST "" * RETURN (STATUS (APPENDLIMIT MESSAGES))')
+        st = [line for line in u if line.startswith("* STATUS ")]
+        assert len(st) == 6 and len(st) == len(u) - len(st), u
+        assert all(line.endswith(" APPENDLIMIT %d)" % room) for line in st), st
         # the capability keeps the global upload limit
         assert " APPENDLIMIT=%d" % MAX_REQUEST in ok(c, "CAPABILITY")[0]
         quota_set(srv, "messages=3")
@@ -251,6 +301,7 @@ if __name__ == "__main__":
         test_commands_without_limits,
         test_cairnctl_quota,
         test_append_until_overquota,
+        test_overquota_before_the_data,
         test_copy_refused_move_allowed,
         test_limit_changed_while_connected,
         test_status_items,

@@ -203,6 +203,15 @@ SORT_CASES = [
     ("(SIZE)", "NOT SMALLER 600", "6 8 3 12"),
     ("(SUBJECT)", "OR TO team FROM trent", "8 3"),
     ("(DATE)", "SUBJECT nomatch", ""),
+    # some found by their row alone (no header read for the search: the
+    # sort reads it), the others by the header fields the search read
+    # (handed on to the sort): LARGER 599 is 3 6 8 12; From bob 2 9 10;
+    # by subject "" 12, Hello 8, Loop A 9, Loop B 10, Lunch 6, Project
+    # plan 2 3
+    ("(SUBJECT)", "OR LARGER 599 FROM bob", "12 8 9 10 6 2 3"),
+    # SMALLER 300 is 7; Subject lunch 4 5 6; display value alice@ 4,
+    # carol@ 6, dave@ 5, mallory@ 7
+    ("(DISPLAYFROM)", "OR SMALLER 300 SUBJECT lunch", "4 6 5 7"),
 ]
 
 
