@@ -462,9 +462,28 @@ deliver_all(struct lmtp_session *s, bool too_big, int spool_errno)
 	}
 }
 
-/* Read the data to its end, into the spool; false if the client left. */
+/*
+ * How much of a message over the limit is read and dropped so that its
+ * answer can come after it: as much again as the limit, at least 16 MB.
+ * A client that sends more ignored SIZE (RFC 1870 §6: an MTA does not send
+ * a message over the announced maximum); it gets its 552s and the
+ * connection ends, so nobody streams gigabytes at a process for nothing.
+ */
+#define SESSION_DRAIN_MIN (16ULL * 1024 * 1024)
+
+static uint64_t
+drain_bound(const struct lmtp_session *s)
+{
+	uint64_t extra = s->set->max_size > SESSION_DRAIN_MIN ?
+	    s->set->max_size : SESSION_DRAIN_MIN;
+	return s->set->max_size + extra;
+}
+
+/* Read the data to its end, into the spool; false if the client left.
+ * Far over the limit (drain_bound), *too_big and *cut: stop reading. */
 static bool
-data_receive(struct lmtp_session *s, bool *too_big, int *spool_errno)
+data_receive(struct lmtp_session *s, bool *too_big, bool *cut,
+    int *spool_errno)
 {
 	struct lmtp_data d;
 	enum io_result r;
@@ -484,6 +503,10 @@ data_receive(struct lmtp_session *s, bool *too_big, int *spool_errno)
 		 * after it), keep nothing more. */
 		if (received > s->set->max_size)
 			*too_big = true;
+		if (received > drain_bound(s)) {
+			*cut = true;
+			return true;
+		}
 		if (!*too_big && *spool_errno == 0 &&
 		    spool_write(&s->spool, s->chunk, out) != 0)
 			*spool_errno = errno;
@@ -496,7 +519,7 @@ data_receive(struct lmtp_session *s, bool *too_big, int *spool_errno)
 static void
 cmd_data(struct lmtp_session *s, size_t args_len)
 {
-	bool too_big = false;
+	bool too_big = false, cut = false;
 	int spool_errno = 0;
 
 	if (args_len != 0) {
@@ -517,7 +540,7 @@ cmd_data(struct lmtp_session *s, size_t args_len)
 		return;
 	}
 	reply(s, "354 Send the message, end with <CRLF>.<CRLF>");
-	if (!data_receive(s, &too_big, &spool_errno)) {
+	if (!data_receive(s, &too_big, &cut, &spool_errno)) {
 		log_info("the client left during DATA: nothing delivered");
 		spool_discard(&s->spool);
 		return;
@@ -531,6 +554,13 @@ cmd_data(struct lmtp_session *s, size_t args_len)
 	deliver_all(s, too_big, spool_errno);
 	spool_discard(&s->spool);
 	transaction_reset(s);
+	if (cut && !s->done) {
+		log_info("the message went on past %llu octets: closing",
+		    (unsigned long long)drain_bound(s));
+		reply(s, "421 4.3.4 %s Message far over the size limit, closing "
+		    "the connection", s->set->hostname);
+		stop(s, IO_ERROR);
+	}
 }
 
 static bool

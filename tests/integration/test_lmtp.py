@@ -325,6 +325,28 @@ def test_message_over_the_limit():
         check_copy(read_message(srv, "alice"), "alice", message=exact)
         assert spool_files(srv) == []
 
+        # A client that ignores SIZE and streams on is read only so far
+        # (the limit again, at least 16 MB): then its 552 and the end.
+        c = srv.lmtp()
+        lhlo(c)
+        c.send("MAIL FROM:<%s>\r\nRCPT TO:<alice>\r\nDATA\r\n" % SENDER)
+        for want in (r"^250 ", r"^250 ", r"^354 "):
+            expect(want, last(c))
+        chunk = (b"x" * 998 + b"\r\n") * 1024
+        sent = 0
+        try:
+            while sent < 64 * 1024 * 1024:
+                c.sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert sent < 64 * 1024 * 1024, "the server read 64 MB of an over-limit message"
+        expect(r"^552 5\.3\.4 <alice>", last(c))
+        expect(r"^421 4\.3\.4 ", last(c))
+        c.close()
+        assert count(srv, "alice") == 1
+        assert spool_files(srv) == []
+
 
 def test_idle_client_hears_the_delivery():
     with server() as srv:
