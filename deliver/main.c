@@ -109,7 +109,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	static char sender[LDA_ADDR_MAX + 1];
-	char *end;
+	char opt_name[3] = "-?", *end;
 	long v;
 	int ch;
 
@@ -142,9 +142,11 @@ parse_options(int argc, char *argv[], struct options *o)
 			printf("cairn-deliver %s\n", PACKAGE_VERSION);
 			exit(EX_OK);
 		case ':':
-			usage_error("an option needs an argument", argv[optind - 1]);
+			opt_name[1] = (char)optopt;
+			usage_error("an option needs an argument", opt_name);
 		default:
-			usage_error("unknown option", argv[optind - 1]);
+			opt_name[1] = (char)optopt;
+			usage_error("unknown option", optopt ? opt_name : argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
