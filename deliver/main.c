@@ -21,6 +21,9 @@
 #include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 
 #include "client.h"
 #include "config.h"
@@ -164,10 +167,18 @@ parse_options(int argc, char *argv[], struct options *o)
 /*
  * Installed set-group-ID lmtp-group, cairn-deliver needs the group for
  * one connect() and nothing else: it reads the configuration (which -c
- * lets the invoker choose) and the message as the invoker.
+ * lets the invoker choose) and the message as the invoker, and gives the
+ * group up for good once connected.
  */
 static gid_t group_gid;
 static bool group_held;
+
+static _Noreturn void
+group_fatal(const char *what)
+{
+	fprintf(stderr, "cairn-deliver: %s: %s\n", what, strerror(errno));
+	exit(EX_TEMPFAIL);
+}
 
 static void
 group_drop(void)
@@ -176,24 +187,31 @@ group_drop(void)
 		return;
 	group_gid = getegid();
 	group_held = true;
-	if (setegid(getgid()) != 0) {
-		fprintf(stderr, "cairn-deliver: setegid: %s\n", strerror(errno));
-		exit(EX_TEMPFAIL);
-	}
+	if (setegid(getgid()) != 0)
+		group_fatal("setegid");
 }
 
 static int
 connect_as_group(const char *path)
 {
+	gid_t gid = getgid();
 	int fd, saved;
 
 	if (group_held && setegid(group_gid) != 0)
-		return -1;
+		group_fatal("setegid");
 	fd = lda_connect(path);
 	saved = errno;
-	if (group_held && setegid(getgid()) != 0) {
-		fprintf(stderr, "cairn-deliver: setegid: %s\n", strerror(errno));
-		exit(EX_TEMPFAIL);
+	if (group_held) {
+		if (setresgid(gid, gid, gid) != 0)
+			group_fatal("setresgid");
+#if defined(CAIRN_SANITIZERS) && defined(HAVE_SYS_PRCTL_H)
+		/* LeakSanitizer needs to ptrace its own process at exit, which
+		 * the kernel forbids after a set-group-ID exec: sanitizer
+		 * builds (tests only) make themselves dumpable again, as
+		 * privdrop() leaves them. */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+			group_fatal("prctl");
+#endif
 	}
 	errno = saved;
 	return fd;
