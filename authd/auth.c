@@ -64,6 +64,15 @@ auth_db(void)
 	return db;
 }
 
+struct userdb *
+auth_userdb(bool *unavailable)
+{
+	struct userdb *d = auth_db();
+
+	*unavailable = d == NULL && access(db_path, F_OK) == 0;
+	return d;
+}
+
 static void
 auth_reply(const struct auth_job *job)
 {
@@ -101,8 +110,9 @@ auth_request(struct ipc_authd_request *req)
 	struct auth_job *job;
 	struct userdb_user u;
 	struct userdb *d;
+	bool unavailable;
 
-	if ((d = auth_db()) == NULL && access(db_path, F_OK) == 0) {
+	if ((d = auth_userdb(&unavailable)) == NULL && unavailable) {
 		explicit_bzero(req->password, sizeof(req->password));
 		auth_fail_now(req, IPC_AUTH_RESULT_UNAVAILABLE, "user database unavailable");
 		return;

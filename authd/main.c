@@ -3,7 +3,8 @@
  *
  * config from fd 4 -> log -> drop to auth-user (no chroot: it keeps
  * <data-dir>/auth, which only auth-user may enter) -> hashing workers ->
- * HELLO -> answer the master's login requests until SHUTDOWN or EOF.
+ * HELLO -> answer the master's login requests and recipient lookups until
+ * SHUTDOWN or EOF.
  */
 #include "autoconfig.h"
 
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "log.h"
+#include "lookup.h"
 #include "privdrop.h"
 #include "userdb.h"
 #include "worker.h"
@@ -54,6 +56,12 @@ authd_handle_master(void)
 	if (msg.type == IPC_AUTHD_REQUEST) {
 		auth_request(&msg.p.authd_request);
 		explicit_bzero(&msg, sizeof(msg));
+		return true;
+	}
+	if (msg.type == IPC_AUTHD_LOOKUP) {
+		bool unavailable;
+		struct userdb *db = auth_userdb(&unavailable);
+		lookup_request(&msg.p.authd_lookup, db, unavailable);
 		return true;
 	}
 	fatalx("unexpected %s from the master", ipc_type_name(msg.type));

@@ -33,7 +33,8 @@ check_hello(const struct ipc_msg *m)
 {
 	if (m->p.hello.version != IPC_VERSION)
 		return "IPC version mismatch";
-	if (m->p.hello.role != IPC_ROLE_IMAPD && m->p.hello.role != IPC_ROLE_AUTHD)
+	if (m->p.hello.role != IPC_ROLE_IMAPD && m->p.hello.role != IPC_ROLE_AUTHD &&
+	    m->p.hello.role != IPC_ROLE_LMTPD)
 		return "bad role in HELLO";
 	return NULL;
 }
@@ -43,7 +44,7 @@ check_session_start(const struct ipc_msg *m)
 {
 	const struct ipc_session_start *s = &m->p.session_start;
 
-	if (s->listener != IPC_LISTENER_PLAIN && s->listener != IPC_LISTENER_TLS)
+	if (s->listener > IPC_LISTENER_LMTP_TCP)
 		return "bad listener";
 	if (s->peer_port > 65535)
 		return "bad port";
@@ -121,14 +122,75 @@ check_auth_failed(const struct ipc_msg *m)
 	return NULL;
 }
 
-#define CHILDREN (IPC_ROLE_IMAPD | IPC_ROLE_AUTHD)
+static const char *
+check_lookup_request(const struct ipc_msg *m)
+{
+	const struct ipc_lookup_request *r = &m->p.lookup_request;
+
+	if (!field_terminated(r->address, sizeof(r->address)))
+		return "address not terminated";
+	return NULL;
+}
+
+static const char *
+check_authd_lookup(const struct ipc_msg *m)
+{
+	const struct ipc_authd_lookup *r = &m->p.authd_lookup;
+
+	if (!field_terminated(r->address, sizeof(r->address)))
+		return "address not terminated";
+	return NULL;
+}
+
+static const char *
+check_authd_lookup_result(const struct ipc_msg *m)
+{
+	const struct ipc_authd_lookup_result *r = &m->p.authd_lookup_result;
+
+	if (r->result > IPC_LOOKUP_RESULT_UNAVAILABLE)
+		return "bad result code";
+	if (!field_terminated(r->user, sizeof(r->user)) ||
+	    !field_terminated(r->store_dir, sizeof(r->store_dir)))
+		return "result fields not terminated";
+	/* As for a login: the store directory becomes a path. */
+	if (r->result == IPC_LOOKUP_RESULT_OK &&
+	    (!username_valid(r->user, strlen(r->user), NULL) ||
+	    !username_valid(r->store_dir, strlen(r->store_dir), NULL)))
+		return "bad user or store directory name";
+	return NULL;
+}
+
+static const char *
+check_lookup_ok(const struct ipc_msg *m)
+{
+	const struct ipc_lookup_ok *r = &m->p.lookup_ok;
+
+	if (!field_terminated(r->user, sizeof(r->user)))
+		return "user not terminated";
+	if (!username_valid(r->user, strlen(r->user), NULL))
+		return "bad user name";
+	return NULL;
+}
+
+static const char *
+check_lookup_failed(const struct ipc_msg *m)
+{
+	uint32_t r = m->p.lookup_failed.result;
+
+	if (r == IPC_LOOKUP_RESULT_OK || r > IPC_LOOKUP_RESULT_UNAVAILABLE)
+		return "bad result code";
+	return NULL;
+}
+
+#define CHILDREN (IPC_ROLE_IMAPD | IPC_ROLE_AUTHD | IPC_ROLE_LMTPD)
+#define SESSIONS (IPC_ROLE_IMAPD | IPC_ROLE_LMTPD)
 
 static const struct ipc_type_info ipc_types[] = {
 	{ IPC_HELLO, "HELLO", CHILDREN, IPC_ROLE_MASTER,
 	    sizeof(struct ipc_hello), FD_NEVER, check_hello },
 	{ IPC_SHUTDOWN, "SHUTDOWN", IPC_ROLE_MASTER, CHILDREN,
 	    0, FD_NEVER, NULL },
-	{ IPC_SESSION_START, "SESSION_START", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	{ IPC_SESSION_START, "SESSION_START", IPC_ROLE_MASTER, SESSIONS,
 	    sizeof(struct ipc_session_start), FD_REQUIRED, check_session_start },
 	{ IPC_AUTH_REQUEST, "AUTH_REQUEST", IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
 	    sizeof(struct ipc_auth_request), FD_NEVER, check_auth_request },
@@ -140,6 +202,17 @@ static const struct ipc_type_info ipc_types[] = {
 	    sizeof(struct ipc_auth_ok), FD_REQUIRED, check_auth_ok },
 	{ IPC_AUTH_FAILED, "AUTH_FAILED", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
 	    sizeof(struct ipc_auth_failed), FD_NEVER, check_auth_failed },
+	{ IPC_LOOKUP_REQUEST, "LOOKUP_REQUEST", IPC_ROLE_LMTPD, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_lookup_request), FD_NEVER, check_lookup_request },
+	{ IPC_AUTHD_LOOKUP, "AUTHD_LOOKUP", IPC_ROLE_MASTER, IPC_ROLE_AUTHD,
+	    sizeof(struct ipc_authd_lookup), FD_NEVER, check_authd_lookup },
+	{ IPC_AUTHD_LOOKUP_RESULT, "AUTHD_LOOKUP_RESULT", IPC_ROLE_AUTHD,
+	    IPC_ROLE_MASTER, sizeof(struct ipc_authd_lookup_result), FD_NEVER,
+	    check_authd_lookup_result },
+	{ IPC_LOOKUP_OK, "LOOKUP_OK", IPC_ROLE_MASTER, IPC_ROLE_LMTPD,
+	    sizeof(struct ipc_lookup_ok), FD_REQUIRED, check_lookup_ok },
+	{ IPC_LOOKUP_FAILED, "LOOKUP_FAILED", IPC_ROLE_MASTER, IPC_ROLE_LMTPD,
+	    sizeof(struct ipc_lookup_failed), FD_NEVER, check_lookup_failed },
 };
 
 static const struct ipc_type_info *

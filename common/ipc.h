@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 2
+#define IPC_VERSION 3
 
 /* Fixed descriptors in every child (set up by spawn.c before exec). */
 #define IPC_FD_CONTROL 3   /* SOCK_SEQPACKET socketpair to the master */
@@ -32,6 +32,7 @@ enum ipc_role {
 	IPC_ROLE_MASTER = 1 << 0,
 	IPC_ROLE_IMAPD  = 1 << 1,
 	IPC_ROLE_AUTHD  = 1 << 2,
+	IPC_ROLE_LMTPD  = 1 << 3,
 };
 
 enum ipc_type {
@@ -40,7 +41,7 @@ enum ipc_type {
 	IPC_SHUTDOWN = 101,      /* master -> child: say BYE if serving, exit */
 
 	/* session: 200-299 */
-	IPC_SESSION_START = 200, /* master -> imapd: a client socket (fd) */
+	IPC_SESSION_START = 200, /* master -> imapd, lmtpd: a client socket (fd) */
 
 	/* auth: 300-399 */
 	IPC_AUTH_REQUEST = 300,  /* imapd -> master: credentials to check */
@@ -48,6 +49,12 @@ enum ipc_type {
 	IPC_AUTHD_RESULT = 302,  /* authd -> master: the verdict */
 	IPC_AUTH_OK = 303,       /* master -> imapd: logged in (fd: store directory) */
 	IPC_AUTH_FAILED = 304,   /* master -> imapd: refused, and why */
+	/* recipient lookups for delivery: never a login, no password */
+	IPC_LOOKUP_REQUEST = 305,      /* lmtpd -> master: who is this recipient? */
+	IPC_AUTHD_LOOKUP = 306,        /* master -> authd: the same, stamped */
+	IPC_AUTHD_LOOKUP_RESULT = 307, /* authd -> master: the answer */
+	IPC_LOOKUP_OK = 308,     /* master -> lmtpd: a user (fd: store directory) */
+	IPC_LOOKUP_FAILED = 309, /* master -> lmtpd: no such user, or why not */
 	/* control: 400-499 (cairnctl, later) */
 };
 
@@ -65,9 +72,11 @@ struct ipc_hello {
 enum ipc_listener {
 	IPC_LISTENER_PLAIN = 0,  /* bind-port: clear text, STARTTLS */
 	IPC_LISTENER_TLS = 1,    /* bind-port-tls: implicit TLS */
+	IPC_LISTENER_LMTP = 2,   /* lmtp-socket: LMTP over the Unix socket */
+	IPC_LISTENER_LMTP_TCP = 3, /* lmtp-bind: LMTP over TCP */
 };
 
-/* IPC_SESSION_START, with the client socket */
+/* IPC_SESSION_START, with the client socket (peer_addr "local" on a Unix socket) */
 struct ipc_session_start {
 	uint64_t session_id;
 	uint32_t listener;       /* enum ipc_listener */
@@ -125,6 +134,48 @@ struct ipc_auth_failed {
 	uint32_t result;         /* enum ipc_auth_result, not OK */
 };
 
+enum ipc_lookup_result {
+	IPC_LOOKUP_RESULT_OK = 0,
+	IPC_LOOKUP_RESULT_NO_SUCH_USER = 1,
+	IPC_LOOKUP_RESULT_DISABLED = 2,
+	IPC_LOOKUP_RESULT_UNAVAILABLE = 3,  /* authd down, database unreadable,
+	                                     * store directory not openable */
+};
+
+/*
+ * IPC_LOOKUP_REQUEST: one in flight per lmtpd.  The address is the
+ * recipient without its +detail; authd maps it to a user (authd/lookup.c).
+ */
+struct ipc_lookup_request {
+	char address[IPC_LOGIN_LEN];
+};
+
+/* IPC_AUTHD_LOOKUP: the master adds which session asks */
+struct ipc_authd_lookup {
+	uint64_t session_id;
+	char address[IPC_LOGIN_LEN];
+};
+
+/* IPC_AUTHD_LOOKUP_RESULT */
+struct ipc_authd_lookup_result {
+	uint64_t session_id;
+	uint32_t result;         /* enum ipc_lookup_result */
+	uint64_t quota;          /* bytes, 0 = none (OK only) */
+	char user[IPC_USER_LEN];      /* canonical name (OK only) */
+	char store_dir[IPC_USER_LEN]; /* under <data-dir>/mail/ (OK only) */
+};
+
+/* IPC_LOOKUP_OK, with the store directory descriptor */
+struct ipc_lookup_ok {
+	uint64_t quota;
+	char user[IPC_USER_LEN];
+};
+
+/* IPC_LOOKUP_FAILED */
+struct ipc_lookup_failed {
+	uint32_t result;         /* enum ipc_lookup_result, not OK */
+};
+
 struct ipc_msg {
 	uint32_t type;
 	uint32_t len;
@@ -138,6 +189,11 @@ struct ipc_msg {
 		struct ipc_authd_result authd_result;
 		struct ipc_auth_ok auth_ok;
 		struct ipc_auth_failed auth_failed;
+		struct ipc_lookup_request lookup_request;
+		struct ipc_authd_lookup authd_lookup;
+		struct ipc_authd_lookup_result authd_lookup_result;
+		struct ipc_lookup_ok lookup_ok;
+		struct ipc_lookup_failed lookup_failed;
 	} p;
 };
 

@@ -84,10 +84,11 @@ auth_count_sessions(const struct master *m, const char *user)
 
 /*
  * <data-dir>/mail/<store_dir>, created on first use for the mail user.
- * The spool is root's and mode 0700, so nobody else can plant a link there;
- * O_NOFOLLOW and the owner check make sure of it anyway.
+ * <data-dir>/mail is root's and mode 0700, so nobody else can plant a
+ * link there; O_NOFOLLOW and the owner check make sure of it anyway.  A
+ * delivery's recipient gets its store the same way (lookup.c).
  */
-static int
+int
 auth_open_store(const struct master *m, const char *store_dir)
 {
 	char spool[1100];
@@ -164,7 +165,7 @@ void
 auth_handle_result(struct master *m, struct ipc_msg *msg)
 {
 	const struct ipc_authd_result *r = &msg->p.authd_result;
-	struct child *c = pool_find_session(m, r->session_id);
+	struct child *c = pool_find_session(m, CHILD_IMAPD, r->session_id);
 
 	if (c == NULL || !c->auth_pending)
 		return;  /* the client left while authd thought */

@@ -1,17 +1,30 @@
-/* The listening sockets, and accepting from them. */
+/*
+ * The listening sockets, and accepting from them: IMAP on bind-port and
+ * bind-port-tls of each bind-addr, LMTP on lmtp-port of each lmtp-bind,
+ * and LMTP on the Unix socket lmtp-socket.
+ */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "master.h"
 
 #define LISTEN_BACKLOG 511
+
+enum service
+listener_service(enum ipc_listener kind)
+{
+	return kind == IPC_LISTENER_LMTP || kind == IPC_LISTENER_LMTP_TCP ?
+	    SERVICE_LMTP : SERVICE_IMAP;
+}
 
 static int
 listener_bind(const char *addr, unsigned port, int *fd_out, char *err, size_t errlen)
@@ -57,6 +70,152 @@ listener_bind(const char *addr, unsigned port, int *fd_out, char *err, size_t er
 	return 0;
 }
 
+static void
+unix_address(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, strlen(path) + 1);  /* fits: checked */
+}
+
+/* Does a process still accept on the socket at path? */
+static bool
+unix_socket_live(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	unix_address(&sun, path);
+	live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
+	    errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return live;
+}
+
+/* A socket file left by an earlier cairnd goes; anything else stays. */
+static int
+unix_remove_stale(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "lmtp-socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "lmtp-socket %s exists and is not a socket: "
+		    "not removing it", path);
+		return -1;
+	}
+	if (unix_socket_live(path)) {
+		snprintf(err, errlen, "lmtp-socket %s is in use by another process",
+		    path);
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove the old socket %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Owner root (when we are root), group lmtp-group, mode 0660: the MTA
+ * (Postfix: lmtp-group = "postfix") may connect, nobody else.
+ */
+static int
+unix_set_owner(const struct listener *l, gid_t gid, bool privsep, char *err,
+    size_t errlen)
+{
+	if (chown(l->path, privsep ? 0 : (uid_t)-1, gid) != 0) {
+		if (privsep) {
+			snprintf(err, errlen, "chown %s: %s", l->path, strerror(errno));
+			return -1;
+		}
+		log_warnx("lmtp-socket %s: cannot give it to group %lu (%s): "
+		    "leaving it as it is", l->path, (unsigned long)gid,
+		    strerror(errno));
+	}
+	if (chmod(l->path, 0660) != 0) {
+		snprintf(err, errlen, "chmod %s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+unix_bind(struct listener *l, gid_t gid, bool privsep, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	if (unix_remove_stale(l->path, err, errlen) != 0)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "socket for %s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	unix_address(&sun, l->path);
+	/* made 0600 and then opened up: never wider than it ends up */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc != 0 || listen(fd, LISTEN_BACKLOG) != 0 || lstat(l->path, &st) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", l->path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	l->fd = fd;
+	l->ino = st.st_ino;
+	if (unix_set_owner(l, gid, privsep, err, errlen) != 0) {
+		listeners_close(l, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* lmtp-group's id; a missing group is an error the admin must fix. */
+static int
+lmtp_gid(const struct cairn_config *cfg, bool privsep, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct group *gr;
+
+	errno = 0;
+	if ((gr = getgrnam(cfg->lmtp_group)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (!privsep) {
+		*gid = getgid();
+		return 0;
+	}
+	snprintf(err, errlen, "lmtp-group '%s' does not exist: create it, or set "
+	    "lmtp-group to the group of the mail transfer agent", cfg->lmtp_group);
+	return -1;
+}
+
+static size_t
+listener_add(struct listener *out, size_t n, enum ipc_listener kind,
+    const char *addr, unsigned port)
+{
+	memset(&out[n], 0, sizeof(out[n]));
+	out[n].fd = -1;
+	out[n].kind = kind;
+	out[n].port = port;
+	snprintf(out[n].addr, sizeof(out[n].addr), "%s", addr);
+	return n + 1;
+}
+
 /* The listeners a configuration asks for, fds not yet opened. */
 static size_t
 listeners_wanted(const struct cairn_config *cfg, struct listener *out)
@@ -71,13 +230,14 @@ listeners_wanted(const struct cairn_config *cfg, struct listener *out)
 				continue;
 			if (kinds[k] == IPC_LISTENER_TLS && !config_tls_enabled(cfg))
 				continue;
-			out[n].fd = -1;
-			out[n].kind = kinds[k];
-			out[n].port = ports[k];
-			snprintf(out[n].addr, sizeof(out[n].addr), "%s", cfg->bind_addrs[a]);
-			n++;
+			n = listener_add(out, n, kinds[k], cfg->bind_addrs[a], ports[k]);
 		}
 	}
+	for (size_t a = 0; a < cfg->n_lmtp_bind_addrs; a++)
+		n = listener_add(out, n, IPC_LISTENER_LMTP_TCP, cfg->lmtp_bind_addrs[a],
+		    cfg->lmtp_port);
+	n = listener_add(out, n, IPC_LISTENER_LMTP, "local", 0);
+	snprintf(out[n - 1].path, sizeof(out[n - 1].path), "%s", cfg->lmtp_socket);
 	return n;
 }
 
@@ -86,37 +246,63 @@ listener_find(const struct listener *set, size_t n, const struct listener *want)
 {
 	for (size_t i = 0; i < n; i++)
 		if (set[i].fd >= 0 && set[i].port == want->port &&
-		    set[i].kind == want->kind && strcmp(set[i].addr, want->addr) == 0)
+		    set[i].kind == want->kind && strcmp(set[i].addr, want->addr) == 0 &&
+		    strcmp(set[i].path, want->path) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Bind one wanted listener: 0, 1 (skipped: no IPv6 here), -1. */
+static int
+listener_open_one(struct listener *l, gid_t gid, bool privsep, char *err,
+    size_t errlen)
+{
+	if (l->kind != IPC_LISTENER_LMTP)
+		return listener_bind(l->addr, l->port, &l->fd, err, errlen);
+	return unix_bind(l, gid, privsep, err, errlen);
 }
 
 /*
  * Make *cur what cfg asks for.  A listener that stays keeps its socket (no
  * moment without it, no race with a child still holding a copy); new ones
  * are bound before any old one is closed, so on failure nothing changes.
+ * The LMTP socket that stays gets lmtp-group again (it may have changed).
  */
 int
-listeners_open(const struct cairn_config *cfg, struct listener *cur, size_t *n_cur,
-    char *err, size_t errlen)
+listeners_open(const struct cairn_config *cfg, bool privsep, struct listener *cur,
+    size_t *n_cur, char *err, size_t errlen)
 {
 	struct listener want[MASTER_MAX_LISTENERS];
 	bool kept[MASTER_MAX_LISTENERS] = { false };
-	size_t n = listeners_wanted(cfg, want), usable = 0;
+	size_t n, usable = 0;
+	gid_t gid;
 
+	if (strlen(cfg->lmtp_socket) >= LISTENER_PATH_MAX) {
+		snprintf(err, errlen, "lmtp-socket %s: longer than the %zu bytes a "
+		    "socket's path may have", cfg->lmtp_socket, LISTENER_PATH_MAX - 1);
+		return -1;
+	}
+	if (lmtp_gid(cfg, privsep, &gid, err, errlen) != 0)
+		return -1;
+	n = listeners_wanted(cfg, want);
 	for (size_t i = 0; i < n; i++) {
-		int at = listener_find(cur, *n_cur, &want[i]);
+		int at = listener_find(cur, *n_cur, &want[i]), rc;
 		if (at >= 0) {
-			want[i].fd = cur[at].fd;
+			want[i] = cur[at];
 			kept[at] = true;
 			usable++;
-			continue;
+			if (want[i].kind == IPC_LISTENER_LMTP &&
+			    unix_set_owner(&want[i], gid, privsep, err, errlen) != 0)
+				rc = -1;
+			else
+				continue;
+		} else {
+			rc = listener_open_one(&want[i], gid, privsep, err, errlen);
 		}
-		int rc = listener_bind(want[i].addr, want[i].port, &want[i].fd, err, errlen);
 		if (rc < 0) {
 			for (size_t j = 0; j < i; j++)
 				if (want[j].fd >= 0 && listener_find(cur, *n_cur, &want[j]) < 0)
-					close(want[j].fd);
+					listeners_close(&want[j], 1);
 			return -1;
 		}
 		if (rc > 0)
@@ -124,13 +310,9 @@ listeners_open(const struct cairn_config *cfg, struct listener *cur, size_t *n_c
 		else
 			usable++;
 	}
-	if (usable == 0) {
-		snprintf(err, errlen, "no listener could be opened");
-		return -1;
-	}
 	for (size_t i = 0; i < *n_cur; i++)
 		if (!kept[i] && cur[i].fd >= 0)
-			close(cur[i].fd);
+			listeners_close(&cur[i], 1);
 	*n_cur = 0;
 	for (size_t i = 0; i < n; i++)
 		if (want[i].fd >= 0)
@@ -141,22 +323,55 @@ listeners_open(const struct cairn_config *cfg, struct listener *cur, size_t *n_c
 void
 listeners_close(struct listener *l, size_t n)
 {
+	struct stat st;
+
 	for (size_t i = 0; i < n; i++) {
 		if (l[i].fd >= 0)
 			close(l[i].fd);
 		l[i].fd = -1;
+		/* the socket file too, if it is still the one we made */
+		if (l[i].kind == IPC_LISTENER_LMTP && l[i].path[0] != '\0' &&
+		    lstat(l[i].path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    st.st_ino == l[i].ino)
+			(void)unlink(l[i].path);
 	}
 }
 
-/* Over max-connections: clear text gets a BYE; TLS a close (we never speak TLS). */
+/*
+ * Over a limit: clear-text IMAP gets a BYE, LMTP a 421 (the MTA tries
+ * again later), TLS a close (we never speak TLS).
+ */
 static void
 listener_refuse(int fd, enum ipc_listener kind)
 {
 	static const char bye[] = "* BYE Too many connections, try again later\r\n";
+	static const char lmtp[] = "421 4.3.2 Too many connections, try again later\r\n";
 
 	if (kind == IPC_LISTENER_PLAIN)
 		(void)send(fd, bye, sizeof(bye) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else if (listener_service(kind) == SERVICE_LMTP)
+		(void)send(fd, lmtp, sizeof(lmtp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
+}
+
+/* Is there room for one more connection of this kind? */
+static bool
+listener_room(const struct master *m, enum ipc_listener kind, const char *addr,
+    unsigned port)
+{
+	if (listener_service(kind) == SERVICE_LMTP) {
+		if (m->n_lmtp_busy + m->pending[SERVICE_LMTP].n <
+		    LMTPD_MAX + LMTP_QUEUE_MAX)
+			return true;
+		log_warnx("%u LMTP connections: refusing %s", LMTPD_MAX +
+		    LMTP_QUEUE_MAX, addr);
+		return false;
+	}
+	if (m->n_busy + m->pending[SERVICE_IMAP].n < m->cfg->max_connections)
+		return true;
+	log_warnx("max-connections (%u) reached: refusing %s port %u",
+	    m->cfg->max_connections, addr, port);
+	return false;
 }
 
 void
@@ -183,14 +398,14 @@ listener_accept(struct master *m, const struct listener *l)
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
 		port = ntohs(sin6->sin6_port);
+	} else if (ss.ss_family == AF_UNIX) {
+		snprintf(addr, sizeof(addr), "local");
 	}
 	if (m->stopping) {
 		close(fd);
 		return;
 	}
-	if (m->n_busy + m->n_pending >= m->cfg->max_connections) {
-		log_warnx("max-connections (%u) reached: refusing %s port %u",
-		    m->cfg->max_connections, addr, port);
+	if (!listener_room(m, l->kind, addr, port)) {
 		listener_refuse(fd, l->kind);
 		return;
 	}

@@ -1,8 +1,9 @@
 /*
  * cairnd: the master process, from start to stop.
  *
- *   options -> config -> (-t / -n) -> accounts and directories -> listeners
- *   -> daemon -> cairn-authd and the imapd pool -> event loop -> drain -> exit
+ *   options -> config -> (-t / -n) -> accounts and directories -> the spool
+ *   -> listeners -> daemon -> cairn-authd, the imapd and lmtpd pools ->
+ *   event loop -> drain -> exit
  */
 #include "autoconfig.h"
 
@@ -244,6 +245,26 @@ master_set_config(struct master *m, struct cairn_config *cfg, const char *text)
 	return 0;
 }
 
+static void
+log_listeners(const struct master *m, enum log_level level)
+{
+	static const char *const kinds[] = {
+		[IPC_LISTENER_PLAIN] = "clear text", [IPC_LISTENER_TLS] = "TLS",
+		[IPC_LISTENER_LMTP] = "LMTP", [IPC_LISTENER_LMTP_TCP] = "LMTP",
+	};
+
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		const struct listener *l = &m->listeners[i];
+		void (*say)(const char *, ...) = level == LOG_LEVEL_DEBUG ? log_debug
+		    : log_info;
+		if (l->kind == IPC_LISTENER_LMTP)
+			say("listening on %s (LMTP)", l->path);
+		else
+			say("listening on %s port %u (%s)", l->addr, l->port,
+			    kinds[l->kind]);
+	}
+}
+
 /* SIGHUP: a broken file changes nothing. */
 static void
 master_reload(struct master *m)
@@ -264,7 +285,8 @@ master_reload(struct master *m)
 		free(text);
 		return;
 	}
-	if (listeners_open(cfg, m->listeners, &m->n_listeners, err, sizeof(err)) != 0) {
+	if (listeners_open(cfg, m->privsep, m->listeners, &m->n_listeners, err,
+	    sizeof(err)) != 0) {
 		log_errorx("reload: %s; keeping the running settings", err);
 		config_free(cfg);
 		free(text);
@@ -278,9 +300,7 @@ master_reload(struct master *m)
 	}
 	free(text);
 	pool_retire_generation(m, old_generation);
-	for (size_t i = 0; i < m->n_listeners; i++)
-		log_debug("listening on %s port %u", m->listeners[i].addr,
-		    m->listeners[i].port);
+	log_listeners(m, LOG_LEVEL_DEBUG);
 	log_info("reloaded %s (generation %u)", m->config_path, m->generation);
 }
 
@@ -340,7 +360,8 @@ master_run(struct master *m)
 			master_reload(m);
 		}
 		if (got_term && !m->stopping) {
-			log_info("shutting down: %u session(s) to close", m->n_busy);
+			log_info("shutting down: %u session(s) and %u LMTP "
+			    "connection(s) to close", m->n_busy, m->n_lmtp_busy);
 			m->stopping = true;
 			listeners_close(m->listeners, m->n_listeners);
 			pool_shutdown_all(m);
@@ -420,9 +441,11 @@ main(int argc, char *argv[])
 		    "are off");
 	check_inotify_limit(m.cfg);
 	make_directories(&m);
+	spool_prepare(&m);
 
 	/* 3. listeners, before anything is dropped or forked */
-	if (listeners_open(m.cfg, m.listeners, &m.n_listeners, err, sizeof(err)) != 0)
+	if (listeners_open(m.cfg, m.privsep, m.listeners, &m.n_listeners, err,
+	    sizeof(err)) != 0)
 		fatalx("%s", err);
 
 	/* 4. into the background */
@@ -438,10 +461,7 @@ main(int argc, char *argv[])
 	m.next_session_id |= 1;  /* never 0, which means "no session" */
 
 	/* 5. children */
-	for (size_t i = 0; i < m.n_listeners; i++)
-		log_info("listening on %s port %u (%s)", m.listeners[i].addr,
-		    m.listeners[i].port,
-		    m.listeners[i].kind == IPC_LISTENER_TLS ? "TLS" : "clear text");
+	log_listeners(&m, LOG_LEVEL_INFO);
 	pool_start_authd(&m);
 	pool_fill(&m);
 	log_info("cairnd %s started, pool of %u", PACKAGE_VERSION,

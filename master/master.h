@@ -1,8 +1,8 @@
 /*
- * cairnd: the root master.  It binds the listeners, keeps the pool of
- * cairn-imapd children, supervises cairn-authd, accepts connections and
- * hands each one, as a descriptor, to an idle child.  It never reads a
- * byte a client sends.
+ * cairnd: the root master.  It binds the listeners, keeps the pools of
+ * cairn-imapd and cairn-lmtpd children, supervises cairn-authd, accepts
+ * connections and hands each one, as a descriptor, to an idle child of
+ * its kind.  It never reads a byte a client sends.
  */
 #ifndef CAIRN_MASTER_H
 #define CAIRN_MASTER_H
@@ -12,21 +12,38 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "config.h"
 #include "ipc.h"
 
-#define MASTER_MAX_LISTENERS (CONFIG_MAX_BIND_ADDRS * 2)
+/* IMAP clear text and TLS per bind-addr, LMTP per lmtp-bind, the socket */
+#define MASTER_MAX_LISTENERS (CONFIG_MAX_BIND_ADDRS * 3 + 1)
+#define LISTENER_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+/*
+ * cairn-lmtpd children: LMTPD_IDLE kept ready, at most LMTPD_MAX in all
+ * (an MTA opens a few connections, Postfix 20 per destination at most);
+ * beyond that connections wait, up to LMTP_QUEUE_MAX, then get a 421.
+ */
+#define LMTPD_IDLE 2
+#define LMTPD_MAX 32
+#define LMTP_QUEUE_MAX 64
 
 struct listener {
 	int fd;
 	enum ipc_listener kind;
-	char addr[IPC_ADDR_LEN];
+	char addr[IPC_ADDR_LEN];      /* "local" for the Unix socket */
 	unsigned port;
+	char path[LISTENER_PATH_MAX]; /* IPC_LISTENER_LMTP: lmtp-socket */
+	ino_t ino;                    /* ... the file bind() made */
 };
 
-enum child_kind { CHILD_IMAPD, CHILD_AUTHD };
+enum child_kind { CHILD_IMAPD, CHILD_AUTHD, CHILD_LMTPD, CHILD_KINDS };
+
+/* The kinds of connection: which children serve them, and queue for them. */
+enum service { SERVICE_IMAP, SERVICE_LMTP, SERVICES };
 enum child_state {
 	CHILD_STARTING,   /* exec'd, has not said HELLO yet */
 	CHILD_IDLE,       /* ready for a connection */
@@ -43,7 +60,8 @@ struct child {
 	uint64_t session_id;
 	char peer_addr[IPC_ADDR_LEN];
 	bool auth_pending;        /* its login is with cairn-authd ... */
-	pid_t auth_authd;         /* ... this one */
+	bool lookup_pending;      /* (lmtpd) its recipient lookup is ... */
+	pid_t auth_authd;         /* ... with this one */
 	char user[IPC_USER_LEN];  /* logged-in user; "" before login */
 	struct child *next;
 };
@@ -70,35 +88,61 @@ struct master {
 
 	struct child *children;
 	unsigned n_busy;          /* imapd children serving a session */
-	struct pending_conn *pending_head, *pending_tail;
-	unsigned n_pending;
+	unsigned n_lmtp_busy;     /* lmtpd children serving a connection */
+	struct pending_queue {
+		struct pending_conn *head, *tail;
+		unsigned n;
+	} pending[SERVICES];
 
 	/* spawn back-off after children die before saying HELLO */
-	unsigned imapd_failures;
-	time_t imapd_next_spawn;
-	unsigned authd_failures;
-	time_t authd_next_spawn;
+	struct backoff {
+		unsigned failures;
+		time_t next_spawn;
+	} backoff[CHILD_KINDS];
 
 	uint64_t next_session_id;
 	bool stopping;
 };
 
 /* listen.c */
-/* Open, keep or close listeners so *cur matches cfg; on error *cur is unchanged. */
-int listeners_open(const struct cairn_config *cfg, struct listener *cur,
-    size_t *n_cur, char *err, size_t errlen);
+/*
+ * Open, keep or close listeners so *cur matches cfg; on error *cur is
+ * unchanged.  privsep: the LMTP socket's owner is root, its group
+ * lmtp-group (which must exist).
+ */
+int listeners_open(const struct cairn_config *cfg, bool privsep,
+    struct listener *cur, size_t *n_cur, char *err, size_t errlen);
+/* Close them all (the LMTP socket's file is removed). */
 void listeners_close(struct listener *l, size_t n);
 void listener_accept(struct master *m, const struct listener *l);
+enum service listener_service(enum ipc_listener kind);
 
 /* auth.c: logins relayed between imapd children and cairn-authd */
 void auth_relay_request(struct master *m, struct child *c, struct ipc_msg *msg);
 void auth_handle_result(struct master *m, struct ipc_msg *msg);
 void auth_fail_pending(struct master *m, pid_t authd_pid);
 void auth_reply_failed(struct child *c, enum ipc_auth_result result);
+/*
+ * <data-dir>/mail/<store_dir>, opened as root, created on first use for
+ * the mail user; -1 (logged) when it cannot be, or is not the mail user's.
+ */
+int auth_open_store(const struct master *m, const char *store_dir);
+
+/* lookup.c: recipient lookups relayed between lmtpd children and authd */
+void lookup_relay_request(struct master *m, struct child *c, struct ipc_msg *msg);
+void lookup_handle_result(struct master *m, struct ipc_msg *msg);
+void lookup_fail_pending(struct master *m, pid_t authd_pid);
+
+/* spool.c: <data-dir>/spool, where cairn-lmtpd writes DATA */
+/* Create it for the mail user (0700) and empty it; before any child. */
+void spool_prepare(const struct master *m);
+/* Remove what the lmtpd pid left there (it is gone). */
+void spool_clean_pid(const struct master *m, pid_t pid);
 
 /* pool.c */
 struct child *pool_authd(struct master *m);  /* the ready cairn-authd, or NULL */
-struct child *pool_find_session(struct master *m, uint64_t session_id);
+struct child *pool_find_session(struct master *m, enum child_kind kind,
+    uint64_t session_id);
 void pool_kill_child(struct child *c, const char *why);
 void pool_fill(struct master *m);
 void pool_start_authd(struct master *m);

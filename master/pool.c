@@ -1,6 +1,9 @@
 /*
  * The children: a pool of idle cairn-imapd processes kept at
- * worker-pool-size, one per live session, and one cairn-authd.
+ * worker-pool-size, one per live session; a smaller pool of cairn-lmtpd
+ * processes (LMTPD_IDLE idle, LMTPD_MAX in all), one per LMTP connection;
+ * and one cairn-authd.  Each kind is a row of child_types[]; what differs
+ * between the two session kinds is how many to keep.
  */
 #include "autoconfig.h"
 
@@ -24,23 +27,47 @@
 
 #define BACKOFF_MAX 60
 
+static const struct child_type {
+	const char *name;         /* argv[0], and in the log */
+	const char *path;
+	const char *env;          /* lets the test suite run the build tree's */
+	enum ipc_role role;
+} child_types[CHILD_KINDS] = {
+	[CHILD_IMAPD] = { "cairn-imapd", CAIRN_LIBEXECDIR "/cairn-imapd",
+	    "CAIRN_IMAPD_PATH", IPC_ROLE_IMAPD },
+	[CHILD_AUTHD] = { "cairn-authd", CAIRN_LIBEXECDIR "/cairn-authd",
+	    "CAIRN_AUTHD_PATH", IPC_ROLE_AUTHD },
+	[CHILD_LMTPD] = { "cairn-lmtpd", CAIRN_LIBEXECDIR "/cairn-lmtpd",
+	    "CAIRN_LMTPD_PATH", IPC_ROLE_LMTPD },
+};
+
 static const char *
 child_path(enum child_kind kind)
 {
-	/* Overrides let the test suite run the children from the build tree. */
-	const char *env = getenv(kind == CHILD_IMAPD ? "CAIRN_IMAPD_PATH"
-	    : "CAIRN_AUTHD_PATH");
+	const char *env = getenv(child_types[kind].env);
 
 	if (env != NULL && env[0] == '/')
 		return env;
-	return kind == CHILD_IMAPD ? CAIRN_LIBEXECDIR "/cairn-imapd"
-	    : CAIRN_LIBEXECDIR "/cairn-authd";
+	return child_types[kind].path;
 }
 
 static const char *
 child_name(enum child_kind kind)
 {
-	return kind == CHILD_IMAPD ? "cairn-imapd" : "cairn-authd";
+	return child_types[kind].name;
+}
+
+/* Which children serve a kind of connection. */
+static enum child_kind
+service_child(enum service sv)
+{
+	return sv == SERVICE_LMTP ? CHILD_LMTPD : CHILD_IMAPD;
+}
+
+static unsigned *
+service_busy(struct master *m, enum service sv)
+{
+	return sv == SERVICE_LMTP ? &m->n_lmtp_busy : &m->n_busy;
 }
 
 static struct child *
@@ -97,27 +124,38 @@ pool_count(const struct master *m)
 	return n;
 }
 
+/* Spawn until want are starting or idle, with at most max alive in all. */
+static void
+pool_fill_kind(struct master *m, enum child_kind kind, unsigned want, unsigned max)
+{
+	const unsigned ready = (1u << CHILD_STARTING) | (1u << CHILD_IDLE);
+	unsigned have, all;
+
+	if (m->stopping || time(NULL) < m->backoff[kind].next_spawn)
+		return;
+	have = pool_count_state(m, kind, ready);
+	all = pool_count_state(m, kind, ~0u);
+	while (have < want && all < max) {
+		if (pool_spawn(m, kind) == NULL)
+			break;
+		have++;
+		all++;
+	}
+}
+
 void
 pool_fill(struct master *m)
 {
-	unsigned want = config_worker_pool(m->cfg) + m->n_pending;
-	unsigned have;
-
-	if (m->stopping || time(NULL) < m->imapd_next_spawn)
-		return;
-	have = pool_count_state(m, CHILD_IMAPD,
-	    (1u << CHILD_STARTING) | (1u << CHILD_IDLE));
-	while (have < want) {
-		if (pool_spawn(m, CHILD_IMAPD) == NULL)
-			break;
-		have++;
-	}
+	pool_fill_kind(m, CHILD_IMAPD, config_worker_pool(m->cfg) +
+	    m->pending[SERVICE_IMAP].n, ~0u);
+	pool_fill_kind(m, CHILD_LMTPD, LMTPD_IDLE + m->pending[SERVICE_LMTP].n,
+	    LMTPD_MAX);
 }
 
 void
 pool_start_authd(struct master *m)
 {
-	if (m->stopping || time(NULL) < m->authd_next_spawn)
+	if (m->stopping || time(NULL) < m->backoff[CHILD_AUTHD].next_spawn)
 		return;
 	if (pool_count_state(m, CHILD_AUTHD, ~0u) == 0)
 		(void)pool_spawn(m, CHILD_AUTHD);
@@ -127,25 +165,40 @@ static void
 pending_push(struct master *m, int fd, enum ipc_listener kind, const char *addr,
     unsigned port)
 {
+	struct pending_queue *q = &m->pending[listener_service(kind)];
 	struct pending_conn *p = xcalloc(1, sizeof(*p));
 
 	p->fd = fd;
 	p->kind = kind;
 	p->port = port;
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
-	if (m->pending_tail != NULL)
-		m->pending_tail->next = p;
+	if (q->tail != NULL)
+		q->tail->next = p;
 	else
-		m->pending_head = p;
-	m->pending_tail = p;
-	m->n_pending++;
+		q->head = p;
+	q->tail = p;
+	q->n++;
+}
+
+static struct pending_conn *
+pending_pop(struct pending_queue *q)
+{
+	struct pending_conn *p = q->head;
+
+	if (p == NULL)
+		return NULL;
+	q->head = p->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	return p;
 }
 
 static struct child *
-pool_idle_child(struct master *m)
+pool_idle_child(struct master *m, enum child_kind kind)
 {
 	for (struct child *c = m->children; c != NULL; c = c->next)
-		if (c->kind == CHILD_IMAPD && c->state == CHILD_IDLE &&
+		if (c->kind == kind && c->state == CHILD_IDLE &&
 		    c->generation == m->generation)
 			return c;
 	return NULL;
@@ -156,6 +209,10 @@ static void
 pool_hand_over(struct master *m, struct child *c, int fd, enum ipc_listener kind,
     const char *addr, unsigned port)
 {
+	static const char *const kinds[] = {
+		[IPC_LISTENER_PLAIN] = "clear-text", [IPC_LISTENER_TLS] = "TLS",
+		[IPC_LISTENER_LMTP_TCP] = "LMTP",
+	};
 	struct ipc_session_start s;
 
 	memset(&s, 0, sizeof(s));
@@ -163,8 +220,8 @@ pool_hand_over(struct master *m, struct child *c, int fd, enum ipc_listener kind
 	s.listener = kind;
 	s.peer_port = port;
 	(void)ipc_strlcpy(s.peer_addr, addr, sizeof(s.peer_addr));
-	if (ipc_send(c->fd, IPC_ROLE_MASTER, IPC_ROLE_IMAPD, IPC_SESSION_START,
-	    &s, sizeof(s), fd) != 0) {
+	if (ipc_send(c->fd, IPC_ROLE_MASTER, child_types[c->kind].role,
+	    IPC_SESSION_START, &s, sizeof(s), fd) != 0) {
 		log_warn("handing %s port %u to pid %ld", addr, port, (long)c->pid);
 		close(fd);
 		kill(c->pid, SIGKILL);
@@ -175,17 +232,21 @@ pool_hand_over(struct master *m, struct child *c, int fd, enum ipc_listener kind
 	c->state = CHILD_BUSY;
 	c->session_id = s.session_id;
 	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
-	m->n_busy++;
-	log_info("session=%016llx: connection from %s port %u on the %s listener, "
-	    "pid %ld", (unsigned long long)s.session_id, addr, port,
-	    kind == IPC_LISTENER_TLS ? "TLS" : "clear-text", (long)c->pid);
+	(*service_busy(m, listener_service(kind)))++;
+	if (kind == IPC_LISTENER_LMTP)
+		log_info("session=%016llx: connection on the LMTP socket, pid %ld",
+		    (unsigned long long)s.session_id, (long)c->pid);
+	else
+		log_info("session=%016llx: connection from %s port %u on the %s "
+		    "listener, pid %ld", (unsigned long long)s.session_id, addr, port,
+		    kinds[kind], (long)c->pid);
 }
 
 void
 pool_dispatch(struct master *m, int fd, enum ipc_listener kind, const char *addr,
     unsigned port)
 {
-	struct child *c = pool_idle_child(m);
+	struct child *c = pool_idle_child(m, service_child(listener_service(kind)));
 
 	if (c != NULL)
 		pool_hand_over(m, c, fd, kind, addr, port);
@@ -195,16 +256,13 @@ pool_dispatch(struct master *m, int fd, enum ipc_listener kind, const char *addr
 }
 
 static void
-pool_drain_pending(struct master *m)
+pool_drain_pending(struct master *m, enum service sv)
 {
 	struct child *c;
 
-	while (m->pending_head != NULL && (c = pool_idle_child(m)) != NULL) {
-		struct pending_conn *p = m->pending_head;
-		m->pending_head = p->next;
-		if (m->pending_head == NULL)
-			m->pending_tail = NULL;
-		m->n_pending--;
+	while (m->pending[sv].head != NULL &&
+	    (c = pool_idle_child(m, service_child(sv))) != NULL) {
+		struct pending_conn *p = pending_pop(&m->pending[sv]);
 		pool_hand_over(m, c, p->fd, p->kind, p->addr, p->port);
 		free(p);
 	}
@@ -221,10 +279,10 @@ pool_authd(struct master *m)
 }
 
 struct child *
-pool_find_session(struct master *m, uint64_t session_id)
+pool_find_session(struct master *m, enum child_kind kind, uint64_t session_id)
 {
 	for (struct child *c = m->children; c != NULL; c = c->next)
-		if (c->kind == CHILD_IMAPD && c->state == CHILD_BUSY &&
+		if (c->kind == kind && c->state == CHILD_BUSY &&
 		    c->session_id == session_id)
 			return c;
 	return NULL;
@@ -244,10 +302,40 @@ pool_kill_child(struct child *c, const char *why)
 	}
 }
 
+/* A request or an answer; each kind may send only its own (ipc.c). */
+static bool
+pool_route(struct master *m, struct child *c, struct ipc_msg *msg)
+{
+	switch (msg->type) {
+	case IPC_AUTH_REQUEST:
+		if (c->kind != CHILD_IMAPD)
+			return false;
+		auth_relay_request(m, c, msg);
+		return true;
+	case IPC_LOOKUP_REQUEST:
+		if (c->kind != CHILD_LMTPD)
+			return false;
+		lookup_relay_request(m, c, msg);
+		return true;
+	case IPC_AUTHD_RESULT:
+		if (c->kind != CHILD_AUTHD)
+			return false;
+		auth_handle_result(m, msg);
+		return true;
+	case IPC_AUTHD_LOOKUP_RESULT:
+		if (c->kind != CHILD_AUTHD)
+			return false;
+		lookup_handle_result(m, msg);
+		return true;
+	default:
+		return false;
+	}
+}
+
 void
 pool_handle_message(struct master *m, struct child *c)
 {
-	enum ipc_role role = c->kind == CHILD_IMAPD ? IPC_ROLE_IMAPD : IPC_ROLE_AUTHD;
+	enum ipc_role role = child_types[c->kind].role;
 	struct ipc_msg msg;
 	const char *why = NULL;
 
@@ -266,42 +354,37 @@ pool_handle_message(struct master *m, struct child *c)
 	case IPC_RECV_OK:
 		break;
 	}
-	if (msg.type == IPC_AUTH_REQUEST && c->kind == CHILD_IMAPD) {
-		auth_relay_request(m, c, &msg);
-		return;
-	}
-	if (msg.type == IPC_AUTHD_RESULT && c->kind == CHILD_AUTHD) {
-		auth_handle_result(m, &msg);
+	if (msg.type != IPC_HELLO) {
+		if (!pool_route(m, c, &msg))
+			pool_kill_child(c, "message out of place");
 		return;
 	}
 	/* Retired before it was ready: it will read its SHUTDOWN next. */
-	if (msg.type == IPC_HELLO && c->state == CHILD_STOPPING)
+	if (c->state == CHILD_STOPPING)
 		return;
-	if (msg.type != IPC_HELLO || c->state != CHILD_STARTING ||
-	    msg.p.hello.role != (uint32_t)role) {
+	if (c->state != CHILD_STARTING || msg.p.hello.role != (uint32_t)role) {
 		pool_kill_child(c, "message out of sequence");
 		return;
 	}
 	c->state = CHILD_IDLE;
-	if (c->kind == CHILD_IMAPD) {
-		m->imapd_failures = 0;
-		pool_drain_pending(m);
-	} else {
-		m->authd_failures = 0;
+	m->backoff[c->kind].failures = 0;
+	if (c->kind == CHILD_AUTHD)
 		log_info("cairn-authd pid %ld ready", (long)c->pid);
-	}
+	else
+		pool_drain_pending(m, c->kind == CHILD_LMTPD ? SERVICE_LMTP
+		    : SERVICE_IMAP);
 }
 
 static time_t
-backoff_next(unsigned *failures)
+backoff_next(struct backoff *b)
 {
 	unsigned delay = 1;
 
-	for (unsigned i = 1; i < *failures && delay < BACKOFF_MAX; i++)
+	for (unsigned i = 1; i < b->failures && delay < BACKOFF_MAX; i++)
 		delay *= 2;
 	if (delay > BACKOFF_MAX)
 		delay = BACKOFF_MAX;
-	(*failures)++;
+	b->failures++;
 	return time(NULL) + delay;
 }
 
@@ -309,6 +392,7 @@ static void
 pool_child_exited(struct master *m, struct child *c, int status)
 {
 	bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	struct backoff *b = &m->backoff[c->kind];
 
 	if (WIFSIGNALED(status) && c->state != CHILD_STOPPING)
 		log_warnx("%s pid %ld killed by signal %d", child_name(c->kind),
@@ -320,14 +404,17 @@ pool_child_exited(struct master *m, struct child *c, int status)
 		log_debug("%s pid %ld exited", child_name(c->kind), (long)c->pid);
 
 	if (c->state == CHILD_BUSY)
-		m->n_busy--;
-	if (c->kind == CHILD_IMAPD && c->state == CHILD_STARTING && !m->stopping)
-		m->imapd_next_spawn = backoff_next(&m->imapd_failures);
+		(*service_busy(m, c->kind == CHILD_LMTPD ? SERVICE_LMTP
+		    : SERVICE_IMAP))--;
+	if (c->kind == CHILD_LMTPD)
+		spool_clean_pid(m, c->pid);
+	if (c->kind != CHILD_AUTHD && c->state == CHILD_STARTING && !m->stopping)
+		b->next_spawn = backoff_next(b);
 	if (c->kind == CHILD_AUTHD && !m->stopping && c->generation == m->generation) {
 		if (c->state == CHILD_STARTING || abnormal)
-			m->authd_next_spawn = backoff_next(&m->authd_failures);
+			b->next_spawn = backoff_next(b);
 		log_warnx("cairn-authd is gone; restarting it%s",
-		    m->authd_next_spawn > time(NULL) ? " after a back-off" : "");
+		    b->next_spawn > time(NULL) ? " after a back-off" : "");
 	}
 }
 
@@ -350,9 +437,11 @@ pool_reap(struct master *m)
 			close(c->fd);
 		bool was_authd = c->kind == CHILD_AUTHD;
 		free(c);
-		/* Logins in flight with a dead authd fail now, never hang. */
-		if (was_authd)
+		/* Logins and lookups in flight with a dead authd fail now. */
+		if (was_authd) {
 			auth_fail_pending(m, pid);
+			lookup_fail_pending(m, pid);
+		}
 	}
 	pool_fill(m);
 	pool_start_authd(m);
@@ -361,8 +450,7 @@ pool_reap(struct master *m)
 static void
 pool_tell_shutdown(struct child *c)
 {
-	if (c->fd >= 0 && ipc_send(c->fd, IPC_ROLE_MASTER,
-	    c->kind == CHILD_IMAPD ? IPC_ROLE_IMAPD : IPC_ROLE_AUTHD,
+	if (c->fd >= 0 && ipc_send(c->fd, IPC_ROLE_MASTER, child_types[c->kind].role,
 	    IPC_SHUTDOWN, NULL, 0, -1) != 0)
 		kill(c->pid, SIGTERM);
 	if (c->state == CHILD_BUSY)
@@ -383,22 +471,33 @@ pool_retire_generation(struct master *m, unsigned generation)
 	}
 }
 
+/* What a connection that waited hears when the server stops. */
+static void
+pending_refuse(struct pending_conn *p)
+{
+	static const char bye[] = "* BYE Server shutting down\r\n";
+	static const char lmtp[] = "421 4.3.2 Server shutting down\r\n";
+
+	if (p->kind == IPC_LISTENER_PLAIN)
+		(void)send(p->fd, bye, sizeof(bye) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else if (p->kind != IPC_LISTENER_TLS)
+		(void)send(p->fd, lmtp, sizeof(lmtp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(p->fd);
+}
+
 void
 pool_shutdown_all(struct master *m)
 {
+	struct pending_conn *p;
+
 	for (struct child *c = m->children; c != NULL; c = c->next)
 		pool_tell_shutdown(c);
-	while (m->pending_head != NULL) {
-		struct pending_conn *p = m->pending_head;
-		static const char bye[] = "* BYE Server shutting down\r\n";
-		if (p->kind == IPC_LISTENER_PLAIN)
-			(void)send(p->fd, bye, sizeof(bye) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		close(p->fd);
-		m->pending_head = p->next;
-		free(p);
+	for (int sv = 0; sv < SERVICES; sv++) {
+		while ((p = pending_pop(&m->pending[sv])) != NULL) {
+			pending_refuse(p);
+			free(p);
+		}
 	}
-	m->pending_tail = NULL;
-	m->n_pending = 0;
 }
 
 void
@@ -417,9 +516,10 @@ pool_next_timeout_ms(const struct master *m)
 {
 	time_t now = time(NULL), next = 0;
 
-	if (m->imapd_next_spawn > now)
-		next = m->imapd_next_spawn;
-	if (m->authd_next_spawn > now && (next == 0 || m->authd_next_spawn < next))
-		next = m->authd_next_spawn;
+	for (int k = 0; k < CHILD_KINDS; k++) {
+		time_t t = m->backoff[k].next_spawn;
+		if (t > now && (next == 0 || t < next))
+			next = t;
+	}
 	return next == 0 ? -1 : (int)(next - now) * 1000;
 }

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,32 +84,25 @@ store_append_abort(struct store_append *ap)
 static enum store_result
 parse_tmp(struct store_append *ap, struct cache *t)
 {
-	void *p;
 	enum store_result r;
+	const char *data;
+	size_t len;
 
 	if (fsync(ap->fd) != 0)
 		return store_fail_errno(ap->st, ap->tmpname);
-	if (ap->size == 0)
-		return cache_make(ap->st, "", 0, t);
-	if (ap->size > SIZE_MAX)
-		return store_fail(ap->st, STORE_ERROR, "message too large");
-	p = mmap(NULL, (size_t)ap->size, PROT_READ, MAP_PRIVATE, ap->fd, 0);
-	if (p == MAP_FAILED)
-		return store_fail_errno(ap->st, ap->tmpname);
-	r = cache_make(ap->st, p, (size_t)ap->size, t);
-	munmap(p, (size_t)ap->size);
+	if (blob_map_fd(ap->st, ap->fd, ap->size, NULL, 0, ap->tmpname, &data,
+	    &len) != STORE_OK)
+		return STORE_ERROR;
+	r = cache_make(ap->st, data, len, t);
+	blob_unmap(data, len);
 	return r;
 }
 
-struct append_args {
-	const char *mailbox;
-	unsigned flags;
-	const char *const *keywords;
-	size_t n_keywords;
-	int64_t internaldate;
-	int tz_minutes;
-	const struct cache *mime;
-};
+bool
+append_tz_valid(int tz_minutes)
+{
+	return tz_minutes >= -TZ_MINUTES_MAX && tz_minutes <= TZ_MINUTES_MAX;
+}
 
 static enum store_result
 find_mailbox(struct store *st, const char *name, struct store_mailbox *mb)
@@ -128,19 +120,20 @@ find_mailbox(struct store *st, const char *name, struct store_mailbox *mb)
 /* The rows, given the linked blob; in the transaction. */
 static enum store_result
 add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
-    const struct append_args *a, uint64_t blob_id, uint64_t size)
+    const struct append_args *a, uint64_t blob_id)
 {
 	struct index_message m = {
 		.uid = mb->uidnext, .modseq = mb->highestmodseq + 1,
 		.flags = a->flags, .keywords = keywords,
 		.internaldate = a->internaldate, .tz_minutes = a->tz_minutes,
-		.size = size, .blob_id = blob_id, .email_id = blob_id,
+		.size = a->size, .blob_id = blob_id, .email_id = blob_id,
 		.savedate = (int64_t)time(NULL),     /* RFC 8514 §3 */
 	};
 
 	/* RFC 8474 §5.2: by its ids, across the user's mailboxes */
 	if (thread_assign(st, &a->mime->refs, &m.thread_id) != STORE_OK ||
-	    index_blob_add(st->ix, blob_id, size) != STORE_OK ||
+	    index_blob_add(st->ix, blob_id, a->size, a->prefix,
+	    a->prefix_len) != STORE_OK ||
 	    index_mime_set(st->ix, blob_id, cache_str(&a->mime->envelope),
 	    cache_str(&a->mime->body), cache_str(&a->mime->bodystructure),
 	    cache_str(&a->mime->preview), cache_fields(a->mime)) != STORE_OK ||
@@ -152,19 +145,17 @@ add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
 }
 
 static enum store_result
-commit_locked(struct store_append *ap, const struct append_args *a,
-    struct store_mailbox *mb, uint64_t *blob_id)
+commit_locked(struct store *st, const char *tmpname,
+    const struct append_args *a, struct store_mailbox *mb, uint64_t *blob_id)
 {
-	struct store *st = ap->st;
 	struct kwtable kw;
 	uint64_t mask;
 	enum store_result r;
 
-	*blob_id = 0;
 	if ((r = find_mailbox(st, a->mailbox, mb)) != STORE_OK)
 		return r;
 	/* Under the write lock: no other session adds in between. */
-	if ((r = quota_check_locked(st, ap->size, 1)) != STORE_OK)
+	if ((r = quota_check_locked(st, a->size, 1)) != STORE_OK)
 		return r;
 	if (kw_load(st, mb->id, &kw) != STORE_OK)
 		return STORE_ERROR;
@@ -172,9 +163,32 @@ commit_locked(struct store_append *ap, const struct append_args *a,
 	kw_free(&kw);
 	if (r != STORE_OK)
 		return r;
-	if (blob_link(st, ap->tmpname, blob_id) != STORE_OK)
+	if (blob_link(st, tmpname, blob_id) != STORE_OK)
 		return STORE_ERROR;
-	return add_rows(st, mb, mask, a, *blob_id, ap->size);
+	return add_rows(st, mb, mask, a, *blob_id);
+}
+
+enum store_result
+append_tmp_commit(struct store *st, const char *tmpname,
+    const struct append_args *a, struct store_mailbox *mb, uint64_t *blob_id)
+{
+	enum store_result r;
+
+	*blob_id = 0;
+	if (index_begin(st->ix, true) != STORE_OK)
+		return STORE_ERROR;
+	r = commit_locked(st, tmpname, a, mb, blob_id);
+	if (r == STORE_OK)
+		r = index_commit(st->ix);
+	else
+		index_rollback(st->ix);
+	/* The row never came: its file goes (a crash here leaves an orphan
+	 * that fsck removes). */
+	if (r != STORE_OK && *blob_id != 0) {
+		blob_unlink(st, *blob_id);
+		*blob_id = 0;
+	}
+	return r;
 }
 
 static enum store_result
@@ -184,7 +198,7 @@ check_args(struct store_append *ap, const struct append_args *a)
 		return STORE_ERROR;
 	if ((a->flags & ~STORE_FLAGS_ALL) != 0)
 		return store_fail(ap->st, STORE_INVALID, "unknown flag");
-	if (a->tz_minutes < -TZ_MINUTES_MAX || a->tz_minutes > TZ_MINUTES_MAX)
+	if (!append_tz_valid(a->tz_minutes))
 		return store_fail(ap->st, STORE_INVALID, "invalid time zone");
 	for (size_t i = 0; i < a->n_keywords; i++)
 		if (!store_keyword_valid(a->keywords[i]))
@@ -209,17 +223,8 @@ commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
 		return r;
 	a->mailbox = canon;
 	a->mime = &t;
-	if (index_begin(st->ix, true) != STORE_OK) {
-		cache_free(&t);
-		return STORE_ERROR;
-	}
-	r = commit_locked(ap, a, &mb, &blob_id);
-	if (r == STORE_OK)
-		r = index_commit(st->ix);
-	else
-		index_rollback(st->ix);
-	if (r != STORE_OK && blob_id != 0)
-		blob_unlink(st, blob_id);
+	a->size = ap->size;
+	r = append_tmp_commit(st, ap->tmpname, a, &mb, &blob_id);
 	cache_free(&t);
 	if (r == STORE_OK) {
 		*uidvalidity = mb.uidvalidity;

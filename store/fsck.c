@@ -8,12 +8,18 @@
  *   row whose file is missing   damage: reported; repair removes the row
  *                               and its messages (with tombstones)
  *   refcount that disagrees     repaired to the number of message rows
+ *   file of the wrong size      damage (its size and the prefix's are not
+ *                               the message's): reported only
  *   SQLite quick_check          reported only
  *   dead full-text documents    with --repair, purged (not a problem:
  *                               they wait for later writes normally)
  *
  * The scan runs in one write transaction: APPEND links its blob under the
  * same lock, so a file without a row seen here is really an orphan.
+ *
+ * A blob file with several links is no finding: a delivery links one
+ * spooled file into each recipient's store (deliver.c), and a tmp/ name
+ * removed here is one of those links, never the others.
  */
 #include "autoconfig.h"
 
@@ -88,9 +94,10 @@ drop_blob_rows(struct fsck *f, uint64_t id)
 static enum store_result
 check_blob(struct fsck *f, const struct index_blob *b)
 {
+	uint64_t fsize;
 	bool exists;
 
-	if (blob_exists(f->st, b->id, &exists) != STORE_OK)
+	if (blob_exists(f->st, b->id, &exists, &fsize) != STORE_OK)
 		return STORE_ERROR;
 	if (!exists) {
 		found(f, "blob %016" PRIx64 ": file missing, %" PRId64
@@ -98,6 +105,13 @@ check_blob(struct fsck *f, const struct index_blob *b)
 		    fixed(f, " (messages removed)"));
 		return f->repair ? drop_blob_rows(f, b->id) : STORE_OK;
 	}
+	/* The message is the prefix, then the file (schema step 7).  A file
+	 * of the wrong size is damage FETCH refuses to serve; nothing here
+	 * knows which bytes are right. */
+	if (b->size != b->prefix_len + (int64_t)fsize)
+		found(f, "blob %016" PRIx64 ": file of %" PRIu64 " bytes, %"
+		    PRId64 " expected%s", b->id, fsize, b->size - b->prefix_len,
+		    f->repair ? " (not repaired)" : "");
 	if (b->refcount == b->uses)
 		return STORE_OK;
 	found(f, "blob %016" PRIx64 ": refcount %" PRId64 " but %" PRId64

@@ -369,6 +369,9 @@ fts_close(struct store *st)
 
 /* ---- indexing what is not indexed yet ------------------------------------- */
 
+/* Worth telling the administrator when it takes more than one batch (an
+ * old store); the few messages delivered since the last search (they are
+ * indexed here, deliver.c) are routine. */
 static void
 progress(const char *mailbox, size_t n, size_t done, time_t *last)
 {
@@ -377,8 +380,12 @@ progress(const char *mailbox, size_t n, size_t done, time_t *last)
 	if (done != 0 && done != n && now - *last < FTS_PROGRESS_SECONDS)
 		return;
 	*last = now;
-	log_info("indexing %zu messages of %s for full-text search: %zu done",
-	    n, mailbox, done);
+	if (n > FTS_BATCH_MESSAGES)
+		log_info("indexing %zu messages of %s for full-text search: "
+		    "%zu done", n, mailbox, done);
+	else
+		log_debug("indexing %zu messages of %s for full-text search: "
+		    "%zu done", n, mailbox, done);
 }
 
 enum store_result

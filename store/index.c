@@ -94,6 +94,7 @@ enum ix_sql {
 	SQL_TOMB_PURGE_TOP, SQL_TOMB_PURGE, SQL_TOMB_FROM_SET, SQL_TOMB_FROM_GET,
 	SQL_KW_ALL, SQL_KW_ADD, SQL_KW_COPY,
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
+	SQL_BLOB_PREFIX,
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
 	SQL_FIELDS_SET, SQL_FIELDS_GET,
 	SQL_QUOTA_GET, SQL_QUOTA_SET,
@@ -205,13 +206,16 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_KW_COPY] = "INSERT OR IGNORE INTO mailbox_keywords (mailbox_id, bit, "
 	    "name) SELECT ?2, bit, name FROM mailbox_keywords "
 	    "WHERE mailbox_id = ?1",
-	[SQL_BLOB_ADD] = "INSERT INTO blobs (id, refcount, size) "
-	    "VALUES (?1, 1, ?2)",
+	[SQL_BLOB_ADD] = "INSERT INTO blobs (id, refcount, size, prefix) "
+	    "VALUES (?1, 1, ?2, ?3)",
 	[SQL_BLOB_REF] = "UPDATE blobs SET refcount = refcount + ?2 WHERE id = ?1",
 	[SQL_BLOB_GETREF] = "SELECT refcount FROM blobs WHERE id = ?1",
 	[SQL_BLOB_REMOVE] = "DELETE FROM blobs WHERE id = ?1",
+	/* schema.sql, version 7: what a delivery put in front of the file */
+	[SQL_BLOB_PREFIX] = "SELECT prefix FROM blobs WHERE id = ?1",
 	[SQL_BLOB_ALL] = "SELECT b.id, b.refcount, (SELECT count(*) FROM "
-	    "messages m WHERE m.blob_id = b.id) FROM blobs b ORDER BY b.id",
+	    "messages m WHERE m.blob_id = b.id), b.size, "
+	    "coalesce(length(b.prefix), 0) FROM blobs b ORDER BY b.id",
 	[SQL_BLOB_SETREF] = "UPDATE blobs SET refcount = ?2 WHERE id = ?1",
 	[SQL_BLOB_USERS] = "SELECT mailbox_id, uid FROM messages "
 	    "WHERE blob_id = ?1",
@@ -413,6 +417,18 @@ bind_text_or_null(sqlite3_stmt *s, int col, const char *v)
 {
 	return v != NULL ? bind_text(s, col, v) :
 	    sqlite3_bind_null(s, col) == SQLITE_OK;
+}
+
+/* A blob of len bytes, NULL for a NULL data. */
+static bool
+bind_blob_or_null(sqlite3_stmt *s, int col, const void *data, size_t len)
+{
+	if (data == NULL)
+		return sqlite3_bind_null(s, col) == SQLITE_OK;
+	if (len > INT_MAX)
+		return false;
+	return sqlite3_bind_blob(s, col, len > 0 ? data : "", (int)len,
+	    SQLITE_STATIC) == SQLITE_OK;
 }
 
 static enum store_result
@@ -1559,9 +1575,47 @@ blob_stmt(struct index *ix, enum ix_sql which, uint64_t id, bool b_used,
 }
 
 enum store_result
-index_blob_add(struct index *ix, uint64_t id, uint64_t size)
+index_blob_add(struct index *ix, uint64_t id, uint64_t size,
+    const char *prefix, size_t prefix_len)
 {
-	return blob_stmt(ix, SQL_BLOB_ADD, id, true, (int64_t)size, "add blob");
+	sqlite3_stmt *s = stmt(ix, SQL_BLOB_ADD);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	/* no prefix is NULL, as for every blob stored before step 7 */
+	if (!bind_int(s, 1, (int64_t)id) || !bind_int(s, 2, (int64_t)size) ||
+	    !bind_blob_or_null(s, 3, prefix_len > 0 ? prefix : NULL, prefix_len))
+		return bind_fail(ix, s);
+	return run(ix, s, "add blob");
+}
+
+enum store_result
+index_blob_prefix(struct index *ix, uint64_t id, char *out, size_t cap,
+    size_t *len)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_BLOB_PREFIX);
+	enum store_result r;
+	const void *p;
+	int n;
+
+	*len = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)id))
+		return bind_fail(ix, s);
+	if ((r = step_row(ix, s, "blob prefix")) != STORE_OK)
+		return r;
+	p = sqlite3_column_blob(s, 0);
+	n = sqlite3_column_bytes(s, 0);
+	if (p != NULL && n > 0 && (size_t)n > cap)
+		r = fail(ix, "index.db: blob %016" PRIx64 ": prefix of %d bytes, "
+		    "more than a delivery writes", id, n);
+	else if (p != NULL && n > 0) {
+		memcpy(out, p, (size_t)n);
+		*len = (size_t)n;
+	}
+	done(s);
+	return r;
 }
 
 enum store_result
@@ -1620,7 +1674,9 @@ index_blob_all(struct index *ix, struct index_blob **out, size_t *n)
 		v = grow(v, len, &cap, sizeof(*v));
 		v[len].id = (uint64_t)sqlite3_column_int64(s, 0);
 		v[len].refcount = sqlite3_column_int64(s, 1);
-		v[len++].uses = sqlite3_column_int64(s, 2);
+		v[len].uses = sqlite3_column_int64(s, 2);
+		v[len].size = sqlite3_column_int64(s, 3);
+		v[len++].prefix_len = sqlite3_column_int64(s, 4);
 	}
 	if (loop_end(ix, s, rc, "blobs") != STORE_OK) {
 		free(v);
@@ -1727,18 +1783,6 @@ index_mime_get(struct index *ix, uint64_t blob_id, enum index_mime which,
 }
 
 /* ---- the full-text index -------------------------------------------- */
-
-/* A blob of len bytes, NULL for a NULL data. */
-static bool
-bind_blob_or_null(sqlite3_stmt *s, int col, const void *data, size_t len)
-{
-	if (data == NULL)
-		return sqlite3_bind_null(s, col) == SQLITE_OK;
-	if (len > INT_MAX)
-		return false;
-	return sqlite3_bind_blob(s, col, len > 0 ? data : "", (int)len,
-	    SQLITE_STATIC) == SQLITE_OK;
-}
 
 /* Row rowid of fts_text: add text, or (del) take it out again. */
 static enum store_result

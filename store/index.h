@@ -46,11 +46,14 @@ struct index_filter {
 	bool deleted_only;           /* only \Deleted rows */
 };
 
-/* A blob row as fsck sees it: uses counts the message rows naming it. */
+/* A blob row as fsck sees it: uses counts the message rows naming it;
+ * size is the message's, prefix and file (schema.sql, version 7). */
 struct index_blob {
 	uint64_t id;
 	int64_t refcount;
 	int64_t uses;
+	int64_t size;
+	int64_t prefix_len;
 };
 
 /* A message row naming a blob (fsck). */
@@ -184,7 +187,14 @@ enum store_result index_keyword_add(struct index *ix, int64_t mailbox_id,
 enum store_result index_keywords_copy(struct index *ix, int64_t from, int64_t to);
 
 /* ---- blobs and the MIME cache ---- */
-enum store_result index_blob_add(struct index *ix, uint64_t id, uint64_t size);
+/* size: the message's (prefix and file); prefix: the bytes a delivery put
+ * in front of the file (schema.sql, version 7), none when prefix_len is 0. */
+enum store_result index_blob_add(struct index *ix, uint64_t id, uint64_t size,
+    const char *prefix, size_t prefix_len);
+/* The blob's prefix into out (*len 0: none); longer than cap is
+ * STORE_ERROR, no such blob STORE_NOT_FOUND. */
+enum store_result index_blob_prefix(struct index *ix, uint64_t id, char *out,
+    size_t cap, size_t *len);
 /* refcount += delta; a row that reaches 0 is deleted (*left = 0). */
 enum store_result index_blob_ref(struct index *ix, uint64_t id, int delta,
     int64_t *left);

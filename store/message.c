@@ -4,8 +4,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/mman.h>
-
 #include <stdint.h>
 #include <string.h>
 
@@ -252,7 +250,9 @@ store_message_header_fields(struct store_view *v, uint32_t uid, struct buf *out)
 
 /*
  * The file is immutable and mapped private and read-only: it stays valid
- * even if another session expunges the message and unlinks the file.
+ * even if another session expunges the message and unlinks the file.  A
+ * delivered message is its prefix and then the file (blob_map), and its
+ * size in the row counts both.
  */
 enum store_result
 store_message_map(struct store_view *v, uint32_t uid, const char **data,
@@ -281,9 +281,10 @@ store_message_map(struct store_view *v, uint32_t uid, const char **data,
 	return STORE_OK;
 }
 
+/* A message with a prefix is one mapping of two parts: blob.c knows how
+ * to find all of it from data and len. */
 void
 store_message_unmap(const char *data, size_t len)
 {
-	if (data != NULL && len > 0)
-		munmap((void *)data, len);
+	blob_unmap(data, len);
 }

@@ -90,6 +90,22 @@ store_quota_set(struct store *st, uint64_t storage_limit, uint64_t message_limit
 	return index_commit(st->ix);
 }
 
+/* Over: STORE_OVERQUOTA with the limit that would be passed. */
+static enum store_result
+quota_verdict(struct store *st, const struct store_quota *q, uint64_t octets,
+    uint64_t messages)
+{
+	if (!store_quota_over(q, octets, messages))
+		return STORE_OK;
+	/* the usage may include the rows being added (COPY): say the limit */
+	if (q->message_limit != STORE_QUOTA_NONE &&
+	    add_sat(q->messages, messages) > q->message_limit)
+		return store_fail(st, STORE_OVERQUOTA, "The message quota (%" PRIu64
+		    " messages) would be exceeded", q->message_limit);
+	return store_fail(st, STORE_OVERQUOTA, "The storage quota (%" PRIu64
+	    " KiB) would be exceeded", q->storage_limit);
+}
+
 enum store_result
 quota_check_locked(struct store *st, uint64_t octets, uint64_t messages)
 {
@@ -97,13 +113,17 @@ quota_check_locked(struct store *st, uint64_t octets, uint64_t messages)
 
 	if (index_quota_get(st->ix, &q) != STORE_OK)
 		return STORE_ERROR;
-	if (!store_quota_over(&q, octets, messages))
-		return STORE_OK;
-	/* the usage may include the rows being added (COPY): say the limit */
-	if (q.message_limit != STORE_QUOTA_NONE &&
-	    add_sat(q.messages, messages) > q.message_limit)
-		return store_fail(st, STORE_OVERQUOTA, "The message quota (%" PRIu64
-		    " messages) would be exceeded", q.message_limit);
-	return store_fail(st, STORE_OVERQUOTA, "The storage quota (%" PRIu64
-	    " KiB) would be exceeded", q.storage_limit);
+	return quota_verdict(st, &q, octets, messages);
+}
+
+/* Without the write lock: the usage may change before the message comes,
+ * and store_deliver checks again under the lock. */
+enum store_result
+store_quota_check(struct store *st, uint64_t octets)
+{
+	struct store_quota q;
+
+	if (store_quota_get(st, &q) != STORE_OK)
+		return STORE_ERROR;
+	return quota_verdict(st, &q, octets, 1);
 }

@@ -337,3 +337,15 @@ CREATE TABLE thread_msgids (
 ALTER TABLE messages ADD COLUMN thread_id INTEGER;
 CREATE INDEX messages_unthreaded ON messages (internaldate, blob_id)
 	WHERE thread_id IS NULL;
+
+-- version 7
+
+-- Delivery (store/deliver.c, cairn-lmtpd): the lines a delivery puts in
+-- front of the message for this user (Return-Path, Delivered-To,
+-- Received: RFC 5321 4.4), kept here beside the blob and not in its
+-- file: the file is the one the delivery spooled, hard-linked into every
+-- recipient's store, and each recipient's lines differ.  Whoever reads
+-- the message reads these bytes, then the file's, as one message
+-- (store/blob.c blob_map); blobs.size and messages.size count both.
+-- NULL: none (APPEND, and every blob stored before this step).
+ALTER TABLE blobs ADD COLUMN prefix BLOB;

@@ -8,6 +8,7 @@
  *   keyword.c   keyword names <-> the per-mailbox bit mask
  *   mailbox.c   CREATE, DELETE, RENAME, LIST, STATUS, subscriptions
  *   append.c    APPEND
+ *   deliver.c   delivery: a spooled message, linked, with its prefix
  *   cache.c     the MIME cache: ENVELOPE, BODY, BODYSTRUCTURE text
  *   view.c      a selected mailbox: the MSN map, \Recent, sync
  *   message.c   reading one message
@@ -88,10 +89,29 @@ enum store_result blob_tmp_create(struct store *st, int *fd,
 enum store_result blob_link(struct store *st, const char *tmpname, uint64_t *id);
 void blob_unlink(struct store *st, uint64_t id);
 void blob_tmp_unlink(struct store *st, const char *tmpname);
+/* The message of blob id: its prefix (index.db) and its file as one
+ * read-only mapping; blob_unmap when done.  STORE_NOT_FOUND: its row or
+ * its file is gone (expunged meanwhile). */
 enum store_result blob_map(struct store *st, uint64_t id, const char **data,
     size_t *len);
-/* Does the file of blob id exist? */
-enum store_result blob_exists(struct store *st, uint64_t id, bool *exists);
+/* The same for an open file of fsize bytes behind prefix (plen bytes, may
+ * be 0); what names it in errors. */
+enum store_result blob_map_fd(struct store *st, int fd, uint64_t fsize,
+    const char *prefix, size_t plen, const char *what, const char **data,
+    size_t *len);
+/* Undo blob_map or blob_map_fd (store_message_unmap). */
+void blob_unmap(const char *data, size_t len);
+/* Delivery: the spooled file src_name (in src_dirfd) as a tmp/ file of
+ * this store, hard-linked (*linked) or else copied; *fd open on it (close
+ * it, and blob_tmp_unlink name, when done), *size its size.  The source
+ * is never written. */
+enum store_result blob_tmp_import(struct store *st, int src_dirfd,
+    const char *src_name, int *fd, char name[BLOB_TMP_NAME_MAX],
+    uint64_t *size, bool *linked);
+/* Does the file of blob id exist, and how large is it?  (Its link count
+ * is no concern: a delivered file has one per recipient's store.) */
+enum store_result blob_exists(struct store *st, uint64_t id, bool *exists,
+    uint64_t *size);
 /* Every file under blobs/ named like a blob (id), and every other one (id 0,
  * name set); fn returning non-zero stops. */
 enum store_result blob_scan(struct store *st,
@@ -150,6 +170,33 @@ enum store_result thread_assign(struct store *st, const struct thread_refs *t,
 /* store_open: give a thread to the messages stored before schema step 6
  * (or by an older Cairn since), in transactions of a bounded size. */
 enum store_result thread_backfill(struct store *st);
+
+/* append.c: what APPEND and delivery (deliver.c) add, and how. */
+struct cache;
+struct append_args {
+	const char *mailbox;            /* canonical (store_name_canon) */
+	unsigned flags;
+	const char *const *keywords;
+	size_t n_keywords;
+	int64_t internaldate;
+	int tz_minutes;
+	const char *prefix;             /* a delivery's (schema step 7) */
+	size_t prefix_len;              /* 0: none */
+	uint64_t size;                  /* RFC822.SIZE: prefix and file */
+	const struct cache *mime;       /* made from prefix and file */
+};
+/* Can INTERNALDATE write this zone offset (+9959 at most)? */
+bool append_tz_valid(int tz_minutes);
+/*
+ * In one write transaction: check the mailbox and the quota, link
+ * tmpname (a complete, durable tmp/ file the caller holds, and unlinks
+ * afterwards) into blobs/, add the blob's row (with a's prefix), its MIME
+ * cache and the message's row.  On success *mb is the mailbox as it was
+ * (the new message's uid is mb->uidnext) and *blob_id the new blob; on
+ * failure nothing of the message is left in blobs/ or the index.
+ */
+enum store_result append_tmp_commit(struct store *st, const char *tmpname,
+    const struct append_args *a, struct store_mailbox *mb, uint64_t *blob_id);
 
 /* cache.c: the cached MIME text of one message (index.db mime_cache). */
 struct cache {

@@ -5,8 +5,14 @@
  *                                keywords, modseqs, expunge tombstones,
  *                                subscriptions, the parsed-MIME cache,
  *                                the full-text index
- *   <store dir>/blobs/ab/<id>    one immutable file per message body
- *   <store dir>/tmp/             APPEND streams here before the commit
+ *   <store dir>/blobs/ab/<id>    one immutable file per message; a
+ *                                delivered one is a hard link of the file
+ *                                the delivery spooled, shared with the
+ *                                stores of the other recipients, and the
+ *                                lines in front of it (its prefix) are in
+ *                                index.db: readers see the two as one
+ *   <store dir>/tmp/             APPEND streams here before the commit,
+ *                                delivery links here
  *
  * Plain C types only: protocol code (imapd/), delivery and cairnctl call
  * this and nothing else; store/index.c is the one file that includes
@@ -160,6 +166,40 @@ enum store_result store_append_commit(struct store_append *ap, const char *mailb
     int64_t internaldate, int tz_minutes, uint32_t *uidvalidity, uint32_t *uid);
 void store_append_abort(struct store_append *ap);
 
+/* ---- delivery (cairn-lmtpd) ------------------------------------------------ */
+
+/* The most bytes a delivery puts in front of a message (store_deliver). */
+#define STORE_DELIVER_PREFIX_MAX 2048
+
+/*
+ * Deliver the message the caller spooled: src_name in the directory
+ * src_dirfd, complete and fsynced, CRLF lines, not changed while this
+ * runs; the caller unlinks it once every recipient is done.  It becomes
+ * a blob of this store by a hard link (tmp/, then blobs/, linkat() with
+ * directory descriptors), so that N recipients whose stores share the
+ * spool's filesystem cost one file; by a copy where it cannot be linked
+ * (EXDEV, EMLINK, EPERM).  The file is never written.
+ *
+ * prefix (prefix_len bytes, at most STORE_DELIVER_PREFIX_MAX, may be 0)
+ * is what this store's copy of the message starts with: header lines
+ * (Return-Path, Delivered-To, Received: RFC 5321 §4.4), each ending in
+ * CRLF, no empty line.  It is kept in the index beside the blob and every
+ * reader sees it and then the file as one message: RFC822.SIZE, FETCH,
+ * SEARCH, the MIME cache, PREVIEW, THREADID, the full-text index.  A
+ * prefix that is not such lines, or too long: STORE_INVALID.
+ *
+ * As APPEND without flags: nothing is visible before the commit; on any
+ * failure nothing of the message remains in this store and the source is
+ * as it was.  A limit of the quota it would pass: STORE_OVERQUOTA, nothing
+ * done.  A missing or \Noselect mailbox: STORE_NOT_FOUND (deliver to
+ * INBOX instead).  The message is indexed for full-text search by the
+ * first BODY or TEXT search of its mailbox, not here (fts.c).
+ */
+enum store_result store_deliver(struct store *st, int src_dirfd,
+    const char *src_name, const char *prefix, size_t prefix_len,
+    const char *mailbox, int64_t internaldate, int tz_minutes,
+    uint32_t *uidvalidity, uint32_t *uid);
+
 /* ---- a selected mailbox --------------------------------------------------- */
 
 struct store_message {
@@ -281,9 +321,10 @@ enum store_result store_message_preview(struct store_view *v, uint32_t uid,
 enum store_result store_message_header_fields(struct store_view *v, uint32_t uid,
     struct buf *out);
 bool store_header_field_cached(const char *name);
-/* The whole message, mapped read-only; store_message_unmap when done.
- * STORE_NOT_FOUND also when its file is gone (expunged since the snapshot
- * of a store_read_hold). */
+/* The whole message (a delivered one: its prefix, then its file), mapped
+ * read-only as one buffer; store_message_unmap when done.  STORE_NOT_FOUND
+ * also when its file is gone (expunged since the snapshot of a
+ * store_read_hold). */
 enum store_result store_message_map(struct store_view *v, uint32_t uid,
     const char **data, size_t *len);
 void store_message_unmap(const char *data, size_t len);
@@ -446,6 +487,11 @@ bool store_quota_over(const struct store_quota *q, uint64_t octets,
 /* The largest message that fits now, in octets: UINT64_MAX without a
  * storage limit, 0 when the message limit is reached. */
 uint64_t store_quota_room(const struct store_quota *q);
+/* Would one more message of octets bytes fit now?  STORE_OK or
+ * STORE_OVERQUOTA (the reason in store_error).  For LMTP's RCPT with SIZE
+ * (RFC 1870): a look, not a promise; store_deliver checks again when it
+ * adds the message. */
+enum store_result store_quota_check(struct store *st, uint64_t octets);
 
 /* ---- maintenance ---------------------------------------------------------- */
 

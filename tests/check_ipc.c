@@ -246,6 +246,120 @@ START_TEST(test_auth_rejects)
 }
 END_TEST
 
+/* Recipient lookups: lmtpd asks, never imapd; the answer carries the store. */
+START_TEST(test_lookup_round_trip)
+{
+	struct ipc_hello h = { IPC_VERSION, IPC_ROLE_LMTPD };
+	struct ipc_lookup_request r;
+	struct ipc_lookup_ok ok;
+	struct ipc_msg m;
+	const char *why = NULL;
+	int p[2];
+
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_LMTPD, IPC_ROLE_MASTER, IPC_HELLO,
+	    &h, sizeof(h), -1), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_LMTPD, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_uint_eq(m.p.hello.role, IPC_ROLE_LMTPD);
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.address, "Alice@example.org");
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_LMTPD, IPC_ROLE_MASTER,
+	    IPC_LOOKUP_REQUEST, &r, sizeof(r), -1), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_LMTPD, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_uint_eq(m.type, IPC_LOOKUP_REQUEST);
+	ck_assert_str_eq(m.p.lookup_request.address, "Alice@example.org");
+	/* an imapd may not ask: a lookup is no login, and not its business */
+	ck_assert_int_ne(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
+	    IPC_LOOKUP_REQUEST, &r, sizeof(r), -1), 0);
+	send_raw(IPC_LOOKUP_REQUEST, sizeof(r), &r, sizeof(r), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_INVALID);
+	/* nor may an lmtpd send a login */
+	struct ipc_auth_request login;
+	memset(&login, 0, sizeof(login));
+	login.mechanism = IPC_MECH_LOGIN;
+	send_raw(IPC_AUTH_REQUEST, sizeof(login), &login, sizeof(login), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_LMTPD, &m, &why),
+	    IPC_RECV_INVALID);
+
+	memset(&ok, 0, sizeof(ok));
+	strcpy(ok.user, "alice");
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_MASTER, IPC_ROLE_LMTPD,
+	    IPC_LOOKUP_OK, &ok, sizeof(ok), p[0]), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_LMTPD, IPC_ROLE_MASTER, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_str_eq(m.p.lookup_ok.user, "alice");
+	ck_assert_int_ge(m.fd, 0);
+	close(m.fd);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+enum { LBAD_UNTERMINATED, LBAD_STAMPED_UNTERMINATED, LBAD_RESULT_CODE,
+	LBAD_STORE_ESCAPES, LBAD_OK_NO_FD, LBAD_OK_BAD_USER, LBAD_FAILED_OK,
+	LBAD_FAILED_CODE, LBAD_TO_IMAPD, LBAD_COUNT };
+
+START_TEST(test_lookup_rejects)
+{
+	struct ipc_lookup_request req;
+	struct ipc_authd_lookup stamped;
+	struct ipc_authd_lookup_result res;
+	struct ipc_lookup_ok ok;
+	struct ipc_lookup_failed failed;
+	enum ipc_role self = IPC_ROLE_MASTER, from = IPC_ROLE_LMTPD;
+	struct ipc_msg m;
+	const char *why = NULL;
+	int p[2] = { -1, -1 };
+
+	memset(&req, 0, sizeof(req));
+	memset(&stamped, 0, sizeof(stamped));
+	memset(&res, 0, sizeof(res));
+	res.result = IPC_LOOKUP_RESULT_OK;
+	strcpy(res.user, "alice");
+	strcpy(res.store_dir, "alice");
+	memset(&ok, 0, sizeof(ok));
+	strcpy(ok.user, "alice");
+	switch (_i) {
+	case LBAD_UNTERMINATED: memset(req.address, 'a', sizeof(req.address));
+		send_raw(IPC_LOOKUP_REQUEST, sizeof(req), &req, sizeof(req), -1); break;
+	case LBAD_STAMPED_UNTERMINATED: self = IPC_ROLE_AUTHD; from = IPC_ROLE_MASTER;
+		memset(stamped.address, 'a', sizeof(stamped.address));
+		send_raw(IPC_AUTHD_LOOKUP, sizeof(stamped), &stamped, sizeof(stamped), -1);
+		break;
+	case LBAD_RESULT_CODE: from = IPC_ROLE_AUTHD; res.result = 4;
+		send_raw(IPC_AUTHD_LOOKUP_RESULT, sizeof(res), &res, sizeof(res), -1); break;
+	case LBAD_STORE_ESCAPES: from = IPC_ROLE_AUTHD; strcpy(res.store_dir, "../x");
+		send_raw(IPC_AUTHD_LOOKUP_RESULT, sizeof(res), &res, sizeof(res), -1); break;
+	case LBAD_OK_NO_FD: self = IPC_ROLE_LMTPD; from = IPC_ROLE_MASTER;
+		send_raw(IPC_LOOKUP_OK, sizeof(ok), &ok, sizeof(ok), -1); break;
+	case LBAD_OK_BAD_USER: self = IPC_ROLE_LMTPD; from = IPC_ROLE_MASTER;
+		strcpy(ok.user, "Alice/..");
+		ck_assert_int_eq(pipe(p), 0);
+		send_raw(IPC_LOOKUP_OK, sizeof(ok), &ok, sizeof(ok), p[0]); break;
+	case LBAD_FAILED_OK: self = IPC_ROLE_LMTPD; from = IPC_ROLE_MASTER;
+		failed.result = IPC_LOOKUP_RESULT_OK;
+		send_raw(IPC_LOOKUP_FAILED, sizeof(failed), &failed, sizeof(failed), -1); break;
+	case LBAD_FAILED_CODE: self = IPC_ROLE_LMTPD; from = IPC_ROLE_MASTER;
+		failed.result = 99;
+		send_raw(IPC_LOOKUP_FAILED, sizeof(failed), &failed, sizeof(failed), -1); break;
+	case LBAD_TO_IMAPD: self = IPC_ROLE_IMAPD; from = IPC_ROLE_MASTER;
+		ck_assert_int_eq(pipe(p), 0);
+		send_raw(IPC_LOOKUP_OK, sizeof(ok), &ok, sizeof(ok), p[0]); break;
+	}
+	ck_assert_int_eq(ipc_recv(sv[1], self, from, &m, &why), IPC_RECV_INVALID);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(m.fd, -1);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+}
+END_TEST
+
 START_TEST(test_eof)
 {
 	struct ipc_msg m;
@@ -279,6 +393,8 @@ main(void)
 	tcase_add_loop_test(tc, test_recv_rejects, 0, BAD_COUNT);
 	tcase_add_test(tc, test_auth_request_round_trip);
 	tcase_add_loop_test(tc, test_auth_rejects, 0, ABAD_COUNT);
+	tcase_add_test(tc, test_lookup_round_trip);
+	tcase_add_loop_test(tc, test_lookup_rejects, 0, LBAD_COUNT);
 	tcase_add_test(tc, test_eof);
 	tcase_add_test(tc, test_strlcpy_bounds);
 	suite_add_tcase(s, tc);

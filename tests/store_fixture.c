@@ -3,15 +3,20 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "store_fixture.h"
+/* The schema steps, to make a store of an older version (old_store). */
+#include "schema-sql.h"
 
 char dir[64];
 int dfd = -1;
@@ -98,4 +103,42 @@ sql_int(const char *text)
 	sqlite3_finalize(s);
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 	return v;
+}
+
+void
+old_store(int version, const char *text)
+{
+	char path[128], pragma[64], *err = NULL;
+	sqlite3 *db;
+
+	ck_assert_int_ge(version, 1);
+	ck_assert_int_lt(version, SCHEMA_VERSION);
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (int i = 0; i < version; i++)
+		ck_assert_msg(sqlite3_exec(db, schema_steps[i], NULL, NULL,
+		    &err) == SQLITE_OK, "step %d: %s", i + 1, err);
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version);
+	ck_assert_int_eq(sqlite3_exec(db, pragma, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, text, NULL, NULL, &err) == SQLITE_OK,
+	    "%s: %s", text, err);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+void
+old_blob_file(uint64_t id, const char *data, size_t len)
+{
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/blobs/%02x", dir, (unsigned)(id >> 56));
+	ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/blobs/%02x/%016" PRIx64, dir,
+	    (unsigned)(id >> 56), id);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
 }

@@ -23,5 +23,13 @@ void sql(const char *text);
 int64_t sql_int(const char *text);
 /* Remove name under parent, and all below it. */
 void rm_tree(int parent, const char *name);
+/*
+ * A store as an older Cairn left it, to test upgrades: index.db made by
+ * the first `version` steps of schema.sql, at that version, then text
+ * (SQL: its mailboxes and messages) run on it.  Not opened.
+ */
+void old_store(int version, const char *text);
+/* The file of blob id, as a store writes it (blobs/ab/<id>). */
+void old_blob_file(uint64_t id, const char *data, size_t len);
 
 #endif

@@ -25,6 +25,7 @@ BUILD = os.environ.get("CAIRN_BUILDDIR") or os.path.abspath(
 CAIRND = os.path.join(BUILD, "master", "cairnd")
 IMAPD = os.path.join(BUILD, "imapd", "cairn-imapd")
 AUTHD = os.path.join(BUILD, "authd", "cairn-authd")
+LMTPD = os.path.join(BUILD, "lmtpd", "cairn-lmtpd")
 CAIRNCTL = os.path.join(BUILD, "ctl", "cairnctl")
 IS_ROOT = os.geteuid() == 0
 MAIL_USER = "cairn"
@@ -116,7 +117,10 @@ class Server:
         self.write_config()
         self.proc = None
         self.log_path = os.path.join(self.dir, "cairnd.log")
-        self.env = dict(os.environ, CAIRN_IMAPD_PATH=IMAPD, CAIRN_AUTHD_PATH=AUTHD)
+        self.env = dict(os.environ, CAIRN_IMAPD_PATH=IMAPD, CAIRN_AUTHD_PATH=AUTHD,
+                        CAIRN_LMTPD_PATH=LMTPD)
+        # the default, <run-dir>/lmtp, named here for the LMTP tests
+        self.lmtp_socket = os.path.join(self.dir, "run", "lmtp")
 
     def write_config(self, **changes):
         self.options.update(changes)
@@ -159,6 +163,19 @@ class Server:
 
     def imapd_children(self):
         return [c for c in children_of(self.proc.pid) if c[2] == "cairn-imapd"]
+
+    def lmtpd_children(self):
+        return [c for c in children_of(self.proc.pid) if c[2] == "cairn-lmtpd"]
+
+    def lmtp(self, timeout=10):
+        """A client of the LMTP socket, its greeting read."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        sock.connect(self.lmtp_socket)
+        c = Client(sock)
+        greeting = c.readline()
+        assert greeting.startswith("220 "), greeting
+        return c
 
     def authd_pid(self):
         rows = [c for c in children_of(self.proc.pid) if c[2] == "cairn-authd"]

@@ -40,14 +40,16 @@ def test_install_layout_under_destdir():
         expected = [
             sbindir + "/cairnd", sbindir + "/cairnctl",
             libexecdir + "/cairn/cairn-imapd", libexecdir + "/cairn/cairn-authd",
+            libexecdir + "/cairn/cairn-lmtpd",
             bindir + "/cairn-deliver", mandir + "/man8/cairn-deliver.8",
             mandir + "/man5/cairn.conf.5", mandir + "/man8/cairnd.8",
             mandir + "/man8/cairn-imapd.8", mandir + "/man8/cairn-authd.8",
+            mandir + "/man8/cairn-lmtpd.8",
             mandir + "/man8/cairnctl.8", sysconfdir + "/cairn/cairn.conf.sample",
         ]
         for path in expected:
             assert os.path.isfile(dest + path), "missing " + path
-        for path in expected[:5]:
+        for path in expected[:6]:
             assert os.access(dest + path, os.X_OK), path
         # the installed master looks for its children where they were installed
         out = subprocess.run(["strings", dest + sbindir + "/cairnd"],
