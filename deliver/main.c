@@ -65,12 +65,12 @@ usage_text(FILE *out)
 	    DEFAULT_CONFIG, DEFAULT_TIMEOUT);
 }
 
+/* One line, as every failure: the MTA puts it in its log and bounce. */
 static _Noreturn void
 usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "cairn-deliver: %s%s%s\n", what, arg ? ": " : "",
-	    arg ? arg : "");
-	usage_text(stderr);
+	fprintf(stderr, "cairn-deliver: %s%s%s (cairn-deliver --help: usage)\n",
+	    what, arg ? ": " : "", arg ? arg : "");
 	exit(EX_USAGE);
 }
 
