@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mime.h"
 #include "store-int.h"
 #include "xmalloc.h"
 
@@ -80,20 +81,35 @@ store_append_abort(struct store_append *ap)
 	free(ap);
 }
 
-/* The file is durable, then parsed through a read-only mapping. */
+/*
+ * The file is durable, then parsed once through a read-only mapping for
+ * both the MIME cache and the full-text document (which fts.c queues
+ * after the commit).  A document that cannot be made fails nothing: the
+ * message is then indexed by the next BODY or TEXT search (*doc_ok).
+ */
 static enum store_result
-parse_tmp(struct store_append *ap, struct cache *t)
+parse_tmp(struct store_append *ap, struct cache *t, struct fts_doc *doc,
+    bool *doc_ok)
 {
+	struct mime_part *root;
 	enum store_result r;
 	const char *data;
 	size_t len;
 
+	*doc_ok = false;
 	if (fsync(ap->fd) != 0)
 		return store_fail_errno(ap->st, ap->tmpname);
 	if (blob_map_fd(ap->st, ap->fd, ap->size, NULL, 0, ap->tmpname, &data,
 	    &len) != STORE_OK)
 		return STORE_ERROR;
-	r = cache_make(ap->st, data, len, t);
+	root = mime_parse(data, len);
+	r = cache_render(ap->st, data, len, root, t);
+	if (r == STORE_OK && fts_make(ap->st, data, len, root, doc) == STORE_OK)
+		*doc_ok = true;
+	else if (r == STORE_OK)
+		log_warnx("%s: left for the next search to index",
+		    store_error(ap->st));
+	mime_free(root);
 	blob_unmap(data, len);
 	return r;
 }
@@ -212,14 +228,16 @@ commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
 {
 	char canon[STORE_MAILBOX_NAME_MAX + 1];
 	struct cache t = CACHE_INIT;
+	struct fts_doc doc;
 	struct store_mailbox mb;
 	struct store *st = ap->st;
 	enum store_result r;
 	uint64_t blob_id;
+	bool doc_ok;
 
 	if ((r = check_args(ap, a)) != STORE_OK ||
 	    (r = store_name_canon(st, a->mailbox, canon)) != STORE_OK ||
-	    (r = parse_tmp(ap, &t)) != STORE_OK)
+	    (r = parse_tmp(ap, &t, &doc, &doc_ok)) != STORE_OK)
 		return r;
 	a->mailbox = canon;
 	a->mime = &t;
@@ -229,9 +247,12 @@ commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
 	if (r == STORE_OK) {
 		*uidvalidity = mb.uidvalidity;
 		*uid = mb.uidnext;
-		/* indexed for full-text search with the next few, after */
-		fts_enqueue(st, blob_id, ap->size);
 	}
+	/* added to the full-text index with the next few, after */
+	if (r == STORE_OK && doc_ok)
+		fts_enqueue(st, blob_id, &doc);
+	else if (doc_ok)
+		fts_doc_free(&doc);
 	return r;
 }
 

@@ -149,7 +149,8 @@ blob_tmp_unlink(struct store *st, const char *tmpname)
 		log_warn("store: unlink %s", tmpname);
 }
 
-/* A tmp/ file made from the spool's: a regular file, locked. */
+/* What becomes a tmp/ file must be a regular file (not a FIFO, device or
+ * directory the caller named by mistake). */
 static enum store_result
 tmp_open_check(struct store *st, int fd, const char *what, uint64_t *size)
 {
@@ -414,8 +415,8 @@ blob_map_fd(struct store *st, int fd, uint64_t fsize, const char *prefix,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
 		return store_fail_errno(st, what);
-	if ((fsize > 0 && mmap(region + head, (size_t)fsize, PROT_READ,
-	    MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)) {
+	if (fsize > 0 && mmap(region + head, (size_t)fsize, PROT_READ,
+	    MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
 		store_fail_errno(st, what);
 		munmap(region, head + body);
 		return STORE_ERROR;

@@ -27,9 +27,9 @@ static const char *const search_fields[] = {
 #define CACHE_FIELDS_MAX (32 * 1024)
 
 enum store_result
-cache_make(struct store *st, const char *data, size_t len, struct cache *c)
+cache_render(struct store *st, const char *data, size_t len,
+    const struct mime_part *root, struct cache *c)
 {
-	struct mime_part *root = mime_parse(data, len);
 	int rc;
 
 	rc = mime_envelope(data, len, root, &c->envelope);
@@ -45,13 +45,22 @@ cache_make(struct store *st, const char *data, size_t len, struct cache *c)
 		rc = mime_preview(data, len, root, &c->preview);
 	if (rc == 0)
 		thread_refs_parse(data, len, root, &c->refs);
-	mime_free(root);
 	if (rc != 0) {
 		cache_free(c);
 		return store_fail(st, STORE_ERROR, "the MIME structure is too "
 		    "large to cache");
 	}
 	return STORE_OK;
+}
+
+enum store_result
+cache_make(struct store *st, const char *data, size_t len, struct cache *c)
+{
+	struct mime_part *root = mime_parse(data, len);
+	enum store_result r = cache_render(st, data, len, root, c);
+
+	mime_free(root);
+	return r;
 }
 
 void

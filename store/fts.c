@@ -12,12 +12,14 @@
  * check removes).  Messages without a document (stored before the index
  * existed) or too large to index are always candidates.
  *
- * When: APPEND queues its message (fts_enqueue); the queue is indexed in
- * one write transaction once it holds FTS_QUEUE_MAX messages or
- * FTS_QUEUE_BYTES of mail, when the store is closed (the session ends),
- * and before a BODY or TEXT search (store_fts_update, which also indexes
- * every other message of the mailbox without a document: stored by an
- * older Cairn, or queued by a process that died).  One FTS5 segment per
+ * When: APPEND makes its message's document from the parse that makes
+ * the MIME cache (append.c: the message is parsed once) and queues it
+ * (fts_enqueue); the queue is added in one write transaction once it
+ * holds FTS_QUEUE_MAX documents or FTS_QUEUE_BYTES of them, when the
+ * store is closed (the session ends), and before a BODY or TEXT search
+ * (store_fts_update, which also indexes every other message of the
+ * mailbox without a document: stored by an older Cairn, delivered, or
+ * queued by a process that died).  One FTS5 segment per
  * message, as indexing in APPEND's own transaction would write, made
  * APPEND write about 110 KB more per message (the segment, the structure
  * record, merges; measured: 2.6 times the bytes, APPEND 2 to 4 times
@@ -58,16 +60,11 @@
 #define FTS_BATCH_BYTES (4u * 1024 * 1024)
 /* Seconds between progress lines in the log. */
 #define FTS_PROGRESS_SECONDS 5
-/* APPENDed messages queued before they are indexed together, and the bytes
- * of mail that flush the queue sooner. */
+/* APPENDed messages' documents queued before they are added together,
+ * and the bytes of them (texts and packed texts) that flush the queue
+ * sooner: they wait in the session's memory, which an idle session keeps. */
 #define FTS_QUEUE_MAX 64
-#define FTS_QUEUE_BYTES (4u * 1024 * 1024)
-
-struct fts_queue {
-	uint64_t blob[FTS_QUEUE_MAX];
-	size_t n;
-	uint64_t bytes;
-};
+#define FTS_QUEUE_BYTES (512u * 1024)
 
 /* ---- packing: what was indexed, kept deflated --------------------------- */
 
@@ -122,15 +119,7 @@ unpack(const struct buf *packed, size_t *len)
 
 /* ---- making a document ---------------------------------------------------- */
 
-/* One message's document. */
-struct fts_doc {
-	struct buf header, body;      /* the text indexed (mime-text.c) */
-	unsigned char *header_packed, *body_packed;   /* the same, deflated */
-	size_t header_packed_len, body_packed_len;
-	bool indexed;                 /* false: too much text to index */
-};
-
-static void
+void
 fts_doc_free(struct fts_doc *d)
 {
 	buf_free(&d->header);
@@ -141,20 +130,18 @@ fts_doc_free(struct fts_doc *d)
 }
 
 /* The document of a message, made outside any transaction. */
-static enum store_result
-fts_make(struct store *st, const char *data, size_t len, struct fts_doc *d)
+enum store_result
+fts_make(struct store *st, const char *data, size_t len,
+    const struct mime_part *root, struct fts_doc *d)
 {
-	struct mime_part *root;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->header.limit = FTS_TEXT_MAX;
 	d->body.limit = FTS_TEXT_MAX;
-	root = mime_parse(data, len);
 	rc = mime_search_header(data, len, &d->header);
 	if (rc == 0)
 		rc = mime_search_body(data, len, root, &d->body);
-	mime_free(root);
 	if (rc != 0) {
 		/* too much text: no document to speak of, always read */
 		buf_free(&d->header);
@@ -253,8 +240,20 @@ struct batch {
 	uint64_t blob[FTS_BATCH_MESSAGES];
 	struct fts_doc doc[FTS_BATCH_MESSAGES];
 	size_t n;
-	size_t bytes;
+	size_t bytes;      /* of the documents: texts and packed texts */
 };
+
+/* APPEND's queue: a batch that fills more slowly (FTS_QUEUE_MAX). */
+struct fts_queue {
+	struct batch b;
+};
+
+static size_t
+doc_bytes(const struct fts_doc *d)
+{
+	return d->header.len + d->body.len + d->header_packed_len +
+	    d->body_packed_len;
+}
 
 static void
 batch_clear(struct batch *b)
@@ -270,6 +269,7 @@ batch_clear(struct batch *b)
 static enum store_result
 batch_add(struct store *st, struct batch *b, uint64_t blob_id)
 {
+	struct mime_part *root;
 	enum store_result r;
 	const char *data;
 	size_t len;
@@ -278,12 +278,14 @@ batch_add(struct store *st, struct batch *b, uint64_t blob_id)
 		return STORE_OK;
 	if (r != STORE_OK)
 		return r;
-	r = fts_make(st, data, len, &b->doc[b->n]);
-	store_message_unmap(data, len);
+	root = mime_parse(data, len);
+	r = fts_make(st, data, len, root, &b->doc[b->n]);
+	mime_free(root);
+	blob_unmap(data, len);
 	if (r != STORE_OK)
 		return r;
 	b->blob[b->n] = blob_id;
-	b->bytes += b->doc[b->n].header.len + b->doc[b->n].body.len;
+	b->bytes += doc_bytes(&b->doc[b->n]);
 	b->n++;
 	return STORE_OK;
 }
@@ -321,41 +323,36 @@ batch_commit(struct store *st, struct batch *b)
 
 /* ---- APPEND's queue ------------------------------------------------------- */
 
-/* Index what APPEND queued; a failure leaves those messages without a
+/* Add what APPEND queued; a failure leaves those messages without a
  * document, for the next BODY or TEXT search to index. */
 void
 fts_flush(struct store *st)
 {
 	struct fts_queue *q = st->fts_queue;
-	struct batch *b;
-	enum store_result r = STORE_OK;
+	size_t n;
 
-	if (q == NULL || q->n == 0 || st->ix == NULL)
+	if (q == NULL || q->b.n == 0 || st->ix == NULL)
 		return;
-	b = xcalloc(1, sizeof(*b));
-	for (size_t i = 0; i < q->n && r == STORE_OK; i++)
-		r = batch_add(st, b, q->blob[i]);
-	if (r == STORE_OK)
-		r = batch_commit(st, b);
-	if (r != STORE_OK)
-		log_warnx("store: full-text index of %zu new messages: %s", q->n,
+	n = q->b.n;
+	if (batch_commit(st, &q->b) != STORE_OK)
+		log_warnx("store: full-text index of %zu new messages: %s", n,
 		    store_error(st));
-	batch_clear(b);
-	free(b);
-	q->n = 0;
-	q->bytes = 0;
+	batch_clear(&q->b);
 }
 
 void
-fts_enqueue(struct store *st, uint64_t blob_id, uint64_t size)
+fts_enqueue(struct store *st, uint64_t blob_id, struct fts_doc *d)
 {
 	struct fts_queue *q = st->fts_queue;
 
 	if (q == NULL)
 		q = st->fts_queue = xcalloc(1, sizeof(*q));
-	q->blob[q->n++] = blob_id;
-	q->bytes += size;
-	if (q->n == FTS_QUEUE_MAX || q->bytes >= FTS_QUEUE_BYTES)
+	q->b.blob[q->b.n] = blob_id;
+	q->b.doc[q->b.n] = *d;
+	q->b.bytes += doc_bytes(d);
+	q->b.n++;
+	memset(d, 0, sizeof(*d));     /* the queue owns it now */
+	if (q->b.n == FTS_QUEUE_MAX || q->b.bytes >= FTS_QUEUE_BYTES)
 		fts_flush(st);
 }
 
@@ -363,6 +360,8 @@ void
 fts_close(struct store *st)
 {
 	fts_flush(st);
+	if (st->fts_queue != NULL)
+		batch_clear(&st->fts_queue->b);
 	free(st->fts_queue);
 	st->fts_queue = NULL;
 }

@@ -208,7 +208,11 @@ struct cache {
 };
 #define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false, \
 	THREAD_REFS_INIT }
-/* Parse data once and render the texts; and take its thread refs. */
+/* Render the texts of data, whose MIME structure is root; and take its
+ * thread refs. */
+enum store_result cache_render(struct store *st, const char *data, size_t len,
+    const struct mime_part *root, struct cache *c);
+/* The same, parsing data first. */
 enum store_result cache_make(struct store *st, const char *data, size_t len,
     struct cache *c);
 void cache_free(struct cache *c);
@@ -219,9 +223,22 @@ const char *cache_fields(const struct cache *c);
 enum store_result cache_fill(struct store *st, uint64_t blob_id);
 
 /* fts.c: the full-text index (schema.sql, version 5). */
-/* After APPEND's commit: blob_id (size bytes) is indexed with the next
- * batch.  fts_flush indexes the queue now; fts_close at store_close. */
-void fts_enqueue(struct store *st, uint64_t blob_id, uint64_t size);
+/* One message's document. */
+struct fts_doc {
+	struct buf header, body;      /* the text indexed (mime-text.c) */
+	unsigned char *header_packed, *body_packed;   /* the same, deflated */
+	size_t header_packed_len, body_packed_len;
+	bool indexed;                 /* false: too much text to index */
+};
+/* The document of a message whose MIME structure is root (mime_parse of
+ * data), outside any transaction; fts_doc_free it unless queued. */
+enum store_result fts_make(struct store *st, const char *data, size_t len,
+    const struct mime_part *root, struct fts_doc *d);
+void fts_doc_free(struct fts_doc *d);
+/* After APPEND's commit: blob_id's document joins the queue (which owns
+ * it from now on, d is left empty), added with the next batch.  fts_flush
+ * adds the queue now; fts_close at store_close. */
+void fts_enqueue(struct store *st, uint64_t blob_id, struct fts_doc *d);
 void fts_flush(struct store *st);
 void fts_close(struct store *st);
 /* In a write transaction: the rows of at most max dead documents leave

@@ -25,8 +25,6 @@
 #include "store.h"
 #include "store_fixture.h"
 
-#include "schema-sql.h"
-
 
 /* ---- fixtures and helpers ------------------------------------------------ */
 
@@ -603,6 +601,38 @@ START_TEST(test_append_queue)
 END_TEST
 
 /*
+ * The queue holds the documents APPEND made (the message is parsed once,
+ * for the cache and the document): a few messages with much text fill
+ * its bytes before its count, and it is added then.
+ */
+START_TEST(test_append_queue_bytes)
+{
+	size_t len = 200 * 1024;
+	char *msg = malloc(len + 1);
+	struct store *st = open_store();
+	struct store_view *v;
+
+	ck_assert_ptr_nonnull(msg);
+	memcpy(msg, "Subject: long\r\n\r\n", 17);
+	for (size_t i = 17; i < len; i++)
+		msg[i] = (i % 8 == 7) ? ' ' : (char)('a' + i % 7);
+	memcpy(msg + len - 9, " zyxwvu\r\n", 9);
+	append_len(st, "INBOX", msg, len);
+	append_len(st, "INBOX", msg, len);
+	ck_assert_int_eq(documents(), 0);
+	append_len(st, "INBOX", msg, len);    /* over 512 KB of text queued */
+	ck_assert_int_eq(documents(), 3);
+	ck_assert_int_eq(unindexed("INBOX"), 0);
+	v = view(st, "INBOX");
+	ck_assert_str_eq(cand(v, "zyxwvu", true), "1 2 3");
+	ck_assert_str_eq(cand(v, "zyxwvut", true), "");
+	store_view_close(v);
+	store_close(st);
+	free(msg);
+}
+END_TEST
+
+/*
  * n_unindexed follows messages and documents through COPY, MOVE, EXPUNGE,
  * RENAME of INBOX, documents dropped behind the store's back; fsck checks
  * it and counts it again.
@@ -746,19 +776,11 @@ END_TEST
 START_TEST(test_schema_v4_upgraded)
 {
 	static const uint64_t blob = 0x2a00000000000001ULL;
-	char path[160], sqltext[512];
+	char sqltext[512];
 	struct store *st;
 	struct store_view *v;
-	sqlite3 *db;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(sqlite3_exec(db, schema_steps[i], NULL, NULL, NULL),
-		    SQLITE_OK);
 	snprintf(sqltext, sizeof(sqltext),
-	    "PRAGMA user_version = 4;"
 	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
 	    " VALUES (1, 'INBOX', 7, 2, 2);"
 	    "INSERT INTO blobs (id, refcount, size) VALUES (%lld, 1, %zu);"
@@ -766,22 +788,11 @@ START_TEST(test_schema_v4_upgraded)
 	    "internaldate, tz_minutes, size, blob_id, email_id) VALUES "
 	    "(1, 1, 2, 0, 0, 0, 0, %zu, %lld, %lld);", (long long)blob,
 	    strlen(MSG_PLAIN), strlen(MSG_PLAIN), (long long)blob, (long long)blob);
-	ck_assert_int_eq(sqlite3_exec(db, sqltext, NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
-	snprintf(path, sizeof(path), "%s/blobs", dir);
-	ck_assert_int_eq(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/blobs/2a", dir);
-	ck_assert_int_eq(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/blobs/2a/%016llx", dir,
-	    (unsigned long long)blob);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, MSG_PLAIN, strlen(MSG_PLAIN)),
-	    (ssize_t)strlen(MSG_PLAIN));
-	close(fd);
+	old_store(4, sqltext);
+	old_blob_file(blob, MSG_PLAIN, strlen(MSG_PLAIN));
 
 	st = open_store();
-	ck_assert_int_eq(sql_int("PRAGMA user_version"), SCHEMA_VERSION);
+	ck_assert_int_eq(sql_int("PRAGMA user_version"), schema_newest());
 	ck_assert_int_eq(unindexed("INBOX"), 1);
 	append(st, "INBOX", MSG_B64);
 	v = view(st, "INBOX");
@@ -831,6 +842,7 @@ fts_suite(void)
 	tcase_add_test(tc, test_unindexed_are_candidates);
 	tcase_add_test(tc, test_update_in_batches);
 	tcase_add_test(tc, test_append_queue);
+	tcase_add_test(tc, test_append_queue_bytes);
 	tcase_add_test(tc, test_unindexed_counts);
 	tcase_add_test(tc, test_purge_bounded);
 	tcase_add_test(tc, test_schema_v4_upgraded);

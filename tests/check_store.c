@@ -24,8 +24,6 @@
 
 #include "store.h"
 #include "store_fixture.h"
-/* The schema steps, to make a store of an older version (test_schema_v1). */
-#include "schema-sql.h"
 
 
 /* ---- fixtures and helpers ------------------------------------------------ */
@@ -1843,23 +1841,15 @@ START_TEST(test_schema_v1_upgraded)
 	struct store *st;
 	struct store_view *v;
 	struct buf b = BUF_INIT;
-	sqlite3 *db;
-	char path[128];
 	uint32_t msn;
 
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, schema_steps[0], NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-	    "PRAGMA user_version = 1;"
+	old_store(1,
 	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
 	    " VALUES (1, 'INBOX', 7, 200, 9), (2, 'Sent', 8, 1, 1);"
 	    "INSERT INTO blobs (id, refcount, size) VALUES (42, 3, 10);"
 	    "INSERT INTO mime_cache VALUES (42, 'NIL', 'NIL', 'NIL');"
 	    "INSERT INTO messages VALUES (1, 5, 1, 1, 0, 0, 0, 10, 42, 42),"
-	    " (1, 64, 2, 0, 0, 0, 0, 10, 42, 42), (1, 199, 3, 8, 0, 0, 0, 10, 42, 42);",
-	    NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	    " (1, 64, 2, 0, 0, 0, 0, 10, 42, 42), (1, 199, 3, 8, 0, 0, 0, 10, 42, 42);");
 
 	st = open_store();
 	v = view(st, "INBOX", true);
@@ -2084,20 +2074,12 @@ START_TEST(test_tombstones_upgraded)
 {
 	struct store *st;
 	struct store_view *v;
-	char path[128], got[64];
-	sqlite3 *db;
+	char got[64];
 
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, schema_steps[0], NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, schema_steps[1], NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-	    "PRAGMA user_version = 2;"
+	old_store(2,
 	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
 	    " VALUES (1, 'INBOX', 7, 10, 9);"
-	    "INSERT INTO tombstones VALUES (1, 4, 6), (1, 8, 9);",
-	    NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	    "INSERT INTO tombstones VALUES (1, 4, 6), (1, 8, 9);");
 
 	st = open_store();
 	ck_assert_int_ge(sql_int("SELECT min(expunged) FROM tombstones"),

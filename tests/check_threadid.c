@@ -15,13 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "store.h"
 #include "store_fixture.h"
-/* The schema steps, to make a store of version 4 (test_upgrade). */
-#include "schema-sql.h"
-
 
 /* ---- fixtures and helpers ------------------------------------------------ */
 
@@ -440,17 +435,9 @@ END_TEST
 START_TEST(test_upgrade)
 {
 	struct store *st;
-	char path[128];
-	sqlite3 *db;
 	uint64_t t1, t2, t3;
 
-	snprintf(path, sizeof(path), "%s/index.db", dir);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(sqlite3_exec(db, schema_steps[i], NULL, NULL,
-		    NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-	    "PRAGMA user_version = 4;"
+	old_store(4,
 	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
 	    " VALUES (1, 'INBOX', 7, 4, 9), (2, 'Sent', 8, 2, 1);"
 	    "INSERT INTO blobs (id, refcount, size) VALUES (41, 1, 10), "
@@ -466,12 +453,10 @@ START_TEST(test_upgrade)
 	    "INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
 	    " internaldate, tz_minutes, size, blob_id, email_id) VALUES "
 	    " (1, 1, 1, 0, 0, 0, 0, 10, 41, 41), (2, 1, 1, 0, 0, 0, 0, 10, 42, 42),"
-	    " (1, 3, 1, 0, 0, 0, 0, 10, 43, 43);",
-	    NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	    " (1, 3, 1, 0, 0, 0, 0, 10, 43, 43);");
 
 	st = open_store();
-	ck_assert_int_eq(sql_int("PRAGMA user_version"), SCHEMA_VERSION);
+	ck_assert_int_eq(sql_int("PRAGMA user_version"), schema_newest());
 	t1 = thread(st, "INBOX", 1);
 	t2 = thread(st, "Sent", 1);
 	t3 = thread(st, "INBOX", 3);

@@ -142,3 +142,9 @@ old_blob_file(uint64_t id, const char *data, size_t len)
 	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
 	close(fd);
 }
+
+int
+schema_newest(void)
+{
+	return SCHEMA_VERSION;
+}

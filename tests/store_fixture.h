@@ -1,6 +1,8 @@
 /*
- * What the store's Check suites (check_store, check_fts, check_threadid)
- * share: a fresh store directory for each test, removed after it.
+ * What the store's Check suites (check_store, check_fts, check_threadid,
+ * check_deliver_store) share: a fresh store directory for each test,
+ * removed after it; SQL behind the store's back; stores as older versions
+ * of Cairn left them, to test upgrades.
  */
 #ifndef CAIRN_TESTS_STORE_FIXTURE_H
 #define CAIRN_TESTS_STORE_FIXTURE_H
@@ -31,5 +33,7 @@ void rm_tree(int parent, const char *name);
 void old_store(int version, const char *text);
 /* The file of blob id, as a store writes it (blobs/ab/<id>). */
 void old_blob_file(uint64_t id, const char *data, size_t len);
+/* The schema version an upgraded store is at (the last step's). */
+int schema_newest(void);
 
 #endif

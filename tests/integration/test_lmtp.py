@@ -400,12 +400,25 @@ def test_socket_and_processes():
         wait_for(lambda: os.path.exists(moved) and not os.path.exists(srv.lmtp_socket),
                  what="the socket to move")
         srv.lmtp_socket = moved
+        # a reload replaces cairn-authd: lookups meanwhile get 451 4.4.3
+        wait_for(lambda: len(re.findall(r"cairn-authd pid \d+ ready", srv.log_text())) == 2,
+                 what="the new cairn-authd")
         c = srv.lmtp()
-        c.send("QUIT\r\n")
-        expect(r"^221 ", last(c))
+        lhlo(c)
+        # stop: a connection is told, in the middle of DATA too; nothing stays
+        d = srv.lmtp()
+        lhlo(d)
+        d.send("MAIL FROM:<>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+        for want in (r"^250 ", r"^250 ", r"^354 "):
+            expect(want, last(d))
+        d.send(b"Subject: never\r\n\r\nhalf")
+        wait_for(lambda: spool_files(srv), what="the spool file")
         srv.signal(signal.SIGTERM)
+        expect(r"^421 4\.3\.2 \S+ Server shutting down", last(c))
+        expect(r"^421 4\.3\.2 \S+ Server shutting down", last(d))
         srv.proc.wait(10)
         assert not os.path.exists(moved), "the socket stays after stop"
+        assert spool_files(srv) == []
 
 
 def test_socket_path_checks():
