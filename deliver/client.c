@@ -213,9 +213,15 @@ read_reply(struct conn *c, enum lda_stage stage, const char *sent,
 		if (len < 0)
 			return EX_TEMPFAIL;
 		st = lda_reply_line(&r, line, (size_t)len);
-		if (st == LDA_REPLY_BAD)
+		if (st == LDA_REPLY_BAD) {
+			/* the line as it came, cleaned for one line of stderr */
+			for (ssize_t i = 0; i < len; i++)
+				if ((unsigned char)line[i] < 0x20 ||
+				    (unsigned char)line[i] >= 0x7f)
+					line[i] = '?';
 			return fail(c, EX_TEMPFAIL, "%s: not an LMTP reply after %s: "
-			    "\"%.200s\"", c->d->socket_path, sent, r.text);
+			    "\"%.200s\"", c->d->socket_path, sent, line);
+		}
 		/* the first line of LHLO's reply is the server's name */
 		if (caps != NULL && r.n_lines > 1 && len > 4)
 			lda_caps_line(caps, line + 4, (size_t)len - 4);

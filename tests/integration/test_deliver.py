@@ -371,7 +371,9 @@ def test_scripted_failures():
         ({"data": "554 5.6.0 malformed"}, [], EX_DATAERR, "5.6.0"),
         ({"RCPT": "550 5.7.1 not you"}, [], EX_NOPERM, "5.7.1"),
         ({"RCPT": "557 odd"}, [], EX_UNAVAILABLE, "557"),
-        ({"RCPT": "hello there"}, [], EX_TEMPFAIL, "not an LMTP reply"),
+        ({"RCPT": "hello there"}, [], EX_TEMPFAIL, 'not an LMTP reply after '
+         'RCPT TO:<alice>: "hello there"'),
+        ({"MAIL": "250-ok\r\n251 odd"}, [], EX_TEMPFAIL, 'not an LMTP reply'),
         ({"greeting": "554 5.3.2 no service"}, [], EX_TEMPFAIL, "554"),
         ({"data": "close"}, [], EX_TEMPFAIL, "lost the connection"),
         ({"LHLO": "250-fake\r\n250 SIZE 10"}, [], EX_DATAERR, "SIZE 10"),
