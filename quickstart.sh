@@ -17,7 +17,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Debian packages: build, unit tests, integration tests.
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libssl-dev \
 libconfuse-dev libsqlite3-dev libcrypt-dev zlib1g-dev check"
-TEST_DEPS="python3 openssl procps util-linux isync"
+# postfix: tests/integration/test_postfix.py runs a private instance of it;
+# preseeded "No configuration", it writes no main.cf and starts no system
+# Postfix (nothing listens on port 25).
+TEST_DEPS="python3 openssl procps util-linux isync postfix"
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -40,6 +43,12 @@ install_deps() {
 	fi
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	case " $missing " in
+	*" postfix "*)
+		echo "postfix postfix/main_mailer_type select No configuration" |
+			debconf-set-selections
+		;;
+	esac
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing

@@ -58,15 +58,18 @@ wait_ready() {
 	die "$1 is not ready on 127.0.0.1:$3 with $POOL $4 processes after 15 s"
 }
 
-# copy_cairn BUILD DIR: copies of the binaries into DIR (made 0755): a
-# rebuild of the build tree during the run must not change the programs
-# cairnd execs for each new pool process.
+# copy_cairn BUILD DIR: copies of the binaries (cairnctl and cairn-lmtpd
+# too when built) into DIR (made 0755): a rebuild of the build tree during
+# the run must not change the programs cairnd execs for each new pool
+# process.
 copy_cairn() {
-	local ctl=()
-	[ -x "$1/ctl/cairnctl" ] && ctl=("$1/ctl/cairnctl")
+	local opt=() f
+	for f in ctl/cairnctl lmtpd/cairn-lmtpd; do
+		[ -x "$1/$f" ] && opt+=("$1/$f")
+	done
 	mkdir -m 755 "$2"
 	cp "$1/master/cairnd" "$1/imapd/cairn-imapd" "$1/authd/cairn-authd" \
-		"${ctl[@]}" "$2/" || die "cannot copy the Cairn binaries from $1"
+		"${opt[@]}" "$2/" || die "cannot copy the Cairn binaries from $1"
 }
 
 # make_cert DIR: DIR/cert.pem and DIR/key.pem, self-signed EC P-256, for both servers

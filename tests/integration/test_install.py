@@ -36,10 +36,12 @@ def test_install_layout_under_destdir():
         install(dest)
         sbindir, libexecdir = make_var("sbindir"), make_var("libexecdir")
         mandir, sysconfdir = make_var("mandir"), make_var("sysconfdir")
+        bindir = make_var("bindir")
         expected = [
             sbindir + "/cairnd", sbindir + "/cairnctl",
             libexecdir + "/cairn/cairn-imapd", libexecdir + "/cairn/cairn-authd",
             libexecdir + "/cairn/cairn-lmtpd",
+            bindir + "/cairn-deliver", mandir + "/man8/cairn-deliver.8",
             mandir + "/man5/cairn.conf.5", mandir + "/man8/cairnd.8",
             mandir + "/man8/cairn-imapd.8", mandir + "/man8/cairn-authd.8",
             mandir + "/man8/cairn-lmtpd.8",
@@ -47,7 +49,7 @@ def test_install_layout_under_destdir():
         ]
         for path in expected:
             assert os.path.isfile(dest + path), "missing " + path
-        for path in expected[:5]:
+        for path in expected[:6]:
             assert os.access(dest + path, os.X_OK), path
         # the installed master looks for its children where they were installed
         out = subprocess.run(["strings", dest + sbindir + "/cairnd"],
