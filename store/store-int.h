@@ -248,13 +248,19 @@ enum store_result fts_purge(struct store *st, size_t max);
 
 /* view.c: a selected mailbox. */
 #define VIEW_OWN_MAX 16
-/* message.c: entries read ahead under one held snapshot (store_read_hold),
- * covering the uids [lo, hi]; and the uid asked for last. */
+/* message.c: rows read ahead under one held snapshot (store_read_hold),
+ * covering the uids [lo, hi], with their cached header fields or not; and
+ * the uids asked for last, for a row and for the fields. */
 struct read_ahead {
 	uint64_t snapshot;
 	uint32_t lo, hi;
 	size_t n;
+	size_t next;                   /* after the row found last */
+	bool with_fields;
 	uint32_t last;
+	uint64_t fields_snapshot;      /* the fields were asked for under it */
+	uint32_t fields_last;
+	bool fields_wanted;            /* read the next rows with theirs */
 };
 struct recent_range {
 	uint32_t lo, hi;      /* uids in [lo, hi] are \Recent in this view */
@@ -279,12 +285,12 @@ struct store_view {
 	uint32_t n_recent;
 	struct kwtable kw;             /* the mailbox's keywords */
 	const char *kwlist[STORE_KEYWORDS_MAX];  /* of the last message out */
-	/* message.c: rows and cached header fields read ahead */
+	/* message.c: rows read ahead, and their cached header fields
+	 * (fbatch[i] is batch[i]'s, the texts in ftext) */
 	struct index_message *batch;
-	struct read_ahead batch_ra;
 	struct index_fields *fbatch;
 	struct buf ftext;
-	struct read_ahead fbatch_ra;
+	struct read_ahead ra;
 };
 
 bool view_is_recent(const struct store_view *v, uint32_t uid);
