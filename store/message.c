@@ -149,7 +149,7 @@ cached_text(struct store_view *v, uint32_t uid, enum index_mime which,
 	r = index_mime_get(v->st->ix, m.blob_id, which, out);
 	if (r != STORE_NOT_FOUND)
 		return r;
-	if (cache_fill(v->st, m.blob_id) != STORE_OK)
+	if (cache_fill(v->st, m.blob_id, m.size) != STORE_OK)
 		return STORE_ERROR;
 	r = index_mime_get(v->st->ix, m.blob_id, which, out);
 	return r == STORE_NOT_FOUND ?
@@ -172,7 +172,8 @@ store_message_bodystructure(struct store_view *v, uint32_t uid, bool extended,
 
 /* The message file parsed for its preview, as APPEND would have made it. */
 static enum store_result
-preview_from_file(struct store_view *v, uint64_t blob_id, struct buf *out)
+preview_from_file(struct store_view *v, const struct index_message *m,
+    struct buf *out)
 {
 	struct mime_part *root;
 	enum store_result r;
@@ -181,7 +182,7 @@ preview_from_file(struct store_view *v, uint64_t blob_id, struct buf *out)
 	int rc;
 
 	/* NOT_FOUND: expunged since the snapshot, as store_message_map */
-	if ((r = blob_map(v->st, blob_id, &data, &len)) != STORE_OK)
+	if ((r = blob_map(v->st, m->blob_id, m->size, &data, &len)) != STORE_OK)
 		return r;
 	root = mime_parse(data, len);
 	rc = mime_preview(data, len, root, out);
@@ -203,7 +204,7 @@ store_message_preview(struct store_view *v, uint32_t uid, bool lazy,
 		return r;
 	r = index_mime_get(v->st->ix, m.blob_id, INDEX_MIME_PREVIEW, out);
 	if (r == STORE_NOT_FOUND && !lazy)
-		r = preview_from_file(v, m.blob_id, out);
+		r = preview_from_file(v, &m, out);
 	else if (r == STORE_NOT_FOUND)
 		return STORE_OK;
 	*available = r == STORE_OK;
@@ -249,7 +250,8 @@ store_message_header_fields(struct store_view *v, uint32_t uid, struct buf *out)
  * The file is immutable and mapped private and read-only: it stays valid
  * even if another session expunges the message and unlinks the file.  A
  * delivered message is its prefix and then the file (blob_map), and its
- * size in the row counts both.
+ * size in the row counts both: that size tells blob_map whether there is
+ * a prefix to read at all.
  */
 enum store_result
 store_message_map(struct store_view *v, uint32_t uid, const char **data,
@@ -262,7 +264,7 @@ store_message_map(struct store_view *v, uint32_t uid, const char **data,
 	*len = 0;
 	if ((r = get_row(v, uid, &m, NULL)) != STORE_OK)
 		return r;
-	if ((r = blob_map(v->st, m.blob_id, data, len)) != STORE_OK) {
+	if ((r = blob_map(v->st, m.blob_id, m.size, data, len)) != STORE_OK) {
 		if (r == STORE_NOT_FOUND)
 			log_warnx("%s: the message is gone (expunged meanwhile, "
 			    "or the store needs cairnctl fsck)", store_error(v->st));
