@@ -9,6 +9,7 @@
 
 #include "mime.h"
 #include "store-int.h"
+#include "uidsearch.h"
 #include "xmalloc.h"
 
 /* Rows read at once when the uids asked for go up one by one. */
@@ -23,6 +24,12 @@ walk_step(uint32_t last, uint32_t uid)
 	return last != 0 && uid > last && uid - last <= WALK_STEP;
 }
 
+static uint32_t
+batch_uid_at(void *batch, uint32_t i)
+{
+	return ((const struct index_message *)batch)[i].uid;
+}
+
 /*
  * Where uid is among the rows read ahead: its index, ra.n if they cover
  * uid but have no row for it, SIZE_MAX if they do not cover it (another
@@ -34,22 +41,15 @@ static size_t
 ahead_find(const struct store_view *v, uint64_t snap, uint32_t uid)
 {
 	const struct read_ahead *ra = &v->ra;
-	size_t lo = 0, hi = ra->n;
+	size_t i;
 
 	if (snap == 0 || ra->snapshot != snap || uid < ra->lo || uid > ra->hi)
 		return SIZE_MAX;
-	for (size_t i = ra->next > 0 ? ra->next - 1 : 0; i <= ra->next; i++)
-		if (i < ra->n && v->batch[i].uid == uid)
+	for (i = ra->next > 0 ? ra->next - 1 : 0; i <= ra->next && i < ra->n; i++)
+		if (v->batch[i].uid == uid)
 			return i;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->batch[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < ra->n && v->batch[lo].uid == uid ? lo : ra->n;
+	i = uidsearch_lower(batch_uid_at, v->batch, 0, (uint32_t)ra->n, uid);
+	return i < ra->n && v->batch[i].uid == uid ? i : ra->n;
 }
 
 /*
