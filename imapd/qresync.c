@@ -143,17 +143,7 @@ uint32_t
 qresync_msn_from_uid(qresync_uid_at_fn *uid_at, void *ctx, uint32_t exists,
     uint32_t uid)
 {
-	uint32_t lo = 1, hi = exists + 1;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (uid_at(ctx, mid) < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return uidsearch_lower(uid_at, ctx, 1, exists + 1, uid);
 }
 
 void

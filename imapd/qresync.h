@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "parser.h"
 #include "seqset.h"
+#include "uidsearch.h"
 
 /*
  * "(" uidvalidity SP mod-sequence-value [SP known-uids] [SP seq-match-data]
@@ -42,14 +43,15 @@ int qresync_parse(const struct imap_arg *list, struct qresync_param *p,
 void qresync_param_free(struct qresync_param *p);
 
 /* The mailbox as a client sees it: the UID of message number msn, 0 when
- * there is none. */
-typedef uint32_t qresync_uid_at_fn(void *ctx, uint32_t msn);
+ * there is none (a uidsearch_at_fn whose positions are message numbers). */
+typedef uidsearch_at_fn qresync_uid_at_fn;
 
 /*
  * The first message number of a mailbox of exists messages whose UID is
  * uid or more, exists + 1 when there is none: where a range of UIDs
- * starts among the messages, by binary search.  For QRESYNC's ranges and
- * every UID set of a command (select_uids).
+ * starts among the messages, by the binary search the store uses too
+ * (uidsearch_lower).  For QRESYNC's ranges and every UID set of a command
+ * (select_uids).
  */
 uint32_t qresync_msn_from_uid(qresync_uid_at_fn *uid_at, void *ctx,
     uint32_t exists, uint32_t uid);

@@ -447,38 +447,41 @@ blob_unmap(const char *data, size_t len)
 		log_warn("store: munmap");
 }
 
+/*
+ * Only a delivered message has a prefix, and then its file is smaller
+ * than the message: one whose file is as large as the message its row
+ * names (the caller's size) needs no look at its blob row.
+ */
 enum store_result
-blob_map(struct store *st, uint64_t id, const char **data, size_t *len)
+blob_map(struct store *st, uint64_t id, uint64_t size, const char **data,
+    size_t *len)
 {
 	char path[BLOB_PATH_MAX], prefix[STORE_DELIVER_PREFIX_MAX];
-	enum store_result r;
+	enum store_result r = STORE_OK;
 	struct stat sb;
-	size_t plen;
+	size_t plen = 0;
 	int fd;
 
 	*data = NULL;
 	*len = 0;
 	blob_path(id, path, NULL);
-	/* No row: expunged by another session since the caller read the
-	 * message's (outside a store_read_hold). */
-	r = index_blob_prefix(st->ix, id, prefix, sizeof(prefix), &plen);
-	if (r == STORE_NOT_FOUND)
-		return store_fail(st, r, "%s: expunged meanwhile", path);
-	if (r != STORE_OK)
-		return r;
 	/* Missing: expunged by another session since our snapshot of the
 	 * index (store_read_hold), or damage that store_fsck reports. */
 	if ((fd = openat(st->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return store_fail(st, errno == ENOENT ? STORE_NOT_FOUND :
 		    STORE_ERROR, "%s: %s (store_fsck reports messages whose "
 		    "file is missing)", path, strerror(errno));
-	if (fstat(fd, &sb) != 0) {
-		store_fail_errno(st, path);
-		close(fd);
-		return STORE_ERROR;
-	}
-	r = blob_map_fd(st, fd, (uint64_t)sb.st_size, prefix, plen, path, data,
-	    len);
+	if (fstat(fd, &sb) != 0)
+		r = store_fail_errno(st, path);
+	else if ((uint64_t)sb.st_size != size)
+		r = index_blob_prefix(st->ix, id, prefix, sizeof(prefix), &plen);
+	/* No row: expunged by another session since the caller read the
+	 * message's (outside a store_read_hold). */
+	if (r == STORE_NOT_FOUND)
+		store_fail(st, r, "%s: expunged meanwhile", path);
+	if (r == STORE_OK)
+		r = blob_map_fd(st, fd, (uint64_t)sb.st_size, prefix, plen, path,
+		    data, len);
 	close(fd);
 	return r;
 }

@@ -102,14 +102,14 @@ cache_str(const struct buf *b)
  * the cache rebuilt by a better parser: it empties mime_cache.
  */
 enum store_result
-cache_fill(struct store *st, uint64_t blob_id)
+cache_fill(struct store *st, uint64_t blob_id, uint64_t size)
 {
 	struct cache c = CACHE_INIT;
 	enum store_result r;
 	const char *data;
 	size_t len;
 
-	if (blob_map(st, blob_id, &data, &len) != STORE_OK)
+	if (blob_map(st, blob_id, size, &data, &len) != STORE_OK)
 		return STORE_ERROR;
 	r = cache_make(st, data, len, &c);
 	store_message_unmap(data, len);

@@ -274,7 +274,8 @@ batch_add(struct store *st, struct batch *b, uint64_t blob_id)
 	const char *data;
 	size_t len;
 
-	if ((r = blob_map(st, blob_id, &data, &len)) == STORE_NOT_FOUND)
+	if ((r = blob_map(st, blob_id, BLOB_SIZE_UNKNOWN, &data, &len)) ==
+	    STORE_NOT_FOUND)
 		return STORE_OK;
 	if (r != STORE_OK)
 		return r;

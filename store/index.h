@@ -140,17 +140,17 @@ enum store_result index_message_remove(struct index *ix, int64_t mailbox_id,
 /* One message's cached header fields in a batch: text->data[off..off+len),
  * len SIZE_MAX when none are cached. */
 struct index_fields {
-	uint32_t uid;
 	size_t off, len;
 };
-/* Up to max messages from uid `from` on, ascending: their cached header
- * fields (store_message_header_fields), the texts one after another in text. */
-enum store_result index_fields_batch(struct index *ix, int64_t mailbox_id,
-    uint32_t from, size_t max, struct index_fields *out, size_t *n,
-    struct buf *text);
-/* Up to max rows from uid `from` on, ascending, into out. */
+/*
+ * Up to max rows from uid `from` on, ascending, into out.  With fields
+ * (max entries; else NULL), each row's cached header fields too, from
+ * the same query (store_message_header_fields): fields[i] is out[i]'s,
+ * the texts one after another in text.
+ */
 enum store_result index_message_batch(struct index *ix, int64_t mailbox_id,
-    uint32_t from, struct index_message *out, size_t max, size_t *n);
+    uint32_t from, size_t max, struct index_message *out,
+    struct index_fields *fields, struct buf *text, size_t *n);
 /* Ascending uids (caller frees *uids), from the uidmap bitmap. */
 enum store_result index_message_uids(struct index *ix, int64_t mailbox_id,
     uint32_t **uids, size_t *n);

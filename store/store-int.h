@@ -89,11 +89,16 @@ enum store_result blob_tmp_create(struct store *st, int *fd,
 enum store_result blob_link(struct store *st, const char *tmpname, uint64_t *id);
 void blob_unlink(struct store *st, uint64_t id);
 void blob_tmp_unlink(struct store *st, const char *tmpname);
-/* The message of blob id: its prefix (index.db) and its file as one
- * read-only mapping; blob_unmap when done.  STORE_NOT_FOUND: its row or
- * its file is gone (expunged meanwhile). */
-enum store_result blob_map(struct store *st, uint64_t id, const char **data,
-    size_t *len);
+/*
+ * The message of blob id: its prefix (index.db) and its file as one
+ * read-only mapping; blob_unmap when done.  size: the message's, prefix
+ * and file, from a row of it, or BLOB_SIZE_UNKNOWN; a file of that size
+ * has no prefix, and the index is not asked.  STORE_NOT_FOUND: its file
+ * is gone, or its row when asked (expunged meanwhile).
+ */
+#define BLOB_SIZE_UNKNOWN UINT64_MAX
+enum store_result blob_map(struct store *st, uint64_t id, uint64_t size,
+    const char **data, size_t *len);
 /* The same for an open file of fsize bytes behind prefix (plen bytes, may
  * be 0); what names it in errors. */
 enum store_result blob_map_fd(struct store *st, int fd, uint64_t fsize,
@@ -219,8 +224,9 @@ void cache_free(struct cache *c);
 const char *cache_str(const struct buf *b);
 /* The fields text to store, or NULL when it is not to be kept. */
 const char *cache_fields(const struct cache *c);
-/* Render and store the text of a blob that has none (own transaction). */
-enum store_result cache_fill(struct store *st, uint64_t blob_id);
+/* Render and store the text of a blob that has none (own transaction);
+ * size as blob_map's. */
+enum store_result cache_fill(struct store *st, uint64_t blob_id, uint64_t size);
 
 /* fts.c: the full-text index (schema.sql, version 5). */
 /* One message's document. */
@@ -248,13 +254,19 @@ enum store_result fts_purge(struct store *st, size_t max);
 
 /* view.c: a selected mailbox. */
 #define VIEW_OWN_MAX 16
-/* message.c: entries read ahead under one held snapshot (store_read_hold),
- * covering the uids [lo, hi]; and the uid asked for last. */
+/* message.c: rows read ahead under one held snapshot (store_read_hold),
+ * covering the uids [lo, hi], with their cached header fields or not; and
+ * the uids asked for last, for a row and for the fields. */
 struct read_ahead {
 	uint64_t snapshot;
 	uint32_t lo, hi;
 	size_t n;
+	size_t next;                   /* after the row found last */
+	bool with_fields;
 	uint32_t last;
+	uint64_t fields_snapshot;      /* the fields were asked for under it */
+	uint32_t fields_last;
+	bool fields_wanted;            /* read the next rows with theirs */
 };
 struct recent_range {
 	uint32_t lo, hi;      /* uids in [lo, hi] are \Recent in this view */
@@ -279,12 +291,12 @@ struct store_view {
 	uint32_t n_recent;
 	struct kwtable kw;             /* the mailbox's keywords */
 	const char *kwlist[STORE_KEYWORDS_MAX];  /* of the last message out */
-	/* message.c: rows and cached header fields read ahead */
+	/* message.c: rows read ahead, and their cached header fields
+	 * (fbatch[i] is batch[i]'s, the texts in ftext) */
 	struct index_message *batch;
-	struct read_ahead batch_ra;
 	struct index_fields *fbatch;
 	struct buf ftext;
-	struct read_ahead fbatch_ra;
+	struct read_ahead ra;
 };
 
 bool view_is_recent(const struct store_view *v, uint32_t uid);

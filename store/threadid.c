@@ -207,7 +207,7 @@ stored_refs(struct store *st, uint64_t blob_id, struct thread_refs *t)
 		thread_refs_parse(cache_str(&fields), fields.len, root, t);
 		mime_free(root);
 	} else if (r == STORE_NOT_FOUND &&
-	    blob_map(st, blob_id, &data, &len) == STORE_OK) {
+	    blob_map(st, blob_id, BLOB_SIZE_UNKNOWN, &data, &len) == STORE_OK) {
 		root = mime_parse(data, len);
 		thread_refs_parse(data, len, root, t);
 		mime_free(root);

@@ -22,25 +22,23 @@
 #include <string.h>
 
 #include "store-int.h"
+#include "uidsearch.h"
 #include "xmalloc.h"
 
 /* ---- the MSN map ------------------------------------------------------ */
 
-/* The index of the first uid >= uid (v->n if none). */
+static uint32_t
+uids_at(void *uids, uint32_t i)
+{
+	return ((const uint32_t *)uids)[i];
+}
+
+/* The index of the first uid >= uid (v->n if none).  v->n fits: MSNs are
+ * uint32_t. */
 static size_t
 lower_bound(const struct store_view *v, uint32_t uid)
 {
-	size_t lo = 0, hi = v->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return uidsearch_lower(uids_at, v->uids, 0, (uint32_t)v->n, uid);
 }
 
 uint32_t

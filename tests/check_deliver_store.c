@@ -481,6 +481,81 @@ START_TEST(test_copy_keeps_prefix)
 }
 END_TEST
 
+/* What an APPEND of text stores: its uid. */
+static uint32_t
+append_text(struct store *st, const char *mailbox, const char *text)
+{
+	struct store_append *ap = NULL;
+	uint32_t uidvalidity = 0, uid = 0;
+
+	ck_assert_int_eq(store_append_begin(st, &ap), STORE_OK);
+	ck_assert_int_eq(store_append_write(ap, text, strlen(text)), STORE_OK);
+	ck_assert_int_eq(store_append_commit(ap, mailbox, 0, NULL, 0, 1743501601,
+	    0, &uidvalidity, &uid), STORE_OK);
+	return uid;
+}
+
+/* Under a hold, after its row: how many rows mapping the message reads
+ * (a delivered one's prefix is one), and that it maps as want. */
+static uint64_t
+map_rows(struct store *st, struct store_view *v, uint32_t uid,
+    const char *want)
+{
+	struct store_message m;
+	const char *data;
+	uint64_t rows;
+	size_t len;
+
+	ck_assert_int_eq(store_read_hold(st), STORE_OK);
+	ck_assert_int_eq(store_message_get(v, uid, &m), STORE_OK);
+	rows = sql_rows();
+	ck_assert_int_eq(store_message_map(v, uid, &data, &len), STORE_OK);
+	rows = sql_rows() - rows;
+	store_read_release(st);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_msg(memcmp(data, want, len) == 0, "got %.*s", (int)len, data);
+	store_message_unmap(data, len);
+	return rows;
+}
+
+/*
+ * Only a message whose file is smaller than the message has a prefix to
+ * read: a delivered one with a prefix (and its COPY, which shares the
+ * blob) maps with it, reading its blob row; an appended one, or one
+ * delivered without a prefix, maps as its file without that look.
+ */
+START_TEST(test_map_reads_prefix_only_when_there)
+{
+	char *want = concat(PREFIX_A, MSG_MULTI);
+	struct store *st = open_store();
+	struct store_view *v;
+	uint32_t delivered, appended, bare, copied = 0, uidv;
+
+	spool_write(spoolfd, "msg", MSG_MULTI, strlen(MSG_MULTI));
+	delivered = deliver(st, "msg", PREFIX_A, "INBOX");
+	appended = append_text(st, "INBOX", MSG_MULTI);
+	bare = deliver(st, "msg", NULL, "INBOX");
+	v = view(st, "INBOX");
+	ck_assert_int_eq(store_copy(v, &delivered, 1, "Archive", false, &uidv,
+	    &copied), STORE_OK);
+	ck_assert_uint_eq(map_rows(st, v, delivered, want), 1);
+	ck_assert_uint_eq(map_rows(st, v, appended, MSG_MULTI), 0);
+	ck_assert_uint_eq(map_rows(st, v, bare, MSG_MULTI), 0);
+	store_view_close(v);
+	v = view(st, "Archive");
+	ck_assert_uint_eq(map_rows(st, v, copied, want), 1);
+	store_view_close(v);
+	/* and outside a hold, each read on its own, the same bytes */
+	v = view(st, "INBOX");
+	assert_message(v, delivered, want);
+	assert_message(v, appended, MSG_MULTI);
+	assert_message(v, bare, MSG_MULTI);
+	store_view_close(v);
+	store_close(st);
+	free(want);
+}
+END_TEST
+
 /* Expunged in one store: the other's message and the spool's file stay. */
 START_TEST(test_expunge_one_store)
 {
@@ -1054,6 +1129,7 @@ deliver_suite(void)
 	tcase_add_test(tc, test_mime_sees_prefix);
 	tcase_add_test(tc, test_fts_sees_prefix);
 	tcase_add_test(tc, test_copy_keeps_prefix);
+	tcase_add_test(tc, test_map_reads_prefix_only_when_there);
 	tcase_add_test(tc, test_expunge_one_store);
 	tcase_add_test(tc, test_quota_refused);
 	tcase_add_test(tc, test_quota_counts_prefix);

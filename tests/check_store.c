@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1830,6 +1831,118 @@ START_TEST(test_header_fields_read_ahead)
 }
 END_TEST
 
+/* What one message reads as, outside any hold: a query each. */
+struct seen {
+	enum store_result row, fields;
+	unsigned flags;
+	uint64_t size;
+	char text[64];
+};
+
+static void
+seen_read(struct store_view *v, uint32_t uid, struct seen *out)
+{
+	struct store_message m;
+	struct buf b = BUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	out->row = store_message_get(v, uid, &m);
+	if (out->row == STORE_OK) {
+		out->flags = m.flags;
+		out->size = m.size;
+	}
+	out->fields = store_message_header_fields(v, uid, &b);
+	ck_assert_uint_lt(b.len, sizeof(out->text));
+	if (b.len > 0)
+		memcpy(out->text, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+seen_eq(const struct seen *a, const struct seen *b, uint32_t uid)
+{
+	ck_assert_msg(a->row == b->row && a->fields == b->fields, "uid %u: "
+	    "%d/%d under the hold, %d/%d alone", uid, a->row, a->fields,
+	    b->row, b->fields);
+	ck_assert_uint_eq(a->flags, b->flags);
+	ck_assert_uint_eq(a->size, b->size);
+	ck_assert_str_eq(a->text, b->text);
+}
+
+/*
+ * SEARCH asks for a message's row, then, when the row cannot decide, its
+ * cached header fields, then maybe its file.  Under a hold the walk up
+ * the mailbox reads each row once, the fields in the same query; a few
+ * messages here and there (the candidates of the full-text index) cost
+ * a row and their fields each, not a query per question.  What comes out
+ * is what one query at a time gives, holes, gaps and all.
+ */
+START_TEST(test_search_reads_rows_once)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	uint32_t gone[] = { 3, 64, 257, 258, 300 };
+	static struct seen alone[602];
+	struct seen got;
+	uint64_t rows;
+	char msg[128];
+
+	for (int i = 0; i < 600; i++) {
+		snprintf(msg, sizeof(msg), "Subject: number %d\r\nX-No: %d\r\n"
+		    "\r\nbody\r\n", i, i);
+		append(st, "INBOX", msg, i % 7 == 0 ? STORE_FLAG_DELETED :
+		    STORE_FLAG_SEEN);
+	}
+	v = view(st, "INBOX", false);
+	for (size_t i = 0; i < 5; i++)
+		set_flags(v, gone[i], STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, gone, 5, NULL, NULL), STORE_OK);
+	for (uint32_t uid = 1; uid <= 601; uid++)
+		seen_read(v, uid, &alone[uid]);
+	ck_assert_int_eq(alone[300].row, STORE_NOT_FOUND);
+	ck_assert_int_eq(alone[299].fields, STORE_OK);
+
+	/* a header search of every message: 595 rows, each once, and the
+	 * fields of the first, read before the walk was known */
+	ck_assert_int_eq(store_read_hold(st), STORE_OK);
+	rows = sql_rows();
+	for (uint32_t uid = 1; uid <= 601; uid++) {
+		seen_read(v, uid, &got);
+		seen_eq(&got, &alone[uid], uid);
+	}
+	rows = sql_rows() - rows;
+	store_read_release(st);
+	ck_assert_msg(rows <= 595 + 2, "%" PRIu64 " rows for 595 messages", rows);
+
+	/* a few candidates far apart: the row and the fields, no more */
+	ck_assert_int_eq(store_read_hold(st), STORE_OK);
+	for (uint32_t uid = 5; uid <= 601; uid += 99) {
+		rows = sql_rows();
+		seen_read(v, uid, &got);
+		ck_assert_uint_le(sql_rows() - rows, 2);
+		seen_eq(&got, &alone[uid], uid);
+	}
+	store_read_release(st);
+
+	/* fields asked for in patches: the rows read ahead carry them or
+	 * not, and say the same either way */
+	ck_assert_int_eq(store_read_hold(st), STORE_OK);
+	for (uint32_t uid = 1; uid <= 601; uid++) {
+		struct store_message m;
+
+		if (uid % 100 >= 70 || uid % 3 == 0) {
+			ck_assert_int_eq(store_message_get(v, uid, &m), alone[uid].row);
+			continue;
+		}
+		seen_read(v, uid, &got);
+		seen_eq(&got, &alone[uid], uid);
+	}
+	store_read_release(st);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /*
  * A store made by schema version 1 (before the counters, the UID map and
  * the cached header fields), with messages in it: opening it upgrades it
@@ -2492,6 +2605,7 @@ store_suite(void)
 	tcase_add_test(tc, test_first_unseen);
 	tcase_add_test(tc, test_header_fields_cached);
 	tcase_add_test(tc, test_header_fields_read_ahead);
+	tcase_add_test(tc, test_search_reads_rows_once);
 	tcase_add_test(tc, test_schema_v1_upgraded);
 	tcase_add_test(tc, test_read_hold);
 	tcase_add_test(tc, test_tombstones_purged);

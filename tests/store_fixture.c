@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,6 +21,36 @@
 
 char dir[64];
 int dfd = -1;
+
+static uint64_t rows_stepped;
+
+/*
+ * Every sqlite3_step of the store comes here first: libstore.a is linked
+ * into the test program, so its calls bind to this definition, and the
+ * real one is the next in line.  The rows handed out are counted, for the
+ * tests of how many rows a read of the store costs (sql_rows).
+ */
+int
+sqlite3_step(sqlite3_stmt *s)
+{
+	static int (*real)(sqlite3_stmt *);
+	int rc;
+
+	if (real == NULL) {
+		*(void **)&real = dlsym(RTLD_NEXT, "sqlite3_step");
+		if (real == NULL)
+			abort();
+	}
+	if ((rc = real(s)) == SQLITE_ROW)
+		rows_stepped++;
+	return rc;
+}
+
+uint64_t
+sql_rows(void)
+{
+	return rows_stepped;
+}
 
 void
 rm_tree(int parent, const char *name)

@@ -1,8 +1,9 @@
 /*
  * What the store's Check suites (check_store, check_fts, check_threadid,
  * check_deliver_store) share: a fresh store directory for each test,
- * removed after it; SQL behind the store's back; stores as older versions
- * of Cairn left them, to test upgrades.
+ * removed after it; SQL behind the store's back; the rows the store
+ * reads, counted; stores as older versions of Cairn left them, to test
+ * upgrades.
  */
 #ifndef CAIRN_TESTS_STORE_FIXTURE_H
 #define CAIRN_TESTS_STORE_FIXTURE_H
@@ -23,6 +24,10 @@ struct store *open_store(void);
 void sql(const char *text);
 /* One number from index.db, the same way. */
 int64_t sql_int(const char *text);
+/* Rows SQLite has handed out in this process so far (sqlite3_step is
+ * wrapped in store_fixture.c): what a store call reads is the
+ * difference. */
+uint64_t sql_rows(void);
 /* Remove name under parent, and all below it. */
 void rm_tree(int parent, const char *name);
 /*
