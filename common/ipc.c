@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "log.h"
 #include "username.h"
 
 enum ipc_fd_rule { FD_NEVER, FD_REQUIRED };
@@ -380,4 +381,34 @@ ipc_recv(int sock, enum ipc_role self, enum ipc_role from, struct ipc_msg *msg,
 			return ipc_invalid(msg, why, bad);
 	}
 	return IPC_RECV_OK;
+}
+
+int
+ipc_wait_session(enum ipc_role self, struct ipc_session_start *start)
+{
+	struct ipc_msg msg;
+	const char *why = NULL;
+
+	for (;;) {
+		switch (ipc_recv(IPC_FD_CONTROL, self, IPC_ROLE_MASTER, &msg, &why)) {
+		case IPC_RECV_OK:
+			if (msg.type == IPC_SESSION_START) {
+				*start = msg.p.session_start;
+				return msg.fd;
+			}
+			if (msg.type == IPC_SHUTDOWN)
+				return -1;
+			if (msg.fd >= 0)
+				close(msg.fd);
+			fatalx("unexpected %s from the master", ipc_type_name(msg.type));
+		case IPC_RECV_AGAIN:
+			continue;
+		case IPC_RECV_INVALID:
+			fatalx("bad message from the master: %s", why);
+		case IPC_RECV_EOF:
+			return -1;
+		case IPC_RECV_ERROR:
+			fatal("reading from the master");
+		}
+	}
 }

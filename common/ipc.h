@@ -218,6 +218,12 @@ int ipc_send(int sock, enum ipc_role from, enum ipc_role to, uint32_t type,
 enum ipc_recv_result ipc_recv(int sock, enum ipc_role self, enum ipc_role from,
     struct ipc_msg *msg, const char **why);
 const char *ipc_type_name(uint32_t type);
+/*
+ * A pool child (imapd, lmtpd) waits on IPC_FD_CONTROL for its connection:
+ * the client socket, start filled in; -1 when told to shut down or the
+ * master is gone.  Anything else from the master is fatal.
+ */
+int ipc_wait_session(enum ipc_role self, struct ipc_session_start *start);
 
 /* Copy a string into a fixed field; -1 (field untouched) if it does not fit. */
 int ipc_strlcpy(char *dst, const char *src, size_t size);

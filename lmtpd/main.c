@@ -76,37 +76,6 @@ open_spool(const struct cairn_config *cfg)
 	return fd;
 }
 
-/* Wait for the master: a client socket, or the order to stop. */
-static int
-wait_for_session(struct ipc_session_start *start)
-{
-	struct ipc_msg msg;
-	const char *why = NULL;
-
-	for (;;) {
-		switch (ipc_recv(IPC_FD_CONTROL, IPC_ROLE_LMTPD, IPC_ROLE_MASTER, &msg, &why)) {
-		case IPC_RECV_OK:
-			if (msg.type == IPC_SESSION_START) {
-				*start = msg.p.session_start;
-				return msg.fd;
-			}
-			if (msg.type == IPC_SHUTDOWN)
-				return -1;
-			if (msg.fd >= 0)
-				close(msg.fd);
-			fatalx("unexpected %s from the master", ipc_type_name(msg.type));
-		case IPC_RECV_AGAIN:
-			continue;
-		case IPC_RECV_INVALID:
-			fatalx("bad message from the master: %s", why);
-		case IPC_RECV_EOF:
-			return -1;
-		case IPC_RECV_ERROR:
-			fatal("reading from the master");
-		}
-	}
-}
-
 static void
 serve(const struct cairn_config *cfg, const char *hostname, int spool_fd, int fd,
     const struct ipc_session_start *start)
@@ -162,7 +131,7 @@ run_under_master(const char *name, bool foreground)
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");
 
-	if ((fd = wait_for_session(&start)) >= 0) {
+	if ((fd = ipc_wait_session(IPC_ROLE_LMTPD, &start)) >= 0) {
 		log_set_session(start.session_id);
 		serve(cfg, hostname, spool_fd, fd, &start);
 		close(fd);
