@@ -85,15 +85,24 @@ check() {
 	dir=$1
 	rc=0
 	make -C "$dir" -j"$jobs" check || rc=$?
+	# A failing suite's own log first, right after make's FAIL lines, so
+	# that a reader who sees only the part of the output around them
+	# still sees why; the last 150 lines hold the failure.
+	if [ "$rc" -ne 0 ]; then
+		for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
+			grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null &&
+				{ say "failed: $log (its last 150 lines)"; tail -n 150 "$log"; }
+		done
+	fi
 	say "results in $dir"
 	passed=0
 	failed=0
 	for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
 		[ -f "$log" ] || continue
-		echo "${log#"$dir"/}:"
+		name=${log#"$dir"/}
 		line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -n 1)
 		if [ -n "$line" ]; then
-			echo "$line"
+			echo "$name: $line"
 			n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
 			set -- $n
 			passed=$((passed + $1 - $2 - $3))
@@ -102,21 +111,15 @@ check() {
 		fi
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 		if [ -n "$line" ]; then
-			echo "$line"
+			echo "$name: $line"
 			set -- $(echo "$line" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
 			passed=$((passed + $1))
 			failed=$((failed + $2))
 		else
-			echo "no result line (crashed?)"
+			echo "$name: no result line (crashed?)"
 			failed=$((failed + 1))
 		fi
 	done
-	if [ "$rc" -ne 0 ]; then
-		for log in "$dir"/tests/check_*.log "$dir"/tests/integration/*.log; do
-			grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null &&
-				{ say "$log"; cat "$log"; }
-		done
-	fi
 	echo "$dir: $passed passed, $failed failed"
 	total_passed=$((total_passed + passed))
 	total_failed=$((total_failed + failed))
