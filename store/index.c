@@ -33,6 +33,31 @@
  *   cache_size=256 KiB the private page cache stays small: an idle
  *                      session's memory is what a server with thousands
  *                      of sessions pays, and mapped pages need no copy.
+ *   no checkpoint at close (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE)
+ *                      SQLite's last connection to close checkpoints the
+ *                      WAL into index.db and deletes the WAL and -shm,
+ *                      and the next open makes them again: four syncs
+ *                      (the checkpoint's of the WAL and of index.db, the
+ *                      new WAL's header and its directory) each time a
+ *                      store goes from open to closed, as it does at
+ *                      every logout and cairnctl command, where a
+ *                      delivery's commit itself needs one.
+ *                      Nothing needs that checkpoint: a commit is durable
+ *                      once the WAL is synced (synchronous=FULL), and the
+ *                      next opener reads the WAL as it reads one a killed
+ *                      process left (it rebuilds the -shm index from the
+ *                      WAL, as after any crash); the WAL stays bounded by
+ *                      the checkpoint at INDEX_CHECKPOINT_PAGES below.
+ *                      So index.db-wal (and -shm) stay beside index.db
+ *                      and hold committed mail: a copy of the store must
+ *                      take them too, or come from SQLite's backup.
+ *   journal_size_limit=4 MiB
+ *                      a WAL that a large transaction (a schema step, an
+ *                      EXPUNGE of thousands) made larger is cut back to
+ *                      this after the checkpoint that lets it start
+ *                      over, since no close deletes it any more; about
+ *                      what INDEX_CHECKPOINT_PAGES pages of 4 KiB take,
+ *                      so commits overwrite the file rather than grow it.
  * Writers take the lock first (BEGIN IMMEDIATE), so a read never has to be
  * upgraded into a write, which in WAL mode can fail at once.
  *
@@ -62,6 +87,7 @@
 /* See the settings above (cache_size negative: KiB). */
 #define INDEX_CACHE_KIB "-256"
 #define INDEX_MMAP_BYTES "1073741824"
+#define INDEX_WAL_KEEP_BYTES "4194304"
 #define INDEX_FILE "index.db"
 #define VFS_NAME "cairn-store"
 
@@ -652,6 +678,9 @@ configure(struct index *ix)
 
 	(void)sqlite3_busy_handler(ix->db, busy_wait, NULL);
 	(void)sqlite3_extended_result_codes(ix->db, 1);
+	if (sqlite3_db_config(ix->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    NULL) != SQLITE_OK)
+		return db_fail(ix, "no checkpoint on close");
 	/* The first read: a file that is not a database fails here. */
 	if (query_int(ix, "PRAGMA user_version", &version) != STORE_OK ||
 	    check_version(ix, version) != STORE_OK)
@@ -659,7 +688,9 @@ configure(struct index *ix)
 	if (exec_sql(ix, "PRAGMA foreign_keys = ON") != STORE_OK ||
 	    exec_sql(ix, "PRAGMA temp_store = MEMORY") != STORE_OK ||
 	    exec_sql(ix, "PRAGMA cache_size = " INDEX_CACHE_KIB) != STORE_OK ||
-	    exec_sql(ix, "PRAGMA mmap_size = " INDEX_MMAP_BYTES) != STORE_OK)
+	    exec_sql(ix, "PRAGMA mmap_size = " INDEX_MMAP_BYTES) != STORE_OK ||
+	    exec_sql(ix, "PRAGMA journal_size_limit = " INDEX_WAL_KEEP_BYTES) !=
+	    STORE_OK)
 		return STORE_ERROR;
 	if (sqlite3_prepare_v2(ix->db, "PRAGMA journal_mode = WAL", -1, &s,
 	    NULL) != SQLITE_OK)

@@ -294,6 +294,9 @@ START_TEST(test_schema_future_version_refused)
 	char err[512];
 
 	store_close(st);
+	/* the close left the commits in the WAL (test_close_keeps_wal), page
+	 * 1 too: into index.db with them, where the poke goes */
+	sql("PRAGMA wal_checkpoint(TRUNCATE)");
 	poke_user_version(99);
 	st = NULL;
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
@@ -314,6 +317,57 @@ START_TEST(test_not_a_store_refused)
 	close(fd);
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
 	ck_assert_ptr_null(st);
+}
+END_TEST
+
+/*
+ * A close does not checkpoint, as SQLite's last connection would (index.c:
+ * the syncs it cost): the commits stay in index.db-wal, beside the -shm,
+ * and the next open reads them there, as after a crash.
+ */
+START_TEST(test_close_keeps_wal)
+{
+	struct store *st = open_store();
+	struct stat sb;
+
+	ck_assert_int_eq(store_mailbox_create(st, "Kept", 0), STORE_OK);
+	store_close(st);
+	ck_assert_int_eq(fstatat(dfd, "index.db-wal", &sb, 0), 0);
+	ck_assert_int_gt(sb.st_size, 0);
+	ck_assert_int_eq(fstatat(dfd, "index.db-shm", &sb, 0), 0);
+	st = open_store();
+	ck_assert(mb_exists(st, "Kept"));
+	store_close(st);
+	/* and so does an SQLite that is not Cairn's */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM mailboxes "
+	    "WHERE name = 'Kept'"), 1);
+}
+END_TEST
+
+/*
+ * As no close deletes the WAL, one that a large transaction grew would
+ * stay that large: the first commit after a checkpoint of all of it cuts
+ * it back to 4 MiB (journal_size_limit).
+ */
+START_TEST(test_wal_cut_back)
+{
+	struct store *st = open_store();
+	struct stat sb;
+
+	/* about 10 MB of WAL from another connection, the store open (so
+	 * that its close checkpoints nothing) */
+	sql("CREATE TABLE ballast (x); "
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 2500) INSERT INTO ballast SELECT randomblob(4000) FROM n; "
+	    "DROP TABLE ballast");
+	ck_assert_int_eq(fstatat(dfd, "index.db-wal", &sb, 0), 0);
+	ck_assert_int_gt(sb.st_size, 8 << 20);
+	sql("PRAGMA wal_checkpoint(PASSIVE)");
+	ck_assert_int_eq(store_mailbox_create(st, "After", 0), STORE_OK);
+	ck_assert_int_eq(fstatat(dfd, "index.db-wal", &sb, 0), 0);
+	ck_assert_int_le(sb.st_size, 4 << 20);
+	ck_assert_int_gt(sb.st_size, 0);
+	store_close(st);
 }
 END_TEST
 
@@ -2457,6 +2511,8 @@ store_suite(void)
 	tcase_add_test(tc, test_schema_from_empty_file);
 	tcase_add_test(tc, test_schema_future_version_refused);
 	tcase_add_test(tc, test_not_a_store_refused);
+	tcase_add_test(tc, test_close_keeps_wal);
+	tcase_add_test(tc, test_wal_cut_back);
 	tcase_add_test(tc, test_one_directory_per_process);
 	tcase_add_test(tc, test_chrooted);
 	suite_add_tcase(s, tc);
