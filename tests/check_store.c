@@ -344,10 +344,64 @@ START_TEST(test_close_keeps_wal)
 }
 END_TEST
 
+/* Bytes of index.db-wal, -1 when there is none. */
+static off_t
+wal_size(void)
+{
+	struct stat sb;
+
+	return fstatat(dfd, "index.db-wal", &sb, 0) == 0 ? sb.st_size : -1;
+}
+
+/* A WAL past 1 MiB is checkpointed and emptied by the close (index.c). */
+START_TEST(test_close_empties_large_wal)
+{
+	struct store *st = open_store();
+
+	/* about 2 MB of WAL from another connection, the store open */
+	sql("CREATE TABLE ballast (x); "
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 500) INSERT INTO ballast SELECT randomblob(4000) FROM n; "
+	    "DROP TABLE ballast");
+	ck_assert_int_gt(wal_size(), 1 << 20);
+	store_close(st);
+	ck_assert_int_eq(wal_size(), 0);
+	st = open_store();
+	ck_assert(mb_exists(st, "INBOX"));
+	store_close(st);
+}
+END_TEST
+
 /*
- * As no close deletes the WAL, one that a large transaction grew would
- * stay that large: the first commit after a checkpoint of all of it cuts
- * it back to 4 MiB (journal_size_limit).
+ * A store opened alone for one commit, again and again, as deliveries and
+ * logins open it: the WAL stays small.  Each open reads the WAL anew and
+ * forgets what was checkpointed, so without the close's checkpoint the
+ * WAL grew by every commit, for ever (index.c).  (Not APPEND: the close
+ * after it writes the full-text queue, a second commit.)
+ */
+START_TEST(test_open_alone_wal_bounded)
+{
+	off_t most = 0;
+
+	for (int i = 0; i < 150; i++) {
+		struct store *st = open_store();
+		char name[32];
+
+		snprintf(name, sizeof(name), "box%d", i);
+		ck_assert_int_eq(store_mailbox_create(st, name, 0), STORE_OK);
+		store_close(st);
+		if (wal_size() > most)
+			most = wal_size();
+	}
+	ck_assert_int_gt(most, 0);
+	ck_assert_int_lt(most, (1 << 20) + (256 << 10));
+}
+END_TEST
+
+/*
+ * A WAL that a large transaction grew while the store stays open is cut
+ * back to 4 MiB (journal_size_limit) by the first commit after a
+ * checkpoint of all of it.
  */
 START_TEST(test_wal_cut_back)
 {
@@ -2513,6 +2567,8 @@ store_suite(void)
 	tcase_add_test(tc, test_not_a_store_refused);
 	tcase_add_test(tc, test_close_keeps_wal);
 	tcase_add_test(tc, test_wal_cut_back);
+	tcase_add_test(tc, test_close_empties_large_wal);
+	tcase_add_test(tc, test_open_alone_wal_bounded);
 	tcase_add_test(tc, test_one_directory_per_process);
 	tcase_add_test(tc, test_chrooted);
 	suite_add_tcase(s, tc);
