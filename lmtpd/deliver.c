@@ -1,7 +1,10 @@
 #include "autoconfig.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "deliver.h"
 #include "log.h"
@@ -13,42 +16,87 @@ _Static_assert(TRACE_PREFIX_MAX <= STORE_DELIVER_PREFIX_MAX,
 _Static_assert(LMTP_MAILBOX_MAX == STORE_MAILBOX_NAME_MAX,
     "XCAIRN-MAILBOX carries a store mailbox name");
 
-static struct store *
-deliver_open(const struct session_rcpt *r)
+void
+deliver_store_init(struct deliver_store *ds)
 {
-	struct store *st;
-	char err[256];
+	memset(ds, 0, sizeof(*ds));
+	ds->dirfd = -1;
+}
 
-	if (store_open(r->store_dirfd, &st, err, sizeof(err)) != STORE_OK) {
-		log_warnx("%s: cannot open the mail store: %s", r->user, err);
+void
+deliver_store_close(struct deliver_store *ds)
+{
+	store_close(ds->st);
+	ds->st = NULL;
+	if (ds->dirfd >= 0)
+		close(ds->dirfd);
+	ds->dirfd = -1;
+}
+
+/*
+ * r's store: the one kept open if it is r's directory (the lookup sends a
+ * new descriptor each time, so the directory is known by its inode), else
+ * opened now on a copy of r's descriptor, which the session closes when
+ * the transaction ends.
+ */
+static struct store *
+deliver_open(struct deliver_store *ds, const struct session_rcpt *r)
+{
+	struct stat sb;
+	char err[256];
+	int fd;
+
+	if (fstat(r->store_dirfd, &sb) != 0) {
+		log_warn("%s: the mail store directory", r->user);
 		return NULL;
 	}
-	return st;
+	if (ds->st != NULL && ds->dev == sb.st_dev && ds->ino == sb.st_ino)
+		return ds->st;
+	/* first: one store directory per process */
+	deliver_store_close(ds);
+	if ((fd = fcntl(r->store_dirfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		log_warn("%s: the mail store directory", r->user);
+		return NULL;
+	}
+	if (store_open(fd, &ds->st, err, sizeof(err)) != STORE_OK) {
+		log_warnx("%s: cannot open the mail store: %s", r->user, err);
+		close(fd);
+		return NULL;
+	}
+	ds->dirfd = fd;
+	ds->dev = sb.st_dev;
+	ds->ino = sb.st_ino;
+	ds->opens++;
+	log_debug("opened the mail store of %s", r->user);
+	return ds->st;
+}
+
+/* After a store error: the next recipient opens the store afresh, as a
+ * new connection would, rather than keep what failed. */
+static enum session_status
+deliver_failed(struct deliver_store *ds)
+{
+	deliver_store_close(ds);
+	return SESSION_TEMPFAIL;
 }
 
 enum session_status
 deliver_quota(void *arg, const struct session_rcpt *r, uint64_t octets)
 {
-	struct store *st = deliver_open(r);
-	enum session_status status;
+	struct deliver_store *ds = arg;
+	struct store *st = deliver_open(ds, r);
 
-	(void)arg;
 	if (st == NULL)
 		return SESSION_TEMPFAIL;
 	switch (store_quota_check(st, octets)) {
 	case STORE_OK:
-		status = SESSION_OK;
-		break;
+		return SESSION_OK;
 	case STORE_OVERQUOTA:
-		status = SESSION_OVERQUOTA;
-		break;
+		return SESSION_OVERQUOTA;
 	default:
 		log_warnx("%s: quota: %s", r->user, store_error(st));
-		status = SESSION_TEMPFAIL;
-		break;
+		return deliver_failed(ds);
 	}
-	store_close(st);
-	return status;
 }
 
 /* The mailbox r's copy goes to, into name (STORE_MAILBOX_NAME_MAX + 1). */
@@ -81,12 +129,11 @@ deliver_message(void *arg, const struct session_rcpt *r,
     const struct session_delivery *d)
 {
 	char mailbox[STORE_MAILBOX_NAME_MAX + 1];
-	struct store *st = deliver_open(r);
-	enum session_status status;
+	struct deliver_store *ds = arg;
+	struct store *st = deliver_open(ds, r);
 	enum store_result res;
 	uint32_t uidvalidity, uid;
 
-	(void)arg;
 	if (st == NULL)
 		return SESSION_TEMPFAIL;
 	deliver_mailbox(st, r, mailbox);
@@ -104,17 +151,12 @@ deliver_message(void *arg, const struct session_rcpt *r,
 	case STORE_OK:
 		log_info("delivered to %s, mailbox %s, uid %u (%llu octets)", r->user,
 		    mailbox, uid, (unsigned long long)(d->size + d->prefix_len));
-		status = SESSION_OK;
-		break;
+		return SESSION_OK;
 	case STORE_OVERQUOTA:
 		log_info("not delivered to %s: %s", r->user, store_error(st));
-		status = SESSION_OVERQUOTA;
-		break;
+		return SESSION_OVERQUOTA;
 	default:
 		log_warnx("not delivered to %s: %s", r->user, store_error(st));
-		status = SESSION_TEMPFAIL;
-		break;
+		return deliver_failed(ds);
 	}
-	store_close(st);
-	return status;
 }

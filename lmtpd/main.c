@@ -5,7 +5,8 @@
  * config from fd 4 -> log -> host name -> open <data-dir>/spool -> drop
  * privileges into the empty chroot -> HELLO -> wait for a client socket
  * -> serve it (recipients looked up through the master, each store
- * reached through the descriptor it sends) -> exit.
+ * reached through the descriptor it sends, the last one kept open until
+ * the end: deliver.h) -> exit.
  */
 #include "autoconfig.h"
 
@@ -81,11 +82,13 @@ serve(const struct cairn_config *cfg, const char *hostname, int spool_fd, int fd
     const struct ipc_session_start *start)
 {
 	int control_fd = IPC_FD_CONTROL;
+	struct deliver_store ds;
 	const struct session_backend be = {
 		.lookup = lookup_recipient,
 		.quota = deliver_quota,
 		.deliver = deliver_message,
-		.arg = &control_fd,
+		.lookup_arg = &control_fd,
+		.store_arg = &ds,
 	};
 	struct session_settings set = {
 		.hostname = hostname,
@@ -108,7 +111,9 @@ serve(const struct cairn_config *cfg, const char *hostname, int spool_fd, int fd
 		    start->peer_addr);
 	set.peer = peer;
 	log_debug("serving %s port %u", start->peer_addr, start->peer_port);
+	deliver_store_init(&ds);
 	session_run(fd, &set, &be);
+	deliver_store_close(&ds);
 }
 
 static int

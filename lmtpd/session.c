@@ -322,7 +322,7 @@ rcpt_quota(struct lmtp_session *s, const struct session_rcpt *r)
 	if (!s->mail.has_size)
 		return SESSION_OK;
 	n = rcpt_prefix(s, r, now, trace_tz_minutes(now), prefix, sizeof(prefix));
-	return s->be->quota(s->be->arg, r, s->mail.size + n);
+	return s->be->quota(s->be->store_arg, r, s->mail.size + n);
 }
 
 static void
@@ -391,7 +391,7 @@ cmd_rcpt(struct lmtp_session *s, const char *args, size_t len)
 		refuse(s, "501 5.1.3 Recipient address too long");
 		return;
 	}
-	st = s->be->lookup(s->be->arg, r.lookup, &r);
+	st = s->be->lookup(s->be->lookup_arg, r.lookup, &r);
 	if (st == SESSION_OK && (st = rcpt_quota(s, &r)) != SESSION_OK) {
 		close(r.store_dirfd);
 		r.store_dirfd = -1;
@@ -419,7 +419,7 @@ deliver_one(struct lmtp_session *s, const struct session_rcpt *r,
 	d->prefix = prefix;
 	d->prefix_len = rcpt_prefix(s, r, now, d->tz_minutes, prefix, sizeof(prefix));
 	switch (d->prefix_len == 0 ? SESSION_TEMPFAIL
-	    : s->be->deliver(s->be->arg, r, d)) {
+	    : s->be->deliver(s->be->store_arg, r, d)) {
 	case SESSION_OK:
 		reply(s, "250 2.0.0 <%s> Delivered", to);
 		break;

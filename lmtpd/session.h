@@ -73,7 +73,8 @@ struct session_backend {
 	/* Put it there (OK, OVERQUOTA, TEMPFAIL). */
 	enum session_status (*deliver)(void *arg, const struct session_rcpt *r,
 	    const struct session_delivery *d);
-	void *arg;
+	void *lookup_arg;             /* lookup's arg */
+	void *store_arg;              /* quota's and deliver's */
 };
 
 struct session_settings {

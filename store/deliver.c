@@ -22,10 +22,10 @@
  * same); after it the row and its file.  A failure removes this store's
  * names and leaves the source as it was.
  *
- * Not here: the full-text index.  Each delivery opens the store, delivers
- * one message and closes it, and a document added per message costs a
- * segment per message (2.6 times the bytes APPEND wrote when it did that,
- * fts.c).  A delivered message has no document until the first BODY or
+ * Not here: the full-text index.  Each delivery commits one message, in a
+ * store cairn-lmtpd keeps open only while a connection brings that user's
+ * mail, and a document added per message costs a segment per message
+ * (2.6 times the bytes APPEND wrote when it did that, fts.c).  A delivered message has no document until the first BODY or
  * TEXT search of its mailbox indexes it with the others (store_fts_update);
  * meanwhile it is a candidate for every string, so SEARCH reads it.
  */

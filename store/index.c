@@ -33,6 +33,43 @@
  *   cache_size=256 KiB the private page cache stays small: an idle
  *                      session's memory is what a server with thousands
  *                      of sessions pays, and mapped pages need no copy.
+ *   no checkpoint at close (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE)
+ *                      SQLite's last connection to close checkpoints the
+ *                      WAL into index.db and deletes the WAL and -shm,
+ *                      and the next open makes them again: four syncs
+ *                      (the checkpoint's of the WAL and of index.db, the
+ *                      new WAL's header and its directory) each time a
+ *                      store goes from open to closed, as it does at
+ *                      every logout, LMTP connection and cairnctl
+ *                      command, where a delivery's commit itself needs
+ *                      one.  Nothing needs that checkpoint for safety: a
+ *                      commit is durable once the WAL is synced
+ *                      (synchronous=FULL), and the next opener reads the
+ *                      WAL as it reads one a killed process left.  But
+ *                      that reading (recovery: the -shm index rebuilt
+ *                      from every frame) forgets what was checkpointed,
+ *                      and only a writer of the same -shm that finds
+ *                      the WAL wholly checkpointed starts it over: were
+ *                      the store always opened alone for one commit (a
+ *                      delivery, a login), the WAL would grow without
+ *                      end, read whole at every open, checkpointed whole
+ *                      at every commit past INDEX_CHECKPOINT_PAGES (a
+ *                      benchmark saw 300 MB and 5 deliveries a second).
+ *                      So index_close checkpoints and empties the WAL
+ *                      itself once it passes INDEX_CLOSE_WAL_BYTES, if
+ *                      no other connection is in a transaction (then one
+ *                      of them closes later); below that the close costs
+ *                      nothing and the next open reads at most that much.
+ *                      index.db-wal (and -shm) stay beside index.db and
+ *                      hold committed mail: a copy of the store must take
+ *                      them too, or come from SQLite's backup.
+ *   journal_size_limit=4 MiB
+ *                      a WAL that a large transaction (a schema step, an
+ *                      EXPUNGE of thousands) made larger is cut back to
+ *                      this after the checkpoint that lets it start
+ *                      over, while the store stays open; about what
+ *                      INDEX_CHECKPOINT_PAGES pages of 4 KiB take, so
+ *                      commits overwrite the file rather than grow it.
  * Writers take the lock first (BEGIN IMMEDIATE), so a read never has to be
  * upgraded into a write, which in WAL mode can fail at once.
  *
@@ -62,6 +99,9 @@
 /* See the settings above (cache_size negative: KiB). */
 #define INDEX_CACHE_KIB "-256"
 #define INDEX_MMAP_BYTES "1073741824"
+#define INDEX_WAL_KEEP_BYTES "4194304"
+/* See "no checkpoint at close" above: about 256 pages. */
+#define INDEX_CLOSE_WAL_BYTES (1024 * 1024)
 #define INDEX_FILE "index.db"
 #define VFS_NAME "cairn-store"
 
@@ -655,6 +695,9 @@ configure(struct index *ix)
 
 	(void)sqlite3_busy_handler(ix->db, busy_wait, NULL);
 	(void)sqlite3_extended_result_codes(ix->db, 1);
+	if (sqlite3_db_config(ix->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    NULL) != SQLITE_OK)
+		return db_fail(ix, "no checkpoint on close");
 	/* The first read: a file that is not a database fails here. */
 	if (query_int(ix, "PRAGMA user_version", &version) != STORE_OK ||
 	    check_version(ix, version) != STORE_OK)
@@ -662,7 +705,9 @@ configure(struct index *ix)
 	if (exec_sql(ix, "PRAGMA foreign_keys = ON") != STORE_OK ||
 	    exec_sql(ix, "PRAGMA temp_store = MEMORY") != STORE_OK ||
 	    exec_sql(ix, "PRAGMA cache_size = " INDEX_CACHE_KIB) != STORE_OK ||
-	    exec_sql(ix, "PRAGMA mmap_size = " INDEX_MMAP_BYTES) != STORE_OK)
+	    exec_sql(ix, "PRAGMA mmap_size = " INDEX_MMAP_BYTES) != STORE_OK ||
+	    exec_sql(ix, "PRAGMA journal_size_limit = " INDEX_WAL_KEEP_BYTES) !=
+	    STORE_OK)
 		return STORE_ERROR;
 	if (sqlite3_prepare_v2(ix->db, "PRAGMA journal_mode = WAL", -1, &s,
 	    NULL) != SQLITE_OK)
@@ -739,6 +784,28 @@ index_open(char *err, size_t errlen, struct index **out)
 	return STORE_OK;
 }
 
+/*
+ * A WAL past INDEX_CLOSE_WAL_BYTES is checkpointed into index.db and
+ * emptied here (see the top of this file).  TRUNCATE does it only when no
+ * other connection is reading or writing, and without the busy handler
+ * it does not wait: such a connection closes later and looks again.
+ */
+static void
+close_checkpoint(struct index *ix)
+{
+	sqlite3_file *wal = NULL;
+	sqlite3_int64 size;
+
+	if (sqlite3_file_control(ix->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL ||
+	    wal->pMethods->xFileSize(wal, &size) != SQLITE_OK ||
+	    size < INDEX_CLOSE_WAL_BYTES)
+		return;
+	(void)sqlite3_busy_handler(ix->db, NULL, NULL);
+	(void)sqlite3_wal_checkpoint_v2(ix->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+}
+
 void
 index_close(struct index *ix)
 {
@@ -746,6 +813,8 @@ index_close(struct index *ix)
 		return;
 	for (size_t i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(ix->stmt[i]);
+	if (ix->db != NULL)
+		close_checkpoint(ix);
 	if (ix->db != NULL && sqlite3_close(ix->db) != SQLITE_OK)
 		log_warnx("index.db: close: %s", sqlite3_errmsg(ix->db));
 	if (ix->signal_fd >= 0)

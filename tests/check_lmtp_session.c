@@ -157,7 +157,7 @@ start_with(uint64_t max_size, int timeout_ms, bool detail_mailbox)
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		const struct session_backend be = {
-			fake_lookup, fake_quota, fake_deliver, NULL,
+			fake_lookup, fake_quota, fake_deliver, NULL, NULL,
 		};
 		const struct session_settings set = {
 			.hostname = "lmtp.test", .peer = "local",

@@ -295,6 +295,9 @@ START_TEST(test_schema_future_version_refused)
 	char err[512];
 
 	store_close(st);
+	/* the close left the commits in the WAL (test_close_keeps_wal), page
+	 * 1 too: into index.db with them, where the poke goes */
+	sql("PRAGMA wal_checkpoint(TRUNCATE)");
 	poke_user_version(99);
 	st = NULL;
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
@@ -315,6 +318,111 @@ START_TEST(test_not_a_store_refused)
 	close(fd);
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
 	ck_assert_ptr_null(st);
+}
+END_TEST
+
+/*
+ * A close does not checkpoint, as SQLite's last connection would (index.c:
+ * the syncs it cost): the commits stay in index.db-wal, beside the -shm,
+ * and the next open reads them there, as after a crash.
+ */
+START_TEST(test_close_keeps_wal)
+{
+	struct store *st = open_store();
+	struct stat sb;
+
+	ck_assert_int_eq(store_mailbox_create(st, "Kept", 0), STORE_OK);
+	store_close(st);
+	ck_assert_int_eq(fstatat(dfd, "index.db-wal", &sb, 0), 0);
+	ck_assert_int_gt(sb.st_size, 0);
+	ck_assert_int_eq(fstatat(dfd, "index.db-shm", &sb, 0), 0);
+	st = open_store();
+	ck_assert(mb_exists(st, "Kept"));
+	store_close(st);
+	/* and so does an SQLite that is not Cairn's */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM mailboxes "
+	    "WHERE name = 'Kept'"), 1);
+}
+END_TEST
+
+/* Bytes of index.db-wal, -1 when there is none. */
+static off_t
+wal_size(void)
+{
+	struct stat sb;
+
+	return fstatat(dfd, "index.db-wal", &sb, 0) == 0 ? sb.st_size : -1;
+}
+
+/* A WAL past 1 MiB is checkpointed and emptied by the close (index.c). */
+START_TEST(test_close_empties_large_wal)
+{
+	struct store *st = open_store();
+
+	/* about 2 MB of WAL from another connection, the store open */
+	sql("CREATE TABLE ballast (x); "
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 500) INSERT INTO ballast SELECT randomblob(4000) FROM n; "
+	    "DROP TABLE ballast");
+	ck_assert_int_gt(wal_size(), 1 << 20);
+	store_close(st);
+	ck_assert_int_eq(wal_size(), 0);
+	st = open_store();
+	ck_assert(mb_exists(st, "INBOX"));
+	store_close(st);
+}
+END_TEST
+
+/*
+ * A store opened alone for one commit, again and again, as deliveries and
+ * logins open it: the WAL stays small.  Each open reads the WAL anew and
+ * forgets what was checkpointed, so without the close's checkpoint the
+ * WAL grew by every commit, for ever (index.c).  (Not APPEND: the close
+ * after it writes the full-text queue, a second commit.)
+ */
+START_TEST(test_open_alone_wal_bounded)
+{
+	off_t most = 0;
+
+	for (int i = 0; i < 150; i++) {
+		struct store *st = open_store();
+		char name[32];
+
+		snprintf(name, sizeof(name), "box%d", i);
+		ck_assert_int_eq(store_mailbox_create(st, name, 0), STORE_OK);
+		store_close(st);
+		if (wal_size() > most)
+			most = wal_size();
+	}
+	ck_assert_int_gt(most, 0);
+	ck_assert_int_lt(most, (1 << 20) + (256 << 10));
+}
+END_TEST
+
+/*
+ * A WAL that a large transaction grew while the store stays open is cut
+ * back to 4 MiB (journal_size_limit) by the first commit after a
+ * checkpoint of all of it.
+ */
+START_TEST(test_wal_cut_back)
+{
+	struct store *st = open_store();
+	struct stat sb;
+
+	/* about 10 MB of WAL from another connection, the store open (so
+	 * that its close checkpoints nothing) */
+	sql("CREATE TABLE ballast (x); "
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 2500) INSERT INTO ballast SELECT randomblob(4000) FROM n; "
+	    "DROP TABLE ballast");
+	ck_assert_int_eq(fstatat(dfd, "index.db-wal", &sb, 0), 0);
+	ck_assert_int_gt(sb.st_size, 8 << 20);
+	sql("PRAGMA wal_checkpoint(PASSIVE)");
+	ck_assert_int_eq(store_mailbox_create(st, "After", 0), STORE_OK);
+	ck_assert_int_eq(fstatat(dfd, "index.db-wal", &sb, 0), 0);
+	ck_assert_int_le(sb.st_size, 4 << 20);
+	ck_assert_int_gt(sb.st_size, 0);
+	store_close(st);
 }
 END_TEST
 
@@ -2570,6 +2678,10 @@ store_suite(void)
 	tcase_add_test(tc, test_schema_from_empty_file);
 	tcase_add_test(tc, test_schema_future_version_refused);
 	tcase_add_test(tc, test_not_a_store_refused);
+	tcase_add_test(tc, test_close_keeps_wal);
+	tcase_add_test(tc, test_wal_cut_back);
+	tcase_add_test(tc, test_close_empties_large_wal);
+	tcase_add_test(tc, test_open_alone_wal_bounded);
 	tcase_add_test(tc, test_one_directory_per_process);
 	tcase_add_test(tc, test_chrooted);
 	suite_add_tcase(s, tc);

@@ -4,7 +4,8 @@ several recipients over the Unix socket, with the per-recipient answers
 disabled), read back over IMAP byte for byte with the lines cairn-lmtpd
 adds; one file shared by the recipients' stores; +detail and
 XCAIRN-MAILBOX; PIPELINING; a client that leaves in the middle of DATA
-or is killed there; a message over lmtp-max-message-size; an IDLEing
+or is killed there; a message over lmtp-max-message-size; message after
+message over one connection, each user's store opened once; an IDLEing
 client told within a second; the TCP listener; the socket's mode and
 group, its stale and foreign files, a reload that moves it; and who the
 processes run as."""
@@ -14,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -348,6 +350,64 @@ def test_message_over_the_limit():
         assert spool_files(srv) == []
 
 
+def test_store_kept_open():
+    """Message after message over one connection, as Postfix sends them: a
+    user's store is opened once while that user's recipients follow each
+    other, sees what other processes changed meanwhile (the quota, a new
+    mailbox), and holds no read transaction between commands (a TRUNCATE
+    checkpoint from outside completes at once)."""
+    with server() as srv:
+        add_users(srv, "bob")
+        make_store(srv, "bob")
+        l = srv.lmtp()
+        lhlo(l)
+
+        def transaction(rcpts, answers):
+            l.send("MAIL FROM:<%s> SIZE=%d\r\n" % (SENDER, len(MESSAGE)))
+            expect(r"^250 2\.1\.0 ", last(l))
+            for rcpt, want in rcpts:
+                l.send("RCPT TO:%s\r\n" % rcpt)
+                expect(want, last(l))
+            l.send("DATA\r\n")
+            expect(r"^354 ", last(l))
+            l.send(stuffed(MESSAGE))
+            for want in answers:
+                expect(want, last(l))
+
+        transaction([("<alice@example.org>", r"^250 2\.1\.5 ")],
+                    [r"^250 2\.0\.0 <alice@"])
+        db = os.path.join(srv.dir, "data", "mail", "alice", "index.db")
+        con = sqlite3.connect(db, timeout=1)
+        row = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        con.close()
+        assert row == (0, 0, 0), row  # not busy: no reader holds the WAL
+
+        p = srv.cairnctl("quota", "set", "alice", "messages=1")
+        assert p.returncode == 0, p.stderr
+        transaction([("<alice@example.org>", r"^552 5\.2\.2 <alice@"),
+                     ("<bob@example.org>", r"^250 2\.1\.5 ")],
+                    [r"^250 2\.0\.0 <bob@"])
+        p = srv.cairnctl("quota", "set", "alice", "none")
+        assert p.returncode == 0, p.stderr
+        c = login(srv)
+        ok(c, "CREATE Later")
+        transaction([("<alice@example.org> XCAIRN-MAILBOX=Later",
+                      r"^250 2\.1\.5 ")],
+                    [r"^250 2\.0\.0 <alice@"])
+        l.send("QUIT\r\n")
+        expect(r"^221 ", last(l))
+        assert l.closed()
+        counts = [int(re.search(r"MESSAGES (\d+)", ok(c, "STATUS %s (MESSAGES)" % m)[0])
+                      .group(1)) for m in ("INBOX", "Later")]
+        assert counts == [1, 1], counts
+        c.close()
+        assert count(srv, "bob") == 1
+        # alice's store: once, and again after bob's; never per command
+        log = srv.log_text()
+        assert log.count("opened the mail store of alice") == 2, log
+        assert log.count("opened the mail store of bob") == 1, log
+
+
 def test_idle_client_hears_the_delivery():
     with server() as srv:
         c = login(srv)
@@ -518,6 +578,7 @@ if __name__ == "__main__":
         test_pipelining_everything_in_one_send,
         test_interrupted_data_delivers_nothing,
         test_message_over_the_limit,
+        test_store_kept_open,
         test_idle_client_hears_the_delivery,
         test_tcp_listener,
         test_socket_and_processes,
