@@ -63,6 +63,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -79,6 +80,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -396,6 +398,302 @@ gen_base64_line(struct rng *r, struct dbuf *out)
 	db_add(out, line, sizeof(line));
 }
 
+/*
+ * Threaded headers (--threads): the headers SORT and THREAD read, made as
+ * mail clients make them, the same for every server.  Each message is,
+ * deterministically from SEED and its index, the start of a conversation
+ * (40 %) or a reply to one of the 400 messages before it, at most
+ * THREAD_MAX_DEPTH deep.  A reply has In-Reply-To and References (its
+ * parent's References, or its In-Reply-To when it has none, then the
+ * parent's Message-ID, the last THREAD_REFS ids kept); 8 % of replies have
+ * In-Reply-To only, as some clients write.  A conversation's subject is
+ * that of its first message; a reply prefixes it with "Re: " (70 %),
+ * "RE: " (10 %), "Re: Re: " (5 %), "Fwd: " (7 %), "AW: " (3 %: not a reply
+ * marker for RFC 5256) or nothing (5 %).  First messages on the list
+ * domain carry a list tag ("[team] ..."), 1 in 40 have a subject in UTF-8
+ * (an RFC 2047 encoded-word), and 3 % reply to a message that is not in
+ * the mailbox (a msg-id shared by 50 consecutive messages).  The Date is
+ * the sender's clock: 0 to 59 minutes before the arrival (the internal
+ * date), in one of eight time zones; 1 message in 1000 has none.  1 in
+ * 2000 has the Message-ID of the message before it (a copy delivered
+ * twice).  None of this changes a message's size: the body fills the rest.
+ */
+static bool gen_threads;
+
+/* Takes "--threads" out of argv (anywhere after argv[0]); the new argc. */
+static int
+take_threads(int argc, char **argv)
+{
+	int k = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--threads") == 0)
+			gen_threads = true;
+		else
+			argv[k++] = argv[i];
+	}
+	return k;
+}
+
+#define THREAD_ROOT_PCT 40
+#define THREAD_WINDOW 400
+#define THREAD_MAX_DEPTH 40
+#define THREAD_REFS 10
+#define SALT_THREAD 0x7468726561640001ULL
+#define SALT_SUBJECT 0x7375626a65637401ULL
+#define SALT_MSGID 0x6d73676964000001ULL
+#define SALT_DATE 0x6461746500000001ULL
+
+static const char *const list_tags[3] = { "[team]", "[dev]", "[announce]" };
+/* first words of the UTF-8 subjects, and their bytes */
+static const char *const utf8_words[4] = {
+	"R\xc3\xa9union", "\xc3\x9c" "bersicht", "Caf\xc3\xa9", "A\xc3\xa7\xc3\xa3o",
+};
+static const char *const zones[8] = {
+	"+0000", "+0100", "+0200", "-0500", "-0800", "+0530", "+0900", "-0300",
+};
+
+struct tnode {
+	bool root;               /* starts a conversation */
+	bool external;           /* a root that replies to a message not here */
+	bool irt_only;           /* a reply with In-Reply-To and no References */
+	bool dup;                /* has the Message-ID of the message before */
+	uint64_t parent;         /* a reply's parent */
+	unsigned prefix;         /* 0..99: which "Re: " */
+	unsigned depth;          /* 0 for a root */
+};
+
+static struct rng
+aux_rng(uint64_t seed, uint64_t index, uint64_t salt)
+{
+	struct rng r = { mix64(mix64(seed ^ salt) ^ (index * 0xd1b54a32d192ed03ULL)) };
+
+	return r;
+}
+
+/* Message INDEX's place in its conversation. */
+static void
+thread_node(uint64_t seed, uint64_t index, struct tnode *t)
+{
+	struct rng r = aux_rng(seed, index, SALT_THREAD);
+	uint64_t window = index < THREAD_WINDOW ? index : THREAD_WINDOW;
+
+	memset(t, 0, sizeof(*t));
+	t->root = index == 0 || rng_below(&r, 100) < THREAD_ROOT_PCT;
+	t->parent = window > 0 ? index - 1 - rng_below(&r, window) : 0;
+	t->irt_only = rng_below(&r, 100) < 8;
+	t->prefix = (unsigned)rng_below(&r, 100);
+	t->external = rng_below(&r, 100) < 3;
+	t->dup = index > 0 && rng_below(&r, 2000) == 0;
+	if (!t->root) {
+		struct tnode p;
+
+		thread_node(seed, t->parent, &p);
+		if (p.depth + 1 > THREAD_MAX_DEPTH)
+			t->root = true;
+		else
+			t->depth = p.depth + 1;
+	}
+	if (!t->root)
+		t->external = false;
+}
+
+/* The index of the message that starts INDEX's conversation. */
+static uint64_t
+thread_root(uint64_t seed, uint64_t index)
+{
+	struct tnode t;
+
+	for (;;) {
+		thread_node(seed, index, &t);
+		if (t.root)
+			return index;
+		index = t.parent;
+	}
+}
+
+/* A msg-id: a message's own (index >= 0) or one not in the mailbox (< 0). */
+static void
+gen_msgid(uint64_t seed, int64_t id, struct dbuf *out)
+{
+	struct plan p;
+	struct rng r, h;
+	struct tnode t;
+	uint64_t index;
+
+	if (id < 0) {
+		db_printf(out, "<ext.%" PRId64 ".%08" PRIx64 "@elsewhere.example>", -id,
+		    mix64(seed ^ (uint64_t)-id) & 0xffffffffULL);
+		return;
+	}
+	index = (uint64_t)id;
+	for (;;) {                /* a copy has the id of the message it copies */
+		thread_node(seed, index, &t);
+		if (!t.dup)
+			break;
+		index--;
+	}
+	gen_plan(seed, index, &p, &r);
+	h = aux_rng(seed, index, SALT_MSGID);
+	db_printf(out, "<%" PRIu64 ".%08" PRIx64 "@%s>", index, rng_next(&h) & 0xffffffffULL,
+	    domains[p.domain]);
+}
+
+/*
+ * The msg-ids of message INDEX's References field (n of them, oldest
+ * first, at most THREAD_REFS); *irt is its In-Reply-To (INT64_MAX: none).
+ * With *has_refs false the message has no References field (but may have
+ * In-Reply-To).
+ */
+static void
+thread_refs(uint64_t seed, uint64_t index, int64_t *ids, size_t *n, int64_t *irt,
+    bool *has_refs)
+{
+	struct tnode t;
+
+	thread_node(seed, index, &t);
+	*n = 0;
+	*irt = INT64_MAX;
+	*has_refs = false;
+	if (t.root) {
+		if (t.external) {
+			ids[(*n)++] = -(int64_t)(index / 50 + 1);
+			*irt = ids[0];
+			*has_refs = true;
+		}
+		return;
+	}
+	{
+		int64_t pids[THREAD_REFS + 1], pirt;
+		size_t pn;
+		bool phas;
+
+		thread_refs(seed, t.parent, pids, &pn, &pirt, &phas);
+		if (!phas) {          /* RFC 5322 3.6.4: the parent's In-Reply-To */
+			pn = 0;
+			if (pirt != INT64_MAX)
+				pids[pn++] = pirt;
+		}
+		pids[pn++] = (int64_t)t.parent;
+		if (pn > THREAD_REFS) {
+			memmove(pids, pids + (pn - THREAD_REFS), THREAD_REFS * sizeof(pids[0]));
+			pn = THREAD_REFS;
+		}
+		memcpy(ids, pids, pn * sizeof(pids[0]));
+		*n = pn;
+	}
+	*irt = (int64_t)t.parent;
+	*has_refs = !t.irt_only;
+}
+
+/* The subject of the conversation message ROOT starts, without prefix. */
+static void
+thread_subject(uint64_t seed, uint64_t root, struct dbuf *out)
+{
+	struct plan p;
+	struct rng r = aux_rng(seed, root, SALT_SUBJECT), pr;
+	struct dbuf plain = { 0 };
+	unsigned nwords, markpos;
+	bool utf8;
+
+	gen_plan(seed, root, &p, &pr);
+	nwords = 3 + (unsigned)rng_below(&r, 6);
+	markpos = p.mark_subject ? (unsigned)rng_below(&r, nwords) : nwords;
+	utf8 = rng_below(&r, 40) == 0;
+	if (strcmp(domains[p.domain], "lists.example.org") == 0) {
+		db_adds(out, list_tags[rng_below(&r, 3)]);
+		db_addc(out, ' ');
+	}
+	for (unsigned i = 0; i < nwords; i++) {
+		const char *w = i == markpos ? MARK_SUBJECT : words[rng_below(&r, 96)];
+
+		if (i > 0)
+			db_addc(&plain, ' ');
+		if (i == 0 && utf8)
+			db_adds(&plain, utf8_words[rng_below(&r, 4)]);
+		else {
+			db_addc(&plain, i == 0 ? (char)toupper((unsigned char)w[0]) : w[0]);
+			db_adds(&plain, w + 1);
+		}
+	}
+	if (!utf8)
+		db_add(out, plain.p, plain.len);
+	else {                    /* RFC 2047 "Q" */
+		db_adds(out, "=?UTF-8?Q?");
+		for (size_t i = 0; i < plain.len; i++) {
+			unsigned char c = (unsigned char)plain.p[i];
+
+			if (c == ' ')
+				db_addc(out, '_');
+			else if (c >= 0x80 || c == '=' || c == '?' || c == '_')
+				db_printf(out, "=%02X", c);
+			else
+				db_addc(out, (char)c);
+		}
+		db_adds(out, "?=");
+	}
+	db_free(&plain);
+}
+
+/* The header fields SORT and THREAD read, for message INDEX with plan p. */
+static void
+gen_thread_headers(uint64_t seed, uint64_t index, const struct plan *p, struct dbuf *out)
+{
+	static const char *const prefixes[] = { "Re: ", "RE: ", "Re: Re: ", "Fwd: ", "AW: ", "" };
+	static const unsigned upto[] = { 70, 80, 85, 92, 95, 100 };
+	struct rng r = aux_rng(seed, index, SALT_DATE);
+	struct tnode t;
+	int64_t ids[THREAD_REFS], irt;
+	size_t n;
+	bool has_refs;
+	uint64_t back = rng_below(&r, 3600);
+	unsigned zone = (unsigned)rng_below(&r, 8);
+
+	thread_node(seed, index, &t);
+	if (rng_below(&r, 1000) != 0) {
+		const char *z = zones[zone];
+		int off = (z[1] - '0') * 600 + (z[2] - '0') * 60 + (z[3] - '0') * 10 + (z[4] - '0');
+		time_t local = p->date - (time_t)back + (time_t)(z[0] == '-' ? -off : off) * 60;
+		struct tm tm;
+		char date[64];
+
+		gmtime_r(&local, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S", &tm);
+		db_printf(out, "Date: %s %s\r\n", date, z);
+	}
+	db_printf(out, "From: %c%s %c%s <%s.%s@%s>\r\n",
+	    toupper((unsigned char)first_names[p->first][0]), first_names[p->first] + 1,
+	    toupper((unsigned char)last_names[p->last][0]), last_names[p->last] + 1,
+	    first_names[p->first], last_names[p->last], domains[p->domain]);
+	db_adds(out, "To: Bench User <bench@example.net>\r\n");
+	db_adds(out, "Subject: ");
+	if (!t.root) {
+		size_t k = 0;
+
+		while (t.prefix >= upto[k])
+			k++;
+		db_adds(out, prefixes[k]);
+	}
+	thread_subject(seed, thread_root(seed, index), out);
+	db_adds(out, "\r\nMessage-ID: ");
+	gen_msgid(seed, (int64_t)index, out);
+	db_adds(out, "\r\n");
+	thread_refs(seed, index, ids, &n, &irt, &has_refs);
+	if (irt != INT64_MAX) {
+		db_adds(out, "In-Reply-To: ");
+		gen_msgid(seed, irt, out);
+		db_adds(out, "\r\n");
+	}
+	if (has_refs && n > 0) {
+		db_adds(out, "References:");
+		for (size_t i = 0; i < n; i++) {
+			db_adds(out, i == 0 ? " " : "\r\n ");
+			gen_msgid(seed, ids[i], out);
+		}
+		db_adds(out, "\r\n");
+	}
+}
+
 /* Message INDEX under SEED into out (reset first); exactly gen_size() bytes. */
 static void
 gen_message(uint64_t seed, uint64_t index, struct dbuf *out, struct plan *pp)
@@ -420,24 +718,28 @@ gen_message(uint64_t seed, uint64_t index, struct dbuf *out, struct plan *pp)
 	    "\tfor <bench@example.net>; %s\r\n",
 	    p.domain + 1, domain, p.domain + 1, domain, p.domain + 10,
 	    rng_next(&r) & 0xffffffffffULL, date);
-	db_printf(out, "Date: %s\r\n", date);
-	db_printf(out, "From: %c%s %c%s <%s.%s@%s>\r\n", toupper((unsigned char)first[0]),
-	    first + 1, toupper((unsigned char)last[0]), last + 1, first, last, domain);
-	db_adds(out, "To: Bench User <bench@example.net>\r\n");
-	db_adds(out, "Subject: ");
-	nwords = 3 + (unsigned)rng_below(&r, 6);
-	markpos = p.mark_subject ? (unsigned)rng_below(&r, nwords) : nwords;
-	for (unsigned i = 0; i < nwords; i++) {
-		const char *w = i == markpos ? MARK_SUBJECT : words[rng_below(&r, 96)];
+	if (gen_threads)
+		gen_thread_headers(seed, index, &p, out);
+	else {
+		db_printf(out, "Date: %s\r\n", date);
+		db_printf(out, "From: %c%s %c%s <%s.%s@%s>\r\n", toupper((unsigned char)first[0]),
+		    first + 1, toupper((unsigned char)last[0]), last + 1, first, last, domain);
+		db_adds(out, "To: Bench User <bench@example.net>\r\n");
+		db_adds(out, "Subject: ");
+		nwords = 3 + (unsigned)rng_below(&r, 6);
+		markpos = p.mark_subject ? (unsigned)rng_below(&r, nwords) : nwords;
+		for (unsigned i = 0; i < nwords; i++) {
+			const char *w = i == markpos ? MARK_SUBJECT : words[rng_below(&r, 96)];
 
-		if (i > 0)
-			db_addc(out, ' ');
-		db_addc(out, i == 0 ? (char)toupper((unsigned char)w[0]) : w[0]);
-		db_adds(out, w + 1);
+			if (i > 0)
+				db_addc(out, ' ');
+			db_addc(out, i == 0 ? (char)toupper((unsigned char)w[0]) : w[0]);
+			db_adds(out, w + 1);
+		}
+		db_adds(out, "\r\n");
+		db_printf(out, "Message-ID: <%" PRIu64 ".%" PRIx64 "@%s>\r\n", index,
+		    rng_next(&r) & 0xffffffffULL, domain);
 	}
-	db_adds(out, "\r\n");
-	db_printf(out, "Message-ID: <%" PRIu64 ".%" PRIx64 "@%s>\r\n", index,
-	    rng_next(&r) & 0xffffffffULL, domain);
 	db_adds(out, "MIME-Version: 1.0\r\n");
 	if (!p.large) {
 		db_adds(out, "Content-Type: text/plain; charset=us-ascii\r\n"
@@ -489,6 +791,7 @@ struct conn {
 	unsigned tagn;
 	char tag[24];
 	uint64_t untagged;       /* untagged answers read by wait_tagged */
+	uint64_t rbytes;         /* bytes read from the server */
 	char err[512];
 };
 
@@ -627,6 +930,7 @@ conn_fill(struct conn *c)
 		return -1;
 	}
 	c->len += (size_t)r;
+	c->rbytes += (uint64_t)r;
 	return 0;
 }
 
@@ -837,11 +1141,11 @@ wait_tagged(struct conn *c, struct resp *r, bool keep, untagged_fn fn, void *arg
 
 enum workload {
 	W_APPEND, W_POPULATE, W_SELECT, W_FETCH_FLAGS, W_FETCH_BODY, W_SEARCH, W_STORE,
-	W_MEM, W_IDLE,
+	W_MEM, W_IDLE, W_SORT, W_QPREP, W_QRESYNC,
 };
 static const char *const workload_names[] = {
 	"append", "populate", "select", "fetch-flags", "fetch-body", "search", "store",
-	"mem", "idle",
+	"mem", "idle", "sort", "qresync-prep", "qresync",
 };
 
 struct job {
@@ -868,6 +1172,11 @@ struct job {
 	int settle;
 	int timeout;
 	int pause_ms;            /* idle: between two APPENDs */
+	const char *command;     /* sort: the command (SORT, THREAD, ...) */
+	const char *dump;        /* sort: file for the first answer */
+	const char *state;       /* qresync-prep writes it, qresync reads it */
+	long changes, expunges;  /* qresync-prep: messages flagged, expunged */
+	bool known_uids;         /* qresync: send known-uids 1:UIDNEXT-1 */
 };
 
 struct client {
@@ -1028,6 +1337,43 @@ on_search(const struct resp *r, void *arg)
 	}
 }
 
+/*
+ * The answer of SORT, THREAD (or SEARCH, ESEARCH) to the command in
+ * cl->j->command: the numbers it holds (count), top-level threads (lit),
+ * and a hash of its text in order (hash), so that two answers with the
+ * same numbers in another order or another tree differ.
+ */
+static void
+on_sort(const struct resp *r, void *arg)
+{
+	struct client *cl = arg;
+	const char *p = r->text.p, *cmd = cl->j->command, *sp;
+	size_t wl;
+	int depth = 0;
+
+	if (strncasecmp(cmd, "UID ", 4) == 0)
+		cmd += 4;
+	sp = strchr(cmd, ' ');
+	wl = sp != NULL ? (size_t)(sp - cmd) : strlen(cmd);
+	if (p[0] != '*' || p[1] != ' ' || strncasecmp(p + 2, cmd, wl) != 0 ||
+	    (p[2 + wl] != ' ' && p[2 + wl] != '\0'))
+		return;
+	cl->have_result = true;   /* per command: an answer came */
+	for (p += 2 + wl; *p != '\0'; p++) {
+		cl->hash = (cl->hash ^ (unsigned char)*p) * 0x100000001b3ULL;
+		if (*p == '(' && depth++ == 0)
+			cl->lit++;
+		else if (*p == ')')
+			depth--;
+		else if (isdigit((unsigned char)*p) && !isdigit((unsigned char)p[1]))
+			cl->count++;
+	}
+	if (cl->j->dump != NULL) {
+		db_reset(&cl->body);
+		db_add(&cl->body, r->text.p, r->text.len);
+	}
+}
+
 static void
 on_store(const struct resp *r, void *arg)
 {
@@ -1148,6 +1494,41 @@ client_op(struct client *cl, struct conn *c, struct resp *r, long k, struct rng 
 			    j->search, cl->count, cl->res_count);
 		cl->items += cl->count;
 		break;
+	case W_SORT: {
+		bool had = cl->res_count != 0 || cl->res_hash != 0;
+		uint64_t count0 = cl->res_count, hash0 = cl->res_hash;
+
+		cl->count = cl->lit = 0;
+		cl->hash = 0xcbf29ce484222325ULL;
+		cl->have_result = false;
+		if (send_cmd(c, "%s", j->command) != 0)
+			return false;
+		rc = wait_tagged(c, r, false, on_sort, cl);
+		if (rc != CMD_OK)
+			break;
+		if (!cl->have_result) {
+			client_fail(cl, "%s: no answer", j->command);
+			break;
+		}
+		cl->hash ^= cl->lit * 0x9e3779b97f4a7c15ULL;
+		if (had && (count0 != cl->count || hash0 != cl->hash))
+			client_fail(cl, "%s: %" PRIu64 " numbers, earlier %" PRIu64 " (or in "
+			    "another order)", j->command, cl->count, count0);
+		cl->res_count = cl->count;
+		cl->res_hash = cl->hash;
+		cl->items += cl->count;
+		if (j->dump != NULL && k == 0 && cl->idx == 0) {
+			FILE *f = fopen(j->dump, "w");
+
+			if (f == NULL || fwrite(cl->body.p, 1, cl->body.len, f) != cl->body.len ||
+			    fputc('\n', f) == EOF || fclose(f) != 0)
+				die("%s: %s", j->dump, strerror(errno));
+		}
+		if (k == 0 && cl->idx == 0)
+			printf("%s: %s: %" PRIu64 " numbers, %" PRIu64 " top-level groups\n",
+			    j->label, j->command, cl->count, cl->lit);
+		break;
+	}
 	case W_STORE:
 		cl->distinct = 0;
 		memset(cl->seen, 0, (size_t)(cl->hi - cl->lo + 1));
@@ -1349,6 +1730,8 @@ result_print_idle(const struct result *res)
 static void
 result_print(const struct result *res)
 {
+	if (strcmp(res->workload, "qresync-prep") == 0)
+		return;                 /* it printed what it did */
 	if (strcmp(res->workload, "idle") == 0) {
 		result_print_idle(res);
 		return;
@@ -1567,7 +1950,7 @@ run_clients(struct job *j, struct result *res)
 		res->lat = xrealloc(res->lat, (res->nlat + (size_t)cl->done) * sizeof(double));
 		memcpy(res->lat + res->nlat, cl->lat, (size_t)cl->done * sizeof(double));
 		res->nlat += (size_t)cl->done;
-		if (j->w == W_SEARCH && cl->have_result) {
+		if ((j->w == W_SEARCH || j->w == W_SORT) && cl->have_result) {
 			char check[128];
 
 			snprintf(check, sizeof(check), "%" PRIu64 ":%016" PRIx64, cl->res_count,
@@ -2188,6 +2571,549 @@ run_idle(struct job *j, struct result *res)
 	return ir.errors == 0 ? 0 : 1;
 }
 
+/* ---- QRESYNC: a client's resynchronisation after other sessions' changes ---- */
+
+/* A set of UIDs 1..max, as a bitmap. */
+struct uidbits {
+	uint32_t max;
+	unsigned char *bit;
+	uint64_t n;
+};
+
+static void
+ub_init(struct uidbits *b, uint32_t max)
+{
+	b->max = max;
+	b->n = 0;
+	b->bit = calloc((size_t)max / 8 + 1, 1);
+	if (b->bit == NULL)
+		die("out of memory");
+}
+
+static bool
+ub_has(const struct uidbits *b, uint32_t u)
+{
+	return u >= 1 && u <= b->max && (b->bit[u / 8] >> (u % 8) & 1);
+}
+
+/* Adds u; false when u is out of range or already there. */
+static bool
+ub_add(struct uidbits *b, uint32_t u)
+{
+	if (u < 1 || u > b->max || ub_has(b, u))
+		return false;
+	b->bit[u / 8] |= (unsigned char)(1u << (u % 8));
+	b->n++;
+	return true;
+}
+
+/* The set as an IMAP sequence set ("1:3,7"); "" when empty. */
+static void
+ub_format(const struct uidbits *b, struct dbuf *out)
+{
+	bool first = true;
+
+	for (uint32_t u = 1; u <= b->max; u++) {
+		uint32_t v = u;
+
+		if (!ub_has(b, u))
+			continue;
+		while (v < b->max && ub_has(b, v + 1))
+			v++;
+		db_printf(out, v > u ? "%s%u:%u" : "%s%u", first ? "" : ",", u, v);
+		first = false;
+		u = v;
+	}
+}
+
+/*
+ * Adds the sequence set at *pp ("1:3,7,9:8"; no "*") to b; *pp ends after
+ * it.  The number of UIDs already there or out of range, or -1 when the
+ * text is not a sequence set.
+ */
+static long
+ub_parse(struct uidbits *b, const char **pp)
+{
+	const char *p = *pp;
+	long bad = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi;
+
+		if (end == p || !isdigit((unsigned char)*p))
+			return -1;
+		hi = lo;
+		p = end;
+		if (*p == ':') {
+			hi = strtoul(p + 1, &end, 10);
+			if (end == p + 1)
+				return -1;
+			p = end;
+		}
+		if (lo > hi) {
+			unsigned long t = lo;
+
+			lo = hi;
+			hi = t;
+		}
+		for (unsigned long u = lo; u <= hi; u++)
+			bad += !ub_add(b, (uint32_t)u);
+		if (*p != ',')
+			break;
+		p++;
+	}
+	*pp = p;
+	return bad;
+}
+
+/* The value of "[KEY n]" in an untagged OK, or false. */
+static bool
+resp_code_number(const char *text, const char *key, uint64_t *v)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "[%s ", key);
+	if (strncmp(text, "* OK ", 5) != 0 || (p = strstr(text, pat)) == NULL)
+		return false;
+	*v = strtoull(p + strlen(pat), NULL, 10);
+	return true;
+}
+
+/* What the client knew before the changes, and what changed. */
+struct qstate {
+	uint64_t uidvalidity, modseq, uidnext, exists;
+	struct uidbits flagged, expunged;
+};
+
+struct qsel {
+	uint64_t uidvalidity, modseq, uidnext, exists;
+	bool have_modseq;
+	uint32_t *uids;          /* UID SEARCH ALL */
+	size_t nuids;
+};
+
+static void
+on_qsel(const struct resp *r, void *arg)
+{
+	struct qsel *q = arg;
+	const char *w, *p = r->text.p;
+	uint32_t n;
+
+	if (untagged_number(r, &n, &w) && word_is(w, "EXISTS"))
+		q->exists = n;
+	else if (resp_code_number(p, "UIDVALIDITY", &q->uidvalidity) ||
+	    resp_code_number(p, "UIDNEXT", &q->uidnext))
+		;
+	else if (resp_code_number(p, "HIGHESTMODSEQ", &q->modseq))
+		q->have_modseq = true;
+	else if (strncasecmp(p, "* SEARCH", 8) == 0) {
+		for (p += 8; *p == ' ';) {
+			char *end;
+			unsigned long u = strtoul(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			q->uids = xrealloc(q->uids, (q->nuids + 1) * sizeof(*q->uids));
+			q->uids[q->nuids++] = (uint32_t)u;
+			p = end;
+		}
+	}
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One command that must succeed, timed; exits on failure. */
+static double
+must(struct conn *c, struct resp *r, untagged_fn fn, void *arg, const char *what,
+    const char *fmt, ...)
+{
+	struct dbuf b = { 0 };
+	va_list ap;
+	double t0 = now();
+
+	va_start(ap, fmt);
+	{
+		va_list aq;
+		int n;
+
+		va_copy(aq, ap);
+		n = vsnprintf(NULL, 0, fmt, aq);
+		va_end(aq);
+		db_reserve(&b, (size_t)n);
+		vsnprintf(b.p, (size_t)n + 1, fmt, ap);
+		b.len = (size_t)n;
+	}
+	va_end(ap);
+	if (send_cmd(c, "%s", b.p) != 0 || wait_tagged(c, r, false, fn, arg) != CMD_OK)
+		die("%s: %s", what, c->err);
+	db_free(&b);
+	return (now() - t0) * 1e3;
+}
+
+/*
+ * qresync-prep: what a client knows (SELECT (CONDSTORE): UIDVALIDITY,
+ * HIGHESTMODSEQ, UIDNEXT), then as another client: \Flagged on
+ * --changes UIDs and --expunges UIDs expunged (UID EXPUNGE), picked at
+ * random (--seed) from UID SEARCH ALL, so two servers with the same UIDs
+ * get the same changes.  Writes it all to --state.
+ */
+static int
+run_qprep(struct job *j, struct result *res)
+{
+	struct client cl = { .j = j };
+	struct conn c = { .fd = -1 };
+	struct resp r = { 0 };
+	struct qsel q = { 0 };
+	struct uidbits fl, ex;
+	struct dbuf fs = { 0 }, es = { 0 };
+	struct rng rng = { mix64(j->seed ^ 0x71726573796e63ULL) };
+	uint64_t h = 0xcbf29ce484222325ULL;
+	double t_store, t_del, t_exp;
+	size_t need = (size_t)(j->changes + j->expunges);
+	FILE *f;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "qresync-prep");
+	res->clients = 1;
+	if (session_open(&cl, &c, &r, NULL) != 0)
+		die("%s: %s", j->label, c.err);
+	must(&c, &r, on_qsel, &q, j->label, "SELECT \"%s\" (CONDSTORE)", j->mailbox);
+	if (!q.have_modseq || q.uidvalidity == 0 || q.uidnext == 0)
+		die("%s: SELECT (CONDSTORE) gave no HIGHESTMODSEQ, UIDVALIDITY or UIDNEXT",
+		    j->label);
+	must(&c, &r, on_qsel, &q, j->label, "UID SEARCH ALL");
+	if (q.nuids != q.exists || q.nuids < need)
+		die("%s: UID SEARCH ALL found %zu of %" PRIu64 " messages; %zu needed", j->label,
+		    q.nuids, q.exists, need);
+	qsort(q.uids, q.nuids, sizeof(*q.uids), cmp_u32);
+	for (size_t i = 0; i < q.nuids; i++)
+		h = (h ^ q.uids[i]) * 0x100000001b3ULL;
+	/* the first `need` of a partial Fisher-Yates shuffle */
+	for (size_t i = 0; i < need; i++) {
+		size_t k = i + (size_t)rng_below(&rng, q.nuids - i);
+		uint32_t t = q.uids[i];
+
+		q.uids[i] = q.uids[k];
+		q.uids[k] = t;
+	}
+	ub_init(&fl, (uint32_t)q.uidnext);
+	ub_init(&ex, (uint32_t)q.uidnext);
+	for (size_t i = 0; i < need; i++)
+		ub_add(i < (size_t)j->changes ? &fl : &ex, q.uids[i]);
+	ub_format(&fl, &fs);
+	ub_format(&ex, &es);
+	t_store = must(&c, &r, NULL, NULL, j->label, "UID STORE %s +FLAGS.SILENT (\\Flagged)",
+	    fs.p);
+	t_del = must(&c, &r, NULL, NULL, j->label, "UID STORE %s +FLAGS.SILENT (\\Deleted)",
+	    es.p);
+	t_exp = must(&c, &r, NULL, NULL, j->label, "UID EXPUNGE %s", es.p);
+	session_close(&c, &r);
+	if ((f = fopen(j->state, "w")) == NULL)
+		die("%s: %s", j->state, strerror(errno));
+	fprintf(f, "uidvalidity %" PRIu64 "\nmodseq %" PRIu64 "\nuidnext %" PRIu64
+	    "\nexists %" PRIu64 "\nuids %016" PRIx64 "\nflagged %s\nexpunged %s\n",
+	    q.uidvalidity, q.modseq, q.uidnext, q.exists, h, fs.p, es.p);
+	if (fclose(f) != 0)
+		die("%s: %s", j->state, strerror(errno));
+	printf("%s: known state UIDVALIDITY %" PRIu64 " HIGHESTMODSEQ %" PRIu64 " UIDNEXT %"
+	    PRIu64 ", %" PRIu64 " messages (UIDs hash %016" PRIx64 "); then UID STORE +FLAGS "
+	    "(\\Flagged) of %" PRIu64 " in %.1f ms, +FLAGS (\\Deleted) of %" PRIu64 " in %.1f ms, "
+	    "UID EXPUNGE of them in %.1f ms\n", j->label, q.uidvalidity, q.modseq, q.uidnext,
+	    q.exists, h, fl.n, t_store, ex.n, t_del, t_exp);
+	res->ops = 1;
+	free(q.uids);
+	free(fl.bit);
+	free(ex.bit);
+	db_free(&fs);
+	db_free(&es);
+	resp_free(&r);
+	return 0;
+}
+
+static void
+qstate_load(const char *path, struct qstate *st)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	memset(st, 0, sizeof(*st));
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char *v = strchr(line, ' ');
+		const char *p;
+
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (v == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "uidvalidity") == 0)
+			st->uidvalidity = strtoull(v, NULL, 10);
+		else if (strcmp(line, "modseq") == 0)
+			st->modseq = strtoull(v, NULL, 10);
+		else if (strcmp(line, "uidnext") == 0) {
+			st->uidnext = strtoull(v, NULL, 10);
+			ub_init(&st->flagged, (uint32_t)st->uidnext);
+			ub_init(&st->expunged, (uint32_t)st->uidnext);
+		} else if (strcmp(line, "exists") == 0)
+			st->exists = strtoull(v, NULL, 10);
+		else if ((strcmp(line, "flagged") == 0 || strcmp(line, "expunged") == 0) &&
+		    st->uidnext > 0) {
+			p = v;
+			if (*p != '\0' && ub_parse(line[0] == 'f' ? &st->flagged : &st->expunged,
+			    &p) != 0)
+				die("%s: a bad %s set", path, line);
+		}
+	}
+	free(line);
+	fclose(f);
+	if (st->uidnext == 0 || st->uidvalidity == 0)
+		die("%s: not a state written by qresync-prep", path);
+}
+
+/* What one resync answered. */
+struct qans {
+	const struct qstate *st;
+	struct uidbits fetched, vanished;
+	uint64_t fetches, bad_fetch, dup_fetch, no_flag, vanished_lines, bad_vanished;
+	uint64_t exists, uidvalidity, modseq, fetch_bytes, vanished_bytes;
+	bool have_exists;
+};
+
+static void
+on_qresync(const struct resp *r, void *arg)
+{
+	struct qans *a = arg;
+	const char *w, *p = r->text.p;
+	uint32_t n;
+
+	if (untagged_number(r, &n, &w) && word_is(w, "EXISTS")) {
+		a->exists = n;
+		a->have_exists = true;
+	} else if (untagged_number(r, &n, &w) && word_is(w, "FETCH")) {
+		const char *u = strstr(w, "UID ");
+		uint32_t uid;
+
+		a->fetches++;
+		a->fetch_bytes += r->text.len + 2;
+		if (u == NULL) {
+			a->bad_fetch++;
+			return;
+		}
+		uid = (uint32_t)strtoul(u + 4, NULL, 10);
+		if (!ub_has(&a->st->flagged, uid))
+			a->bad_fetch++;
+		else if (!ub_add(&a->fetched, uid))
+			a->dup_fetch++;
+		if (strstr(w, "\\Flagged") == NULL)
+			a->no_flag++;
+	} else if (strncasecmp(p, "* VANISHED (EARLIER) ", 21) == 0) {
+		a->vanished_lines++;
+		a->vanished_bytes += r->text.len + 2;
+		p += 21;
+		if (ub_parse(&a->vanished, &p) != 0 || *p != '\0')
+			a->bad_vanished++;
+	} else if (strncasecmp(p, "* VANISHED", 10) == 0) {
+		a->bad_vanished++;           /* without (EARLIER) in a SELECT */
+	} else if (!resp_code_number(p, "UIDVALIDITY", &a->uidvalidity))
+		(void)resp_code_number(p, "HIGHESTMODSEQ", &a->modseq);
+}
+
+/*
+ * qresync: -n times a new connection LOGINs (not timed), then ENABLE
+ * QRESYNC and SELECT (QRESYNC (uidvalidity modseq [1:UIDNEXT-1])) with
+ * what --state says the client knew, timed until the SELECT's tagged OK.
+ * Every answer must hold exactly one FETCH (with \Flagged) for each UID
+ * flagged, none for another, a VANISHED (EARLIER) of exactly the UIDs
+ * expunged, the EXISTS that is left and the same UIDVALIDITY.
+ */
+static int
+run_qresync(struct job *j, struct result *res)
+{
+	struct qstate st;
+	struct client cl = { .j = j };
+	struct resp r = { 0 };
+	struct dbuf known = { 0 };
+	uint64_t want_exists;
+
+	qstate_load(j->state, &st);
+	want_exists = st.exists - st.expunged.n;
+	if (j->known_uids)
+		db_printf(&known, " 1:%" PRIu64, st.uidnext - 1);
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "qresync");
+	res->clients = 1;
+	res->lat = xrealloc(NULL, (size_t)j->count * sizeof(double));
+	for (long k = 0; k < j->count; k++) {
+		struct conn c = { .fd = -1 };
+		struct qans a = { .st = &st };
+		uint64_t b0;
+		double t0, t;
+		char why[300] = "";
+
+		ub_init(&a.fetched, (uint32_t)st.uidnext);
+		ub_init(&a.vanished, (uint32_t)st.uidnext);
+		if (session_open(&cl, &c, &r, NULL) != 0)
+			die("%s: %s", j->label, c.err);
+		b0 = c.rbytes;
+		t0 = now();
+		if (send_cmd(&c, "ENABLE QRESYNC") != 0 ||
+		    wait_tagged(&c, &r, false, NULL, NULL) != CMD_OK)
+			die("%s: ENABLE QRESYNC: %s", j->label, c.err);
+		if (send_cmd(&c, "SELECT \"%s\" (QRESYNC (%" PRIu64 " %" PRIu64 "%s))", j->mailbox,
+		    st.uidvalidity, st.modseq, known.p != NULL ? known.p : "") != 0 ||
+		    wait_tagged(&c, &r, false, on_qresync, &a) != CMD_OK)
+			die("%s: SELECT (QRESYNC): %s", j->label, c.err);
+		t = (now() - t0) * 1e6;
+		res->lat[res->nlat++] = t;
+		res->bytes += c.rbytes - b0;
+		res->items += a.fetches;
+		res->ops++;
+		res->elapsed += t / 1e6;
+		if (a.bad_fetch || a.dup_fetch || a.no_flag || a.fetched.n != st.flagged.n)
+			snprintf(why, sizeof(why), "%" PRIu64 " FETCH answers for %" PRIu64 " of the "
+			    "%" PRIu64 " flagged UIDs, %" PRIu64 " for other messages, %" PRIu64
+			    " repeated, %" PRIu64 " without \\Flagged", a.fetches, a.fetched.n,
+			    st.flagged.n, a.bad_fetch, a.dup_fetch, a.no_flag);
+		else if (a.bad_vanished || a.vanished.n != st.expunged.n ||
+		    memcmp(a.vanished.bit, st.expunged.bit, st.uidnext / 8 + 1) != 0)
+			snprintf(why, sizeof(why), "VANISHED (EARLIER) named %" PRIu64 " UIDs in %"
+			    PRIu64 " lines (%" PRIu64 " malformed); %" PRIu64 " were expunged%s",
+			    a.vanished.n, a.vanished_lines, a.bad_vanished, st.expunged.n,
+			    a.vanished.n == st.expunged.n ? ", not the same ones" : "");
+		else if (!a.have_exists || a.exists != want_exists)
+			snprintf(why, sizeof(why), "%" PRIu64 " EXISTS, expected %" PRIu64,
+			    a.exists, want_exists);
+		else if (a.uidvalidity != st.uidvalidity || a.modseq <= st.modseq)
+			snprintf(why, sizeof(why), "UIDVALIDITY %" PRIu64 " (was %" PRIu64 "), "
+			    "HIGHESTMODSEQ %" PRIu64 " (was %" PRIu64 ")", a.uidvalidity,
+			    st.uidvalidity, a.modseq, st.modseq);
+		if (why[0] != '\0') {
+			if (res->errors++ < 5)
+				fprintf(stderr, "imapload: %s: resync %ld: %s\n", j->label, k + 1, why);
+		}
+		if (k == 0) {
+			printf("%s: resync: %.2f ms, %" PRIu64 " bytes: %" PRIu64 " FETCH (%" PRIu64
+			    " bytes), VANISHED (EARLIER) of %" PRIu64 " UIDs in %" PRIu64 " lines (%"
+			    PRIu64 " bytes), %" PRIu64 " EXISTS, HIGHESTMODSEQ %" PRIu64 " -> %" PRIu64
+			    "\n", j->label, t / 1e3, c.rbytes - b0, a.fetches, a.fetch_bytes,
+			    a.vanished.n, a.vanished_lines, a.vanished_bytes, a.exists, st.modseq,
+			    a.modseq);
+			snprintf(res->check, sizeof(res->check), "F%" PRIu64 ":V%" PRIu64 ":E%" PRIu64,
+			    a.fetched.n, a.vanished.n, a.exists);
+		}
+		session_close(&c, &r);
+		free(a.fetched.bit);
+		free(a.vanished.bit);
+	}
+	qsort(res->lat, res->nlat, sizeof(double), cmp_double);
+	free(st.flagged.bit);
+	free(st.expunged.bit);
+	db_free(&known);
+	resp_free(&r);
+	return res->errors == 0 ? 0 : 1;
+}
+
+/* ---- maildir: Dovecot's maildir written directly --------------------------------- */
+
+/*
+ * imapload maildir DIR COUNT [--first N] [--seed N] [--threads]: the
+ * messages populate would APPEND, as the files Dovecot's maildir saves
+ * for them (mail_save_crlf = no: LF line ends), in DIR/cur: named
+ * "<internal date>.M<index>P<index/10^6>.cairnbench,S=<file size>,W=<size
+ * with CRLF>:2,<S when \Seen>", modified at the internal date (maildir's
+ * received date).  Dovecot sorts new files by the time in their names
+ * before it gives them UIDs (maildir_filename_sort_cmp), so message INDEX
+ * gets UID INDEX - first + 1 at the first SELECT, as in a fresh store
+ * filled by populate.  Nothing is fsynced: run sync(1) after.
+ */
+static int
+cmd_maildir(int argc, char **argv)
+{
+	struct dbuf msg = { 0 }, lf = { 0 };
+	uint64_t first = 0, seed = 1, count, bytes = 0;
+	const char *dir;
+	char path[4096];
+	int curfd;
+	double t0 = now();
+
+	argc = take_threads(argc, argv);
+	if (argc < 3)
+		die("usage: imapload maildir DIR COUNT [--first N] [--seed N] [--threads]");
+	dir = argv[1];
+	count = strtoull(argv[2], NULL, 10);
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--first") == 0)
+			first = strtoull(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--seed") == 0)
+			seed = strtoull(argv[i + 1], NULL, 10);
+		else
+			die("maildir: unknown option %s", argv[i]);
+	}
+	if ((argc - 3) % 2 != 0)
+		die("maildir: an option without its value");
+	for (const char *sub = ""; sub != NULL; sub = *sub == '\0' ? "cur" :
+	    strcmp(sub, "cur") == 0 ? "new" : strcmp(sub, "new") == 0 ? "tmp" : NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sub);
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			die("mkdir %s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/cur", dir);
+	if ((curfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die("%s: %s", path, strerror(errno));
+	for (uint64_t i = first; i < first + count; i++) {
+		struct plan p;
+		struct timespec ts[2];
+		char name[256];
+		int fd;
+
+		gen_message(seed, i, &msg, &p);
+		db_reset(&lf);
+		for (size_t k = 0; k < msg.len; k++)
+			if (!(msg.p[k] == '\r' && k + 1 < msg.len && msg.p[k + 1] == '\n'))
+				db_addc(&lf, msg.p[k]);
+		snprintf(name, sizeof(name), "%lld.M%06uP%u.cairnbench,S=%zu,W=%zu:2,%s",
+		    (long long)p.date, (unsigned)(i % 1000000), (unsigned)(i / 1000000), lf.len,
+		    p.size, p.seen ? "S" : "");
+		fd = openat(curfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			die("%s/%s: %s", path, name, strerror(errno));
+		for (size_t off = 0; off < lf.len;) {
+			ssize_t w = write(fd, lf.p + off, lf.len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				die("%s/%s: %s", path, name, strerror(errno));
+			off += (size_t)w;
+		}
+		ts[0].tv_sec = ts[1].tv_sec = p.date;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		if (futimens(fd, ts) != 0 || close(fd) != 0)
+			die("%s/%s: %s", path, name, strerror(errno));
+		bytes += lf.len;
+	}
+	close(curfd);
+	printf("maildir: %" PRIu64 " messages, %.1f MB in files (LF), in %.1f s\n", count,
+	    (double)bytes / 1e6, now() - t0);
+	db_free(&msg);
+	db_free(&lf);
+	return 0;
+}
+
 /* ---- report: merge the saved runs of two servers ------------------------------ */
 
 struct merged {
@@ -2348,6 +3274,9 @@ report(int argc, char **argv)
 		    percentile(b.lat, b.nlat, 95) / 1e3, a.name, b.name, ratio(ra, rb),
 		    ratio(ma, mb));
 	}
+	if (strcmp(a.workload, "qresync") == 0)
+		printf("%-34s bytes per resync: %s %.0f, %s %.0f\n", "", a.name,
+		    (double)a.bytes / (double)a.ops, b.name, (double)b.bytes / (double)b.ops);
 	if (strcmp(a.workload, "store") == 0)
 		printf("%-34s untagged answers per command: %s %.0f, %s %.0f; repeated FETCH "
 		    "answers for the client's own STOREs: %s %" PRIu64 ", %s %" PRIu64 "\n", "",
@@ -2377,8 +3306,9 @@ cmd_gen(int argc, char **argv)
 {
 	struct dbuf b = { 0 };
 
+	argc = take_threads(argc, argv);
 	if (argc < 2)
-		die("usage: imapload gen INDEX [SEED]");
+		die("usage: imapload gen INDEX [SEED] [--threads]");
 	gen_message(argc > 2 ? strtoull(argv[2], NULL, 10) : 1, strtoull(argv[1], NULL, 10),
 	    &b, NULL);
 	fwrite(b.p, 1, b.len, stdout);
@@ -2392,8 +3322,9 @@ cmd_sizes(int argc, char **argv)
 	uint64_t n, seed, total = 0, large = 0, msub = 0, mbody = 0, mfrom = 0;
 	size_t mn = SIZE_MAX, mx = 0;
 
+	argc = take_threads(argc, argv);
 	if (argc < 2)
-		die("usage: imapload sizes COUNT [SEED]");
+		die("usage: imapload sizes COUNT [SEED] [--threads]");
 	n = strtoull(argv[1], NULL, 10);
 	seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
 	for (uint64_t i = 0; i < n; i++) {
@@ -2403,7 +3334,14 @@ cmd_sizes(int argc, char **argv)
 		gen_plan(seed, i, &p, &r);
 		total += p.size;
 		large += p.large;
-		msub += p.mark_subject;
+		if (gen_threads) {      /* a reply has the subject of its conversation */
+			struct plan rp;
+			struct rng rr;
+
+			gen_plan(seed, thread_root(seed, i), &rp, &rr);
+			msub += rp.mark_subject;
+		} else
+			msub += p.mark_subject;
 		mbody += p.mark_body;
 		mfrom += strcmp(first_names[p.first], MARK_FROM) == 0;
 		if (p.size < mn)
@@ -2416,6 +3354,26 @@ cmd_sizes(int argc, char **argv)
 	    ", from \"%s\" %" PRIu64 "\n", n, (double)total / 1e6,
 	    n ? (double)total / (double)n / 1024 : 0, n ? mn : 0, mx, large, MARK_SUBJECT,
 	    msub, MARK_BODY, mbody, MARK_FROM, mfrom);
+	if (gen_threads) {
+		uint64_t roots = 0, ext = 0, irt = 0, dups = 0, deep = 0, maxd = 0;
+
+		for (uint64_t i = 0; i < n; i++) {
+			struct tnode t;
+
+			thread_node(seed, i, &t);
+			roots += t.root;
+			ext += t.root && t.external;
+			irt += !t.root && t.irt_only;
+			dups += t.dup;
+			deep += t.depth >= 10;
+			if (t.depth > maxd)
+				maxd = t.depth;
+		}
+		printf("threads: %" PRIu64 " conversations (%" PRIu64 " replying to a message "
+		    "not here), %" PRIu64 " replies (%" PRIu64 " with In-Reply-To only), "
+		    "%" PRIu64 " at depth 10 or more, deepest %" PRIu64 "; %" PRIu64
+		    " repeated Message-IDs\n", roots, ext, n - roots, irt, deep, maxd, dups);
+	}
 	return 0;
 }
 
@@ -2470,12 +3428,20 @@ main(int argc, char **argv)
 		{ "save", required_argument, NULL, 15 },
 		{ "pause", required_argument, NULL, 16 },
 		{ "examine", no_argument, NULL, 17 },
+		{ "threads", no_argument, NULL, 18 },
+		{ "command", required_argument, NULL, 19 },
+		{ "dump", required_argument, NULL, 20 },
+		{ "state", required_argument, NULL, 21 },
+		{ "changes", required_argument, NULL, 22 },
+		{ "expunges", required_argument, NULL, 23 },
+		{ "known-uids", no_argument, NULL, 24 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct job j = {
 		.host = "127.0.0.1", .mailbox = "INBOX", .clients = 1, .count = -1,
 		.seed = 1, .range = 0, .expect_exists = -1, .window = 32, .settle = 3,
-		.timeout = 1800, .label = "run", .pause_ms = 1000,
+		.timeout = 1800, .label = "run", .pause_ms = 1000, .changes = 1000,
+		.expunges = 100,
 	};
 	struct result res;
 	int opt, status;
@@ -2489,6 +3455,8 @@ main(int argc, char **argv)
 		return cmd_gen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sizes") == 0)
 		return cmd_sizes(argc - 1, argv + 1);
+	if (strcmp(argv[1], "maildir") == 0)
+		return cmd_maildir(argc - 1, argv + 1);
 	for (w = 0; w < sizeof(workload_names) / sizeof(workload_names[0]); w++)
 		if (strcmp(argv[1], workload_names[w]) == 0)
 			break;
@@ -2522,6 +3490,13 @@ main(int argc, char **argv)
 		case 15: j.save = optarg; break;
 		case 16: j.pause_ms = atoi(optarg); break;
 		case 17: j.examine = true; break;
+		case 18: gen_threads = true; break;
+		case 19: j.command = optarg; break;
+		case 20: j.dump = optarg; break;
+		case 21: j.state = optarg; break;
+		case 22: j.changes = atol(optarg); break;
+		case 23: j.expunges = atol(optarg); break;
+		case 24: j.known_uids = true; break;
 		default: usage();
 		}
 	}
@@ -2539,8 +3514,16 @@ main(int argc, char **argv)
 		die("IMAPLOAD_PASSWORD must not contain quotes, backslashes or line breaks");
 	if (j.clients < 1 || j.clients > 10000)
 		die("-c must be from 1 to 10000");
-	if (j.w != W_MEM && j.count < 1)
+	if (j.w != W_MEM && j.w != W_QPREP && j.count < 1)
 		die("-n COUNT is required");
+	if (j.w == W_SORT && (j.command == NULL || strpbrk(j.command, "\r\n") != NULL))
+		die("sort needs --command COMMAND (one line)");
+	if ((j.w == W_QPREP || j.w == W_QRESYNC) && j.state == NULL)
+		die("%s needs --state FILE", workload_names[j.w]);
+	if (j.w == W_QPREP && (j.changes < 0 || j.expunges < 1))
+		die("qresync-prep: --changes must be at least 0, --expunges at least 1");
+	if ((j.w == W_QPREP || j.w == W_QRESYNC) && j.clients != 1)
+		die("%s uses one connection at a time", workload_names[j.w]);
 	if (j.w == W_POPULATE && j.clients != 1)
 		die("populate uses one connection");
 	if (j.w == W_SEARCH && (j.search == NULL || strpbrk(j.search, "\r\n") != NULL))
@@ -2556,7 +3539,8 @@ main(int argc, char **argv)
 		die("idle: --pause must be at least 0 and --timeout at least 1");
 	if (j.window < 1)
 		die("--window must be at least 1");
-	if (j.count >= 0 && j.count < j.clients && j.w != W_MEM && j.w != W_IDLE)
+	if (j.count >= 0 && j.count < j.clients && j.w != W_MEM && j.w != W_IDLE &&
+	    j.w != W_QPREP)
 		die("-n must be at least -c: every client works");
 	if (j.tls) {
 		SSL_library_init();
@@ -2571,6 +3555,10 @@ main(int argc, char **argv)
 		status = run_mem(&j, &res);
 	else if (j.w == W_IDLE)
 		status = run_idle(&j, &res);
+	else if (j.w == W_QPREP)
+		status = run_qprep(&j, &res);
+	else if (j.w == W_QRESYNC)
+		status = run_qresync(&j, &res);
 	else
 		status = run_clients(&j, &res);
 	result_print(&res);
