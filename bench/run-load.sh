@@ -230,7 +230,9 @@ if [[ " $PARTS " == *" sessions "* ]]; then
 				"session at the last step) > $MEM_SHARE % of MemAvailable $((avail / 1024)) MB"
 			break
 		fi
-		procs=$(ls -d /proc/[0-9]* | wc -l)
+		# (a glob: processes come and go while ls would look)
+		procs=(/proc/[0-9]*)
+		procs=${#procs[@]}
 		if [ $((procs + n + 200)) -gt "$(cat /proc/sys/kernel/pid_max)" ]; then
 			echo "sessions: N = $n not tried: $procs processes now, + $n > kernel.pid_max"
 			break
