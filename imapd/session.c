@@ -216,6 +216,12 @@ session_process_input(struct session *s)
 {
 	while (s->in_off < s->in_len && s->state != SESSION_LOGOUT) {
 		size_t used = 0;
+
+		/* a client that stopped reading gets no more commands run */
+		if (conn_broken(&s->conn)) {
+			s->state = SESSION_LOGOUT;
+			break;
+		}
 		enum imap_parse_result r = imap_parser_feed(s->parser,
 		    s->inbuf + s->in_off, s->in_len - s->in_off, &used);
 		s->in_off += used;
