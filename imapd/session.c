@@ -228,7 +228,8 @@ session_rate_wait(struct session *s, const char *name)
 		return true;
 	while ((wait = ratelimit_take(&s->rate, session_now_ms() * 1000)) > 0) {
 		struct pollfd p = { .fd = s->control_fd, .events = POLLIN };
-		int ms = wait / 1000 + 1, n;
+		/* a wait is at most the period, 7 days: it fits an int */
+		int ms = (int)(wait / 1000) + 1, n;
 
 		if (s->rate_delayed++ == 0)
 			log_info("rate-limit (%u commands per %u s) reached: "
