@@ -43,6 +43,7 @@ struct cairn_config {
 	char *data_dir;
 	char *run_dir;
 	unsigned max_connections;
+	unsigned max_unauth_per_address; /* 0: no per-address limit */
 
 	/* Delivery (cairn-lmtpd, cairn-deliver).  lmtp_socket and
 	 * lmtp_group are always set (their defaults resolved from run-dir

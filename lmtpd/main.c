@@ -26,6 +26,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "privdrop.h"
+#include "rlimits.h"
 #include "session.h"
 
 static _Noreturn void
@@ -132,6 +133,12 @@ run_under_master(const char *name, bool foreground)
 	snprintf(empty, sizeof(empty), "%s/empty", cfg->run_dir);
 	bool chrooted = privdrop_needed();
 	privdrop(cfg->user, cfg->group, empty);
+	/* files: each accepted recipient's store directory until DATA ends,
+	 * and room for the socket, a store's databases, the spool and the
+	 * log; memory: a message is written to the spool, not held */
+	const struct rlimits lim = { SESSION_MAX_RCPTS + 100,
+	    RLIMITS_DATA_BASE + 2 * cfg->lmtp_max_message_size };
+	rlimits_apply("cairn-lmtpd", &lim);
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_LMTPD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");
