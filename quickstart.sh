@@ -21,6 +21,10 @@ libconfuse-dev libsqlite3-dev libcrypt-dev zlib1g-dev check"
 # preseeded "No configuration", it writes no main.cf and starts no system
 # Postfix (nothing listens on port 25).
 TEST_DEPS="python3 openssl procps util-linux isync postfix"
+# tests/integration/test_package.py builds the .deb, checks it with
+# lintian, and installs, runs and purges it (systemd: systemd-analyze
+# verify of the unit; nothing is started).
+TEST_DEPS="$TEST_DEPS debhelper fakeroot lintian systemd libseccomp-dev"
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -3,7 +3,7 @@
  *
  *   options -> config -> (-t / -n) -> accounts and directories -> the spool
  *   -> listeners -> daemon -> cairn-authd, the imapd and lmtpd pools ->
- *   event loop -> drain -> exit
+ *   "ready" to systemd -> event loop -> drain -> exit
  */
 #include "autoconfig.h"
 
@@ -357,12 +357,15 @@ master_run(struct master *m)
 		}
 		if (got_hup && !m->stopping) {
 			got_hup = 0;
+			notify_systemd("RELOADING=1");
 			master_reload(m);
+			notify_systemd("READY=1");
 		}
 		if (got_term && !m->stopping) {
 			log_info("shutting down: %u session(s) and %u LMTP "
 			    "connection(s) to close", m->n_busy, m->n_lmtp_busy);
 			m->stopping = true;
+			notify_systemd("STOPPING=1");
 			listeners_close(m->listeners, m->n_listeners);
 			pool_shutdown_all(m);
 			deadline = time(NULL) + SHUTDOWN_GRACE_SECONDS;
@@ -466,6 +469,8 @@ main(int argc, char *argv[])
 	pool_fill(&m);
 	log_info("cairnd %s started, pool of %u", PACKAGE_VERSION,
 	    config_worker_pool(m.cfg));
+	/* listeners bound, children started: systemd may order others after us */
+	notify_systemd("READY=1");
 
 	/* 6. serve until told to stop */
 	master_run(&m);

@@ -156,4 +156,7 @@ void pool_kill_all(struct master *m);
 unsigned pool_count(const struct master *m);
 int pool_next_timeout_ms(const struct master *m);
 
+/* notify.c: "READY=1" etc. to systemd when $NOTIFY_SOCKET is set */
+void notify_systemd(const char *state);
+
 #endif
