@@ -469,8 +469,8 @@ main(int argc, char *argv[])
 	pool_fill(&m);
 	log_info("cairnd %s started, pool of %u", PACKAGE_VERSION,
 	    config_worker_pool(m.cfg));
-	/* listeners bound, children started: systemd may order others after us */
-	notify_systemd("READY=1");
+	/* READY=1 goes to systemd when cairn-authd first says hello (pool.c):
+	 * a login before that would get NO [UNAVAILABLE]. */
 
 	/* 6. serve until told to stop */
 	master_run(&m);

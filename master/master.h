@@ -102,6 +102,7 @@ struct master {
 
 	uint64_t next_session_id;
 	bool stopping;
+	bool ready_told;          /* systemd has had READY=1 (authd answered) */
 };
 
 /* listen.c */

@@ -368,9 +368,15 @@ pool_handle_message(struct master *m, struct child *c)
 	}
 	c->state = CHILD_IDLE;
 	m->backoff[c->kind].failures = 0;
-	if (c->kind == CHILD_AUTHD)
+	if (c->kind == CHILD_AUTHD) {
 		log_info("cairn-authd pid %ld ready", (long)c->pid);
-	else
+		/* listeners bound, children started, logins answered: systemd
+		 * may start what is ordered after us */
+		if (!m->ready_told) {
+			notify_systemd("READY=1");
+			m->ready_told = true;
+		}
+	} else
 		pool_drain_pending(m, c->kind == CHILD_LMTPD ? SERVICE_LMTP
 		    : SERVICE_IMAP);
 }
