@@ -212,8 +212,11 @@ one_attempt(struct store *st, int dest_dirfd, const char *index_path,
 		}
 		stats->bytes += blobs[i].size;
 	}
-	if (r == STORE_OK && *complete)
-		prune(dest_dirfd, blobs, n);   /* sorted by id (index.c) */
+	if (r == STORE_OK && *complete) {
+		/* SQLite sorted the ids as signed */
+		qsort(blobs, n, sizeof(*blobs), cmp_blob);
+		prune(dest_dirfd, blobs, n);
+	}
 	free(blobs);
 	return r;
 }
