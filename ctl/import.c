@@ -120,6 +120,8 @@ struct folder {
 	char *mailbox;                  /* Cairn name */
 	char *dir;                      /* Maildir: relative to the root;
 	                                 * mbox: the file, relative to it */
+	bool follow;                    /* the one file PATH names: a link
+	                                 * the administrator gave is followed */
 	struct maildir_msg *msgs;       /* Maildir */
 	size_t n;
 	uint64_t bytes;
@@ -194,7 +196,7 @@ list_folder(struct plan *p, struct folder *f)
 {
 	int fd;
 
-	if ((fd = openat(p->rootfd, f->dir, O_RDONLY | O_DIRECTORY |
+	if ((fd = openat(p->rootfd, f->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0 || maildir_list(fd, &f->msgs, &f->n) != 0) {
 		int err = errno;
 
@@ -279,7 +281,11 @@ plan_maildir(struct plan *p, const char *prefix)
 			continue;
 		}
 		snprintf(cur, sizeof(cur), "%s/cur", e->d_name);
-		if (fstatat(p->rootfd, cur, &sb, 0) != 0 || !S_ISDIR(sb.st_mode)) {
+		/* no link is followed: the source may be its user's to shape,
+		 * and it is read with CAP_DAC_READ_SEARCH (readcap.c) */
+		if (fstatat(p->rootfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(sb.st_mode) || fstatat(p->rootfd, cur, &sb,
+		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode)) {
 			buf_free(&name);
 			continue;
 		}
@@ -408,6 +414,7 @@ make_plan(const struct import_request *req, struct plan *p)
 	p->kind = SOURCE_MBOX;
 	add_mbox(p, NULL, req->mailbox != NULL ? req->mailbox : "INBOX",
 	    slash != NULL ? slash + 1 : copy, (uint64_t)sb.st_size);
+	p->f[0].follow = true;
 	free(copy);
 	return 0;
 }
@@ -635,7 +642,7 @@ import_maildir_folder(struct import_ctx *c, struct store *st,
 		return;
 	}
 	if ((fd = openat(c->plan->rootfd, f->dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
+	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		report_failure(c, f->mailbox, f->dir, strerror(errno));
 		c->t.failed += f->n - 1;
 		return;
@@ -665,7 +672,8 @@ import_mbox_file(struct import_ctx *c, struct store *st, const struct folder *f)
 		c->t.failed++;
 		return;
 	}
-	if ((fd = openat(c->plan->rootfd, f->dir, O_RDONLY | O_CLOEXEC)) < 0 ||
+	if ((fd = openat(c->plan->rootfd, f->dir, O_RDONLY | O_CLOEXEC |
+	    (f->follow ? 0 : O_NOFOLLOW))) < 0 ||
 	    (in = fdopen(fd, "r")) == NULL) {
 		report_failure(c, f->mailbox, f->dir, strerror(errno));
 		if (fd >= 0)

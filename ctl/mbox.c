@@ -117,8 +117,9 @@ mbox_from_time(const char *line, size_t len, int64_t *t, int *tz)
 		tok[n].len = (size_t)(line + i - tok[n].p);
 		n++;
 	}
-	/* the sender, then the asctime() date: look for its weekday */
-	for (size_t k = 1; k + 4 < n; k++) {
+	/* the sender (may be missing), then the asctime() date: look for
+	 * its weekday */
+	for (size_t k = 0; k + 4 < n; k++) {
 		struct tm tm;
 		int h, m, s, mon, zone_min = 0;
 		long day, year;

@@ -240,6 +240,8 @@ START_TEST(mbox_from_lines)
 	ck_assert(mbox_from_time("From MAILER-DAEMON Thu Jan  1 00:00:00 1970", 43,
 	    &t, &tz));
 	ck_assert_int_eq(t, 0);
+	ck_assert(mbox_from_time("From  Tue Nov 24 10:00:00 2026", 30, &t, &tz));
+	ck_assert_int_eq(t, 1795514400);
 	ck_assert(!mbox_from_time("From here on, text", 18, &t, &tz));
 	ck_assert(!mbox_from_time("From a Tue Nov 24 25:00:00 2026", 31, &t, &tz));
 	ck_assert(!mbox_from_time("Subject: x", 10, &t, &tz));
