@@ -299,7 +299,8 @@ plan_maildir(struct plan *p, const char *prefix)
 	}
 	closedir(d);
 	/* parents before children, and INBOX where its name sorts */
-	qsort(p->f, p->n, sizeof(*p->f), cmp_folder);
+	if (p->n > 0)
+		qsort(p->f, p->n, sizeof(*p->f), cmp_folder);
 	if ((fd = openat(p->rootfd, "subscriptions", O_RDONLY | O_CLOEXEC)) >= 0) {
 		close(fd);
 		if (maildir_each_line(p->rootfd, "subscriptions",
@@ -367,7 +368,8 @@ plan_mbox_dir(struct plan *p, const char *prefix)
 		add_mbox(p, prefix, e->d_name, e->d_name, (uint64_t)sb.st_size);
 	}
 	closedir(d);
-	qsort(p->f, p->n, sizeof(*p->f), cmp_folder);
+	if (p->n > 0)
+		qsort(p->f, p->n, sizeof(*p->f), cmp_folder);
 	return 0;
 }
 

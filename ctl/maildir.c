@@ -437,7 +437,8 @@ maildir_list(int dirfd, struct maildir_msg **out, size_t *n)
 	*n = 0;
 	r = maildir_each_line(dirfd, UIDLIST_FILE, uidlist_line, &ul);
 	if (r == 0) {
-		qsort(ul.e, ul.n, sizeof(*ul.e), cmp_base);
+		if (ul.n > 0)
+			qsort(ul.e, ul.n, sizeof(*ul.e), cmp_base);
 		r = list_sub(dirfd, "cur", &ul, out, n, &cap);
 	}
 	if (r == 0)
@@ -454,7 +455,8 @@ maildir_list(int dirfd, struct maildir_msg **out, size_t *n)
 		errno = err;
 		return -1;
 	}
-	qsort(*out, *n, sizeof(**out), cmp_msg);
+	if (*n > 0)
+		qsort(*out, *n, sizeof(**out), cmp_msg);
 	return 0;
 }
 

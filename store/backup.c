@@ -163,8 +163,8 @@ prune(int dest_dirfd, const struct index_blob_file *blobs, size_t n)
 			if (f->d_name[0] == '.')
 				continue;
 			key.id = strtoull(f->d_name, &end, 16);
-			if (*end == '\0' && bsearch(&key, blobs, n, sizeof(*blobs),
-			    cmp_blob) != NULL)
+			if (*end == '\0' && n > 0 && bsearch(&key, blobs, n,
+			    sizeof(*blobs), cmp_blob) != NULL)
 				continue;
 			(void)unlinkat(dirfd(d), f->d_name, 0);
 		}
@@ -214,7 +214,8 @@ one_attempt(struct store *st, int dest_dirfd, const char *index_path,
 	}
 	if (r == STORE_OK && *complete) {
 		/* SQLite sorted the ids as signed */
-		qsort(blobs, n, sizeof(*blobs), cmp_blob);
+		if (n > 0)
+			qsort(blobs, n, sizeof(*blobs), cmp_blob);
 		prune(dest_dirfd, blobs, n);
 	}
 	free(blobs);
