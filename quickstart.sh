@@ -20,7 +20,9 @@ libconfuse-dev libsqlite3-dev libcrypt-dev zlib1g-dev check"
 # postfix: tests/integration/test_postfix.py runs a private instance of it;
 # preseeded "No configuration", it writes no main.cf and starts no system
 # Postfix (nothing listens on port 25).
-TEST_DEPS="python3 openssl procps util-linux isync postfix"
+# dovecot-imapd (with dovecot-core's dovecot-lda): test_import.py and
+# test_export.py run a private Dovecot instance of their own.
+TEST_DEPS="python3 openssl procps util-linux isync postfix dovecot-imapd"
 # tests/integration/test_package.py builds the .deb, checks it with
 # lintian, and installs, runs and purges it (systemd: systemd-analyze
 # verify of the unit; nothing is started).

@@ -6,6 +6,9 @@
  *   user     manage <data-dir>/auth/users.db (user.c)
  *   fsck     check (and repair) one user's mail store (fsck.c)
  *   quota    one user's quota limits (quota.c)
+ *   import   bring a Maildir++ tree or mbox in (import.c)
+ *   export   write a user's mail as Maildir++ (export.c)
+ *   backup   a consistent copy of a user's store, online (backup.c)
  *
  * This file reads the options and the configuration and dispatches.
  */
@@ -22,6 +25,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "log.h"
+#include "migrate.h"
 
 #ifndef CAIRN_SYSCONFDIR
 #define CAIRN_SYSCONFDIR "/etc"
@@ -36,6 +40,10 @@ usage_text(FILE *out)
 	    "       cairnctl [-c FILE] user COMMAND [ARGUMENTS]\n"
 	    "       cairnctl [-c FILE] fsck USER [--repair]\n"
 	    "       cairnctl [-c FILE] quota get|set USER [LIMITS]\n"
+	    "       cairnctl [-c FILE] import USER PATH [--mailbox NAME] "
+	    "[--dry-run]\n"
+	    "       cairnctl [-c FILE] export USER DIR [--force]\n"
+	    "       cairnctl [-c FILE] backup USER DEST\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  status   say whether cairnd runs (exit 0) or not (exit 3)\n"
 	    "  reload   make cairnd re-read its configuration (SIGHUP)\n"
@@ -44,7 +52,10 @@ usage_text(FILE *out)
 	    "disable, enable\n"
 	    "           (cairnctl user --help)\n"
 	    "  fsck     check USER's mail store; --repair fixes what it finds\n"
-	    "  quota    show or set USER's quota limits (cairnctl quota --help)\n",
+	    "  quota    show or set USER's quota limits (cairnctl quota --help)\n"
+	    "  import   import a Maildir++ tree or an mbox into USER's store\n"
+	    "  export   write USER's mail into DIR as a Maildir++ tree\n"
+	    "  backup   copy USER's store into DEST while it is in use\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -150,9 +161,12 @@ main(int argc, char *argv[])
 	struct user_request req;
 	struct fsck_request freq;
 	struct quota_request qreq;
+	struct import_request ireq;
+	struct export_request ereq;
+	struct backup_request breq;
 	char opt[3] = "-?";
 	int ch, sig = 0, status;
-	bool user, fsck, quota;
+	bool user, fsck, quota, import, export, backup;
 
 	log_init("cairnctl", LOG_TO_STDERR, LOG_LEVEL_WARN);
 	opterr = 0;
@@ -174,12 +188,21 @@ main(int argc, char *argv[])
 	user = strcmp(verb, "user") == 0;
 	fsck = strcmp(verb, "fsck") == 0;
 	quota = strcmp(verb, "quota") == 0;
+	import = strcmp(verb, "import") == 0;
+	export = strcmp(verb, "export") == 0;
+	backup = strcmp(verb, "backup") == 0;
 	if (user)
 		user_parse(argc - optind, argv + optind, &req);
 	else if (fsck)
 		fsck_parse(argc - optind, argv + optind, &freq);
 	else if (quota)
 		quota_parse(argc - optind, argv + optind, &qreq);
+	else if (import)
+		import_parse(argc - optind, argv + optind, &ireq);
+	else if (export)
+		export_parse(argc - optind, argv + optind, &ereq);
+	else if (backup)
+		backup_parse(argc - optind, argv + optind, &breq);
 	else if ((sig = daemon_signal(verb)) < 0)
 		usage_error("unknown command", verb);
 	else if (optind + 1 != argc)
@@ -189,7 +212,10 @@ main(int argc, char *argv[])
 		return CTL_EXIT_ERROR;
 	status = user ? user_run(cfg, &req) :
 	    fsck ? fsck_run(cfg, &freq) :
-	    quota ? quota_run(cfg, &qreq) : control_daemon(cfg, sig);
+	    quota ? quota_run(cfg, &qreq) :
+	    import ? import_run(cfg, &ireq) :
+	    export ? export_run(cfg, &ereq) :
+	    backup ? backup_run(cfg, &breq) : control_daemon(cfg, sig);
 	config_free(cfg);
 	return status;
 }
