@@ -137,9 +137,12 @@ conn_read_inflate(struct conn *c, void *buf, size_t len)
 ssize_t
 conn_read(struct conn *c, void *buf, size_t len)
 {
-	if (c->z != NULL)
-		return conn_read_inflate(c, buf, len);
-	return conn_read_raw(c, buf, len);
+	ssize_t n = c->z != NULL ? conn_read_inflate(c, buf, len)
+	    : conn_read_raw(c, buf, len);
+
+	if (n > 0)
+		c->bytes_in += (uint64_t)n;
+	return n;
 }
 
 bool
@@ -167,6 +170,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 	}
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
+	c->bytes_out += len;
 	if (c->out_len >= CONN_OUT_FLUSH_AT)
 		return conn_drain(c, false);
 	return CONN_OK;

@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "privdrop.h"
+#include "report.h"
 #include "session.h"
 #include "tls.h"
 
@@ -93,6 +94,7 @@ run_under_master(const char *name, bool foreground)
 	snprintf(s.peer, sizeof(s.peer), "%s", start.peer_addr);
 	log_debug("serving %s port %u", start.peer_addr, start.peer_port);
 	session_run(&s);
+	report_end(&s);
 	conn_close(&s.conn);
 	if (s.store_dirfd >= 0)
 		close(s.store_dirfd);
