@@ -351,6 +351,19 @@ config_options(void)
 	return opts;
 }
 
+enum config_kind
+config_option_kind(const char *name)
+{
+	for (const cfg_opt_t *o = config_options(); o->name != NULL; o++) {
+		if (strcmp(o->name, name) != 0)
+			continue;
+		if (o->type != CFGT_STR)
+			return CONFIG_KIND_WORD;
+		return (o->flags & CFGF_LIST) ? CONFIG_KIND_LIST : CONFIG_KIND_STRING;
+	}
+	return CONFIG_KIND_UNKNOWN;
+}
+
 static void
 install_validators(cfg_t *cfg)
 {

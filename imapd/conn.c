@@ -135,9 +135,12 @@ conn_read_inflate(struct conn *c, void *buf, size_t len)
 ssize_t
 conn_read(struct conn *c, void *buf, size_t len)
 {
-	if (c->z != NULL)
-		return conn_read_inflate(c, buf, len);
-	return conn_read_raw(c, buf, len);
+	ssize_t n = c->z != NULL ? conn_read_inflate(c, buf, len)
+	    : conn_read_raw(c, buf, len);
+
+	if (n > 0)
+		c->bytes_in += (uint64_t)n;
+	return n;
 }
 
 bool
@@ -171,6 +174,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 			n = len;
 		memcpy(c->out + c->out_len, p, n);
 		c->out_len += n;
+		c->bytes_out += n;
 		p += n;
 		len -= n;
 		if (c->out_len == c->out_cap) {

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <openssl/ssl.h>
@@ -44,6 +45,8 @@ struct conn {
 	int write_timeout_ms;
 	int broken;          /* 0, or the enum conn_result that ended writing */
 	struct compress *z;  /* COMPRESS=DEFLATE; NULL until the client asks */
+	/* IMAP bytes, before COMPRESS and TLS (cairnctl stats) */
+	uint64_t bytes_in, bytes_out;
 };
 
 void conn_init(struct conn *c, int rfd, int wfd);

@@ -28,6 +28,7 @@
 #include "privdrop.h"
 #include "rlimits.h"
 #include "cmd.h"
+#include "report.h"
 #include "session.h"
 #include "tls.h"
 
@@ -101,6 +102,7 @@ run_under_master(const char *name, bool foreground)
 	snprintf(s.peer, sizeof(s.peer), "%s", start.peer_addr);
 	log_debug("serving %s port %u", start.peer_addr, start.peer_port);
 	session_run(&s);
+	report_end(&s);
 	conn_close(&s.conn);
 	if (s.store_dirfd >= 0)
 		close(s.store_dirfd);

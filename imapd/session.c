@@ -317,6 +317,12 @@ session_handle_control(struct session *s)
 	case IPC_RECV_OK:
 		if (msg.fd >= 0)
 			close(msg.fd);
+		if (msg.type == IPC_KICK) {
+			/* cairnctl kick: the reason is printable ASCII (ipc.c) */
+			log_info("ended by the administrator: %s", msg.p.kick.reason);
+			session_bye(s, msg.p.kick.reason);
+			return;
+		}
 		if (msg.type != IPC_SHUTDOWN)
 			log_warnx("unexpected %s from the master", ipc_type_name(msg.type));
 		break;
