@@ -87,7 +87,7 @@ fuzz_init(void)
 	const char *tmp = getenv("TMPDIR");
 
 	log_init("fuzz_session", LOG_TO_STDERR,
-	    getenv("FUZZ_SESSION_LOG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR + 0);
+	    getenv("FUZZ_SESSION_LOG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
 	if ((fuzz_cfg = config_parse("", "(defaults)", false, NULL, NULL)) == NULL)
 		abort();
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/cairn-fuzz-session.XXXXXX",
