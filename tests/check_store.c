@@ -1887,6 +1887,29 @@ START_TEST(test_header_fields_cached)
 }
 END_TEST
 
+/* A NUL in a cached field: the copy would end at it (it is kept as a C
+ * string), so none is kept and SEARCH reads the file (fuzz_search). */
+START_TEST(test_header_fields_nul_not_cached)
+{
+	static const char msg[] = "From: a\0b@example.org\r\nSubject: x\r\n\r\nbody\r\n";
+	struct store *st = open_store();
+	struct store_append *ap;
+	struct store_view *v;
+	struct buf b = BUF_INIT;
+	uint32_t uidvalidity = 0, uid = 0;
+
+	ck_assert_int_eq(store_append_begin(st, &ap), STORE_OK);
+	ck_assert_int_eq(store_append_write(ap, msg, sizeof(msg) - 1), STORE_OK);
+	ck_assert_int_eq(store_append_commit(ap, "INBOX", 0, NULL, 0, 760000000,
+	    -480, &uidvalidity, &uid), STORE_OK);
+	v = view(st, "INBOX", true);
+	ck_assert_int_eq(store_message_header_fields(v, uid, &b), STORE_NOT_FOUND);
+	buf_free(&b);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /* Walking up the mailbox under a hold reads the fields ahead in batches:
  * the same text as one at a time, holes and all. */
 START_TEST(test_header_fields_read_ahead)
@@ -2716,6 +2739,7 @@ store_suite(void)
 	tcase_add_test(tc, test_uid_map_words);
 	tcase_add_test(tc, test_first_unseen);
 	tcase_add_test(tc, test_header_fields_cached);
+	tcase_add_test(tc, test_header_fields_nul_not_cached);
 	tcase_add_test(tc, test_header_fields_read_ahead);
 	tcase_add_test(tc, test_search_reads_rows_once);
 	tcase_add_test(tc, test_schema_v1_upgraded);
