@@ -46,6 +46,7 @@ struct append_file {
 	struct store_append *ap;         /* NULL once failed or committed, and
 	                                  * when refused: its bytes are dropped */
 	bool failed;                     /* tmp/ refused it: logged already */
+	enum store_error_cause cause;    /* why it failed, for the answer */
 	bool refused;                    /* the command is refused (s->append) */
 };
 
@@ -183,6 +184,7 @@ append_sink_open(void *arg, const struct imap_literal_info *li)
 	} else if (store_append_begin(s->store, &f->ap) != STORE_OK) {
 		log_warnx("APPEND: %s", store_error(s->store));
 		f->failed = true;
+		f->cause = store_error_cause();
 	}
 	s->append.files++;
 	return f;
@@ -206,6 +208,7 @@ append_sink_write(void *handle, const void *data, size_t len)
 		return;
 	if (store_append_write(f->ap, data, len) != STORE_OK) {
 		log_warnx("APPEND: %s", store_error(f->s->store));
+		f->cause = store_error_cause();
 		/* the rest of the literal is dropped; free the disk now */
 		store_append_abort(f->ap);
 		f->ap = NULL;
@@ -358,8 +361,8 @@ append_store_failed(struct session *s, const char *tag, enum store_result r)
 		break;
 	default:
 		log_warnx("APPEND: %s", store_error(s->store));
-		session_tagged(s, tag, "NO", "[SERVERBUG] The message could not be "
-		    "saved; the administrator has the details");
+		session_store_failed(s, tag, store_error_cause(), "The message "
+		    "could not be saved; the administrator has the details");
 		break;
 	}
 }
@@ -424,8 +427,9 @@ append_ready(struct session *s, const char *tag, const char *mailbox,
 	for (size_t i = 0; i < n; i++)
 		if (msgs[i].file->failed) {
 			/* the cause was logged when it happened */
-			session_tagged(s, tag, "NO", "[SERVERBUG] The message could "
-			    "not be saved; the administrator has the details");
+			session_store_failed(s, tag, msgs[i].file->cause, "The "
+			    "message could not be saved; the administrator has the "
+			    "details");
 			return false;
 		}
 	return append_quota_ok(s, tag, msgs, n);

@@ -78,8 +78,9 @@ session_login(struct session *s, const char *tag, enum ipc_auth_mech mech,
 			close(s->store_dirfd);
 			s->store_dirfd = -1;
 			log_set_user(NULL);
-			session_tagged(s, tag, "NO", "[SERVERBUG] Your mail store cannot "
-			    "be opened; the administrator has the details");
+			session_store_failed(s, tag, store_error_cause(), "Your "
+			    "mail store cannot be opened; the administrator has the "
+			    "details");
 			return;
 		}
 		s->state = SESSION_AUTHENTICATED;

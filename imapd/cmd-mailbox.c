@@ -224,8 +224,9 @@ mailbox_fail(struct session *s, const char *tag, const char *what,
 		break;
 	default:
 		log_warnx("%s: store: %s", what, store_error(s->store));
-		session_tagged(s, tag, "NO", "[SERVERBUG] %s failed: internal error "
-		    "in the mail store", what);
+		snprintf(why, sizeof(why), "%s failed: internal error in the mail "
+		    "store", what);
+		session_store_failed(s, tag, store_error_cause(), why);
 		return;
 	}
 	session_tagged(s, tag, "NO", "[%s] %s", code, why);

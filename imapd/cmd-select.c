@@ -170,7 +170,8 @@ void
 select_store_failed(struct session *s, const char *tag)
 {
 	log_warnx("store: %s", store_error(s->store));
-	session_tagged(s, tag, "NO", "[SERVERBUG] Internal error in the mail store");
+	session_store_failed(s, tag, store_error_cause(), "Internal error in "
+	    "the mail store");
 }
 
 int

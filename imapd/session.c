@@ -500,13 +500,37 @@ session_wait_master(struct session *s, struct ipc_msg *msg)
 	}
 }
 
+void
+session_store_failed(struct session *s, const char *tag,
+    enum store_error_cause cause, const char *serverbug_text)
+{
+	switch (cause) {
+	case STORE_CAUSE_NO_SPACE:
+		session_tagged(s, tag, "NO", "[UNAVAILABLE] The server's disk is "
+		    "full; try again later");
+		break;
+	case STORE_CAUSE_CORRUPT:
+		session_tagged(s, tag, "NO", "[CORRUPTION] The mail store is "
+		    "damaged; the administrator has the details");
+		break;
+	default:
+		session_tagged(s, tag, "NO", "[SERVERBUG] %s", serverbug_text);
+		break;
+	}
+}
+
 bool
 session_open_store(struct session *s)
 {
 	char err[256];
 
 	if (store_open(s->store_dirfd, &s->store, err, sizeof(err)) != STORE_OK) {
-		log_errorx("cannot open the mail store: %s", err);
+		if (store_error_cause() == STORE_CAUSE_CORRUPT)
+			log_errorx("cannot open the mail store: %s: the user's "
+			    "index.db is damaged and every login is refused until "
+			    "it is restored (cairnctl fsck %s)", err, s->user);
+		else
+			log_errorx("cannot open the mail store: %s", err);
 		s->store = NULL;
 		return false;
 	}

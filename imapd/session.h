@@ -121,6 +121,17 @@ int64_t session_now_ms(void);
 void session_untagged(struct session *s, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 void session_tagged(struct session *s, const char *tag, const char *status,
     const char *fmt, ...) CAIRN_PRINTF(4, 5);
+/*
+ * NO for a command the store failed (STORE_ERROR), its RFC 5530 code by
+ * store_error_cause(): a full disk is [UNAVAILABLE], a temporary failure
+ * of the storage below us (the client should try again later; OVERQUOTA
+ * would tell the user to delete mail, SERVERBUG that the server is
+ * broken); a damaged index.db is [CORRUPTION] (RFC 5530 §3); anything
+ * else [SERVERBUG] with serverbug_text.  The cause is logged by the caller.
+ */
+void session_store_failed(struct session *s, const char *tag,
+    enum store_error_cause cause, const char *serverbug_text);
+
 /* "IMAP4rev2 IMAP4rev1 ..." for the session's current state. */
 void session_capabilities(const struct session *s, char *buf, size_t len);
 /* May credentials cross this connection (TLS, or allow-plain-text-auth)? */

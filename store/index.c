@@ -92,6 +92,7 @@
 #include <unistd.h>
 
 #include "index.h"
+#include "store-int.h"
 #include "xmalloc.h"
 #include "schema-sql.h"
 
@@ -351,10 +352,32 @@ struct index {
 
 /* ---- errors ---------------------------------------------------------- */
 
+/* SQLite's last result, as a store_error_cause (SQLite's unix VFS says
+ * SQLITE_FULL for a write that got ENOSPC; other I/O errors keep errno). */
+static enum store_error_cause
+sqlite_cause(sqlite3 *db)
+{
+	if (db == NULL)
+		return STORE_CAUSE_OTHER;
+	switch (sqlite3_extended_errcode(db) & 0xff) {
+	case SQLITE_FULL:
+		return STORE_CAUSE_NO_SPACE;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return STORE_CAUSE_CORRUPT;
+	case SQLITE_IOERR:
+		return store_cause_of_errno(sqlite3_system_errno(db));
+	default:
+		return STORE_CAUSE_OTHER;
+	}
+}
+
 static enum store_result CAIRN_PRINTF(2, 3)
 fail(struct index *ix, const char *fmt, ...)
 {
 	va_list ap;
+
+	store_set_cause(sqlite_cause(ix->db));
 
 	va_start(ap, fmt);
 	vsnprintf(ix->err, ix->errlen, fmt, ap);

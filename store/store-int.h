@@ -51,6 +51,9 @@ enum store_result store_fail(struct store *st, enum store_result r,
     const char *fmt, ...) CAIRN_PRINTF(3, 4);
 /* "what: strerror(errno)"; STORE_ERROR. */
 enum store_result store_fail_errno(struct store *st, const char *what);
+/* Record why the error being reported happened (store_error_cause). */
+void store_set_cause(enum store_error_cause cause);
+enum store_error_cause store_cause_of_errno(int e);
 /* A new UIDVALIDITY (in a write transaction). */
 enum store_result store_new_uidvalidity(struct store *st, uint32_t *out);
 

@@ -38,11 +38,33 @@ static struct {
 	unsigned opens;
 } current_dir;
 
+static enum store_error_cause last_cause;
+
+void
+store_set_cause(enum store_error_cause cause)
+{
+	last_cause = cause;
+}
+
+enum store_error_cause
+store_error_cause(void)
+{
+	return last_cause;
+}
+
+enum store_error_cause
+store_cause_of_errno(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? STORE_CAUSE_NO_SPACE
+	    : STORE_CAUSE_OTHER;
+}
+
 enum store_result
 store_fail(struct store *st, enum store_result r, const char *fmt, ...)
 {
 	va_list ap;
 
+	last_cause = STORE_CAUSE_OTHER;
 	va_start(ap, fmt);
 	vsnprintf(st->err, sizeof(st->err), fmt, ap);
 	va_end(ap);
@@ -52,7 +74,12 @@ store_fail(struct store *st, enum store_result r, const char *fmt, ...)
 enum store_result
 store_fail_errno(struct store *st, const char *what)
 {
-	return store_fail(st, STORE_ERROR, "%s: %s", what, strerror(errno));
+	int e = errno;
+	enum store_result r = store_fail(st, STORE_ERROR, "%s: %s", what,
+	    strerror(e));
+
+	last_cause = store_cause_of_errno(e);
+	return r;
 }
 
 const char *
@@ -145,6 +172,7 @@ store_open(int dirfd, struct store **out, char *err, size_t errlen)
 	struct store *st;
 
 	*out = NULL;
+	last_cause = STORE_CAUSE_OTHER;
 	if (enter_dir(dirfd, err, errlen) != STORE_OK)
 		return STORE_ERROR;
 	st = xcalloc(1, sizeof(*st));

@@ -85,6 +85,20 @@ enum store_result store_open(int dirfd, struct store **out, char *err, size_t er
 void store_close(struct store *st);
 const char *store_error(const struct store *st);
 
+/*
+ * What kind of failure the last STORE_ERROR of this process was, where the
+ * client's answer depends on it (RFC 5530 response codes): the disk or the
+ * file system's quota full (ENOSPC, EDQUOT, SQLITE_FULL), or index.db
+ * damaged (SQLITE_CORRUPT, SQLITE_NOTADB).  Per process, not per store, so
+ * that a failed store_open() can be asked too.
+ */
+enum store_error_cause {
+	STORE_CAUSE_OTHER = 0,
+	STORE_CAUSE_NO_SPACE,
+	STORE_CAUSE_CORRUPT,
+};
+enum store_error_cause store_error_cause(void);
+
 /* ---- mailboxes ---------------------------------------------------------- */
 
 struct store_mailbox {

@@ -303,6 +303,8 @@ START_TEST(test_schema_future_version_refused)
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
 	ck_assert_ptr_null(st);
 	ck_assert_msg(strstr(err, "newer") != NULL, "%s", err);
+	/* not damage: the answer stays SERVERBUG, not CORRUPTION */
+	ck_assert_int_eq(store_error_cause(), STORE_CAUSE_OTHER);
 	/* Refused, not changed: still version 99. */
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
 }
@@ -318,6 +320,31 @@ START_TEST(test_not_a_store_refused)
 	close(fd);
 	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
 	ck_assert_ptr_null(st);
+	/* imapd answers [CORRUPTION] (RFC 5530) and says so in the log */
+	ck_assert_int_eq(store_error_cause(), STORE_CAUSE_CORRUPT);
+}
+END_TEST
+
+/* Garbage over index.db's pages past the header: damage, refused. */
+START_TEST(test_damaged_index_refused)
+{
+	struct store *st = open_store();
+	char junk[4096], err[512];
+	int fd;
+
+	store_close(st);
+	sql("PRAGMA wal_checkpoint(TRUNCATE)");
+	memset(junk, 0xa5, sizeof(junk));
+	fd = openat(dfd, "index.db", O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	for (off_t off = 4096; off < 6 * 4096; off += 4096)
+		ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), off), sizeof(junk));
+	close(fd);
+	st = NULL;
+	ck_assert_int_eq(store_open(dfd, &st, err, sizeof(err)), STORE_ERROR);
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(err, "malformed") != NULL, "%s", err);
+	ck_assert_int_eq(store_error_cause(), STORE_CAUSE_CORRUPT);
 }
 END_TEST
 
@@ -2701,6 +2728,7 @@ store_suite(void)
 	tcase_add_test(tc, test_schema_from_empty_file);
 	tcase_add_test(tc, test_schema_future_version_refused);
 	tcase_add_test(tc, test_not_a_store_refused);
+	tcase_add_test(tc, test_damaged_index_refused);
 	tcase_add_test(tc, test_close_keeps_wal);
 	tcase_add_test(tc, test_wal_cut_back);
 	tcase_add_test(tc, test_close_empties_large_wal);
