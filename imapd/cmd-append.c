@@ -325,27 +325,6 @@ append_parse_groups(const struct imap_arg *args, size_t nargs, struct append_msg
 	return n;
 }
 
-/* Take back the first n committed messages of a MULTIAPPEND that failed. */
-static void
-append_undo(struct session *s, const char *mailbox, const struct append_msg *msgs,
-    size_t n)
-{
-	struct store_view *v = NULL;
-	uint32_t uids[APPEND_MAX_MESSAGES];
-
-	if (n == 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		uids[i] = msgs[i].uid;
-	if (store_view_open(s->store, mailbox, false, &v) != STORE_OK ||
-	    store_set_flags(v, uids, n, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0, 0,
-	    NULL, NULL, NULL) != STORE_OK ||
-	    store_expunge(v, uids, n, NULL, NULL) != STORE_OK)
-		log_warnx("APPEND: cannot take back %zu messages of a failed "
-		    "MULTIAPPEND: %s", n, store_error(s->store));
-	store_view_close(v);
-}
-
 static void
 append_store_failed(struct session *s, const char *tag, enum store_result r)
 {
@@ -435,31 +414,37 @@ append_ready(struct session *s, const char *tag, const char *mailbox,
 	return append_quota_ok(s, tag, msgs, n);
 }
 
-/* Commit every message in order; any failure takes the earlier ones back. */
+/* Every message in one transaction: all of them, or none (RFC 3502). */
 static bool
 append_commit_all(struct session *s, const char *tag, const char *mailbox,
     struct append_msg *msgs, size_t n, uint32_t *uidvalidity)
 {
-	enum store_result r = STORE_OK;
-	size_t committed = 0;
+	struct store_append **aps = xcalloc(n ? n : 1, sizeof(*aps));
+	struct store_append_msg *m = xcalloc(n ? n : 1, sizeof(*m));
+	uint32_t *uids = xcalloc(n ? n : 1, sizeof(*uids));
+	enum store_result r;
 
-	while (committed < n && r == STORE_OK) {
-		struct append_msg *m = &msgs[committed];
-
-		r = store_append_commit(m->file->ap, mailbox, m->flags.flags,
-		    m->flags.keywords, m->flags.n_keywords, m->internaldate,
-		    m->tz_minutes, uidvalidity, &m->uid);
-		m->file->ap = NULL;     /* freed by the commit either way */
-		if (r == STORE_OK)
-			committed++;
+	for (size_t i = 0; i < n; i++) {
+		aps[i] = msgs[i].file->ap;
+		msgs[i].file->ap = NULL;     /* freed by the commit either way */
+		m[i] = (struct store_append_msg){
+			.mailbox = mailbox, .flags = msgs[i].flags.flags,
+			.keywords = msgs[i].flags.keywords,
+			.n_keywords = msgs[i].flags.n_keywords,
+			.internaldate = msgs[i].internaldate,
+			.tz_minutes = msgs[i].tz_minutes,
+		};
 	}
+	r = store_append_commit_many(aps, m, n, uidvalidity, uids);
 	if (r == STORE_OK)
-		return true;
-	/* answered first: the undo would overwrite store_error() */
-	append_store_failed(s, tag, r);
-	append_undo(s, mailbox, msgs, committed);
-	/* the files not committed go when the parser releases them */
-	return false;
+		for (size_t i = 0; i < n; i++)
+			msgs[i].uid = uids[i];
+	else
+		append_store_failed(s, tag, r);
+	free(aps);
+	free(m);
+	free(uids);
+	return r == STORE_OK;
 }
 
 /* NOTIFY: the client knows of these (RFC 5465 §5, §5.2). */

@@ -275,41 +275,108 @@ check_args(struct store_append *ap, const struct append_args *a)
 	return STORE_OK;
 }
 
-static enum store_result
-commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
-    uint32_t *uid)
-{
+/* One message of a commit: checked, durable and parsed, before the lock. */
+struct prepared {
 	char canon[STORE_MAILBOX_NAME_MAX + 1];
-	struct cache t = CACHE_INIT;
+	struct append_args a;
+	struct cache t;
 	struct fts_doc doc;
-	struct store_mailbox mb;
-	struct store *st = ap->st;
-	enum store_result r;
-	uint64_t blob_id;
 	bool doc_ok;
+	uint64_t blob_id;
+};
 
+static enum store_result
+prepare(struct store_append *ap, struct prepared *p)
+{
+	enum store_result r;
+
+	p->t = (struct cache)CACHE_INIT;
 	if (ap->has_sha256)
-		a->sha256 = ap->sha256;
-	if ((r = check_args(ap, a)) != STORE_OK ||
-	    (r = store_name_canon(st, a->mailbox, canon)) != STORE_OK ||
-	    (a->sha256 != NULL &&
-	    (r = duplicate_precheck(st, canon, a->sha256)) != STORE_OK) ||
-	    (r = parse_tmp(ap, &t, &doc, &doc_ok)) != STORE_OK)
+		p->a.sha256 = ap->sha256;
+	if ((r = check_args(ap, &p->a)) != STORE_OK ||
+	    (r = store_name_canon(ap->st, p->a.mailbox, p->canon)) != STORE_OK ||
+	    (p->a.sha256 != NULL && (r = duplicate_precheck(ap->st, p->canon,
+	    p->a.sha256)) != STORE_OK) ||
+	    (r = parse_tmp(ap, &p->t, &p->doc, &p->doc_ok)) != STORE_OK)
 		return r;
-	a->mailbox = canon;
-	a->mime = &t;
-	a->size = ap->size;
-	r = append_tmp_commit(st, ap->tmpname, a, &mb, &blob_id);
-	cache_free(&t);
-	if (r == STORE_OK) {
-		*uidvalidity = mb.uidvalidity;
-		*uid = mb.uidnext;
+	p->a.mailbox = p->canon;
+	p->a.mime = &p->t;
+	p->a.size = ap->size;
+	return STORE_OK;
+}
+
+/*
+ * Every message in one transaction (RFC 3502 §6.3.11: a MULTIAPPEND adds
+ * all of its messages or none, also when the process dies half way).  On
+ * failure the blobs linked so far go; a crash leaves them as orphans.
+ */
+static enum store_result
+commit_all(struct store *st, struct store_append *const *aps,
+    struct prepared *p, size_t n, uint32_t *uidvalidity, uint32_t *uids)
+{
+	struct store_mailbox mb;
+	enum store_result r;
+	size_t i;
+
+	if (index_begin(st->ix, true) != STORE_OK)
+		return STORE_ERROR;
+	for (i = 0, r = STORE_OK; i < n && r == STORE_OK; i++) {
+		r = commit_locked(st, aps[i]->tmpname, &p[i].a, &mb, &p[i].blob_id);
+		if (r == STORE_OK) {
+			*uidvalidity = mb.uidvalidity;
+			uids[i] = mb.uidnext;
+		}
 	}
-	/* added to the full-text index with the next few, after */
-	if (r == STORE_OK && doc_ok)
-		fts_enqueue(st, blob_id, &doc);
-	else if (doc_ok)
-		fts_doc_free(&doc);
+	if (r == STORE_OK)
+		r = index_commit(st->ix);
+	else
+		index_rollback(st->ix);
+	for (i = 0; i < n && r != STORE_OK; i++)
+		if (p[i].blob_id != 0)
+			blob_unlink(st, p[i].blob_id);
+	return r;
+}
+
+enum store_result
+store_append_commit_many(struct store_append *const *aps,
+    const struct store_append_msg *msgs, size_t n, uint32_t *uidvalidity,
+    uint32_t *uids)
+{
+	struct prepared *p = xcalloc(n ? n : 1, sizeof(*p));
+	struct store *st = n ? aps[0]->st : NULL;
+	enum store_result r = STORE_OK;
+	size_t ready;
+
+	for (ready = 0; ready < n && r == STORE_OK; ready++) {
+		p[ready].a = (struct append_args){
+			.mailbox = msgs[ready].mailbox, .flags = msgs[ready].flags,
+			.keywords = msgs[ready].keywords,
+			.n_keywords = msgs[ready].n_keywords,
+			.internaldate = msgs[ready].internaldate,
+			.tz_minutes = msgs[ready].tz_minutes,
+		};
+		r = prepare(aps[ready], &p[ready]);
+		if (r != STORE_OK)
+			cache_free(&p[ready].t);
+	}
+	if (r == STORE_OK && n > 0)
+		r = commit_all(st, aps, p, n, uidvalidity, uids);
+	else if (r == STORE_OK)
+		ready = 0;
+	else
+		ready--;      /* the one that failed has nothing to free */
+	for (size_t i = 0; i < ready; i++) {
+		cache_free(&p[i].t);
+		/* added to the full-text index with the next few, after */
+		if (r == STORE_OK && p[i].doc_ok)
+			fts_enqueue(st, p[i].blob_id, &p[i].doc);
+		else if (p[i].doc_ok)
+			fts_doc_free(&p[i].doc);
+	}
+	free(p);
+	/* The blobs (if any) hold the inodes now; the tmp names go. */
+	for (size_t i = 0; i < n; i++)
+		store_append_abort(aps[i]);
 	return r;
 }
 
@@ -318,14 +385,11 @@ store_append_commit(struct store_append *ap, const char *mailbox,
     unsigned flags, const char *const *keywords, size_t n_keywords,
     int64_t internaldate, int tz_minutes, uint32_t *uidvalidity, uint32_t *uid)
 {
-	struct append_args a = {
+	struct store_append_msg m = {
 		.mailbox = mailbox, .flags = flags, .keywords = keywords,
 		.n_keywords = n_keywords, .internaldate = internaldate,
 		.tz_minutes = tz_minutes,
 	};
-	enum store_result r = commit(ap, &a, uidvalidity, uid);
 
-	/* The blob (if any) holds the inode now; the tmp name goes. */
-	store_append_abort(ap);
-	return r;
+	return store_append_commit_many(&ap, &m, 1, uidvalidity, uid);
 }

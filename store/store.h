@@ -189,6 +189,22 @@ void store_append_abort(struct store_append *ap);
 #define STORE_SHA256_LEN 32
 void store_append_set_sha256(struct store_append *ap,
     const unsigned char sha256[STORE_SHA256_LEN]);
+/*
+ * store_append_commit for n messages in one transaction (MULTIAPPEND, RFC
+ * 3502 §6.3.11): all of them are added, with UIDs in order (uids[i]), or
+ * none, even if the process dies half way.  Every aps[i] is freed.
+ */
+struct store_append_msg {
+	const char *mailbox;
+	unsigned flags;
+	const char *const *keywords;
+	size_t n_keywords;
+	int64_t internaldate;
+	int tz_minutes;
+};
+enum store_result store_append_commit_many(struct store_append *const *aps,
+    const struct store_append_msg *msgs, size_t n, uint32_t *uidvalidity,
+    uint32_t *uids);
 
 /* ---- delivery (cairn-lmtpd) ------------------------------------------------ */
 

@@ -825,6 +825,52 @@ START_TEST(test_append_refused)
 }
 END_TEST
 
+/* MULTIAPPEND's commit: UIDs in order; a failure at the third message,
+ * inside the transaction (past the keyword limit), leaves none of them. */
+START_TEST(test_append_commit_many)
+{
+	struct store *st = open_store();
+	struct store_append *ap[3];
+	struct store_append_msg m[3];
+	char names[70][8];
+	const char *kw[70];
+	uint32_t uv = 0, uids[3];
+
+	for (int i = 0; i < 70; i++) {
+		snprintf(names[i], sizeof(names[i]), "k%d", i);
+		kw[i] = names[i];
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(store_append_begin(st, &ap[i]), STORE_OK);
+			ck_assert_int_eq(store_append_write(ap[i], MSG_B, strlen(MSG_B)),
+			    STORE_OK);
+			/* round 0: 30 + 30 + 10 keywords, past STORE_KEYWORDS_MAX */
+			m[i] = (struct store_append_msg){ .mailbox = "INBOX",
+			    .keywords = round == 0 ? kw + 30 * i : NULL,
+			    .n_keywords = round == 0 ? (i < 2 ? 30 : 10) : 0 };
+		}
+		if (round == 0) {
+			ck_assert_int_ne(store_append_commit_many(ap, m, 3, &uv, uids),
+			    STORE_OK);
+			ck_assert_uint_eq(get_mb(st, "INBOX").uidnext, 1);
+			ck_assert_int_eq(count_files("blobs"), 0);
+		} else {
+			ck_assert_int_eq(store_append_commit_many(ap, m, 3, &uv, uids),
+			    STORE_OK);
+			ck_assert_uint_eq(uids[0], 1);
+			ck_assert_uint_eq(uids[1], 2);
+			ck_assert_uint_eq(uids[2], 3);
+			ck_assert_uint_ne(uv, 0);
+			ck_assert_uint_eq(get_mb(st, "INBOX").uidnext, 4);
+			ck_assert_int_eq(count_files("blobs"), 3);
+		}
+		ck_assert_int_eq(count_files("tmp"), 0);
+	}
+	store_close(st);
+}
+END_TEST
+
 START_TEST(test_append_abort)
 {
 	struct store *st = open_store();
@@ -2757,6 +2803,7 @@ store_suite(void)
 	tcase_add_test(tc, test_append_read_back);
 	tcase_add_test(tc, test_append_refused);
 	tcase_add_test(tc, test_append_abort);
+	tcase_add_test(tc, test_append_commit_many);
 	tcase_add_test(tc, test_mime_cached);
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_keyword_limit);
