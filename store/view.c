@@ -220,8 +220,20 @@ take_recent(struct store_view *v, uint32_t recent_uid, uint32_t first,
 {
 	/* Nothing above what was claimed when we looked: no write lock (a
 	 * SELECT of a mailbox without new mail writes nothing). */
-	if (!v->readonly && !v->st->no_recent_claims)
-		return recent_uid < upto ? claim_recent(v, upto) : STORE_OK;
+	if (!v->readonly && !v->st->no_recent_claims) {
+		enum store_result r = recent_uid < upto ? claim_recent(v, upto)
+		    : STORE_OK;
+
+		/* \Recent is advisory (RFC 3501 §2.3.2; gone in IMAP4rev2): a
+		 * disk too full to record the claim costs the flag, not the
+		 * session (the sync is what answers every command). */
+		if (r == STORE_ERROR && store_error_cause() == STORE_CAUSE_NO_SPACE) {
+			log_warnx("store: %s: new messages not claimed as "
+			    "\\Recent", store_error(v->st));
+			r = STORE_OK;
+		}
+		return r;
+	}
 	add_recent(v, recent_uid + 1 > first ? recent_uid + 1 : first, upto);
 	return STORE_OK;
 }
