@@ -652,8 +652,12 @@ def test_corrupt_index():
             user = "bob%d" % n
             srv.add_user(user, "pw")
             c = login(srv, user, "pw")
-            for i in range(200):
-                append_one(c, "a%d" % i, message(i, 3000))
+            burst = b"".join(b"a%d APPEND INBOX {%d+}\r\n" % (i, len(m)) + m + b"\r\n"
+                             for i, m in ((i, message(i, 3000)) for i in range(100)))
+            c.send(burst)
+            for i in range(100):
+                t = c.read_until_tagged("a%d" % i)[1]
+                assert t.startswith("a%d OK" % i), t
             c.close()
             wait_for(lambda: not any(
                 user in os.readlink("/proc/%d/cwd" % p) for p, _, _, _ in
