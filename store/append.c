@@ -359,12 +359,10 @@ store_append_commit_many(struct store_append *const *aps,
 		if (r != STORE_OK)
 			cache_free(&p[ready].t);
 	}
-	if (r == STORE_OK && n > 0)
-		r = commit_all(st, aps, p, n, uidvalidity, uids);
-	else if (r == STORE_OK)
-		ready = 0;
-	else
+	if (r != STORE_OK)
 		ready--;      /* the one that failed has nothing to free */
+	else if (n > 0)
+		r = commit_all(st, aps, p, n, uidvalidity, uids);
 	for (size_t i = 0; i < ready; i++) {
 		cache_free(&p[i].t);
 		/* added to the full-text index with the next few, after */
