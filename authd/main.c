@@ -2,13 +2,15 @@
  * cairn-authd: the only process that reads password hashes.
  *
  * config from fd 4 -> log -> drop to auth-user (no chroot: it keeps
- * <data-dir>/auth, which only auth-user may enter) -> hashing workers ->
- * HELLO -> answer the master's login requests and recipient lookups until
+ * <data-dir>/auth, which only auth-user may enter) -> Landlock (read-only,
+ * <data-dir>/auth alone) -> hashing workers -> seccomp filter (every
+ * thread) -> HELLO -> answer the master's login requests and recipient lookups until
  * SHUTDOWN or EOF.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +23,9 @@
 #include "ipc.h"
 #include "log.h"
 #include "lookup.h"
+#include "landlock.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "userdb.h"
 #include "worker.h"
 
@@ -98,8 +102,8 @@ main(int argc, char *argv[])
 	const char *name = "cairn.conf";
 	bool master = false, foreground = false;
 	struct cairn_config *cfg;
-	char db_path[1100];
-	int ch, wake_fd;
+	char db_path[1100], auth_dir[1100];
+	int ch, wake_fd, auth_fd;
 
 	while ((ch = getopt(argc, argv, "MFc:")) != -1) {
 		switch (ch) {
@@ -116,9 +120,18 @@ main(int argc, char *argv[])
 	log_init("cairn-authd", foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    cfg->log_level);
 	snprintf(db_path, sizeof(db_path), "%s/auth/%s", cfg->data_dir, USERDB_FILE);
+	snprintf(auth_dir, sizeof(auth_dir), "%s/auth", cfg->data_dir);
+	/* users.db is opened later (at the first login after it exists):
+	 * reading beneath <data-dir>/auth is all this process keeps. */
+	if ((auth_fd = open(auth_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		fatal("cannot open %s", auth_dir);
 	privdrop(cfg->auth_user, NULL, NULL);
+	if (landlock_confine(&auth_fd, 1, true) < 0)
+		fatalx("cannot restrict this process with Landlock");
+	close(auth_fd);
 	auth_init(db_path);
 	wake_fd = worker_start(config_worker_pool(cfg));
+	sandbox_seccomp(SANDBOX_AUTHD, "cairn-authd");
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_AUTHD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");

@@ -2,8 +2,9 @@
  * cairn-imapd: one IMAP session per process.
  *
  * Under the master (-M):  config from fd 4 -> log -> TLS context -> drop
- * privileges into the empty chroot -> HELLO -> wait for a client socket ->
- * serve it -> exit.
+ * privileges into the empty chroot -> seccomp filter -> HELLO -> wait for
+ * a client socket -> serve it (after login, Landlock: the user's store
+ * alone, cmd-auth.c) -> exit.
  * Standalone (-S USER -d DIR): one pre-authenticated session on stdin/stdout,
  * for tests and fuzzing; never as root, never under the master.
  */
@@ -26,6 +27,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "session.h"
 #include "tls.h"
 
@@ -71,6 +73,8 @@ run_under_master(const char *name, bool foreground)
 	snprintf(empty, sizeof(empty), "%s/empty", cfg->run_dir);
 	bool chrooted = privdrop_needed();
 	privdrop(cfg->user, cfg->group, empty);
+	/* Before HELLO: no client byte is read without the filter. */
+	sandbox_seccomp(SANDBOX_IMAPD, "cairn-imapd");
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_IMAPD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");
