@@ -103,7 +103,7 @@ main(int argc, char *argv[])
 	bool master = false, foreground = false;
 	struct cairn_config *cfg;
 	char db_path[1100], auth_dir[1100];
-	int ch, wake_fd, auth_fd;
+	int ch, wake_fd;
 
 	while ((ch = getopt(argc, argv, "MFc:")) != -1) {
 		switch (ch) {
@@ -123,12 +123,20 @@ main(int argc, char *argv[])
 	snprintf(auth_dir, sizeof(auth_dir), "%s/auth", cfg->data_dir);
 	/* users.db is opened later (at the first login after it exists):
 	 * reading beneath <data-dir>/auth is all this process keeps. */
-	if ((auth_fd = open(auth_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	int dirs[2], n_dirs = 0;
+	if ((dirs[n_dirs++] = open(auth_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
 		fatal("cannot open %s", auth_dir);
+#ifdef CAIRN_SANITIZERS
+	/* test builds: LeakSanitizer reads /proc/self at exit */
+	if ((dirs[n_dirs++] = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fatal("cannot open /proc");
+#endif
 	privdrop(cfg->auth_user, NULL, NULL);
-	if (landlock_confine(&auth_fd, 1, true) < 0)
+	if (landlock_confine(dirs, (size_t)n_dirs, true) < 0)
 		fatalx("cannot restrict this process with Landlock");
-	close(auth_fd);
+	for (int i = 0; i < n_dirs; i++)
+		close(dirs[i]);
 	auth_init(db_path);
 	wake_fd = worker_start(config_worker_pool(cfg));
 	sandbox_seccomp(SANDBOX_AUTHD, "cairn-authd");

@@ -16,6 +16,15 @@ from cairntest import (AUTH_USER, IS_ROOT, MAIL_USER, Server, children_of,  # no
 ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
 
 
+def seccomp_mode(pid):
+    """The Seccomp: line of /proc/pid/status (2: a filter is installed)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Seccomp:"):
+                return int(line.split()[1])
+    return None
+
+
 def test_privilege_separation_with_ps():
     with Server(**{"worker-pool-size": 3}) as srv:
         c = srv.connect()
@@ -45,6 +54,11 @@ def test_privilege_separation_with_ps():
                 status = f.read()
             expect(r"NoNewPrivs:\s+1", status)
             expect(r"Uid:\s+(\d+)\s+\1\s+\1\s+\1", status)
+        # every child runs under its seccomp filter (mode 2), whoever runs it
+        wait_for(lambda: len(srv.lmtpd_children()) >= 1, what="an lmtpd")
+        for pid in [r[0] for r in srv.imapd_children() + srv.lmtpd_children()] + \
+                [authd[0][0]]:
+            wait_for(lambda: seccomp_mode(pid) == 2, what="pid %d's filter" % pid)
         c.close()
 
 
