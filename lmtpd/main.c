@@ -141,16 +141,16 @@ run_under_master(const char *name, bool foreground)
 	struct cairn_config *cfg = config_load_child(IPC_FD_CONFIG, name);
 	struct ipc_hello hello = { IPC_VERSION, IPC_ROLE_LMTPD };
 	struct ipc_session_start start;
-	char empty[1100], hostname[LMTP_DOMAIN_MAX + 1];
+	char empty[1100], mail[1100], hostname[LMTP_DOMAIN_MAX + 1];
 	int spool_fd, mail_fd, fd;
 
 	log_init("cairn-lmtpd", foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    cfg->log_level);
 	host_name(hostname, sizeof(hostname));
 	spool_fd = open_spool(cfg);
-	snprintf(empty, sizeof(empty), "%s/mail", cfg->data_dir);
-	if ((mail_fd = open(empty, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		fatal("cannot open %s", empty);
+	snprintf(mail, sizeof(mail), "%s/mail", cfg->data_dir);
+	if ((mail_fd = open(mail, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		fatal("cannot open %s", mail);
 	snprintf(empty, sizeof(empty), "%s/empty", cfg->run_dir);
 	bool chrooted = privdrop_needed();
 	privdrop(cfg->user, cfg->group, empty);

@@ -1,10 +1,11 @@
 """TLS hardening (imapd/tls.c, common/config.c): TLS 1.2 with ECDHE and
 AEAD ciphers only, in the server's order; no session tickets; a private key
-that group or others may read, or that someone else owns, refused at start
-and by cairnd -t."""
+that group or others may read, or that someone else owns, refused at start,
+by cairnd -t and at reload."""
 
 import os
 import pwd
+import signal
 import socket
 import ssl
 import subprocess
@@ -12,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import (CAIRND, IS_ROOT, Server, client_tls_context,  # noqa: E402
-                       run_tests)
+                       run_tests, wait_for)
 
 
 def handshake(srv, ctx):
@@ -115,6 +116,20 @@ def test_key_readable_by_others_refused():
         srv.stop()
 
 
+def test_reload_with_an_open_key_refused():
+    with Server() as srv:
+        os.chmod(srv.key, 0o644)
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the running settings" in srv.log_text(),
+                 what="the reload to be refused")
+        assert "open to group or others (mode 0644)" in srv.log_text()
+        # the running settings serve on
+        os.chmod(srv.key, 0o600)
+        r = handshake(srv, client_tls_context())
+        assert not isinstance(r, ssl.SSLError), r
+        r.close()
+
+
 def test_key_owned_by_someone_else_refused():
     srv = Server()
     try:
@@ -136,4 +151,5 @@ def test_key_owned_by_someone_else_refused():
 if __name__ == "__main__":
     run_tests([test_weak_tls12_ciphers_refused, test_server_chooses_the_cipher,
                test_no_session_ticket, test_key_readable_by_others_refused,
+               test_reload_with_an_open_key_refused,
                test_key_owned_by_someone_else_refused])
