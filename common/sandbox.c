@@ -79,7 +79,8 @@ static const char *const calls_authd[] = {
 /* Test builds only: LeakSanitizer's exit-time scan in cairn-authd stops
  * the world from a clone that ptraces the process and reads /proc. */
 static const char *const calls_sanitizer[] = {
-	"clone", "ptrace", "wait4", "prctl", "getdents64", "readlink", "sched_getparam",
+	"clone", "ptrace", "wait4", "prctl", "getdents", "getdents64", "readlink",
+	"getppid",
 };
 #endif
 
@@ -226,6 +227,10 @@ sandbox_build(enum sandbox_role role, int *allowed)
 		if (ADD(calls_authd) != 0 ||
 		    add_rule(ctx, SCMP_ACT_ALLOW, "openat", &count, 1,
 		    SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0),
+		    none) != 0 ||
+		    /* the sanitizer runtimes' internal_open() */
+		    add_rule(ctx, SCMP_ACT_ALLOW, "open", &count, 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0),
 		    none) != 0)
 			goto fail;
 		break;
