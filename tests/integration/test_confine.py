@@ -48,7 +48,7 @@ def test_forbidden_syscall_kills_and_is_replaced():
             wait_for(lambda: srv.log_text().count("killed by seccomp") == before + 1,
                      timeout=30, what="the master to log the death")
             log = srv.log_text()
-            # the child named the call (ptrace, 101 on x86_64) ...
+            # the child named the call (execve, 59 on x86_64) ...
             assert "cairn-imapd: seccomp: forbidden system call " in log, log
             # ... and the master said what killed it
             m = re.findall(r"cairn-imapd pid (\d+) killed by seccomp: "
