@@ -2,13 +2,15 @@
  * cairn-authd: the only process that reads password hashes.
  *
  * config from fd 4 -> log -> drop to auth-user (no chroot: it keeps
- * <data-dir>/auth, which only auth-user may enter) -> hashing workers ->
- * HELLO -> answer the master's login requests and recipient lookups until
+ * <data-dir>/auth, which only auth-user may enter) -> Landlock (read-only,
+ * <data-dir>/auth alone) -> hashing workers -> seccomp filter (every
+ * thread) -> HELLO -> answer the master's login requests and recipient lookups until
  * SHUTDOWN or EOF.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,8 +23,10 @@
 #include "ipc.h"
 #include "log.h"
 #include "lookup.h"
+#include "landlock.h"
 #include "privdrop.h"
 #include "rlimits.h"
+#include "sandbox.h"
 #include "userdb.h"
 #include "worker.h"
 
@@ -99,7 +103,7 @@ main(int argc, char *argv[])
 	const char *name = "cairn.conf";
 	bool master = false, foreground = false;
 	struct cairn_config *cfg;
-	char db_path[1100];
+	char db_path[1100], auth_dir[1100];
 	int ch, wake_fd;
 
 	while ((ch = getopt(argc, argv, "MFc:")) != -1) {
@@ -117,6 +121,18 @@ main(int argc, char *argv[])
 	log_init("cairn-authd", foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    cfg->log_level);
 	snprintf(db_path, sizeof(db_path), "%s/auth/%s", cfg->data_dir, USERDB_FILE);
+	snprintf(auth_dir, sizeof(auth_dir), "%s/auth", cfg->data_dir);
+	/* users.db is opened later (at the first login after it exists):
+	 * reading beneath <data-dir>/auth is all this process keeps. */
+	int dirs[2], n_dirs = 0;
+	if ((dirs[n_dirs++] = open(auth_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		fatal("cannot open %s", auth_dir);
+#ifdef CAIRN_SANITIZERS
+	/* test builds: LeakSanitizer reads /proc/self at exit */
+	if ((dirs[n_dirs++] = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fatal("cannot open /proc");
+#endif
 	privdrop(cfg->auth_user, NULL, NULL);
 	/* per hashing thread: its stack (8 MiB) and a password hash's work
 	 * memory (yescrypt's default cost takes 16 MiB; room for more), and
@@ -125,8 +141,13 @@ main(int argc, char *argv[])
 	const struct rlimits lim = { 100 + 4ULL * threads,
 	    RLIMITS_DATA_BASE + (uint64_t)threads * (72ULL << 20) };
 	rlimits_apply("cairn-authd", &lim);
+	if (landlock_confine(dirs, (size_t)n_dirs, true) < 0)
+		fatalx("cannot restrict this process with Landlock");
+	for (int i = 0; i < n_dirs; i++)
+		close(dirs[i]);
 	auth_init(db_path);
 	wake_fd = worker_start(config_worker_pool(cfg));
+	sandbox_seccomp(SANDBOX_AUTHD, "cairn-authd");
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_AUTHD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");

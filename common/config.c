@@ -403,6 +403,30 @@ check_readable_file(struct parse_ctx *ctx, const char *option, const char *path)
 		report(ctx, 0, "option '%s': %s: %s", option, path, strerror(errno));
 }
 
+/*
+ * The private key: a regular file that only its owner can read, and that
+ * owner root (or, for a cairnd started as an ordinary user, that user):
+ * a key others can read may already be theirs.
+ */
+static void
+check_key_file(struct parse_ctx *ctx, const char *path)
+{
+	struct stat st;
+	uid_t me = geteuid();
+
+	check_readable_file(ctx, "key-path", path);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;  /* said above */
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		report(ctx, 0, "option 'key-path': %s is open to group or others "
+		    "(mode %04o): refusing a private key others may read; "
+		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+	if (st.st_uid != 0 && st.st_uid != me)
+		report(ctx, 0, "option 'key-path': %s is owned by uid %lu, not by "
+		    "%s: refusing it; chown it", path, (unsigned long)st.st_uid,
+		    me == 0 ? "root" : "root or the user running cairnd");
+}
+
 /* Checks that involve more than one option, or the file system. */
 static void
 config_cross_check(struct parse_ctx *ctx, const struct cairn_config *c,
@@ -421,7 +445,7 @@ config_cross_check(struct parse_ctx *ctx, const struct cairn_config *c,
 	if (check_files && c->cert_path != NULL)
 		check_readable_file(ctx, "cert-path", c->cert_path);
 	if (check_files && c->key_path != NULL)
-		check_readable_file(ctx, "key-path", c->key_path);
+		check_key_file(ctx, c->key_path);
 }
 
 /* The delivery options, their defaults resolved from the others. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "landlock.h"
 #include "sasl.h"
 
 #define TAG_MAX 80
@@ -72,6 +73,12 @@ session_login(struct session *s, const char *tag, enum ipc_auth_mech mech,
 		return;
 	if (reply.type == IPC_AUTH_OK) {
 		s->store_dirfd = reply.fd;
+		/* For good: this process reaches its user's store and nothing
+		 * else, not even another store through ".." (doc/security.md). */
+		if (landlock_confine(&s->store_dirfd, 1, false) < 0) {
+			session_bye(s, "Internal error");
+			return;
+		}
 		snprintf(s->user, sizeof(s->user), "%s", reply.p.auth_ok.user);
 		log_set_user(s->user);
 		if (!session_open_store(s)) {

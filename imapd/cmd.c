@@ -49,6 +49,9 @@ static const struct cmd cmd_table[] = {
 	{ "UID", SELECTED, cmd_uid, false },
 	{ "UNSELECT", SELECTED, cmd_unselect, false },
 	{ "UNSUBSCRIBE", AUTH, cmd_unsubscribe, false },
+#ifdef CAIRN_TEST_HOOKS
+	{ "XCAIRNTEST", ANY, cmd_xcairntest, false },
+#endif
 };
 
 const struct cmd *

@@ -23,6 +23,10 @@ void cmd_logout(struct session *s, const struct imap_command *c);
 void cmd_id(struct session *s, const struct imap_command *c);
 /* cmd.c: UID FETCH|STORE|COPY|MOVE|SEARCH|EXPUNGE (RFC 9051 §6.4.9) */
 void cmd_uid(struct session *s, const struct imap_command *c);
+#ifdef CAIRN_TEST_HOOKS
+/* cmd-testhook.c: test-only commands (configure --enable-test-hooks) */
+void cmd_xcairntest(struct session *s, const struct imap_command *c);
+#endif
 /* cmd-nonauth.c: not authenticated state (RFC 9051 §6.2) */
 void cmd_starttls(struct session *s, const struct imap_command *c);
 /* cmd-auth.c: logging in (RFC 9051 §6.2.2, §6.2.3) */

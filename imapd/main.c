@@ -2,8 +2,9 @@
  * cairn-imapd: one IMAP session per process.
  *
  * Under the master (-M):  config from fd 4 -> log -> TLS context -> drop
- * privileges into the empty chroot -> HELLO -> wait for a client socket ->
- * serve it -> exit.
+ * privileges into the empty chroot -> seccomp filter -> HELLO -> wait for
+ * a client socket -> serve it (after login, Landlock: the user's store
+ * alone, cmd-auth.c) -> exit.
  * Standalone (-S USER -d DIR): one pre-authenticated session on stdin/stdout,
  * for tests and fuzzing; never as root, never under the master.
  */
@@ -29,6 +30,7 @@
 #include "rlimits.h"
 #include "cmd.h"
 #include "report.h"
+#include "sandbox.h"
 #include "session.h"
 #include "tls.h"
 
@@ -46,10 +48,10 @@ static int
 imapd_exit(bool chrooted)
 {
 #ifdef CAIRN_SANITIZERS
-	/* LeakSanitizer's exit-time scan needs /proc, which the chroot hides,
-	 * and fails the exit; leaks in this code are caught in -S mode. */
-	if (chrooted)
-		_exit(0);
+	/* LeakSanitizer's exit-time scan needs /proc, which the chroot and
+	 * Landlock hide, and fails the exit; leaks in this code are caught
+	 * in -S mode. */
+	_exit(0);
 #endif
 	(void)chrooted;
 	return 0;
@@ -80,6 +82,8 @@ run_under_master(const char *name, bool foreground)
 	const struct rlimits lim = { CMD_APPEND_MAX_MESSAGES + 100,
 	    RLIMITS_DATA_BASE + 2 * cfg->max_request_size };
 	rlimits_apply("cairn-imapd", &lim);
+	/* Before HELLO: no client byte is read without the filter. */
+	sandbox_seccomp(SANDBOX_IMAPD, "cairn-imapd");
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_IMAPD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");

@@ -3,7 +3,8 @@
  * users' stores.
  *
  * config from fd 4 -> log -> host name -> open <data-dir>/spool -> drop
- * privileges into the empty chroot -> HELLO -> wait for a client socket
+ * privileges into the empty chroot -> Landlock (beneath <data-dir>/mail
+ * and the spool only) -> seccomp filter -> HELLO -> wait for a client socket
  * -> serve it (recipients looked up through the master, each store
  * reached through the descriptor it sends, the last one kept open until
  * the end: deliver.h) -> exit.
@@ -25,8 +26,10 @@
 #include "lmtp.h"
 #include "log.h"
 #include "lookup.h"
+#include "landlock.h"
 #include "privdrop.h"
 #include "rlimits.h"
+#include "sandbox.h"
 #include "session.h"
 
 static _Noreturn void
@@ -41,8 +44,7 @@ static int
 lmtpd_exit(bool chrooted)
 {
 #ifdef CAIRN_SANITIZERS
-	if (chrooted)
-		_exit(0);
+	_exit(0);
 #endif
 	(void)chrooted;
 	return 0;
@@ -98,6 +100,23 @@ deliver_and_report(void *arg, const struct session_rcpt *r,
 	return st;
 }
 
+/*
+ * Landlock: files beneath <data-dir>/mail (every store it may be handed)
+ * and the spool, nothing else.  lmtpd delivers to many users, so it cannot
+ * be held to one store as a session is; the store descriptors it gets
+ * come from the master's lookups.  mail/ is root's, so it is opened (as a
+ * bare O_PATH) before the drop and closed once the rule is in.
+ */
+static void
+confine(int mail_fd, int spool_fd)
+{
+	int dirs[2] = { mail_fd, spool_fd };
+
+	if (landlock_confine(dirs, 2, false) < 0)
+		fatalx("cannot restrict this process with Landlock");
+	close(mail_fd);
+}
+
 static void
 serve(const struct cairn_config *cfg, const char *hostname, int spool_fd, int fd,
     const struct ipc_session_start *start)
@@ -143,13 +162,16 @@ run_under_master(const char *name, bool foreground)
 	struct cairn_config *cfg = config_load_child(IPC_FD_CONFIG, name);
 	struct ipc_hello hello = { IPC_VERSION, IPC_ROLE_LMTPD };
 	struct ipc_session_start start;
-	char empty[1100], hostname[LMTP_DOMAIN_MAX + 1];
-	int spool_fd, fd;
+	char empty[1100], mail[1100], hostname[LMTP_DOMAIN_MAX + 1];
+	int spool_fd, mail_fd, fd;
 
 	log_init("cairn-lmtpd", foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    cfg->log_level);
 	host_name(hostname, sizeof(hostname));
 	spool_fd = open_spool(cfg);
+	snprintf(mail, sizeof(mail), "%s/mail", cfg->data_dir);
+	if ((mail_fd = open(mail, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		fatal("cannot open %s", mail);
 	snprintf(empty, sizeof(empty), "%s/empty", cfg->run_dir);
 	bool chrooted = privdrop_needed();
 	privdrop(cfg->user, cfg->group, empty);
@@ -159,6 +181,8 @@ run_under_master(const char *name, bool foreground)
 	const struct rlimits lim = { SESSION_MAX_RCPTS + 100,
 	    RLIMITS_DATA_BASE + 2 * cfg->lmtp_max_message_size };
 	rlimits_apply("cairn-lmtpd", &lim);
+	confine(mail_fd, spool_fd);
+	sandbox_seccomp(SANDBOX_LMTPD, "cairn-lmtpd");
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_LMTPD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "landlock.h"
 #include "log.h"
 #include "master.h"
 #include "privdrop.h"
@@ -138,6 +139,21 @@ make_dir(const char *path, mode_t mode, bool privsep)
  * run-dir/empty: the imapd chroot.  data-dir/mail: the spool, root's alone
  * (children get a descriptor, never a path).  data-dir/auth: auth-user's.
  */
+/* Said once here rather than by every child (common/landlock.h). */
+static void
+log_landlock(void)
+{
+	int abi = landlock_abi();
+
+	if (abi >= 2)
+		log_info("Landlock ABI %d: each session is held to its user's store, "
+		    "cairn-lmtpd to the stores and the spool", abi);
+	else
+		log_info("Landlock %s: sessions are confined by the chroot and file "
+		    "permissions only", abi == 0 ? "is not available" :
+		    "ABI 1 is not used (it forbids links between directories)");
+}
+
 static void
 make_directories(const struct master *m)
 {
@@ -500,6 +516,7 @@ main(int argc, char *argv[])
 		log_warnx("cert-path/key-path not set: the TLS listener and STARTTLS "
 		    "are off");
 	check_inotify_limit(m.cfg);
+	log_landlock();
 	make_directories(&m);
 	spool_prepare(&m);
 

@@ -436,7 +436,12 @@ pool_child_exited(struct master *m, struct child *c, int status)
 	bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 	struct backoff *b = &m->backoff[c->kind];
 
-	if (WIFSIGNALED(status) && c->state != CHILD_STOPPING)
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		/* common/sandbox.c: the child's filter trapped a call; under
+		 * -F the child's own line before this gives its number. */
+		log_errorx("%s pid %ld killed by seccomp: forbidden system call "
+		    "(SIGSYS)", child_name(c->kind), (long)c->pid);
+	else if (WIFSIGNALED(status) && c->state != CHILD_STOPPING)
 		log_warnx("%s pid %ld killed by signal %d", child_name(c->kind),
 		    (long)c->pid, WTERMSIG(status));
 	else if (abnormal && c->state != CHILD_STOPPING)

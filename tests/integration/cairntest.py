@@ -49,6 +49,8 @@ def make_cert(directory):
                     "-addext", "subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1",
                     "-keyout", key, "-out", cert],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # cairnd refuses a key that group or others may read
+    os.chmod(key, 0o600)
     return cert, key
 
 
@@ -256,12 +258,17 @@ def client_tls_context():
 
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+# a child's seccomp filter trapped a call the code path needs (common/sandbox.c)
+SECCOMP_MARKS = ("seccomp: forbidden system call",)
 
 
-def check_sanitizer_reports(log):
-    for mark in SANITIZER_MARKS:
+def check_sanitizer_reports(log, seccomp=True):
+    """Fail on a sanitizer report, or (seccomp) on a child killed by its
+    seccomp filter: every code path a test takes must be on the lists."""
+    for mark in SANITIZER_MARKS + (SECCOMP_MARKS if seccomp else ()):
         if mark in log:
-            raise AssertionError("sanitizer report in the cairnd log:\n" + log)
+            raise AssertionError("sanitizer or seccomp report in the cairnd log:\n"
+                                 + log)
 
 
 class Client:
