@@ -1,226 +1,92 @@
 /*
- * The sort keys of one message (sortkey.h).
- *
- * FROM, TO and CC compare the addr-mailbox of the first address (RFC 5256
- * §3); DISPLAYFROM and DISPLAYTO its display value (RFC 5957 §3): the
- * addr-name with RFC 2047 undone when there is one and it is not empty,
- * else addr-mailbox "@" addr-host, else addr-mailbox, else "".  The first
- * address is the first of ENVELOPE's address structures, so for a group
- * it is the group's start marker, whose addr-mailbox is the group name.
- * A missing field is the empty string, which sorts first.
+ * The sort keys of one message (sortkey.h), from the keys the store made
+ * of its header (store/sortkeys.c: the rules of RFC 5256 and RFC 5957
+ * are there, for the store and for this).  Strings come folded to ASCII
+ * upper case (i;ascii-casemap), so they compare with strcmp.
  */
 #include "autoconfig.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "basesubject.h"
-#include "mime.h"
-#include "search.h"
-#include "sentdate.h"
+#include "sortkeys.h"
 #include "sortkey.h"
 #include "xmalloc.h"
 
-enum { F_SUBJECT, F_FROM, F_TO, F_CC, F_DATE, F_MESSAGE_ID, F_IN_REPLY_TO,
-	F_REFERENCES, F_COUNT };
-
-static const char *const field_names[F_COUNT] = {
-	"Subject", "From", "To", "Cc", "Date", "Message-ID", "In-Reply-To",
-	"References",
-};
-
-struct raw_field {
-	const char *v;
-	size_t len;
-	bool found;
-};
-
-/* The first value of every field of field_names. */
-static int
-field_fn(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
-{
-	struct raw_field *f = arg;
-
-	for (int i = 0; i < F_COUNT; i++) {
-		if (f[i].found || strlen(field_names[i]) != nlen ||
-		    strncasecmp(name, field_names[i], nlen) != 0)
-			continue;
-		f[i].v = value;
-		f[i].len = vlen;
-		f[i].found = true;
-	}
-	return 0;
-}
-
-/* A copy of s[0..len), at most SORTKEY_STR_MAX bytes cut on a UTF-8
- * character boundary; NULL for an empty string. */
+/* A copy of a key; NULL for "" (which it compares as). */
 static char *
-key_dup(const char *s, size_t len)
+key_dup(const char *s)
 {
-	char *p;
-
-	if (len > SORTKEY_STR_MAX) {
-		len = SORTKEY_STR_MAX;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
-	}
-	if (len == 0)
-		return NULL;
-	p = xmalloc(len + 1);
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
-static char *
-buf_key(const struct buf *b)
+unsigned
+sortkey_store_want(unsigned want)
 {
-	return b->len > 0 ? key_dup(b->data, b->len) : NULL;
+	unsigned w = 0;
+
+	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS))
+		w |= 1u << SORTKEYS_SUBJECT;
+	if (want & SORTKEY_WANT(SORTKEY_FROM))
+		w |= 1u << SORTKEYS_FROM;
+	if (want & SORTKEY_WANT(SORTKEY_TO))
+		w |= 1u << SORTKEYS_TO;
+	if (want & SORTKEY_WANT(SORTKEY_CC))
+		w |= 1u << SORTKEYS_CC;
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM))
+		w |= 1u << SORTKEYS_DFROM;
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYTO))
+		w |= 1u << SORTKEYS_DTO;
+	if (want & SORTKEY_WANT_IDS)
+		w |= 1u << SORTKEYS_MSGID | 1u << SORTKEYS_NSTR;
+	return w;
 }
 
-static void
-fill_subject(struct sortkey *k, const struct raw_field *f)
+void
+sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk)
 {
-	struct buf b = BUF_INIT;
-
-	if (f->found && basesubject_raw(f->v, f->len, &b, &k->reply) == 0)
-		k->subject = buf_key(&b);
-	buf_free(&b);
-}
-
-/* The RFC 5957 display value of an address. */
-static char *
-display_value(const struct mime_address *a)
-{
-	struct buf b = BUF_INIT;
-	char *r;
-
-	if (a->name.len > 0)
-		mime_header_decode(a->name.data, a->name.len, &b);
-	if (b.len == 0 && a->mailbox.len > 0) {
-		buf_append(&b, a->mailbox.data, a->mailbox.len);
-		if (a->host.len > 0) {
-			buf_append_char(&b, '@');
-			buf_append(&b, a->host.data, a->host.len);
-		}
-	}
-	r = buf_key(&b);
-	buf_free(&b);
-	return r;
-}
-
-/* addr-mailbox and, when display is not NULL, the display value. */
-static void
-fill_address(const struct raw_field *f, char **mailbox, char **display)
-{
-	struct mime_address a = MIME_ADDRESS_INIT;
-
-	if (f->found && mime_address_first(f->v, f->len, &a) == 0) {
-		if (mailbox != NULL)
-			*mailbox = buf_key(&a.mailbox);
-		if (display != NULL)
-			*display = display_value(&a);
-	}
-	mime_address_free(&a);
-}
-
-static void
-fill_date(struct sortkey *k, const struct raw_field *f)
-{
-	struct sentdate d;
-
 	/* RFC 5256 §2.2: without a Date: that parses, the internal date */
-	if (f->found && sentdate_parse(f->v, f->len, &d) == 0)
-		k->date = sentdate_utc(&d);
-	else
-		k->date = k->arrival;
-}
+	k->date = sk->has_date && (want & (SORTKEY_WANT(SORTKEY_DATE) |
+	    SORTKEY_WANT_IDS)) ? sk->date : k->arrival;
+	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS)) {
+		k->subject = key_dup(sk->str[SORTKEYS_SUBJECT]);
+		k->reply = sk->reply;
+	}
+	if (want & SORTKEY_WANT(SORTKEY_FROM))
+		k->from = key_dup(sk->str[SORTKEYS_FROM]);
+	if (want & SORTKEY_WANT(SORTKEY_TO))
+		k->to = key_dup(sk->str[SORTKEYS_TO]);
+	if (want & SORTKEY_WANT(SORTKEY_CC))
+		k->cc = key_dup(sk->str[SORTKEYS_CC]);
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM))
+		k->dfrom = key_dup(sk->str[SORTKEYS_DFROM]);
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYTO))
+		k->dto = key_dup(sk->str[SORTKEYS_DTO]);
+	if (want & SORTKEY_WANT_IDS) {
+		const char *p = NULL, *id;
+		size_t i = 0;
 
-/* The next msg-id of [*p, end) short enough to keep, into id. */
-static bool
-next_id(const char **p, const char *end, struct buf *id)
-{
-	for (;;) {
-		buf_reset(id);
-		if (!mime_msgid_next(p, end, id))
-			return false;
-		if (id->len <= SORTKEY_ID_MAX && memchr(id->data, '\0', id->len) == NULL)
-			return true;
+		k->msgid = key_dup(sk->str[SORTKEYS_MSGID]);
+		if (sk->n_refs > 0)
+			k->refs = xreallocarray(NULL, sk->n_refs, sizeof(*k->refs));
+		while (i < sk->n_refs && (id = sortkeys_ref_next(sk, &p)) != NULL)
+			k->refs[i++] = xstrdup(id);
+		k->n_refs = i;
 	}
-}
-
-static void
-add_ref(struct sortkey *k, const char *id)
-{
-	/* keep the last SORTKEY_REFS_MAX: the nearest ancestors */
-	if (k->n_refs == SORTKEY_REFS_MAX) {
-		free(k->refs[0]);
-		memmove(k->refs, k->refs + 1, (k->n_refs - 1) * sizeof(*k->refs));
-		k->n_refs--;
-	}
-	k->refs = xreallocarray(k->refs, k->n_refs + 1, sizeof(*k->refs));
-	k->refs[k->n_refs++] = xstrdup(id);
-}
-
-/*
- * RFC 5256 §3 REFERENCES: the msg-ids of References; without a valid
- * one, the first valid msg-id of In-Reply-To.  And the Message-ID.
- */
-static void
-fill_ids(struct sortkey *k, const struct raw_field *f)
-{
-	struct buf id = BUF_INIT;
-	const char *p, *end;
-
-	if (f[F_MESSAGE_ID].found) {
-		p = f[F_MESSAGE_ID].v;
-		end = p + f[F_MESSAGE_ID].len;
-		if (next_id(&p, end, &id))
-			k->msgid = xstrdup(id.data);
-	}
-	if (f[F_REFERENCES].found) {
-		p = f[F_REFERENCES].v;
-		end = p + f[F_REFERENCES].len;
-		while (next_id(&p, end, &id))
-			add_ref(k, id.data);
-	}
-	if (k->n_refs == 0 && f[F_IN_REPLY_TO].found) {
-		p = f[F_IN_REPLY_TO].v;
-		end = p + f[F_IN_REPLY_TO].len;
-		if (next_id(&p, end, &id))
-			add_ref(k, id.data);
-	}
-	buf_free(&id);
 }
 
 void
 sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len)
 {
-	struct raw_field f[F_COUNT];
+	struct buf text = BUF_INIT;
+	struct sortkeys sk;
 
-	memset(f, 0, sizeof(f));
 	k->date = k->arrival;
 	if ((want & ~SORTKEY_WANT_ROW) == 0)
 		return;
-	if (header != NULL)
-		search_header_walk(header, len, field_fn, f);
-	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS))
-		fill_subject(k, &f[F_SUBJECT]);
-	if (want & (SORTKEY_WANT(SORTKEY_FROM) | SORTKEY_WANT(SORTKEY_DISPLAYFROM)))
-		fill_address(&f[F_FROM], (want & SORTKEY_WANT(SORTKEY_FROM)) ?
-		    &k->from : NULL, (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM)) ?
-		    &k->dfrom : NULL);
-	if (want & (SORTKEY_WANT(SORTKEY_TO) | SORTKEY_WANT(SORTKEY_DISPLAYTO)))
-		fill_address(&f[F_TO], (want & SORTKEY_WANT(SORTKEY_TO)) ?
-		    &k->to : NULL, (want & SORTKEY_WANT(SORTKEY_DISPLAYTO)) ?
-		    &k->dto : NULL);
-	if (want & SORTKEY_WANT(SORTKEY_CC))
-		fill_address(&f[F_CC], &k->cc, NULL);
-	if (want & (SORTKEY_WANT(SORTKEY_DATE) | SORTKEY_WANT_IDS))
-		fill_date(k, &f[F_DATE]);
-	if (want & SORTKEY_WANT_IDS)
-		fill_ids(k, f);
+	sortkeys_make(header, header != NULL ? len : 0, &text, &sk);
+	sortkey_set(k, want, &sk);
+	buf_free(&text);
 }
 
 void
@@ -257,10 +123,11 @@ cmp_num(int64_t a, int64_t b)
 	return (a > b) - (a < b);
 }
 
+/* Folded already: byte order is i;ascii-casemap's. */
 static int
 cmp_str(const char *a, const char *b)
 {
-	return basesubject_cmp(a != NULL ? a : "", b != NULL ? b : "");
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "");
 }
 
 static int

@@ -349,3 +349,40 @@ CREATE INDEX messages_unthreaded ON messages (internaldate, blob_id)
 -- (store/blob.c blob_map); blobs.size and messages.size count both.
 -- NULL: none (APPEND, and every blob stored before this step).
 ALTER TABLE blobs ADD COLUMN prefix BLOB;
+
+-- version 8
+
+-- The keys SORT and THREAD compare (RFC 5256, RFC 5957), made once when
+-- the blob is stored (store/sortkeys.c, from the header; APPEND, delivery,
+-- cache_fill) so that a SORT reads one short row per message and parses
+-- nothing.  Keyed by blob like header_cache: COPY and MOVE share them,
+-- and they go with the blob (ON DELETE CASCADE).
+--   sent      the sent date, unix time UTC (RFC 5256 2.2); NULL when the
+--             Date field is missing or does not parse: the reader takes
+--             the message's INTERNALDATE then, which a blob's copies need
+--             not share
+--   reply     1 when the subject marks a reply or forward (2.1)
+--   subject   the base subject (2.1); from_key, to_key, cc_key the
+--             addr-mailbox of the first address (3); dfrom_key, dto_key
+--             its display value (RFC 5957 3).  Folded to ASCII upper case,
+--             i;ascii-casemap: byte order is the collation's order
+--   msgid     the Message-ID, normalised (mime_msgid_next), '' for none
+--   refs      REFERENCES' parents (RFC 5256 3): msg-ids, oldest first,
+--             each ended by a NUL byte; NULL for none
+-- A blob stored before this step has no row: SORT and THREAD make its keys
+-- from its header when they need them, and write them here afterwards
+-- (store/sortcache.c).  A change to what sortkeys.c makes must come with a
+-- new step that empties the table.
+CREATE TABLE sort_keys (
+	blob_id INTEGER PRIMARY KEY REFERENCES blobs (id) ON DELETE CASCADE,
+	sent INTEGER,
+	reply INTEGER NOT NULL,
+	subject TEXT NOT NULL,
+	from_key TEXT NOT NULL,
+	to_key TEXT NOT NULL,
+	cc_key TEXT NOT NULL,
+	dfrom_key TEXT NOT NULL,
+	dto_key TEXT NOT NULL,
+	msgid TEXT NOT NULL,
+	refs BLOB
+);

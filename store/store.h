@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "sortkeys.h"
 
 #define STORE_MAILBOX_NAME_MAX 1000   /* bytes of UTF-8 */
 #define STORE_KEYWORD_MAX 100         /* bytes of one keyword */
@@ -321,6 +322,29 @@ enum store_result store_message_preview(struct store_view *v, uint32_t uid,
 enum store_result store_message_header_fields(struct store_view *v, uint32_t uid,
     struct buf *out);
 bool store_header_field_cached(const char *name);
+/*
+ * SORT and THREAD (store/sortcache.c): the keys of a message (sortkeys.h),
+ * as stored with its blob (index.db sort_keys).  want: bit i
+ * (STORE_SORTKEYS_STR(i)) for the string sortkeys_str i, STORE_SORTKEYS_REFS
+ * for the references; the others read "" (none), the numbers always come.
+ * A walk up the mailbox under store_read_hold reads the rows of many
+ * messages in one query.  A message stored before Cairn kept them gets
+ * them made from its header now (*stored false) and kept in memory, to
+ * be written by store_sortkeys_save.  *out points into the view until
+ * the next call or the view's end.
+ */
+#define STORE_SORTKEYS_STR(i) (1u << (i))
+#define STORE_SORTKEYS_REFS (1u << SORTKEYS_NSTR)
+enum store_result store_message_sortkeys(struct store_view *v, uint32_t uid,
+    unsigned want, struct sortkeys *out, bool *stored);
+/*
+ * Write the keys store_message_sortkeys made since the last call into
+ * index.db, in write transactions of a bounded size: outside
+ * store_read_hold, when the answer that needed them is out.  The keys of
+ * messages expunged meanwhile are dropped.  A failure leaves them to be
+ * made again by a later SORT.
+ */
+enum store_result store_sortkeys_save(struct store *st);
 /* The whole message (a delivered one: its prefix, then its file), mapped
  * read-only as one buffer; store_message_unmap when done.  STORE_NOT_FOUND
  * also when its file is gone (expunged since the snapshot of a

@@ -1,0 +1,280 @@
+/*
+ * The sort keys of a view's messages for SORT and THREAD (store.h,
+ * store_message_sortkeys): read from index.db sort_keys (schema step 8)
+ * a batch at a time as the search walks up the mailbox, one short row
+ * per message and only the columns asked for; made from the header for
+ * the messages stored before the step, and written back afterwards
+ * (store_sortkeys_save), as fts.c indexes old messages on demand.
+ *
+ * Making the keys costs what a SORT cost before the step (a read of the
+ * cached header fields and a parse); the write happens after the answer,
+ * so the first SORT of an old mailbox is not slower than it was, and the
+ * next ones read keys.  The keys made wait in memory, at most
+ * PENDING_MAX messages' worth (the rest are made again next time).
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "store-int.h"
+#include "xmalloc.h"
+
+/* Rows read at once by a walk (as message.c's READ_AHEAD). */
+#define AHEAD 256
+/* The most a uid may be above the last one asked for, in such a walk. */
+#define WALK_STEP 64
+/* Keys kept for store_sortkeys_save, and written per transaction. */
+#define PENDING_MAX 100000
+#define SAVE_BATCH 1000
+
+struct sortcache_ahead {
+	uint64_t snapshot;     /* 0: nothing read */
+	unsigned want;
+	uint32_t lo, hi;       /* the rows cover [lo, hi] */
+	uint32_t last;         /* the uid asked for last */
+	size_t n, next;
+	struct index_sortkeys row[AHEAD];
+	struct buf text;       /* the rows' strings */
+	struct buf made;       /* the keys made for a message without */
+};
+
+/* One message's keys made, by offsets into the pending text. */
+struct pending_keys {
+	uint64_t blob_id;
+	bool has_date, reply;
+	int64_t date;
+	size_t off[SORTKEYS_NSTR];
+	size_t refs_off, refs_len, n_refs;
+};
+
+struct sortcache_pending {
+	struct pending_keys *k;
+	size_t n, cap;
+	struct buf text;
+};
+
+void
+sortcache_view_free(struct sortcache_ahead *a)
+{
+	if (a == NULL)
+		return;
+	buf_free(&a->text);
+	buf_free(&a->made);
+	free(a);
+}
+
+void
+sortcache_pending_free(struct sortcache_pending *p)
+{
+	if (p == NULL)
+		return;
+	free(p->k);
+	buf_free(&p->text);
+	free(p);
+}
+
+/* Where uid is among the rows read: its index, a->n when they cover it
+ * but have no row for it, SIZE_MAX when they do not cover it. */
+static size_t
+ahead_find(const struct sortcache_ahead *a, uint64_t snap, unsigned want,
+    uint32_t uid)
+{
+	size_t lo = 0, hi;
+
+	if (a->snapshot == 0 || a->snapshot != snap || (a->want & want) != want ||
+	    uid < a->lo || uid > a->hi)
+		return SIZE_MAX;
+	if (a->next < a->n && a->row[a->next].uid == uid)
+		return a->next;
+	hi = a->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->row[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->n && a->row[lo].uid == uid ? lo : a->n;
+}
+
+static enum store_result
+ahead_read(struct store_view *v, uint64_t snap, unsigned want, uint32_t uid,
+    size_t max)
+{
+	struct sortcache_ahead *a = v->ska;
+	size_t n;
+
+	a->snapshot = 0;
+	if (index_sortkeys_batch(v->st->ix, v->mb.id, uid, max, want, a->row,
+	    &a->text, &n) != STORE_OK)
+		return STORE_ERROR;
+	a->snapshot = snap;
+	a->want = want;
+	a->lo = uid;
+	a->hi = n == max ? a->row[n - 1].uid : UINT32_MAX;
+	a->n = n;
+	a->next = 0;
+	return STORE_OK;
+}
+
+/* The stored keys of row r into out (pointers into the rows' text). */
+static void
+row_keys(const struct sortcache_ahead *a, const struct index_sortkeys *r,
+    unsigned want, struct sortkeys *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->has_date = r->has_date;
+	out->date = r->date;
+	out->reply = r->reply;
+	for (int i = 0; i < SORTKEYS_NSTR; i++)
+		out->str[i] = (want & STORE_SORTKEYS_STR(i)) ?
+		    a->text.data + r->off[i] : "";
+	if ((want & STORE_SORTKEYS_REFS) && r->refs_len > 0) {
+		out->refs = a->text.data + r->refs_off;
+		out->refs_len = r->refs_len;
+		for (size_t i = 0; i < r->refs_len; i++)
+			out->n_refs += out->refs[i] == '\0';
+	}
+}
+
+/* Keep k (made for blob_id) for store_sortkeys_save, if there is room. */
+static void
+pending_add(struct store *st, uint64_t blob_id, const struct sortkeys *k)
+{
+	struct sortcache_pending *p = st->sk_pending;
+	struct pending_keys *e;
+	size_t start;
+
+	if (p == NULL)
+		p = st->sk_pending = xcalloc(1, sizeof(*p));
+	if (p->n == PENDING_MAX)
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 256;
+		p->k = xreallocarray(p->k, p->cap, sizeof(*p->k));
+	}
+	start = p->text.len;
+	e = &p->k[p->n];
+	memset(e, 0, sizeof(*e));
+	e->blob_id = blob_id;
+	e->has_date = k->has_date;
+	e->date = k->date;
+	e->reply = k->reply;
+	e->n_refs = k->n_refs;
+	for (int i = 0; i < SORTKEYS_NSTR; i++) {
+		e->off[i] = p->text.len;
+		buf_append(&p->text, k->str[i], strlen(k->str[i]) + 1);
+	}
+	e->refs_off = p->text.len;
+	e->refs_len = k->refs_len;
+	if (k->refs_len > 0)
+		buf_append(&p->text, k->refs, k->refs_len);
+	if (p->text.overflow) {    /* full: this one waits for a later SORT */
+		p->text.len = start;
+		p->text.overflow = false;
+		return;
+	}
+	p->n++;
+}
+
+/* The keys of a message without stored ones, from its header. */
+static enum store_result
+keys_make(struct store_view *v, const struct index_sortkeys *r,
+    struct sortkeys *out)
+{
+	struct sortcache_ahead *a = v->ska;
+	struct buf fields = BUF_INIT;
+	enum store_result sr;
+	const char *data;
+	size_t len;
+
+	sr = index_mime_get(v->st->ix, r->blob_id, INDEX_MIME_FIELDS, &fields);
+	if (sr == STORE_OK) {
+		sortkeys_make(fields.data != NULL ? fields.data : "", fields.len,
+		    &a->made, out);
+	} else if (sr == STORE_NOT_FOUND) {
+		/* not cached (too long): the header of the message itself */
+		sr = blob_map(v->st, r->blob_id, r->size, &data, &len);
+		if (sr == STORE_OK) {
+			sortkeys_make(data, mime_header_end(data, len),
+			    &a->made, out);
+			store_message_unmap(data, len);
+		}
+	}
+	buf_free(&fields);
+	if (sr == STORE_OK)
+		pending_add(v->st, r->blob_id, out);
+	return sr;
+}
+
+enum store_result
+store_message_sortkeys(struct store_view *v, uint32_t uid, unsigned want,
+    struct sortkeys *out, bool *stored)
+{
+	uint64_t snap = index_snapshot(v->st->ix);
+	struct sortcache_ahead *a;
+	bool walk;
+	size_t i;
+
+	if (v->ska == NULL)
+		v->ska = xcalloc(1, sizeof(*v->ska));
+	a = v->ska;
+	walk = a->last != 0 && uid > a->last && uid - a->last <= WALK_STEP;
+	a->last = uid;
+	/* outside a held snapshot every question is a query of its own */
+	i = snap != 0 ? ahead_find(a, snap, want, uid) : SIZE_MAX;
+	if (i == SIZE_MAX) {
+		if (ahead_read(v, snap, want, uid, snap != 0 && walk ? AHEAD : 1) !=
+		    STORE_OK)
+			return STORE_ERROR;
+		if (snap == 0)
+			a->snapshot = 0;    /* good for this question only */
+		i = a->n > 0 && a->row[0].uid == uid ? 0 : a->n;
+	}
+	if (i >= a->n)
+		return store_fail(v->st, STORE_NOT_FOUND, "no such message");
+	a->next = i + 1;
+	*stored = a->row[i].stored;
+	if (a->row[i].stored) {
+		row_keys(a, &a->row[i], want, out);
+		return STORE_OK;
+	}
+	return keys_make(v, &a->row[i], out);
+}
+
+enum store_result
+store_sortkeys_save(struct store *st)
+{
+	struct sortcache_pending *p = st->sk_pending;
+	enum store_result r = STORE_OK;
+
+	if (p == NULL || p->n == 0)
+		return STORE_OK;
+	for (size_t at = 0; at < p->n && r == STORE_OK; at += SAVE_BATCH) {
+		if ((r = index_begin(st->ix, true)) != STORE_OK)
+			break;
+		for (size_t i = at; i < p->n && i < at + SAVE_BATCH && r == STORE_OK; i++) {
+			const struct pending_keys *e = &p->k[i];
+			struct sortkeys k = {
+				.has_date = e->has_date, .date = e->date,
+				.reply = e->reply, .n_refs = e->n_refs,
+				.refs = e->refs_len > 0 ? p->text.data + e->refs_off : NULL,
+				.refs_len = e->refs_len,
+			};
+
+			for (int j = 0; j < SORTKEYS_NSTR; j++)
+				k.str[j] = p->text.data + e->off[j];
+			r = index_sortkeys_set(st->ix, e->blob_id, &k);
+		}
+		if (r == STORE_OK)
+			r = index_commit(st->ix);
+		else
+			index_rollback(st->ix);
+	}
+	p->n = 0;
+	buf_reset(&p->text);
+	return r;
+}
