@@ -363,6 +363,8 @@ cmd_sort(struct session *s, const struct imap_command *c)
 		goto out;
 	sort_by = crit;
 	sort_by_n = ncrit;
+	for (size_t k = 0; k < r.n; k++)
+		sortkey_prepare(&r.keys[k], crit, ncrit);
 	if (r.n > 1)
 		qsort(r.keys, r.n, sizeof(*r.keys), sort_cmp);
 	if (ret & CMD_RETURN_SAVE)

@@ -156,10 +156,72 @@ cmp_field(const struct sortkey *a, const struct sortkey *b, enum sortkey_field f
 	return 0;
 }
 
+/* A number in the order of a string (strcmp): its first 8 bytes. */
+static uint64_t
+str_prefix(const char *s)
+{
+	uint64_t v = 0;
+	int i = 0;
+
+	if (s != NULL)
+		for (; i < 8 && s[i] != '\0'; i++)
+			v = v << 8 | (unsigned char)s[i];
+	return i == 0 ? 0 : v << (8 * (8 - i));
+}
+
+/* int64 order as uint64 order. */
+static uint64_t
+num_key(int64_t v)
+{
+	return (uint64_t)v ^ (UINT64_C(1) << 63);
+}
+
+void
+sortkey_prepare(struct sortkey *k, const struct sortkey_criterion *c, size_t n)
+{
+	uint64_t v = 0;
+
+	if (n == 0)
+		return;
+	switch (c[0].field) {
+	case SORTKEY_ARRIVAL:
+		v = num_key(k->arrival);
+		break;
+	case SORTKEY_DATE:
+		v = num_key(k->date);
+		break;
+	case SORTKEY_SIZE:
+		v = k->size;
+		break;
+	case SORTKEY_CC:
+		v = str_prefix(k->cc);
+		break;
+	case SORTKEY_FROM:
+		v = str_prefix(k->from);
+		break;
+	case SORTKEY_SUBJECT:
+		v = str_prefix(k->subject);
+		break;
+	case SORTKEY_TO:
+		v = str_prefix(k->to);
+		break;
+	case SORTKEY_DISPLAYFROM:
+		v = str_prefix(k->dfrom);
+		break;
+	case SORTKEY_DISPLAYTO:
+		v = str_prefix(k->dto);
+		break;
+	}
+	k->first = v;
+}
+
 int
 sortkey_cmp(const struct sortkey *a, const struct sortkey *b,
     const struct sortkey_criterion *c, size_t n)
 {
+	/* different first keys decide; equal ones say nothing */
+	if (n > 0 && a->first != b->first)
+		return (a->first < b->first) != c[0].reverse ? -1 : 1;
 	for (size_t i = 0; i < n; i++) {
 		int r = cmp_field(a, b, c[i].field);
 

@@ -48,6 +48,10 @@ struct sortkey_criterion {
 
 struct sortkey {
 	uint32_t msn, uid;
+	/* The first criterion's key as an unsigned number in its order
+	 * (sortkey_prepare): a string's first 8 bytes, big-endian.  Equal
+	 * (0 when not prepared): the keys themselves decide. */
+	uint64_t first;
 	uint64_t size;       /* RFC822.SIZE */
 	int64_t arrival;     /* INTERNALDATE, unix time */
 	int64_t date;        /* the sent date in UTC (RFC 5256 §2.2), or
@@ -80,6 +84,11 @@ void sortkey_free(struct sortkey *k);
 
 /* The SORTKEY_WANT bits n criteria need. */
 unsigned sortkey_want(const struct sortkey_criterion *c, size_t n);
+
+/* Set k->first for the criteria c (n > 0), once its keys are filled:
+ * most comparisons then look at no string. */
+void sortkey_prepare(struct sortkey *k, const struct sortkey_criterion *c,
+    size_t n);
 
 /*
  * The order of a SORT: each criterion in turn, REVERSE turning only its

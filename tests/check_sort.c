@@ -396,6 +396,7 @@ make_keys(void)
 
 static const struct sortkey_criterion *cmp_crit;
 static size_t cmp_n;
+static bool prepare;     /* sortkey_prepare first: the same order */
 
 static int
 cmp(const void *a, const void *b)
@@ -413,6 +414,9 @@ order(const struct sortkey_criterion *crit, size_t n)
 
 	make_keys();
 	memcpy(v, sk, sizeof(v));
+	if (prepare)
+		for (int i = 0; i < 4; i++)
+			sortkey_prepare(&v[i], crit, n);
 	cmp_crit = crit;
 	cmp_n = n;
 	qsort(v, 4, sizeof(v[0]), cmp);
@@ -424,6 +428,7 @@ order(const struct sortkey_criterion *crit, size_t n)
 
 START_TEST(test_sortkey_order)
 {
+	prepare = _i == 1;
 	const struct sortkey_criterion size[] = { { SORTKEY_SIZE, false } };
 	const struct sortkey_criterion rsize[] = { { SORTKEY_SIZE, true } };
 	const struct sortkey_criterion arrival[] = { { SORTKEY_ARRIVAL, false } };
@@ -456,6 +461,43 @@ START_TEST(test_sortkey_order)
 }
 END_TEST
 
+/* The prepared first key: long strings alike in their first 8 bytes,
+ * strings that are prefixes of others, dates before 1970. */
+START_TEST(test_sortkey_prepared)
+{
+	const struct sortkey_criterion subject[] = { { SORTKEY_SUBJECT, false } };
+	const struct sortkey_criterion rdate[] = { { SORTKEY_DATE, true } };
+	struct sortkey a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.msn = 1;
+	b.msn = 2;
+	a.subject = (char *)"ABCDEFGHIJ2";
+	b.subject = (char *)"ABCDEFGHIJ1";
+	sortkey_prepare(&a, subject, 1);
+	sortkey_prepare(&b, subject, 1);
+	ck_assert_uint_eq(a.first, b.first);
+	ck_assert_int_gt(sortkey_cmp(&a, &b, subject, 1), 0);
+	a.subject = (char *)"ABC";
+	b.subject = (char *)"ABC\x01";
+	sortkey_prepare(&a, subject, 1);
+	sortkey_prepare(&b, subject, 1);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, subject, 1), 0);
+	a.subject = NULL;
+	sortkey_prepare(&a, subject, 1);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, subject, 1), 0);
+	a.date = -5;
+	b.date = 3;
+	sortkey_prepare(&a, rdate, 1);
+	sortkey_prepare(&b, rdate, 1);
+	ck_assert_int_gt(sortkey_cmp(&a, &b, rdate, 1), 0);
+	b.date = -5;
+	sortkey_prepare(&b, rdate, 1);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, rdate, 1), 0);   /* by msn */
+}
+END_TEST
+
 static Suite *
 sort_suite(void)
 {
@@ -476,7 +518,8 @@ sort_suite(void)
 	tcase_add_test(tc, test_sortkey_display);
 	tcase_add_test(tc, test_sortkey_want);
 	tcase_add_test(tc, test_sortkey_bounds);
-	tcase_add_test(tc, test_sortkey_order);
+	tcase_add_loop_test(tc, test_sortkey_order, 0, 2);
+	tcase_add_test(tc, test_sortkey_prepared);
 	suite_add_tcase(s, tc);
 	return s;
 }
