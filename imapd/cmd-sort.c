@@ -87,6 +87,11 @@ sort_keys_save(struct session *s, const struct sort_run *r, const char *what)
 {
 	if (r->made == 0)
 		return;
+	/* the client has its answer before the writes begin */
+	if (conn_flush(&s->conn) != CONN_OK) {
+		s->state = SESSION_LOGOUT;
+		return;
+	}
 	if (store_sortkeys_save(s->store) != STORE_OK)
 		log_warnx("%s: the sort keys of %zu messages were not kept: %s",
 		    what, r->made, store_error(s->store));

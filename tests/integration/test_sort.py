@@ -472,6 +472,8 @@ def test_keys_made_for_old_messages():
             store_sql(srv, "DELETE FROM sort_keys")
             got = answer(c, cmd)
             assert got == w, (cmd, got, w)
+            # kept once the answer is out: the next command waits for that
+            assert c.command("n", "NOOP")[1].startswith("n OK")
             # ARRIVAL and SIZE come from the message row: no keys made
             needs = not re.match(r"SORT \(((REVERSE|ARRIVAL|SIZE) ?)*\)", cmd)
             n = store_sql(srv, "SELECT count(*) FROM sort_keys")
