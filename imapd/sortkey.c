@@ -26,19 +26,21 @@ sortkey_store_want(unsigned want)
 	unsigned w = 0;
 
 	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS))
-		w |= 1u << SORTKEYS_SUBJECT;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_SUBJECT);
 	if (want & SORTKEY_WANT(SORTKEY_FROM))
-		w |= 1u << SORTKEYS_FROM;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_FROM);
 	if (want & SORTKEY_WANT(SORTKEY_TO))
-		w |= 1u << SORTKEYS_TO;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_TO);
 	if (want & SORTKEY_WANT(SORTKEY_CC))
-		w |= 1u << SORTKEYS_CC;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_CC);
 	if (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM))
-		w |= 1u << SORTKEYS_DFROM;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_DFROM);
 	if (want & SORTKEY_WANT(SORTKEY_DISPLAYTO))
-		w |= 1u << SORTKEYS_DTO;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_DTO);
 	if (want & SORTKEY_WANT_IDS)
-		w |= 1u << SORTKEYS_MSGID | 1u << SORTKEYS_NSTR;
+		w |= SORTKEYS_WANT_STR(SORTKEYS_MSGID) | SORTKEYS_WANT_REFS;
+	if (want & (SORTKEY_WANT(SORTKEY_DATE) | SORTKEY_WANT_IDS))
+		w |= SORTKEYS_WANT_DATE;
 	return w;
 }
 
@@ -84,7 +86,8 @@ sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len)
 	k->date = k->arrival;
 	if ((want & ~SORTKEY_WANT_ROW) == 0)
 		return;
-	sortkeys_make(header, header != NULL ? len : 0, &text, &sk);
+	sortkeys_make(header, header != NULL ? len : 0, sortkey_store_want(want),
+	    &text, &sk);
 	sortkey_set(k, want, &sk);
 	buf_free(&text);
 }

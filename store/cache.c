@@ -47,8 +47,8 @@ cache_render(struct store *st, const char *data, size_t len,
 	if (rc == 0)
 		thread_refs_parse(data, len, root, &c->refs);
 	if (rc == 0)    /* the walk stops at the header's end */
-		sortkeys_make(data, mime_header_end(data, len), &c->keytext,
-		    &c->keys);
+		sortkeys_make(data, mime_header_end(data, len),
+		    SORTKEYS_WANT_ALL, &c->keytext, &c->keys);
 	if (rc != 0) {
 		cache_free(c);
 		return store_fail(st, STORE_ERROR, "the MIME structure is too "

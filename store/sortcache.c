@@ -2,15 +2,16 @@
  * The sort keys of a view's messages for SORT and THREAD (store.h,
  * store_message_sortkeys): read from index.db sort_keys (schema step 8)
  * a batch at a time as the search walks up the mailbox, one short row
- * per message and only the columns asked for; made from the header for
- * the messages stored before the step, and written back afterwards
- * (store_sortkeys_save), as fts.c indexes old messages on demand.
+ * per message and only the columns asked for.
  *
- * Making the keys costs what a SORT cost before the step (a read of the
- * cached header fields and a parse); the write happens after the answer,
- * so the first SORT of an old mailbox is not slower than it was, and the
- * next ones read keys.  The keys made wait in memory, at most
- * PENDING_MAX messages' worth (the rest are made again next time).
+ * A blob stored before the step has no row.  Its keys are made from its
+ * header then, only those the command needs, from the cached header
+ * fields read ahead as the SORT before the step read them: the first
+ * SORT of such a mailbox costs what it cost before.  Its blob is noted,
+ * and once the answer is out (store_sortkeys_save) all its keys are made
+ * and written, a bounded number per transaction, as fts.c indexes old
+ * messages on demand; the next SORT reads them.  At most PENDING_MAX
+ * blobs are noted per command (the rest are done by a later one).
  */
 #include "autoconfig.h"
 
@@ -38,21 +39,15 @@ struct sortcache_ahead {
 	struct index_sortkeys row[AHEAD];
 	struct buf text;       /* the rows' strings */
 	struct buf made;       /* the keys made for a message without */
+	struct buf fields;     /* its header fields */
 };
 
-/* One message's keys made, by offsets into the pending text. */
-struct pending_keys {
-	uint64_t blob_id;
-	bool has_date, reply;
-	int64_t date;
-	size_t off[SORTKEYS_NSTR];
-	size_t refs_off, refs_len, n_refs;
-};
-
+/* The blobs found without keys, to make them for. */
 struct sortcache_pending {
-	struct pending_keys *k;
+	struct pending_blob {
+		uint64_t blob_id, size;
+	} *b;
 	size_t n, cap;
-	struct buf text;
 };
 
 void
@@ -62,6 +57,7 @@ sortcache_view_free(struct sortcache_ahead *a)
 		return;
 	buf_free(&a->text);
 	buf_free(&a->made);
+	buf_free(&a->fields);
 	free(a);
 }
 
@@ -70,8 +66,7 @@ sortcache_pending_free(struct sortcache_pending *p)
 {
 	if (p == NULL)
 		return;
-	free(p->k);
-	buf_free(&p->text);
+	free(p->b);
 	free(p);
 }
 
@@ -140,13 +135,11 @@ row_keys(const struct sortcache_ahead *a, const struct index_sortkeys *r,
 	}
 }
 
-/* Keep k (made for blob_id) for store_sortkeys_save, if there is room. */
+/* Note a blob without keys for store_sortkeys_save, if there is room. */
 static void
-pending_add(struct store *st, uint64_t blob_id, const struct sortkeys *k)
+pending_add(struct store *st, uint64_t blob_id, uint64_t size)
 {
 	struct sortcache_pending *p = st->sk_pending;
-	struct pending_keys *e;
-	size_t start;
 
 	if (p == NULL)
 		p = st->sk_pending = xcalloc(1, sizeof(*p));
@@ -154,59 +147,65 @@ pending_add(struct store *st, uint64_t blob_id, const struct sortkeys *k)
 		return;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 256;
-		p->k = xreallocarray(p->k, p->cap, sizeof(*p->k));
+		p->b = xreallocarray(p->b, p->cap, sizeof(*p->b));
 	}
-	start = p->text.len;
-	e = &p->k[p->n];
-	memset(e, 0, sizeof(*e));
-	e->blob_id = blob_id;
-	e->has_date = k->has_date;
-	e->date = k->date;
-	e->reply = k->reply;
-	e->n_refs = k->n_refs;
-	for (int i = 0; i < SORTKEYS_NSTR; i++) {
-		e->off[i] = p->text.len;
-		buf_append(&p->text, k->str[i], strlen(k->str[i]) + 1);
-	}
-	e->refs_off = p->text.len;
-	e->refs_len = k->refs_len;
-	if (k->refs_len > 0)
-		buf_append(&p->text, k->refs, k->refs_len);
-	if (p->text.overflow) {    /* full: this one waits for a later SORT */
-		p->text.len = start;
-		p->text.overflow = false;
-		return;
-	}
-	p->n++;
+	p->b[p->n].blob_id = blob_id;
+	p->b[p->n++].size = size;
 }
 
-/* The keys of a message without stored ones, from its header. */
+/*
+ * The header text of a blob into fields (its cached header fields, else
+ * the header of its file, copied): what sortkeys_make reads.
+ * STORE_NOT_FOUND: the blob is gone.
+ */
 static enum store_result
-keys_make(struct store_view *v, const struct index_sortkeys *r,
-    struct sortkeys *out)
+blob_header(struct store *st, uint64_t blob_id, uint64_t size, struct buf *fields)
 {
-	struct sortcache_ahead *a = v->ska;
-	struct buf fields = BUF_INIT;
 	enum store_result sr;
 	const char *data;
 	size_t len;
 
-	sr = index_mime_get(v->st->ix, r->blob_id, INDEX_MIME_FIELDS, &fields);
+	buf_reset(fields);
+	sr = index_mime_get(st->ix, blob_id, INDEX_MIME_FIELDS, fields);
+	if (sr != STORE_NOT_FOUND)
+		return sr;
+	/* not cached (too long): the header of the message itself */
+	if ((sr = blob_map(st, blob_id, size, &data, &len)) != STORE_OK)
+		return sr;
+	buf_reset(fields);
+	if (buf_append(fields, data, mime_header_end(data, len)) != 0)
+		sr = store_fail(st, STORE_ERROR, "sort keys: the header is too long");
+	store_message_unmap(data, len);
+	return sr;
+}
+
+/* The keys of want of a message without stored ones, from its header:
+ * the cached fields, read ahead (store_message_header_fields), or its
+ * file. */
+static enum store_result
+keys_make(struct store_view *v, const struct index_sortkeys *r, unsigned want,
+    struct sortkeys *out)
+{
+	struct sortcache_ahead *a = v->ska;
+	enum store_result sr;
+	const char *data;
+	size_t len;
+
+	buf_reset(&a->fields);
+	sr = store_message_header_fields(v, r->uid, &a->fields);
 	if (sr == STORE_OK) {
-		sortkeys_make(fields.data != NULL ? fields.data : "", fields.len,
-		    &a->made, out);
+		sortkeys_make(a->fields.data != NULL ? a->fields.data : "",
+		    a->fields.len, want, &a->made, out);
 	} else if (sr == STORE_NOT_FOUND) {
-		/* not cached (too long): the header of the message itself */
 		sr = blob_map(v->st, r->blob_id, r->size, &data, &len);
 		if (sr == STORE_OK) {
-			sortkeys_make(data, mime_header_end(data, len),
+			sortkeys_make(data, mime_header_end(data, len), want,
 			    &a->made, out);
 			store_message_unmap(data, len);
 		}
 	}
-	buf_free(&fields);
 	if (sr == STORE_OK)
-		pending_add(v->st, r->blob_id, out);
+		pending_add(v->st, r->blob_id, r->size);
 	return sr;
 }
 
@@ -242,13 +241,14 @@ store_message_sortkeys(struct store_view *v, uint32_t uid, unsigned want,
 		row_keys(a, &a->row[i], want, out);
 		return STORE_OK;
 	}
-	return keys_make(v, &a->row[i], out);
+	return keys_make(v, &a->row[i], want, out);
 }
 
 enum store_result
 store_sortkeys_save(struct store *st)
 {
 	struct sortcache_pending *p = st->sk_pending;
+	struct buf fields = BUF_INIT, text = BUF_INIT;
 	enum store_result r = STORE_OK;
 
 	if (p == NULL || p->n == 0)
@@ -257,17 +257,18 @@ store_sortkeys_save(struct store *st)
 		if ((r = index_begin(st->ix, true)) != STORE_OK)
 			break;
 		for (size_t i = at; i < p->n && i < at + SAVE_BATCH && r == STORE_OK; i++) {
-			const struct pending_keys *e = &p->k[i];
-			struct sortkeys k = {
-				.has_date = e->has_date, .date = e->date,
-				.reply = e->reply, .n_refs = e->n_refs,
-				.refs = e->refs_len > 0 ? p->text.data + e->refs_off : NULL,
-				.refs_len = e->refs_len,
-			};
+			struct sortkeys k;
 
-			for (int j = 0; j < SORTKEYS_NSTR; j++)
-				k.str[j] = p->text.data + e->off[j];
-			r = index_sortkeys_set(st->ix, e->blob_id, &k);
+			r = blob_header(st, p->b[i].blob_id, p->b[i].size, &fields);
+			if (r == STORE_NOT_FOUND) {     /* expunged meanwhile */
+				r = STORE_OK;
+				continue;
+			}
+			if (r != STORE_OK)
+				break;
+			sortkeys_make(fields.data != NULL ? fields.data : "", fields.len,
+			    SORTKEYS_WANT_ALL, &text, &k);
+			r = index_sortkeys_set(st->ix, p->b[i].blob_id, &k);
 		}
 		if (r == STORE_OK)
 			r = index_commit(st->ix);
@@ -275,6 +276,7 @@ store_sortkeys_save(struct store *st)
 			index_rollback(st->ix);
 	}
 	p->n = 0;
-	buf_reset(&p->text);
+	buf_free(&fields);
+	buf_free(&text);
 	return r;
 }

@@ -174,7 +174,7 @@ collect_refs(const struct raw_field *f, struct buf *refs)
 }
 
 void
-sortkeys_make(const char *header, size_t len, struct buf *text,
+sortkeys_make(const char *header, size_t len, unsigned want, struct buf *text,
     struct sortkeys *k)
 {
 	struct raw_field f[F_COUNT];
@@ -190,23 +190,29 @@ sortkeys_make(const char *header, size_t len, struct buf *text,
 		off[i] = 0;
 	if (header != NULL)
 		mime_header_walk(header, len, field_fn, f);
-	if (f[F_SUBJECT].found &&
+	if ((want & SORTKEYS_WANT_STR(SORTKEYS_SUBJECT)) && f[F_SUBJECT].found &&
 	    basesubject_raw(f[F_SUBJECT].v, f[F_SUBJECT].len, &b, &k->reply) == 0)
 		off[SORTKEYS_SUBJECT] = put_buf_key(text, &b);
 	buf_free(&b);
-	put_address(text, &f[F_FROM], &off[SORTKEYS_FROM], &off[SORTKEYS_DFROM]);
-	put_address(text, &f[F_TO], &off[SORTKEYS_TO], &off[SORTKEYS_DTO]);
-	{
+	if (want & (SORTKEYS_WANT_STR(SORTKEYS_FROM) |
+	    SORTKEYS_WANT_STR(SORTKEYS_DFROM)))
+		put_address(text, &f[F_FROM], &off[SORTKEYS_FROM],
+		    &off[SORTKEYS_DFROM]);
+	if (want & (SORTKEYS_WANT_STR(SORTKEYS_TO) |
+	    SORTKEYS_WANT_STR(SORTKEYS_DTO)))
+		put_address(text, &f[F_TO], &off[SORTKEYS_TO], &off[SORTKEYS_DTO]);
+	if (want & SORTKEYS_WANT_STR(SORTKEYS_CC)) {
 		size_t unused = 0;
 
 		put_address(text, &f[F_CC], &off[SORTKEYS_CC], &unused);
 	}
 	/* RFC 5256 §2.2: a Date that does not parse is none */
-	if (f[F_DATE].found && sentdate_parse(f[F_DATE].v, f[F_DATE].len, &d) == 0) {
+	if ((want & SORTKEYS_WANT_DATE) && f[F_DATE].found &&
+	    sentdate_parse(f[F_DATE].v, f[F_DATE].len, &d) == 0) {
 		k->has_date = true;
 		k->date = sentdate_utc(&d);
 	}
-	if (f[F_MESSAGE_ID].found) {
+	if ((want & SORTKEYS_WANT_STR(SORTKEYS_MSGID)) && f[F_MESSAGE_ID].found) {
 		const char *p = f[F_MESSAGE_ID].v, *end = p + f[F_MESSAGE_ID].len;
 		struct buf id = BUF_INIT;
 
@@ -220,7 +226,8 @@ sortkeys_make(const char *header, size_t len, struct buf *text,
 	{
 		struct buf refs = BUF_INIT;
 
-		k->n_refs = collect_refs(f, &refs);
+		if (want & SORTKEYS_WANT_REFS)
+			k->n_refs = collect_refs(f, &refs);
 		refs_off = text->len;
 		k->refs_len = refs.len;
 		if (refs.len > 0)

@@ -40,6 +40,12 @@ enum sortkeys_str {
 	SORTKEYS_NSTR
 };
 
+/* What sortkeys_make makes: a bit per string, the refs, the date. */
+#define SORTKEYS_WANT_STR(i) (1u << (i))
+#define SORTKEYS_WANT_REFS (1u << SORTKEYS_NSTR)
+#define SORTKEYS_WANT_DATE (1u << (SORTKEYS_NSTR + 1))
+#define SORTKEYS_WANT_ALL ((1u << (SORTKEYS_NSTR + 2)) - 1)
+
 struct sortkeys {
 	/* The sent date in UTC (RFC 5256 §2.2) when the Date field parses;
 	 * without, the reader uses the INTERNALDATE of its message (a blob's
@@ -59,11 +65,12 @@ struct sortkeys {
 /*
  * The keys of header[0..len) (the header fields, up to the blank line
  * that ends them; a field given twice counts by its first occurrence, as
- * in ENVELOPE).  The strings are written to text (reset first), which
- * must outlive *k and not change while k is used.
+ * in ENVELOPE): those of want (SORTKEYS_WANT_ bits; the others are ""
+ * or none).  The strings are written to text (reset first), which must
+ * outlive *k and not change while k is used.
  */
-void sortkeys_make(const char *header, size_t len, struct buf *text,
-    struct sortkeys *k);
+void sortkeys_make(const char *header, size_t len, unsigned want,
+    struct buf *text, struct sortkeys *k);
 
 /* The next msg-id of a refs list at *p (NULL when none is left). */
 const char *sortkeys_ref_next(const struct sortkeys *k, const char **p);

@@ -324,25 +324,25 @@ enum store_result store_message_header_fields(struct store_view *v, uint32_t uid
 bool store_header_field_cached(const char *name);
 /*
  * SORT and THREAD (store/sortcache.c): the keys of a message (sortkeys.h),
- * as stored with its blob (index.db sort_keys).  want: bit i
- * (STORE_SORTKEYS_STR(i)) for the string sortkeys_str i, STORE_SORTKEYS_REFS
- * for the references; the others read "" (none), the numbers always come.
- * A walk up the mailbox under store_read_hold reads the rows of many
- * messages in one query.  A message stored before Cairn kept them gets
- * them made from its header now (*stored false) and kept in memory, to
- * be written by store_sortkeys_save.  *out points into the view until
- * the next call or the view's end.
+ * as stored with its blob (index.db sort_keys).  want: SORTKEYS_WANT_
+ * bits (sortkeys.h); strings not asked for read "" (none).  A walk up the
+ * mailbox under store_read_hold reads the rows of many messages in one
+ * query.  A message stored before Cairn kept them gets those of want made
+ * from its header now, as a SORT made them before (*stored false), and
+ * is noted for store_sortkeys_save.  *out points into the view until the
+ * next call or the view's end.
  */
-#define STORE_SORTKEYS_STR(i) (1u << (i))
-#define STORE_SORTKEYS_REFS (1u << SORTKEYS_NSTR)
+#define STORE_SORTKEYS_STR(i) SORTKEYS_WANT_STR(i)
+#define STORE_SORTKEYS_REFS SORTKEYS_WANT_REFS
+#define STORE_SORTKEYS_DATE SORTKEYS_WANT_DATE
 enum store_result store_message_sortkeys(struct store_view *v, uint32_t uid,
     unsigned want, struct sortkeys *out, bool *stored);
 /*
- * Write the keys store_message_sortkeys made since the last call into
- * index.db, in write transactions of a bounded size: outside
- * store_read_hold, when the answer that needed them is out.  The keys of
- * messages expunged meanwhile are dropped.  A failure leaves them to be
- * made again by a later SORT.
+ * Make and write all the keys of the messages store_message_sortkeys
+ * found without (since the last call), in write transactions of a
+ * bounded size: outside store_read_hold, once the answer that needed
+ * them is out.  Messages expunged meanwhile are skipped.  A failure
+ * leaves them to be made again by a later SORT.
  */
 enum store_result store_sortkeys_save(struct store *st);
 /* The whole message (a delivered one: its prefix, then its file), mapped
