@@ -153,8 +153,8 @@ add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
 	    index_mime_set(st->ix, blob_id, cache_str(&a->mime->envelope),
 	    cache_str(&a->mime->body), cache_str(&a->mime->bodystructure),
 	    cache_str(&a->mime->preview), cache_fields(a->mime)) != STORE_OK ||
-	    index_sortkeys_set(st->ix, blob_id, &a->mime->keys) != STORE_OK ||
 	    index_message_add(st->ix, mb->id, &m) != STORE_OK ||
+	    index_sortkeys_set(st->ix, blob_id, &a->mime->keys) != STORE_OK ||
 	    index_mailbox_set_counters(st->ix, mb->id, mb->uidnext + 1,
 	    mb->highestmodseq + 1) != STORE_OK)
 		return STORE_ERROR;

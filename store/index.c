@@ -270,19 +270,16 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure, preview "
 	    "FROM mime_cache WHERE blob_id = ?1",
 	[SQL_FIELDS_GET] = "SELECT fields FROM header_cache WHERE blob_id = ?1",
-	/* Not for a blob gone meanwhile (keys made by a SORT after the
-	 * message was expunged): its row would fail the foreign key. */
-	[SQL_SORTKEYS_SET] = "INSERT OR REPLACE INTO sort_keys (blob_id, sent, "
-	    "reply, subject, from_key, to_key, cc_key, dfrom_key, dto_key, msgid, "
-	    "refs) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
-	    "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)",
-	/* The keys of the messages from uid ?2 on, one short row each (schema
-	 * step 8); k.blob_id NULL: none stored. */
-	[SQL_SORTKEYS_BATCH] = "SELECT m.uid, m.blob_id, m.size, "
-	    "k.blob_id IS NOT NULL, k.sent, k.reply, k.subject, k.from_key, "
-	    "k.to_key, k.cc_key, k.dfrom_key, k.dto_key, k.msgid, k.refs "
-	    "FROM messages m LEFT JOIN sort_keys k ON k.blob_id = m.blob_id "
-	    "WHERE m.mailbox_id = ?1 AND m.uid >= ?2 ORDER BY m.uid LIMIT ?3",
+	/* Every message of the blob (none when it is gone). */
+	[SQL_SORTKEYS_SET] = "INSERT OR REPLACE INTO sort_keys (mailbox_id, uid, "
+	    "sent, reply, subject, from_key, to_key, cc_key, dfrom_key, dto_key, "
+	    "msgid, refs) SELECT mailbox_id, uid, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	    "?10, ?11 FROM messages WHERE blob_id = ?1",
+	/* The keys of the messages from uid ?2 on: a range, no join (schema
+	 * step 8); a message without a row has none stored. */
+	[SQL_SORTKEYS_BATCH] = "SELECT uid, sent, reply, subject, from_key, "
+	    "to_key, cc_key, dfrom_key, dto_key, msgid, refs FROM sort_keys "
+	    "WHERE mailbox_id = ?1 AND uid >= ?2 ORDER BY uid LIMIT ?3",
 	/* One row, also when the quota row is missing: no limits then. */
 	[SQL_QUOTA_GET] = "SELECT (SELECT coalesce(sum(total_size), 0) FROM "
 	    "mailboxes), (SELECT coalesce(sum(n_messages), 0) FROM mailboxes), "
@@ -1893,21 +1890,16 @@ index_sortkeys_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
 			return fail(ix, "index.db: a message has an invalid uid");
 		}
 		r->uid = (uint32_t)uid;
-		r->blob_id = (uint64_t)sqlite3_column_int64(s, 1);
-		r->size = (uint64_t)sqlite3_column_int64(s, 2);
-		r->stored = sqlite3_column_int(s, 3) != 0;
-		if (r->stored) {
-			r->has_date = sqlite3_column_type(s, 4) != SQLITE_NULL;
-			r->date = sqlite3_column_int64(s, 4);
-			r->reply = sqlite3_column_int(s, 5) != 0;
-			for (int i = 0; ok && i < SORTKEYS_NSTR; i++)
-				if (want & (1u << i))
-					ok = read_key_text(s, 6 + i, text, &r->off[i]);
-			if (ok && (want & (1u << SORTKEYS_NSTR))) {
-				r->refs_len = sqlite3_column_type(s, 13) == SQLITE_NULL ?
-				    0 : (size_t)sqlite3_column_bytes(s, 13);
-				ok = read_key_text(s, 13, text, &r->refs_off);
-			}
+		r->has_date = sqlite3_column_type(s, 1) != SQLITE_NULL;
+		r->date = sqlite3_column_int64(s, 1);
+		r->reply = sqlite3_column_int(s, 2) != 0;
+		for (int i = 0; ok && i < SORTKEYS_NSTR; i++)
+			if (want & SORTKEYS_WANT_STR(i))
+				ok = read_key_text(s, 3 + i, text, &r->off[i]);
+		if (ok && (want & SORTKEYS_WANT_REFS)) {
+			r->refs_len = sqlite3_column_type(s, 10) == SQLITE_NULL ?
+			    0 : (size_t)sqlite3_column_bytes(s, 10);
+			ok = read_key_text(s, 10, text, &r->refs_off);
 		}
 		if (!ok) {
 			done(s);

@@ -153,16 +153,15 @@ enum store_result index_message_batch(struct index *ix, int64_t mailbox_id,
     uint32_t from, size_t max, struct index_message *out,
     struct index_fields *fields, struct buf *text, size_t *n);
 /*
- * Sort keys (schema.sql, version 8; sortkeys.h).  One message's row of a
- * batch: stored false when its blob has none (stored before the step);
- * else the strings asked for (want: bit i for sortkeys string i, bit
- * SORTKEYS_NSTR for refs) at text->data + off[i], NUL-terminated, and
- * refs at refs_off, refs_len bytes.
+ * Sort keys (schema.sql, version 8; sortkeys.h).  The rows of up to max
+ * messages from uid `from` on that have keys (a message stored before
+ * the step has none): the strings asked for (want: SORTKEYS_WANT_ bits)
+ * at text->data + off[i], NUL-terminated, refs at refs_off, refs_len
+ * bytes.
  */
 struct index_sortkeys {
 	uint32_t uid;
-	uint64_t blob_id, size;
-	bool stored, has_date, reply;
+	bool has_date, reply;
 	int64_t date;
 	size_t off[SORTKEYS_NSTR];
 	size_t refs_off, refs_len;
@@ -170,8 +169,8 @@ struct index_sortkeys {
 enum store_result index_sortkeys_batch(struct index *ix, int64_t mailbox_id,
     uint32_t from, size_t max, unsigned want, struct index_sortkeys *out,
     struct buf *text, size_t *n);
-/* In a write transaction: the keys of a blob (replacing any); nothing
- * when the blob is gone. */
+/* In a write transaction: the keys of every message of a blob (replacing
+ * any); nothing when it has none left.  APPEND adds the message first. */
 enum store_result index_sortkeys_set(struct index *ix, uint64_t blob_id,
     const struct sortkeys *k);
 /* Ascending uids (caller frees *uids), from the uidmap bitmap. */

@@ -1,17 +1,18 @@
 /*
  * The sort keys of a view's messages for SORT and THREAD (store.h,
- * store_message_sortkeys): read from index.db sort_keys (schema step 8)
- * a batch at a time as the search walks up the mailbox, one short row
- * per message and only the columns asked for.
+ * store_message_sortkeys): read from index.db sort_keys (schema step 8),
+ * one row per message keyed by (mailbox, uid), a range of 256 at a time
+ * as the search walks up the mailbox, only the columns asked for.
  *
- * A blob stored before the step has no row.  Its keys are made from its
- * header then, only those the command needs, from the cached header
+ * A message stored before the step has no row.  Its keys are made from
+ * its header then, only those the command needs, from the cached header
  * fields read ahead as the SORT before the step read them: the first
  * SORT of such a mailbox costs what it cost before.  Its blob is noted,
  * and once the answer is out (store_sortkeys_save) all its keys are made
- * and written, a bounded number per transaction, as fts.c indexes old
- * messages on demand; the next SORT reads them.  At most PENDING_MAX
- * blobs are noted per command (the rest are done by a later one).
+ * and written for every message of the blob, a bounded number of blobs
+ * per transaction, as fts.c indexes old messages on demand; the next SORT
+ * reads them.  At most PENDING_MAX blobs are noted per command (the rest
+ * are done by a later one).
  */
 #include "autoconfig.h"
 
@@ -181,23 +182,26 @@ blob_header(struct store *st, uint64_t blob_id, uint64_t size, struct buf *field
 
 /* The keys of want of a message without stored ones, from its header:
  * the cached fields, read ahead (store_message_header_fields), or its
- * file. */
+ * file.  STORE_NOT_FOUND: no such message. */
 static enum store_result
-keys_make(struct store_view *v, const struct index_sortkeys *r, unsigned want,
+keys_make(struct store_view *v, uint32_t uid, unsigned want,
     struct sortkeys *out)
 {
 	struct sortcache_ahead *a = v->ska;
+	struct index_message m;
 	enum store_result sr;
 	const char *data;
 	size_t len;
 
+	if ((sr = message_row(v, uid, &m)) != STORE_OK)
+		return sr;
 	buf_reset(&a->fields);
-	sr = store_message_header_fields(v, r->uid, &a->fields);
+	sr = store_message_header_fields(v, uid, &a->fields);
 	if (sr == STORE_OK) {
 		sortkeys_make(a->fields.data != NULL ? a->fields.data : "",
 		    a->fields.len, want, &a->made, out);
 	} else if (sr == STORE_NOT_FOUND) {
-		sr = blob_map(v->st, r->blob_id, r->size, &data, &len);
+		sr = blob_map(v->st, m.blob_id, m.size, &data, &len);
 		if (sr == STORE_OK) {
 			sortkeys_make(data, mime_header_end(data, len), want,
 			    &a->made, out);
@@ -205,7 +209,7 @@ keys_make(struct store_view *v, const struct index_sortkeys *r, unsigned want,
 		}
 	}
 	if (sr == STORE_OK)
-		pending_add(v->st, r->blob_id, r->size);
+		pending_add(v->st, m.blob_id, m.size);
 	return sr;
 }
 
@@ -233,15 +237,14 @@ store_message_sortkeys(struct store_view *v, uint32_t uid, unsigned want,
 			a->snapshot = 0;    /* good for this question only */
 		i = a->n > 0 && a->row[0].uid == uid ? 0 : a->n;
 	}
-	if (i >= a->n)
-		return store_fail(v->st, STORE_NOT_FOUND, "no such message");
-	a->next = i + 1;
-	*stored = a->row[i].stored;
-	if (a->row[i].stored) {
-		row_keys(a, &a->row[i], want, out);
-		return STORE_OK;
+	if (i >= a->n) {        /* no row: stored before step 8, or gone */
+		*stored = false;
+		return keys_make(v, uid, want, out);
 	}
-	return keys_make(v, &a->row[i], want, out);
+	a->next = i + 1;
+	*stored = true;
+	row_keys(a, &a->row[i], want, out);
+	return STORE_OK;
 }
 
 enum store_result

@@ -312,6 +312,10 @@ enum store_result view_message(struct store_view *v, const struct index_message 
 void view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
     store_expunged_fn *expunged, void *arg);
 
+/* message.c: a message's row, read ahead as store_message_get reads it. */
+enum store_result message_row(struct store_view *v, uint32_t uid,
+    struct index_message *m);
+
 /* sortcache.c: what a view and a store hold of it, freed with them. */
 struct sortcache_ahead;
 struct sortcache_pending;

@@ -2166,8 +2166,8 @@ assert_sort_keys(const struct sortkeys *k)
 	ck_assert_ptr_null(sortkeys_ref_next(k, &p));
 }
 
-/* Kept at APPEND, shared by COPY, gone with the last copy's blob; only
- * the strings asked for are read. */
+/* Kept at APPEND, copied by COPY and RENAME of INBOX, gone with their
+ * message; only the strings asked for are read. */
 START_TEST(test_sort_keys_stored)
 {
 	struct store *st = open_store();
@@ -2201,7 +2201,8 @@ START_TEST(test_sort_keys_stored)
 
 	ck_assert_int_eq(store_copy(v, &uid, 1, "Archive", false, &uv, &dest),
 	    STORE_OK);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 2);
+	/* a row per message: the copy's, taken from the original's */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 3);
 	store_view_close(v);
 	v = view(st, "Archive", false);
 	stored = false;
@@ -2211,10 +2212,22 @@ START_TEST(test_sort_keys_stored)
 	assert_sort_keys(&k);
 	store_view_close(v);
 
-	/* an expunge of one copy keeps them; of the last, they go */
+	/* they go with their message */
 	expunge_all(st, "INBOX");
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 1);
+	/* RENAME of INBOX moves its messages: their keys follow */
+	append(st, "INBOX", MSG_SORT, 0);
+	ck_assert_int_eq(store_mailbox_rename(st, "INBOX", "Old"), STORE_OK);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 2);
+	v = view(st, "Old", false);
+	ck_assert_int_eq(store_message_sortkeys(v, store_view_uid(v, 1),
+	    SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(stored);
+	assert_sort_keys(&k);
+	store_view_close(v);
 	expunge_all(st, "Archive");
+	expunge_all(st, "Old");
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 0);
 	store_close(st);
 }
@@ -2327,8 +2340,7 @@ START_TEST(test_sort_keys_upgraded)
 	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
 	ck_assert_int_eq(store_sortkeys_save(st), STORE_OK);
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 2);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys "
-	    "WHERE blob_id = 44"), 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys WHERE uid = 3"), 0);
 	/* saved once: a second save has nothing to write */
 	ck_assert_int_eq(store_sortkeys_save(st), STORE_OK);
 	/* all its keys, though only the subject was asked for */
