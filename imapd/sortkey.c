@@ -159,17 +159,25 @@ cmp_field(const struct sortkey *a, const struct sortkey *b, enum sortkey_field f
 	return 0;
 }
 
-/* A number in the order of a string (strcmp): its first 8 bytes. */
+/* A number in the order of a string (strcmp): 8 bytes of it from at,
+ * none past its end. */
 static uint64_t
-str_prefix(const char *s)
+str_prefix_at(const char *s, size_t at)
 {
 	uint64_t v = 0;
 	int i = 0;
 
-	if (s != NULL)
-		for (; i < 8 && s[i] != '\0'; i++)
-			v = v << 8 | (unsigned char)s[i];
+	if (s == NULL || strnlen(s, at) < at)
+		return 0;
+	for (s += at; i < 8 && s[i] != '\0'; i++)
+		v = v << 8 | (unsigned char)s[i];
 	return i == 0 ? 0 : v << (8 * (8 - i));
+}
+
+static uint64_t
+str_prefix(const char *s)
+{
+	return str_prefix_at(s, 0);
 }
 
 /* int64 order as uint64 order. */
@@ -183,7 +191,9 @@ void
 sortkey_prepare(struct sortkey *k, const struct sortkey_criterion *c, size_t n)
 {
 	uint64_t v = 0;
+	const char *str = NULL;
 
+	k->second = 0;
 	if (n == 0)
 		return;
 	switch (c[0].field) {
@@ -197,23 +207,27 @@ sortkey_prepare(struct sortkey *k, const struct sortkey_criterion *c, size_t n)
 		v = k->size;
 		break;
 	case SORTKEY_CC:
-		v = str_prefix(k->cc);
+		str = k->cc;
 		break;
 	case SORTKEY_FROM:
-		v = str_prefix(k->from);
+		str = k->from;
 		break;
 	case SORTKEY_SUBJECT:
-		v = str_prefix(k->subject);
+		str = k->subject;
 		break;
 	case SORTKEY_TO:
-		v = str_prefix(k->to);
+		str = k->to;
 		break;
 	case SORTKEY_DISPLAYFROM:
-		v = str_prefix(k->dfrom);
+		str = k->dfrom;
 		break;
 	case SORTKEY_DISPLAYTO:
-		v = str_prefix(k->dto);
+		str = k->dto;
 		break;
+	}
+	if (str != NULL) {
+		v = str_prefix(str);
+		k->second = str_prefix_at(str, 8);
 	}
 	k->first = v;
 }
@@ -225,6 +239,8 @@ sortkey_cmp(const struct sortkey *a, const struct sortkey *b,
 	/* different first keys decide; equal ones say nothing */
 	if (n > 0 && a->first != b->first)
 		return (a->first < b->first) != c[0].reverse ? -1 : 1;
+	if (n > 0 && a->second != b->second)
+		return (a->second < b->second) != c[0].reverse ? -1 : 1;
 	for (size_t i = 0; i < n; i++) {
 		int r = cmp_field(a, b, c[i].field);
 

@@ -48,10 +48,10 @@ struct sortkey_criterion {
 
 struct sortkey {
 	uint32_t msn, uid;
-	/* The first criterion's key as an unsigned number in its order
-	 * (sortkey_prepare): a string's first 8 bytes, big-endian.  Equal
-	 * (0 when not prepared): the keys themselves decide. */
-	uint64_t first;
+	/* The first criterion's key as unsigned numbers in its order
+	 * (sortkey_prepare): a string's first 16 bytes, big-endian, in two.
+	 * Equal (0 when not prepared): the keys themselves decide. */
+	uint64_t first, second;
 	uint64_t size;       /* RFC822.SIZE */
 	int64_t arrival;     /* INTERNALDATE, unix time */
 	int64_t date;        /* the sent date in UTC (RFC 5256 §2.2), or

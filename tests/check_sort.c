@@ -479,6 +479,13 @@ START_TEST(test_sortkey_prepared)
 	sortkey_prepare(&b, subject, 1);
 	ck_assert_uint_eq(a.first, b.first);
 	ck_assert_int_gt(sortkey_cmp(&a, &b, subject, 1), 0);
+	/* alike in their first 16 bytes: the strings decide */
+	a.subject = (char *)"ABCDEFGHIJKLMNOPQ1";
+	b.subject = (char *)"ABCDEFGHIJKLMNOPQ2";
+	sortkey_prepare(&a, subject, 1);
+	sortkey_prepare(&b, subject, 1);
+	ck_assert_uint_eq(a.second, b.second);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, subject, 1), 0);
 	a.subject = (char *)"ABC";
 	b.subject = (char *)"ABC\x01";
 	sortkey_prepare(&a, subject, 1);
