@@ -36,6 +36,7 @@ struct sort_run {
 	size_t n, cap;
 	uint64_t highest_modseq;     /* of the messages found (MODSEQ keys) */
 	size_t made;                 /* keys made now, not read: to keep */
+	struct sortkey_arena arena;  /* the keys' strings */
 };
 
 static int
@@ -69,7 +70,7 @@ sort_collect(void *arg, uint32_t msn, const struct store_message *m,
 	k->arrival = m->internaldate;
 	k->date = k->arrival;
 	if ((r->want & ~SORTKEY_WANT_ROW) != 0)
-		sortkey_set(k, r->want, &sk);
+		sortkey_set(k, r->want, &sk, &r->arena);
 	if (!stored)
 		r->made++;
 	if (m->modseq > r->highest_modseq)
@@ -105,6 +106,7 @@ sort_run_free(struct sort_run *r)
 	for (size_t i = 0; i < r->n; i++)
 		sortkey_free(&r->keys[i]);
 	free(r->keys);
+	sortkey_arena_free(&r->arena);
 }
 
 /* The number a message goes by in the answer. */
@@ -331,7 +333,7 @@ void
 cmd_sort(struct session *s, const struct imap_command *c)
 {
 	struct sortkey_criterion crit[SORTKEY_CRITERIA_MAX];
-	struct sort_run r = { .s = s };
+	struct sort_run r = { .s = s, .arena = SORTKEY_ARENA_INIT };
 	struct buf line = BUF_INIT;
 	struct search_program *p;
 	const char *why = NULL;
@@ -392,7 +394,7 @@ out:
 void
 cmd_thread(struct session *s, const struct imap_command *c)
 {
-	struct sort_run r = { .s = s };
+	struct sort_run r = { .s = s, .arena = SORTKEY_ARENA_INIT };
 	struct buf line = BUF_INIT;
 	struct thread_msg *msgs;
 	struct search_program *p;

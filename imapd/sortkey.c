@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +14,64 @@
 #include "sortkey.h"
 #include "xmalloc.h"
 
+struct sortkey_block {
+	struct sortkey_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define SORTKEY_BLOCK (256u * 1024)
+
+/* len bytes from a (aligned for a pointer), or from malloc without. */
+static void *
+arena_alloc(struct sortkey_arena *a, size_t len)
+{
+	struct sortkey_block *b;
+	size_t at;
+
+	if (a == NULL)
+		return xmalloc(len);
+	b = a->block;
+	at = b != NULL ? (b->used + sizeof(void *) - 1) & ~(sizeof(void *) - 1) : 0;
+	if (b == NULL || at > b->cap || b->cap - at < len) {
+		size_t cap = len > SORTKEY_BLOCK ? len : SORTKEY_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = a->block;
+		b->cap = cap;
+		a->block = b;
+		at = 0;
+	}
+	b->used = at + len;
+	return (char *)b->data + at;
+}
+
+void
+sortkey_arena_free(struct sortkey_arena *a)
+{
+	while (a->block != NULL) {
+		struct sortkey_block *b = a->block;
+
+		a->block = b->next;
+		free(b);
+	}
+}
+
+static char *
+str_dup(struct sortkey_arena *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = arena_alloc(a, len);
+
+	memcpy(p, s, len);
+	return p;
+}
+
 /* A copy of a key; NULL for "" (which it compares as). */
 static char *
-key_dup(const char *s)
+key_dup(struct sortkey_arena *a, const char *s)
 {
-	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+	return s != NULL && *s != '\0' ? str_dup(a, s) : NULL;
 }
 
 unsigned
@@ -45,34 +99,37 @@ sortkey_store_want(unsigned want)
 }
 
 void
-sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk)
+sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk,
+    struct sortkey_arena *a)
 {
+	k->in_arena = a != NULL;
 	/* RFC 5256 §2.2: without a Date: that parses, the internal date */
 	k->date = sk->has_date && (want & (SORTKEY_WANT(SORTKEY_DATE) |
 	    SORTKEY_WANT_IDS)) ? sk->date : k->arrival;
 	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS)) {
-		k->subject = key_dup(sk->str[SORTKEYS_SUBJECT]);
+		k->subject = key_dup(a, sk->str[SORTKEYS_SUBJECT]);
 		k->reply = sk->reply;
 	}
 	if (want & SORTKEY_WANT(SORTKEY_FROM))
-		k->from = key_dup(sk->str[SORTKEYS_FROM]);
+		k->from = key_dup(a, sk->str[SORTKEYS_FROM]);
 	if (want & SORTKEY_WANT(SORTKEY_TO))
-		k->to = key_dup(sk->str[SORTKEYS_TO]);
+		k->to = key_dup(a, sk->str[SORTKEYS_TO]);
 	if (want & SORTKEY_WANT(SORTKEY_CC))
-		k->cc = key_dup(sk->str[SORTKEYS_CC]);
+		k->cc = key_dup(a, sk->str[SORTKEYS_CC]);
 	if (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM))
-		k->dfrom = key_dup(sk->str[SORTKEYS_DFROM]);
+		k->dfrom = key_dup(a, sk->str[SORTKEYS_DFROM]);
 	if (want & SORTKEY_WANT(SORTKEY_DISPLAYTO))
-		k->dto = key_dup(sk->str[SORTKEYS_DTO]);
+		k->dto = key_dup(a, sk->str[SORTKEYS_DTO]);
 	if (want & SORTKEY_WANT_IDS) {
 		const char *p = NULL, *id;
 		size_t i = 0;
 
-		k->msgid = key_dup(sk->str[SORTKEYS_MSGID]);
-		if (sk->n_refs > 0)
-			k->refs = xreallocarray(NULL, sk->n_refs, sizeof(*k->refs));
-		while (i < sk->n_refs && (id = sortkeys_ref_next(sk, &p)) != NULL)
-			k->refs[i++] = xstrdup(id);
+		k->msgid = key_dup(a, sk->str[SORTKEYS_MSGID]);
+		if (sk->n_refs > 0 && sk->n_refs <= SORTKEYS_REFS_MAX)
+			k->refs = arena_alloc(a, sk->n_refs * sizeof(*k->refs));
+		while (k->refs != NULL && i < sk->n_refs &&
+		    (id = sortkeys_ref_next(sk, &p)) != NULL)
+			k->refs[i++] = str_dup(a, id);
 		k->n_refs = i;
 	}
 }
@@ -88,13 +145,15 @@ sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len)
 		return;
 	sortkeys_make(header, header != NULL ? len : 0, sortkey_store_want(want),
 	    &text, &sk);
-	sortkey_set(k, want, &sk);
+	sortkey_set(k, want, &sk, NULL);
 	buf_free(&text);
 }
 
 void
 sortkey_free(struct sortkey *k)
 {
+	if (k->in_arena)        /* the arena's, freed with it */
+		goto out;
 	free(k->subject);
 	free(k->from);
 	free(k->to);
@@ -105,6 +164,7 @@ sortkey_free(struct sortkey *k)
 	for (size_t i = 0; i < k->n_refs; i++)
 		free(k->refs[i]);
 	free(k->refs);
+out:
 	k->subject = k->from = k->to = k->cc = k->dfrom = k->dto = k->msgid = NULL;
 	k->refs = NULL;
 	k->n_refs = 0;

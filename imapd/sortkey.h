@@ -65,7 +65,16 @@ struct sortkey {
 	char *msgid;         /* normalised (mime_msgid_next); NULL: none */
 	char **refs;         /* the references, oldest first (RFC 5256 §3) */
 	size_t n_refs;
+	bool in_arena;       /* the strings are an arena's (sortkey_set) */
 };
+
+/* Where sortkey_set puts the strings of many messages: a few large
+ * blocks instead of a malloc per string, freed at once. */
+struct sortkey_arena {
+	struct sortkey_block *block;
+};
+#define SORTKEY_ARENA_INIT { NULL }
+void sortkey_arena_free(struct sortkey_arena *a);
 
 /*
  * The keys of want (SORTKEY_WANT bits) from header[0..len): the header
@@ -76,8 +85,10 @@ struct sortkey {
  */
 void sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len);
 /* The same from the store's keys of the message (store_message_sortkeys,
- * asked with sortkey_store_want(want)). */
-void sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk);
+ * asked with sortkey_store_want(want)); the strings in a (NULL: each
+ * its own allocation), which must outlive k. */
+void sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk,
+    struct sortkey_arena *a);
 /* The STORE_SORTKEYS_ bits (store.h) of the keys want needs. */
 unsigned sortkey_store_want(unsigned want);
 void sortkey_free(struct sortkey *k);
