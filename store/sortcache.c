@@ -7,7 +7,8 @@
  * A message stored before the step has no row.  Its keys are made from
  * its header then, only those the command needs, from the cached header
  * fields read ahead as the SORT before the step read them: the first
- * SORT of such a mailbox costs what it cost before.  Its blob is noted,
+ * SORT of such a mailbox reads and parses what it did before the step,
+ * and no more.  Its blob is noted,
  * and once the answer is out (store_sortkeys_save) all its keys are made
  * and written for every message of the blob, a bounded number of blobs
  * per transaction, as fts.c indexes old messages on demand; the next SORT
@@ -27,7 +28,7 @@
 #define AHEAD 256
 /* The most a uid may be above the last one asked for, in such a walk. */
 #define WALK_STEP 64
-/* Keys kept for store_sortkeys_save, and written per transaction. */
+/* Blobs noted for store_sortkeys_save, and written per transaction. */
 #define PENDING_MAX 100000
 #define SAVE_BATCH 1000
 
