@@ -22,6 +22,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "privdrop.h"
+#include "rlimits.h"
 #include "userdb.h"
 #include "worker.h"
 
@@ -117,6 +118,13 @@ main(int argc, char *argv[])
 	    cfg->log_level);
 	snprintf(db_path, sizeof(db_path), "%s/auth/%s", cfg->data_dir, USERDB_FILE);
 	privdrop(cfg->auth_user, NULL, NULL);
+	/* per hashing thread: its stack (8 MiB) and a password hash's work
+	 * memory (yescrypt's default cost takes 16 MiB; room for more), and
+	 * a few files (users.db, its WAL and shm) */
+	unsigned threads = config_worker_pool(cfg);
+	const struct rlimits lim = { 100 + 4ULL * threads,
+	    RLIMITS_DATA_BASE + (uint64_t)threads * (72ULL << 20) };
+	rlimits_apply("cairn-authd", &lim);
 	auth_init(db_path);
 	wake_fd = worker_start(config_worker_pool(cfg));
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_AUTHD, IPC_ROLE_MASTER, IPC_HELLO,

@@ -38,6 +38,15 @@
  *               all the sockets, so the clock is read once per poll round.
  *               --examine: EXAMINE instead of SELECT (also for mem), a
  *               read-only view, which claims no \Recent message
+ *   sessions    issue 7: -c sessions at once (LOGIN, SELECT INBOX), at most
+ *               --window being set up at a time, in one poll loop; accept
+ *               latency (connect() to the greeting's first byte), time until
+ *               all are up, memory of --server-pid's tree; then NOOP, LOGOUT
+ *   mix         issue 7: -c clients (of --users users) for --duration s, a
+ *               weighted mix of SELECT, EXAMINE, FETCH, SEARCH, STORE,
+ *               APPEND, COPY, MOVE, EXPUNGE, NOOP, IDLE and reconnects;
+ *               every appended message checked by SHA-256 at the end
+ *               (see the "load" section below)
  *
  * Users: -u NAME, where "%d" (at most once) becomes the client's number
  * (1, 2, ...): "bench%d" gives every client its own user.  The same holds
@@ -85,7 +94,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1141,11 +1153,11 @@ wait_tagged(struct conn *c, struct resp *r, bool keep, untagged_fn fn, void *arg
 
 enum workload {
 	W_APPEND, W_POPULATE, W_SELECT, W_FETCH_FLAGS, W_FETCH_BODY, W_SEARCH, W_STORE,
-	W_MEM, W_IDLE, W_SORT, W_QPREP, W_QRESYNC,
+	W_MEM, W_IDLE, W_SORT, W_QPREP, W_QRESYNC, W_SESSIONS, W_MIX,
 };
 static const char *const workload_names[] = {
 	"append", "populate", "select", "fetch-flags", "fetch-body", "search", "store",
-	"mem", "idle", "sort", "qresync-prep", "qresync",
+	"mem", "idle", "sort", "qresync-prep", "qresync", "sessions", "mix",
 };
 
 struct job {
@@ -1177,6 +1189,10 @@ struct job {
 	const char *state;       /* qresync-prep writes it, qresync reads it */
 	long changes, expunges;  /* qresync-prep: messages flagged, expunged */
 	bool known_uids;         /* qresync: send known-uids 1:UIDNEXT-1 */
+	int users;               /* sessions, mix: client i is user i % users + 1 */
+	const char *run;         /* mix: names this run's mailboxes and messages */
+	int duration;            /* mix: seconds */
+	long max_failures;       /* sessions: start no more after this many */
 };
 
 struct client {
@@ -3377,6 +3393,1104 @@ cmd_sizes(int argc, char **argv)
 	return 0;
 }
 
+/* ---- load (issue 7): the sessions ceiling and the mixed workload ----------- */
+
+/*
+ * sessions: -c N connections, at most --window of them being set up at once
+ * (connect, greeting, LOGIN, SELECT INBOX), each a non-blocking socket in one
+ * poll loop, so that N may be many thousands.  For each: the accept latency
+ * (from just before connect() to the greeting's first byte, as poll sees it)
+ * and the time until SELECT's OK.  Then, once all are up (or have failed),
+ * the memory of the server's process tree, a NOOP on every session, LOGOUT.
+ *
+ * mix: -c clients, each a thread and one connection, for --duration
+ * seconds, in a loop of a weighted random mix of commands (see mix_ops);
+ * every message a client APPENDs is unique, its SHA-256 kept in the client's
+ * ledger, and where the workload puts it (the user's shared mailbox, the
+ * client's own folder by COPY or MOVE, or nowhere after EXPUNGE) is
+ * followed by UID.  At the end every client checks every message of its
+ * ledger over IMAP (BODY.PEEK[] and its checksum): none may be missing,
+ * extra, or different.
+ *
+ * Users for both: -u with "%d" and --users U: client i is user (i % U) + 1.
+ */
+
+#define LOAD_MAX_ERRMSG 10
+
+static int
+load_user_no(const struct job *j, int idx)
+{
+	return j->users > 0 ? idx % j->users + 1 : idx + 1;
+}
+
+static void
+sha256_sum(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1)
+		die("EVP_Digest failed");
+}
+
+/* The sorted microsecond values of one series, as "NAME COUNT" and one a line. */
+static void
+save_series(FILE *f, const char *name, double *v, size_t n)
+{
+	fprintf(f, "series %s %zu\n", name, n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%.1f\n", v[i]);
+}
+
+/* ---- sessions ---- */
+
+enum { SS_CONNECT, SS_GREETING, SS_LOGIN, SS_SELECT, SS_READY, SS_FAILED };
+
+struct sess {
+	struct conn c;
+	int state;
+	double t0, t_greet, t_ready, deadline;
+};
+
+static void
+sess_fail(struct sess *s, long *failed, const char *label, int i, const char *why)
+{
+	if (*failed < LOAD_MAX_ERRMSG)
+		fprintf(stderr, "imapload: %s: session %d: %s\n", label, i + 1, why);
+	(*failed)++;
+	s->state = SS_FAILED;
+	conn_close(&s->c);
+}
+
+static int
+sess_start(struct sess *s, const struct job *j)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)j->port) };
+	int one = 1;
+
+	memset(&s->c, 0, sizeof(s->c));
+	s->c.fd = -1;
+	if (inet_pton(AF_INET, j->host, &sa.sin_addr) != 1) {
+		conn_error(&s->c, "sessions: -H must be an IPv4 address");
+		return -1;
+	}
+	s->t0 = now();
+	s->deadline = s->t0 + j->timeout;
+	s->c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->c.fd < 0) {
+		conn_error(&s->c, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(s->c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->c.cap = 4096;
+	s->c.buf = xrealloc(NULL, s->c.cap);
+	if (connect(s->c.fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS) {
+		conn_error(&s->c, "connect: %s", strerror(errno));
+		return -1;
+	}
+	s->state = SS_CONNECT;
+	return 0;
+}
+
+/* The socket is connected: back to blocking reads and writes, with timeouts. */
+static int
+sess_connected(struct sess *s, const struct job *j)
+{
+	struct timeval tv = { .tv_sec = j->timeout };
+	int err = 0, fl;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(s->c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+		conn_error(&s->c, "connect: %s", strerror(err ? err : errno));
+		return -1;
+	}
+	if ((fl = fcntl(s->c.fd, F_GETFL)) < 0 || fcntl(s->c.fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		conn_error(&s->c, "fcntl: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(s->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s->c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	s->state = SS_GREETING;
+	return 0;
+}
+
+/* One whole line of s, in its state; -1 when the session failed. */
+static int
+sess_line(struct sess *s, const struct job *j, int idx, struct resp *r)
+{
+	size_t tl = strlen(s->c.tag);
+	char user[256];
+
+	if (s->state == SS_GREETING) {
+		if (strncmp(r->text.p, "* OK", 4) != 0) {
+			conn_error(&s->c, "greeting: %.300s", r->text.p);
+			return -1;
+		}
+		expand_name(j->user, load_user_no(j, idx), user, sizeof(user));
+		if (send_cmd(&s->c, "LOGIN \"%s\" \"%s\"", user, j->password) != 0)
+			return -1;
+		s->state = SS_LOGIN;
+		return 0;
+	}
+	if (r->text.p[0] == '*') {
+		if (strncmp(r->text.p, "* BYE", 5) == 0) {
+			conn_error(&s->c, "%.300s", r->text.p);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(r->text.p, s->c.tag, tl) != 0 || r->text.p[tl] != ' ') {
+		conn_error(&s->c, "unexpected answer: %.300s", r->text.p);
+		return -1;
+	}
+	if (strncmp(r->text.p + tl + 1, "OK", 2) != 0) {
+		conn_error(&s->c, "%s: %.300s", s->state == SS_LOGIN ? "LOGIN" : "SELECT",
+		    r->text.p);
+		return -1;
+	}
+	if (s->state == SS_LOGIN) {
+		if (send_cmd(&s->c, "%s INBOX", j->examine ? "EXAMINE" : "SELECT") != 0)
+			return -1;
+		s->state = SS_SELECT;
+		return 0;
+	}
+	s->t_ready = now();
+	s->state = SS_READY;
+	return 0;
+}
+
+static int
+run_sessions(struct job *j, struct result *res)
+{
+	int n = j->clients, window = j->window, started = 0, busy = 0, first_busy = 0;
+	struct sess *ss = calloc((size_t)n, sizeof(*ss));
+	struct pollfd *pfd = calloc((size_t)n, sizeof(*pfd));
+	int *owner = calloc((size_t)n, sizeof(*owner));
+	double *acc = xrealloc(NULL, (size_t)n * sizeof(double));
+	double *ready = xrealloc(NULL, (size_t)n * sizeof(double));
+	size_t nacc = 0, nready = 0;
+	long failed = 0, noop_failed = 0;
+	struct resp r = { 0 };
+	struct memsum before, after;
+	double t0, t_all = 0;
+	FILE *f;
+
+	if (ss == NULL || pfd == NULL || owner == NULL)
+		die("out of memory");
+	idle_fd_limit(n);
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "sessions");
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &before);
+	if (before.procs == 0)
+		die("no process %d", j->server_pid);
+	t0 = now();
+	/* after --max-failures failures no new session is started */
+	while ((started < n && failed < j->max_failures) || busy > 0) {
+		int np = 0, rc;
+		double t;
+
+		while (started < n && busy < window && failed < j->max_failures) {
+			struct sess *s = &ss[started];
+
+			if (sess_start(s, j) != 0)
+				sess_fail(s, &failed, j->label, started, s->c.err);
+			else
+				busy++;
+			started++;
+		}
+		/* sessions get ready in about the order they started */
+		while (first_busy < started && ss[first_busy].state >= SS_READY)
+			first_busy++;
+		for (int i = first_busy; i < started; i++) {
+			if (ss[i].state >= SS_READY)
+				continue;
+			pfd[np].fd = ss[i].c.fd;
+			pfd[np].events = ss[i].state == SS_CONNECT ? POLLOUT : POLLIN;
+			owner[np++] = i;
+		}
+		if (np == 0)
+			continue;
+		rc = poll(pfd, (nfds_t)np, 100);
+		if (rc < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		t = now();
+		for (int k = 0; k < np; k++) {
+			struct sess *s = &ss[owner[k]];
+			int i = owner[k];
+
+			if (pfd[k].revents == 0) {
+				if (t > s->deadline) {
+					sess_fail(s, &failed, j->label, i, "timed out");
+					busy--;
+				}
+				continue;
+			}
+			if (s->state == SS_CONNECT) {
+				if (sess_connected(s, j) != 0) {
+					sess_fail(s, &failed, j->label, i, s->c.err);
+					busy--;
+				}
+				continue;
+			}
+			if (s->state == SS_GREETING && s->t_greet == 0) {
+				s->t_greet = t;
+				acc[nacc++] = (t - s->t0) * 1e6;
+			}
+			if (conn_fill(&s->c) != 0) {
+				sess_fail(s, &failed, j->label, i, s->c.err);
+				busy--;
+				continue;
+			}
+			while (s->state < SS_READY &&
+			    memchr(s->c.buf + s->c.off, '\n', s->c.len - s->c.off) != NULL) {
+				if (read_resp(&s->c, &r, false) != 0 ||
+				    sess_line(s, j, i, &r) != 0) {
+					sess_fail(s, &failed, j->label, i, s->c.err);
+					break;
+				}
+			}
+			if (s->state >= SS_READY) {
+				busy--;
+				if (s->state == SS_READY) {
+					ready[nready++] = (s->t_ready - s->t0) * 1e6;
+					t_all = s->t_ready;
+				}
+			}
+		}
+	}
+	res->elapsed = t_all > t0 ? t_all - t0 : 0;
+	printf("%s: %zu of %d sessions up after %.2f s, %ld failed\n", j->label, nready, n,
+	    res->elapsed, failed);
+	sleep((unsigned)j->settle);
+	mem_tree(j->server_pid, &after);
+	/* every session still answers? */
+	for (int i = 0; i < started; i++)
+		if (ss[i].state == SS_READY && send_cmd(&ss[i].c, "NOOP") != 0) {
+			if (noop_failed++ < LOAD_MAX_ERRMSG)
+				fprintf(stderr, "imapload: %s: session %d: NOOP: %s\n", j->label,
+				    i + 1, ss[i].c.err);
+			ss[i].state = SS_FAILED;
+		}
+	for (int i = 0; i < started; i++)
+		if (ss[i].state == SS_READY &&
+		    wait_tagged(&ss[i].c, &r, false, NULL, NULL) != CMD_OK) {
+			if (noop_failed++ < LOAD_MAX_ERRMSG)
+				fprintf(stderr, "imapload: %s: session %d: NOOP: %s\n", j->label,
+				    i + 1, ss[i].c.err);
+			ss[i].state = SS_FAILED;
+		}
+	for (int i = 0; i < started; i++)
+		if (ss[i].state == SS_READY)
+			(void)send_cmd(&ss[i].c, "LOGOUT");
+	for (int i = 0; i < started; i++) {
+		if (ss[i].state == SS_READY)
+			(void)wait_tagged(&ss[i].c, &r, false, NULL, NULL);
+		conn_close(&ss[i].c);
+	}
+	qsort(acc, nacc, sizeof(double), cmp_double);
+	qsort(ready, nready, sizeof(double), cmp_double);
+	res->clients = n;
+	res->conns = (long)nready;
+	res->ops = (long)nready;
+	res->errors = failed + noop_failed;
+	res->pss_before = before.pss;
+	res->pss_after = after.pss;
+	res->rss_before = before.rss;
+	res->rss_after = after.rss;
+	res->procs_before = before.procs;
+	res->procs_after = after.procs;
+	printf("%s: memory with %zu sessions: Pss %.0f -> %.0f kB (%.1f kB per session), "
+	    "Rss %.0f -> %.0f kB, processes %ld -> %ld (%s)\n", j->label, nready, before.pss,
+	    after.pss, nready ? (after.pss - before.pss) / (double)nready : 0, before.rss,
+	    after.rss, before.procs, after.procs, after.names);
+	printf("%s: accept latency (connect to greeting) ms:", j->label);
+	print_pcts(acc, nacc);
+	printf("; connect to SELECT's OK ms:");
+	print_pcts(ready, nready);
+	printf("; NOOP failures %ld\n", noop_failed);
+	if (j->save != NULL) {
+		if ((f = fopen(j->save, "w")) == NULL)
+			die("%s: %s", j->save, strerror(errno));
+		fprintf(f, "sessions %d\nup %zu\nfailed %ld\nnoop_failed %ld\nelapsed %.6f\n"
+		    "pss_before %.0f\npss_after %.0f\nrss_before %.0f\nrss_after %.0f\n"
+		    "procs_before %ld\nprocs_after %ld\n", n, nready, failed, noop_failed,
+		    res->elapsed, before.pss, after.pss, before.rss, after.rss, before.procs,
+		    after.procs);
+		save_series(f, "accept", acc, nacc);
+		save_series(f, "ready", ready, nready);
+		if (fclose(f) != 0)
+			die("%s: %s", j->save, strerror(errno));
+	}
+	resp_free(&r);
+	free(ss);
+	free(pfd);
+	free(owner);
+	free(acc);
+	free(ready);
+	return failed + noop_failed == 0 ? 0 : 1;
+}
+
+/* ---- mix ---- */
+
+enum mix_op {
+	OP_NOOP, OP_SELECT, OP_EXAMINE, OP_FETCH_FLAGS, OP_FETCH_HDR, OP_FETCH_BODY,
+	OP_SEARCH, OP_STORE, OP_APPEND, OP_COPY, OP_MOVE, OP_EXPUNGE, OP_IDLE,
+	OP_RECONNECT, NOPS
+};
+static const char *const mix_op_names[NOPS] = {
+	"NOOP", "SELECT", "EXAMINE", "FETCH-FLAGS", "FETCH-HEADERS", "FETCH-BODY", "SEARCH",
+	"STORE", "APPEND", "COPY", "MOVE", "EXPUNGE", "IDLE", "LOGOUT+LOGIN",
+};
+/* weights in percent: reads most, writes a third, a reconnect now and then;
+ * IDLE is short and rare, or its wait would be most of every client's time */
+static const int mix_weights[NOPS] = {
+	11, 5, 3, 12, 12, 12, 8, 12, 10, 4, 4, 4, 2, 1,
+};
+
+struct ledger_msg {
+	unsigned char sum[32];
+	size_t size;
+};
+
+/* One of the client's own messages in the shared mailbox. */
+struct own {
+	uint32_t uid;
+	uint32_t seq;            /* index in the ledger */
+};
+
+struct dseries {
+	double *v;
+	size_t n, cap;
+};
+
+static void
+ds_add(struct dseries *s, double x)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->v = xrealloc(s->v, s->cap * sizeof(double));
+	}
+	s->v[s->n++] = x;
+}
+
+struct mixer {
+	struct job *j;
+	int idx;
+	pthread_t thread;
+	struct conn c;
+	struct resp r;
+	struct rng rng;
+	char user[256], shared[128], folder[128];
+	uint32_t exists;         /* of the selected mailbox, from EXISTS and EXPUNGE */
+	bool in_shared;          /* the shared mailbox is selected read-write */
+	/* the ledger: every message appended, by its number */
+	struct ledger_msg *led;
+	size_t nled, capled;
+	struct own *own;         /* own messages in the shared mailbox */
+	size_t nown, capown;
+	uint32_t *folder_seqs;   /* ledger numbers expected in the folder */
+	size_t nfold, capfold;
+	long expunged;
+	/* counters */
+	struct dseries lat[NOPS];
+	struct dseries accept;
+	long errors, expected_no, malformed;
+	bool failed;
+	/* per-command scratch for the untagged handler */
+	uint32_t want_uid;
+	unsigned char got_sum[32];
+	long got, got_bad;
+	bool collect;            /* verify: keep every literal's sum */
+	unsigned char (*sums)[32];
+	uint32_t *sum_uids;
+	size_t nsums, capsums;
+	uint32_t *found;         /* SEARCH results */
+	size_t nfound, capfound;
+	/* the result of the check */
+	long v_expected, v_found, v_missing, v_extra, v_corrupt;
+};
+
+static void
+mix_error(struct mixer *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->errors++ < LOAD_MAX_ERRMSG) {
+		fprintf(stderr, "imapload: %s: client %d: ", m->j->label, m->idx + 1);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+}
+
+/* "UID n" in a FETCH response's text, 0 when absent */
+static uint32_t
+fetch_uid(const char *p)
+{
+	const char *u = strstr(p, "UID ");
+
+	return u != NULL ? (uint32_t)strtoul(u + 4, NULL, 10) : 0;
+}
+
+/* Every untagged answer during the mixed workload: checked and followed. */
+static void
+on_mix(const struct resp *r, void *arg)
+{
+	struct mixer *m = arg;
+	const char *w;
+	uint32_t n;
+
+	if (r->text.p[0] != '*' || r->text.p[1] != ' ') {
+		m->malformed++;
+		mix_error(m, "malformed answer: %.200s", r->text.p);
+		return;
+	}
+	if (untagged_number(r, &n, &w)) {
+		if (word_is(w, "EXISTS"))
+			m->exists = n;
+		else if (word_is(w, "EXPUNGE")) {
+			if (n == 0 || n > m->exists) {
+				m->malformed++;
+				mix_error(m, "EXPUNGE %u with %u messages", n, m->exists);
+			} else
+				m->exists--;
+		} else if (word_is(w, "FETCH")) {
+			if (n == 0 || n > m->exists) {
+				m->malformed++;
+				mix_error(m, "FETCH of message %u with %u messages: %.200s", n,
+				    m->exists, r->text.p);
+			}
+			if (r->nlit == 1 && (m->collect || m->want_uid != 0)) {
+				unsigned char sum[32];
+
+				sha256_sum(r->lit.p != NULL ? r->lit.p : "", r->lit.len, sum);
+				if (m->collect) {
+					if (m->nsums == m->capsums) {
+						m->capsums = m->capsums ? m->capsums * 2 : 256;
+						m->sums = xrealloc(m->sums, m->capsums * 32);
+						m->sum_uids = xrealloc(m->sum_uids,
+						    m->capsums * sizeof(uint32_t));
+					}
+					memcpy(m->sums[m->nsums], sum, 32);
+					m->sum_uids[m->nsums++] = fetch_uid(r->text.p);
+				} else if (fetch_uid(r->text.p) == m->want_uid) {
+					memcpy(m->got_sum, sum, 32);
+					m->got++;
+				}
+			}
+		}
+		return;
+	}
+	if (strncmp(r->text.p, "* SEARCH", 8) == 0) {
+		const char *p = r->text.p + 8;
+
+		m->nfound = 0;
+		while (*p == ' ') {
+			char *end;
+			unsigned long v = strtoul(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			if (m->nfound == m->capfound) {
+				m->capfound = m->capfound ? m->capfound * 2 : 256;
+				m->found = xrealloc(m->found, m->capfound * sizeof(uint32_t));
+			}
+			m->found[m->nfound++] = (uint32_t)v;
+			p = end;
+		}
+	}
+}
+
+/* Send the command, read up to its tagged answer; errors counted here. */
+static int
+mix_cmd(struct mixer *m, const char *fmt, ...)
+{
+	struct dbuf b = { 0 };
+	va_list ap;
+	int rc;
+	size_t tl;
+
+	db_printf(&b, "%s ", conn_next_tag(&m->c));
+	va_start(ap, fmt);
+	{
+		int n = vsnprintf(NULL, 0, fmt, ap);
+
+		va_end(ap);
+		db_reserve(&b, (size_t)n + 2);
+		va_start(ap, fmt);
+		vsnprintf(b.p + b.len, (size_t)n + 1, fmt, ap);
+		b.len += (size_t)n;
+	}
+	va_end(ap);
+	db_add(&b, "\r\n", 2);
+	rc = conn_write(&m->c, b.p, b.len) != 0 ? CMD_IO : CMD_OK;
+	if (rc == CMD_OK)
+		rc = wait_tagged(&m->c, &m->r, m->collect || m->want_uid != 0, on_mix, m);
+	tl = strlen(m->c.tag);
+	if (rc == CMD_FAILED && strncmp(m->c.err + tl, " NO [EXPUNGEISSUED]", 19) == 0) {
+		/* RFC 5530: a message another session expunged; allowed */
+		m->expected_no++;
+		rc = CMD_OK;
+	} else if (rc == CMD_FAILED)
+		mix_error(m, "%.60s: %s", b.p + tl + 1, m->c.err);
+	else if (rc == CMD_IO) {
+		mix_error(m, "%.60s: %s", b.p + tl + 1, m->c.err);
+		m->failed = true;
+	}
+	db_free(&b);
+	return rc;
+}
+
+/* Connect, and the accept latency: connect() to the greeting's first byte. */
+static int
+mix_connect(struct mixer *m, bool timed)
+{
+	struct job *j = m->j;
+	struct pollfd p;
+	double t0 = now();
+
+	if (conn_open(&m->c, j->host, j->port, j->tls, j->timeout) != 0)
+		goto fail;
+	p.fd = m->c.fd;
+	p.events = POLLIN;
+	if (m->c.ssl == NULL && poll(&p, 1, j->timeout * 1000) != 1) {
+		conn_error(&m->c, "no greeting");
+		goto fail;
+	}
+	if (timed)
+		ds_add(&m->accept, (now() - t0) * 1e6);
+	if (read_resp(&m->c, &m->r, false) != 0)
+		goto fail;
+	if (strncmp(m->r.text.p, "* OK", 4) != 0) {
+		conn_error(&m->c, "greeting: %.300s", m->r.text.p);
+		goto fail;
+	}
+	if (mix_cmd(m, "LOGIN \"%s\" \"%s\"", m->user, j->password) != CMD_OK)
+		return -1;
+	return 0;
+fail:
+	mix_error(m, "connect: %s", m->c.err);
+	m->failed = true;
+	return -1;
+}
+
+static int
+mix_select_shared(struct mixer *m)
+{
+	m->exists = 0;
+	m->in_shared = false;
+	if (mix_cmd(m, "SELECT \"%s\"", m->shared) != CMD_OK)
+		return -1;
+	m->in_shared = true;
+	return 0;
+}
+
+static void
+mix_logout(struct mixer *m)
+{
+	if (send_cmd(&m->c, "LOGOUT") == 0)
+		for (;;) {
+			size_t tl = strlen(m->c.tag);
+
+			if (read_resp(&m->c, &m->r, false) != 0)
+				break;
+			if (strncmp(m->r.text.p, m->c.tag, tl) == 0)
+				break;
+		}
+	conn_close(&m->c);
+}
+
+/* A unique message: its X-Load-Id and Message-ID name the run, client and number. */
+static void
+mix_message(struct mixer *m, uint32_t seq, struct dbuf *out)
+{
+	struct rng r = { mix64(m->j->seed ^ mix64((uint64_t)m->idx << 32 | seq)) };
+	char date[64];
+
+	db_reset(out);
+	gen_date(time(NULL), false, date, sizeof(date));
+	db_printf(out, "From: Load Client %d <client%d@load.invalid>\r\n"
+	    "To: %s <%s@load.invalid>\r\nSubject: load %s client %d message %u %s %s\r\n"
+	    "Date: %s\r\nMessage-ID: <%s.%d.%u@load.invalid>\r\n"
+	    "X-Load-Id: %s-c%d-m%u\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n", m->idx + 1, m->idx + 1,
+	    m->user, m->user, m->j->run, m->idx + 1, seq, words[rng_below(&r, 96)],
+	    words[rng_below(&r, 96)], date, m->j->run, m->idx + 1, seq, m->j->run,
+	    m->idx + 1, seq);
+	gen_text(&r, 512 + rng_below(&r, 7680), false, out);
+}
+
+static void
+mix_append(struct mixer *m, struct dbuf *scratch)
+{
+	uint32_t seq = (uint32_t)m->nled;
+	struct dbuf cmd = { 0 };
+	const char *ok, *sp;
+	size_t tl;
+	int rc;
+
+	mix_message(m, seq, scratch);
+	if (m->nled == m->capled) {
+		m->capled = m->capled ? m->capled * 2 : 256;
+		m->led = xrealloc(m->led, m->capled * sizeof(*m->led));
+	}
+	sha256_sum(scratch->p, scratch->len, m->led[seq].sum);
+	m->led[seq].size = scratch->len;
+	m->nled++;
+	db_printf(&cmd, "%s APPEND \"%s\" (%s) {%zu+}\r\n", conn_next_tag(&m->c), m->shared,
+	    rng_below(&m->rng, 3) == 0 ? "\\Seen" : "", scratch->len);
+	db_add(&cmd, scratch->p, scratch->len);
+	db_add(&cmd, "\r\n", 2);
+	rc = conn_write(&m->c, cmd.p, cmd.len) != 0 ? CMD_IO : CMD_OK;
+	db_free(&cmd);
+	if (rc == CMD_OK)
+		rc = wait_tagged(&m->c, &m->r, false, on_mix, m);
+	if (rc != CMD_OK) {
+		mix_error(m, "APPEND: %s", m->c.err);
+		m->failed = m->failed || rc == CMD_IO;
+		return;
+	}
+	/* "TAG OK [APPENDUID validity uid]" (RFC 4315 §3) */
+	tl = strlen(m->c.tag);
+	ok = m->r.text.p + tl;
+	if (strncmp(ok, " OK [APPENDUID ", 15) != 0 || (sp = strchr(ok + 15, ' ')) == NULL) {
+		mix_error(m, "APPEND: no APPENDUID: %.200s", m->r.text.p);
+		return;
+	}
+	if (m->nown == m->capown) {
+		m->capown = m->capown ? m->capown * 2 : 256;
+		m->own = xrealloc(m->own, m->capown * sizeof(*m->own));
+	}
+	m->own[m->nown].uid = (uint32_t)strtoul(sp + 1, NULL, 10);
+	m->own[m->nown++].seq = seq;
+}
+
+static void
+mix_folder_add(struct mixer *m, uint32_t seq)
+{
+	if (m->nfold == m->capfold) {
+		m->capfold = m->capfold ? m->capfold * 2 : 256;
+		m->folder_seqs = xrealloc(m->folder_seqs, m->capfold * sizeof(uint32_t));
+	}
+	m->folder_seqs[m->nfold++] = seq;
+}
+
+/* Take own message k out of the list (MOVE, EXPUNGE). */
+static void
+mix_own_drop(struct mixer *m, size_t k)
+{
+	m->own[k] = m->own[--m->nown];
+}
+
+static void
+mix_idle(struct mixer *m)
+{
+	struct pollfd p = { .fd = m->c.fd, .events = POLLIN };
+	size_t tl;
+	double end;
+
+	if (send_cmd(&m->c, "IDLE") != 0) {
+		mix_error(m, "IDLE: %s", m->c.err);
+		m->failed = true;
+		return;
+	}
+	tl = strlen(m->c.tag);
+	for (;;) {
+		if (read_resp(&m->c, &m->r, false) != 0) {
+			mix_error(m, "IDLE: %s", m->c.err);
+			m->failed = true;
+			return;
+		}
+		if (m->r.text.p[0] == '+')
+			break;
+		if (strncmp(m->r.text.p, m->c.tag, tl) == 0) {
+			mix_error(m, "IDLE: %.200s", m->r.text.p);
+			return;
+		}
+		on_mix(&m->r, m);
+	}
+	/* listen for up to 50 ms: other clients of the user append and expunge */
+	end = now() + 0.05;
+	for (double t = now(); t < end; t = now()) {
+		if (m->c.off == m->c.len && poll(&p, 1, (int)((end - t) * 1000) + 1) != 1)
+			break;
+		if (read_resp(&m->c, &m->r, false) != 0) {
+			mix_error(m, "IDLE: %s", m->c.err);
+			m->failed = true;
+			return;
+		}
+		on_mix(&m->r, m);
+	}
+	if (conn_write(&m->c, "DONE\r\n", 6) != 0 ||
+	    wait_tagged(&m->c, &m->r, false, on_mix, m) != CMD_OK) {
+		mix_error(m, "IDLE: DONE: %s", m->c.err);
+		m->failed = true;
+	}
+}
+
+static enum mix_op
+mix_pick(struct mixer *m)
+{
+	int x = (int)rng_below(&m->rng, 100);
+
+	for (int op = 0; op < NOPS; op++) {
+		if (x < mix_weights[op])
+			return (enum mix_op)op;
+		x -= mix_weights[op];
+	}
+	return OP_NOOP;
+}
+
+/* One operation; its latency is recorded by the caller. */
+static void
+mix_one(struct mixer *m, enum mix_op op, struct dbuf *scratch)
+{
+	size_t k = m->nown > 0 ? (size_t)rng_below(&m->rng, m->nown) : 0;
+	uint32_t lo;
+
+	switch (op) {
+	case OP_NOOP:
+		mix_cmd(m, "NOOP");
+		break;
+	case OP_SELECT:
+		mix_select_shared(m);
+		break;
+	case OP_EXAMINE:
+		/* the own folder, read-only, and its flags; then back (see mix_run) */
+		m->in_shared = false;
+		m->exists = 0;
+		if (mix_cmd(m, "EXAMINE \"%s\"", m->folder) == CMD_OK && m->exists > 0)
+			mix_cmd(m, "FETCH 1:* (UID FLAGS)");
+		break;
+	case OP_FETCH_FLAGS:
+		if (m->exists == 0) {
+			mix_cmd(m, "NOOP");
+			break;
+		}
+		/* what a client asks after a resync: the flags of the newest 100 */
+		lo = m->exists > 100 ? m->exists - 99 : 1;
+		mix_cmd(m, "FETCH %u:* (UID FLAGS)", lo);
+		break;
+	case OP_FETCH_HDR:
+		if (m->exists == 0) {
+			mix_cmd(m, "NOOP");
+			break;
+		}
+		/* a message list: headers of 20 at a random place */
+		lo = 1 + (uint32_t)rng_below(&m->rng, m->exists > 20 ? m->exists - 19 : 1);
+		mix_cmd(m, "FETCH %u:%u (UID FLAGS RFC822.SIZE INTERNALDATE "
+		    "BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE MESSAGE-ID)])", lo,
+		    lo + 19 < m->exists ? lo + 19 : m->exists);
+		break;
+	case OP_FETCH_BODY:
+		/* one of the client's own, checked against the ledger */
+		m->want_uid = m->own[k].uid;
+		m->got = 0;
+		if (mix_cmd(m, "UID FETCH %u (UID BODY.PEEK[])", m->want_uid) == CMD_OK) {
+			if (m->got != 1)
+				mix_error(m, "UID FETCH %u: %ld bodies", m->want_uid, m->got);
+			else if (memcmp(m->got_sum, m->led[m->own[k].seq].sum, 32) != 0)
+				mix_error(m, "UID FETCH %u: the body differs from the one appended",
+				    m->want_uid);
+		}
+		m->want_uid = 0;
+		break;
+	case OP_SEARCH:
+		/* the client's own messages by a header of theirs: exactly those */
+		m->nfound = 0;
+		if (mix_cmd(m, "UID SEARCH HEADER X-Load-Id \"%s-c%d-\"", m->j->run,
+		    m->idx + 1) == CMD_OK && m->nfound != m->nown)
+			mix_error(m, "UID SEARCH HEADER X-Load-Id: %zu found, %zu expected",
+			    m->nfound, m->nown);
+		break;
+	case OP_STORE:
+		mix_cmd(m, "UID STORE %u %cFLAGS (%s)", m->own[k].uid,
+		    rng_below(&m->rng, 2) ? '+' : '-',
+		    rng_below(&m->rng, 2) ? "\\Flagged" : "\\Seen \\Answered");
+		break;
+	case OP_APPEND:
+		mix_append(m, scratch);
+		break;
+	case OP_COPY:
+		if (mix_cmd(m, "UID COPY %u \"%s\"", m->own[k].uid, m->folder) == CMD_OK)
+			mix_folder_add(m, m->own[k].seq);
+		break;
+	case OP_MOVE:
+		if (mix_cmd(m, "UID MOVE %u \"%s\"", m->own[k].uid, m->folder) == CMD_OK) {
+			mix_folder_add(m, m->own[k].seq);
+			mix_own_drop(m, k);
+		}
+		break;
+	case OP_EXPUNGE:
+		/* \Deleted is only ever set on a message about to go: another
+		 * client's EXPUNGE may take it first, with the same outcome */
+		if (mix_cmd(m, "UID STORE %u +FLAGS.SILENT (\\Deleted)", m->own[k].uid) == CMD_OK &&
+		    mix_cmd(m, "EXPUNGE") == CMD_OK) {
+			mix_own_drop(m, k);
+			m->expunged++;
+		}
+		break;
+	case OP_IDLE:
+		mix_idle(m);
+		break;
+	case OP_RECONNECT:
+		mix_logout(m);
+		if (mix_connect(m, true) == 0)
+			mix_select_shared(m);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Sorts 32-byte sums. */
+static int
+cmp_sum(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/*
+ * The check at the end: every message of the ledger where the workload
+ * left it, with the checksum it was appended with.
+ */
+static void
+mix_verify(struct mixer *m)
+{
+	unsigned char (*want)[32];
+	size_t i, a, b;
+
+	m->v_expected = (long)(m->nown + m->nfold);
+	/* the shared mailbox: each own UID, once, with its sum */
+	if (!m->in_shared && mix_select_shared(m) != 0)
+		return;
+	for (i = 0; i < m->nown; i++) {
+		m->want_uid = m->own[i].uid;
+		m->got = 0;
+		if (mix_cmd(m, "UID FETCH %u (UID BODY.PEEK[])", m->want_uid) != CMD_OK)
+			return;
+		if (m->got == 0)
+			m->v_missing++;
+		else if (memcmp(m->got_sum, m->led[m->own[i].seq].sum, 32) != 0)
+			m->v_corrupt++;
+		else
+			m->v_found++;
+	}
+	m->want_uid = 0;
+	m->nfound = 0;
+	if (mix_cmd(m, "UID SEARCH HEADER X-Load-Id \"%s-c%d-\"", m->j->run, m->idx + 1) !=
+	    CMD_OK)
+		return;
+	if (m->nfound > m->nown)
+		m->v_extra += (long)(m->nfound - m->nown);
+	/* the folder: the multiset of sums must be the one expected */
+	m->exists = 0;
+	if (mix_cmd(m, "EXAMINE \"%s\"", m->folder) != CMD_OK)
+		return;
+	m->in_shared = false;
+	m->collect = true;
+	m->nsums = 0;
+	if (m->exists > 0 && mix_cmd(m, "FETCH 1:* (UID BODY.PEEK[])") != CMD_OK) {
+		m->collect = false;
+		return;
+	}
+	m->collect = false;
+	want = xrealloc(NULL, (m->nfold + 1) * 32);
+	for (i = 0; i < m->nfold; i++)
+		memcpy(want[i], m->led[m->folder_seqs[i]].sum, 32);
+	qsort(want, m->nfold, 32, cmp_sum);
+	qsort(m->sums, m->nsums, 32, cmp_sum);
+	for (a = b = 0; a < m->nfold || b < m->nsums;) {
+		int c = a == m->nfold ? 1 : b == m->nsums ? -1 : memcmp(want[a], m->sums[b], 32);
+
+		if (c == 0) {
+			m->v_found++;
+			a++;
+			b++;
+		} else if (c < 0) {
+			m->v_missing++;
+			a++;
+		} else {
+			m->v_extra++;    /* or changed: a sum nothing was appended with */
+			b++;
+		}
+	}
+	free(want);
+}
+
+static pthread_barrier_t mix_barrier;
+
+static void *
+mix_main(void *arg)
+{
+	struct mixer *m = arg;
+	struct job *j = m->j;
+	struct dbuf scratch = { 0 };
+	double end;
+
+	m->rng.s = mix64(j->seed ^ mix64((uint64_t)m->idx + 1) ^ mix64(j->first + 99));
+	expand_name(j->user, load_user_no(j, m->idx), m->user, sizeof(m->user));
+	snprintf(m->shared, sizeof(m->shared), "load-%s", j->run);
+	snprintf(m->folder, sizeof(m->folder), "load-%s-c%d", j->run, m->idx + 1);
+	/* the first client of each user creates the shared mailbox; nothing
+	 * else may get NO anywhere */
+	if (mix_connect(m, false) == 0 && m->idx < j->users)
+		mix_cmd(m, "CREATE \"%s\"", m->shared);
+	pthread_barrier_wait(&mix_barrier);
+	if (!m->failed && mix_cmd(m, "CREATE \"%s\"", m->folder) == CMD_OK)
+		mix_select_shared(m);
+	pthread_barrier_wait(&mix_barrier);
+	end = now() + j->duration;
+	while (!m->failed && now() < end) {
+		enum mix_op op = mix_pick(m);
+		double t;
+
+		if (!m->in_shared) {
+			/* back from EXAMINE or a failed SELECT: a SELECT as well */
+			t = now();
+			if (mix_select_shared(m) != 0)
+				break;
+			ds_add(&m->lat[OP_SELECT], (now() - t) * 1e6);
+		}
+		/* work on own messages needs one: append first */
+		if (m->nown == 0 && (op == OP_FETCH_BODY || op == OP_STORE || op == OP_COPY ||
+		    op == OP_MOVE || op == OP_EXPUNGE))
+			op = OP_APPEND;
+		t = now();
+		mix_one(m, op, &scratch);
+		ds_add(&m->lat[op], (now() - t) * 1e6);
+	}
+	pthread_barrier_wait(&mix_barrier);
+	/* the check, on a connection of its own if the last one failed */
+	if (m->failed) {
+		conn_close(&m->c);
+		m->failed = false;
+		if (mix_connect(m, false) != 0)
+			goto out;
+		m->in_shared = false;
+	}
+	mix_verify(m);
+	mix_logout(m);
+out:
+	db_free(&scratch);
+	resp_free(&m->r);
+	return NULL;
+}
+
+static int
+run_mix(struct job *j, struct result *res)
+{
+	int n = j->clients;
+	struct mixer *ms = calloc((size_t)n, sizeof(*ms));
+	struct dseries all[NOPS] = { 0 }, acc = { 0 };
+	long errors = 0, expected_no = 0, malformed = 0, ops = 0;
+	long v_exp = 0, v_found = 0, v_miss = 0, v_extra = 0, v_corrupt = 0, appended = 0;
+	long expunged = 0;
+	double t0;
+	FILE *f = NULL;
+
+	if (ms == NULL)
+		die("out of memory");
+	if (j->users < 1 || j->users > n)
+		die("mix: --users must be from 1 to -c");
+	memset(res, 0, sizeof(*res));
+	snprintf(res->label, sizeof(res->label), "%s", j->label);
+	snprintf(res->workload, sizeof(res->workload), "mix");
+	if (pthread_barrier_init(&mix_barrier, NULL, (unsigned)n + 1) != 0)
+		die("pthread_barrier_init failed");
+	for (int i = 0; i < n; i++) {
+		pthread_attr_t attr;
+
+		ms[i].j = j;
+		ms[i].idx = i;
+		ms[i].c.fd = -1;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&ms[i].thread, &attr, mix_main, &ms[i]) != 0)
+			die("pthread_create failed");
+		pthread_attr_destroy(&attr);
+	}
+	pthread_barrier_wait(&mix_barrier);
+	pthread_barrier_wait(&mix_barrier);
+	t0 = now();
+	pthread_barrier_wait(&mix_barrier);
+	res->elapsed = now() - t0;
+	for (int i = 0; i < n; i++)
+		pthread_join(ms[i].thread, NULL);
+	for (int i = 0; i < n; i++) {
+		struct mixer *m = &ms[i];
+
+		for (int op = 0; op < NOPS; op++) {
+			for (size_t k = 0; k < m->lat[op].n; k++)
+				ds_add(&all[op], m->lat[op].v[k]);
+			ops += (long)m->lat[op].n;
+			free(m->lat[op].v);
+		}
+		for (size_t k = 0; k < m->accept.n; k++)
+			ds_add(&acc, m->accept.v[k]);
+		errors += m->errors;
+		expected_no += m->expected_no;
+		malformed += m->malformed;
+		v_exp += m->v_expected;
+		v_found += m->v_found;
+		v_miss += m->v_missing;
+		v_extra += m->v_extra;
+		v_corrupt += m->v_corrupt;
+		appended += (long)m->nled;
+		expunged += m->expunged;
+		free(m->accept.v);
+		free(m->led);
+		free(m->own);
+		free(m->folder_seqs);
+		free(m->sums);
+		free(m->sum_uids);
+		free(m->found);
+	}
+	res->ops = ops;
+	res->clients = n;
+	res->errors = errors + v_miss + v_extra + v_corrupt;
+	printf("%s: mix, %d clients of %d users, %.1f s: %ld commands, %.1f/s; protocol errors "
+	    "%ld (malformed %ld), NO [EXPUNGEISSUED] %ld (allowed)\n", j->label, n, j->users,
+	    res->elapsed, ops, (double)ops / res->elapsed, errors, malformed, expected_no);
+	printf("%s: messages appended %ld, expunged %ld; checked at the end: %ld expected "
+	    "where the workload left them, %ld found intact, %ld missing, %ld extra, %ld "
+	    "changed\n", j->label, appended, expunged, v_exp, v_found, v_miss, v_extra,
+	    v_corrupt);
+	if (j->save != NULL && (f = fopen(j->save, "w")) == NULL)
+		die("%s: %s", j->save, strerror(errno));
+	if (f != NULL)
+		fprintf(f, "elapsed %.6f\nclients %d\nusers %d\nops %ld\nerrors %ld\n"
+		    "malformed %ld\nexpected_no %ld\nappended %ld\nexpunged %ld\n"
+		    "v_expected %ld\nv_found %ld\nv_missing %ld\nv_extra %ld\nv_changed %ld\n",
+		    res->elapsed, n, j->users, ops, errors, malformed, expected_no, appended,
+		    expunged, v_exp, v_found, v_miss, v_extra, v_corrupt);
+	for (int op = 0; op < NOPS; op++) {
+		qsort(all[op].v, all[op].n, sizeof(double), cmp_double);
+		printf("%s:   %-14s %7zu  %8.1f/s ", j->label, mix_op_names[op], all[op].n,
+		    (double)all[op].n / res->elapsed);
+		print_pcts(all[op].v, all[op].n);
+		printf("\n");
+		if (f != NULL)
+			save_series(f, mix_op_names[op], all[op].v, all[op].n);
+		free(all[op].v);
+	}
+	qsort(acc.v, acc.n, sizeof(double), cmp_double);
+	printf("%s: accept latency (connect to greeting, %zu reconnects) ms:", j->label, acc.n);
+	print_pcts(acc.v, acc.n);
+	printf("\n");
+	if (f != NULL) {
+		save_series(f, "accept", acc.v, acc.n);
+		if (fclose(f) != 0)
+			die("%s: %s", j->save, strerror(errno));
+	}
+	free(acc.v);
+	pthread_barrier_destroy(&mix_barrier);
+	free(ms);
+	return res->errors == 0 ? 0 : 1;
+}
+
 /* ---- main --------------------------------------------------------------------- */
 
 static void
@@ -3387,6 +4501,7 @@ usage(void)
 	    "       imapload report TITLE A=FILE[,FILE...] B=FILE[,FILE...]\n"
 	    "       imapload gen INDEX [SEED] | imapload sizes COUNT [SEED]\n"
 	    "workloads: append populate select fetch-flags fetch-body search store mem idle\n"
+	    "  sessions mix (and sort qresync-prep qresync)\n"
 	    "options: -H HOST (127.0.0.1) -p PORT --tls -u USER (%%d: client number)\n"
 	    "  -m MAILBOX (INBOX; %%d too) -c CLIENTS (1) -n COUNT (operations in all)\n"
 	    "  --first N (generator index of the first message appended, 0)\n"
@@ -3396,6 +4511,8 @@ usage(void)
 	    "  --server-pid PID --settle SECONDS (mem, idle: 3) --timeout SECONDS (1800)\n"
 	    "  --pause MS (idle: between APPENDs, 1000) --examine (EXAMINE, not SELECT)\n"
 	    "  --label NAME --save FILE\n"
+	    "  --users U (sessions, mix: client i is user i %% U + 1) --run NAME (mix)\n"
+	    "  --duration SECONDS (mix: 60) --max-failures N (sessions: 20)\n"
 	    "environment: IMAPLOAD_PASSWORD (the password of every user)\n");
 	exit(2);
 }
@@ -3435,13 +4552,17 @@ main(int argc, char **argv)
 		{ "changes", required_argument, NULL, 22 },
 		{ "expunges", required_argument, NULL, 23 },
 		{ "known-uids", no_argument, NULL, 24 },
+		{ "users", required_argument, NULL, 25 },
+		{ "run", required_argument, NULL, 26 },
+		{ "duration", required_argument, NULL, 27 },
+		{ "max-failures", required_argument, NULL, 28 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct job j = {
 		.host = "127.0.0.1", .mailbox = "INBOX", .clients = 1, .count = -1,
 		.seed = 1, .range = 0, .expect_exists = -1, .window = 32, .settle = 3,
 		.timeout = 1800, .label = "run", .pause_ms = 1000, .changes = 1000,
-		.expunges = 100,
+		.expunges = 100, .duration = 60, .max_failures = 20, .run = "1",
 	};
 	struct result res;
 	int opt, status;
@@ -3497,6 +4618,10 @@ main(int argc, char **argv)
 		case 22: j.changes = atol(optarg); break;
 		case 23: j.expunges = atol(optarg); break;
 		case 24: j.known_uids = true; break;
+		case 25: j.users = atoi(optarg); break;
+		case 26: j.run = optarg; break;
+		case 27: j.duration = atoi(optarg); break;
+		case 28: j.max_failures = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -3514,7 +4639,7 @@ main(int argc, char **argv)
 		die("IMAPLOAD_PASSWORD must not contain quotes, backslashes or line breaks");
 	if (j.clients < 1 || j.clients > 10000)
 		die("-c must be from 1 to 10000");
-	if (j.w != W_MEM && j.w != W_QPREP && j.count < 1)
+	if (j.w != W_MEM && j.w != W_QPREP && j.w != W_SESSIONS && j.w != W_MIX && j.count < 1)
 		die("-n COUNT is required");
 	if (j.w == W_SORT && (j.command == NULL || strpbrk(j.command, "\r\n") != NULL))
 		die("sort needs --command COMMAND (one line)");
@@ -3539,6 +4664,12 @@ main(int argc, char **argv)
 		die("idle: --pause must be at least 0 and --timeout at least 1");
 	if (j.window < 1)
 		die("--window must be at least 1");
+	if (j.w == W_SESSIONS && (j.server_pid <= 0 || j.tls || j.max_failures < 1))
+		die("sessions needs --server-pid PID and --max-failures of at least 1, "
+		    "and has no --tls");
+	if (j.w == W_MIX && (j.duration < 1 || strlen(j.run) > 40 ||
+	    strspn(j.run, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(j.run)))
+		die("mix: --duration of at least 1 s, --run of at most 40 letters and digits");
 	if (j.count >= 0 && j.count < j.clients && j.w != W_MEM && j.w != W_IDLE &&
 	    j.w != W_QPREP)
 		die("-n must be at least -c: every client works");
@@ -3559,11 +4690,18 @@ main(int argc, char **argv)
 		status = run_qprep(&j, &res);
 	else if (j.w == W_QRESYNC)
 		status = run_qresync(&j, &res);
+	else if (j.w == W_SESSIONS)
+		status = run_sessions(&j, &res);
+	else if (j.w == W_MIX)
+		status = run_mix(&j, &res);
 	else
 		status = run_clients(&j, &res);
-	result_print(&res);
-	if (j.save != NULL)
-		result_save(&res, j.save);
+	/* sessions and mix print and save their own results */
+	if (j.w != W_SESSIONS && j.w != W_MIX) {
+		result_print(&res);
+		if (j.save != NULL)
+			result_save(&res, j.save);
+	}
 	result_free(&res);
 	return status;
 }

@@ -197,6 +197,7 @@ allow-plain-text-auth = true
 worker-pool-size = $POOL
 max-connections = 10000
 max-concurrent = 10000
+max-unauthenticated-per-address = 0
 rate-limit = "1000000/1s"
 log-level = warn
 data-dir = "$tmp/cairn-data"

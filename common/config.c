@@ -192,6 +192,7 @@ static const struct int_range int_ranges[] = {
 	{ "auth-max-failures", 1, 100 },
 	{ "max-concurrent", 1, 10000 },
 	{ "max-connections", 1, 100000 },
+	{ "max-unauthenticated-per-address", 0, 100000 },
 	{ "lmtp-port", 1, 65535 },
 };
 
@@ -337,6 +338,7 @@ config_options(void)
 		CFG_STR("data-dir", CAIRN_DATA_DIR, CFGF_NONE),
 		CFG_STR("run-dir", CAIRN_RUN_DIR, CFGF_NONE),
 		CFG_INT("max-connections", 1000, CFGF_NONE),
+		CFG_INT("max-unauthenticated-per-address", 20, CFGF_NONE),
 		CFG_STR("lmtp-socket", NULL, CFGF_NODEFAULT),
 		CFG_STR_LIST("lmtp-bind", "{}", CFGF_NONE),
 		CFG_INT("lmtp-port", 24, CFGF_NONE),
@@ -347,6 +349,19 @@ config_options(void)
 		CFG_END()
 	};
 	return opts;
+}
+
+enum config_kind
+config_option_kind(const char *name)
+{
+	for (const cfg_opt_t *o = config_options(); o->name != NULL; o++) {
+		if (strcmp(o->name, name) != 0)
+			continue;
+		if (o->type != CFGT_STR)
+			return CONFIG_KIND_WORD;
+		return (o->flags & CFGF_LIST) ? CONFIG_KIND_LIST : CONFIG_KIND_STRING;
+	}
+	return CONFIG_KIND_UNKNOWN;
 }
 
 static void
@@ -466,6 +481,8 @@ config_from_cfg(cfg_t *cfg)
 	c->data_dir = dup_opt(cfg, "data-dir");
 	c->run_dir = dup_opt(cfg, "run-dir");
 	c->max_connections = (unsigned)cfg_getint(cfg, "max-connections");
+	c->max_unauth_per_address = (unsigned)cfg_getint(cfg,
+	    "max-unauthenticated-per-address");
 	config_lmtp_from_cfg(cfg, c);
 	return c;
 }
@@ -693,6 +710,8 @@ config_print(const struct cairn_config *c, FILE *out)
 	print_str(out, "data-dir", c->data_dir);
 	print_str(out, "run-dir", c->run_dir);
 	fprintf(out, "max-connections = %u\n", c->max_connections);
+	fprintf(out, "max-unauthenticated-per-address = %u\n",
+	    c->max_unauth_per_address);
 	print_str(out, "lmtp-socket", c->lmtp_socket);
 	fprintf(out, "lmtp-bind = {");
 	for (size_t i = 0; i < c->n_lmtp_bind_addrs; i++)

@@ -43,6 +43,7 @@ struct cairn_config {
 	char *data_dir;
 	char *run_dir;
 	unsigned max_connections;
+	unsigned max_unauth_per_address; /* 0: no per-address limit */
 
 	/* Delivery (cairn-lmtpd, cairn-deliver).  lmtp_socket and
 	 * lmtp_group are always set (their defaults resolved from run-dir
@@ -90,6 +91,15 @@ void config_print(const struct cairn_config *cfg, FILE *out);
 /* worker-pool-size with 0 resolved to the number of online CPUs. */
 unsigned config_worker_pool(const struct cairn_config *cfg);
 bool config_tls_enabled(const struct cairn_config *cfg);
+
+/* What an option's value looks like in the file (cairnctl config set). */
+enum config_kind {
+	CONFIG_KIND_UNKNOWN,     /* no such option */
+	CONFIG_KIND_STRING,      /* "quoted" */
+	CONFIG_KIND_LIST,        /* {"a", "b"} */
+	CONFIG_KIND_WORD,        /* a bare number, size, duration or boolean */
+};
+enum config_kind config_option_kind(const char *name);
 
 /* Value syntax shared with the tests: 0 on success, -1 on bad syntax/range. */
 int config_parse_size(const char *s, uint64_t *out);

@@ -183,6 +183,42 @@ check_lookup_failed(const struct ipc_msg *m)
 	return NULL;
 }
 
+/* Printable ASCII only: it goes to the client verbatim in a BYE. */
+static const char *
+check_kick(const struct ipc_msg *m)
+{
+	const char *r = m->p.kick.reason;
+
+	if (!field_terminated(r, sizeof(m->p.kick.reason)))
+		return "reason not terminated";
+	for (; *r != '\0'; r++)
+		if (*r < 0x20 || *r > 0x7e)
+			return "reason not printable ASCII";
+	return NULL;
+}
+
+/* The name goes to cairnctl's output: no control characters (the master
+ * escapes the rest); UTF-8 is not checked here. */
+static const char *
+check_session_state(const struct ipc_msg *m)
+{
+	const struct ipc_session_state *s = &m->p.session_state;
+
+	if (s->state > IPC_STATE_LOGOUT)
+		return "bad session state";
+	if (!field_terminated(s->mailbox, sizeof(s->mailbox)))
+		return "mailbox not terminated";
+	return NULL;
+}
+
+static const char *
+check_delivery_report(const struct ipc_msg *m)
+{
+	if (m->p.delivery_report.result > IPC_DELIVERY_FAILED)
+		return "bad delivery result";
+	return NULL;
+}
+
 #define CHILDREN (IPC_ROLE_IMAPD | IPC_ROLE_AUTHD | IPC_ROLE_LMTPD)
 #define SESSIONS (IPC_ROLE_IMAPD | IPC_ROLE_LMTPD)
 
@@ -214,7 +250,35 @@ static const struct ipc_type_info ipc_types[] = {
 	    sizeof(struct ipc_lookup_ok), FD_REQUIRED, check_lookup_ok },
 	{ IPC_LOOKUP_FAILED, "LOOKUP_FAILED", IPC_ROLE_MASTER, IPC_ROLE_LMTPD,
 	    sizeof(struct ipc_lookup_failed), FD_NEVER, check_lookup_failed },
+	{ IPC_SESSION_STATE, "SESSION_STATE", IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_session_state), FD_NEVER, check_session_state },
+	{ IPC_SESSION_STATS, "SESSION_STATS", IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_session_stats), FD_NEVER, NULL },
+	{ IPC_DELIVERY_REPORT, "DELIVERY_REPORT", IPC_ROLE_LMTPD, IPC_ROLE_MASTER,
+	    sizeof(struct ipc_delivery_report), FD_NEVER, check_delivery_report },
+	{ IPC_KICK, "KICK", IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
+	    sizeof(struct ipc_kick), FD_NEVER, check_kick },
 };
+
+/* imapd/cmd.c's table, and one for the rest; in the order stats print. */
+const char *const ipc_command_names[IPC_CMD_COUNT] = {
+	"APPEND", "AUTHENTICATE", "CAPABILITY", "CHECK", "CLOSE", "COMPRESS",
+	"COPY", "CREATE", "DELETE", "ENABLE", "EXAMINE", "EXPUNGE", "FETCH",
+	"GETQUOTA", "GETQUOTAROOT", "ID", "IDLE", "LIST", "LOGIN", "LOGOUT",
+	"LSUB", "MOVE", "NAMESPACE", "NOOP", "NOTIFY", "RENAME", "SEARCH",
+	"SELECT", "SETQUOTA", "SORT", "STARTTLS", "STATUS", "STORE", "SUBSCRIBE",
+	"THREAD", "UID", "UNSELECT", "UNSUBSCRIBE",
+	[IPC_CMD_OTHER] = "OTHER",
+};
+
+unsigned
+ipc_command_index(const char *name)
+{
+	for (unsigned i = 0; i < IPC_CMD_OTHER; i++)
+		if (strcmp(ipc_command_names[i], name) == 0)
+			return i;
+	return IPC_CMD_OTHER;
+}
 
 static const struct ipc_type_info *
 ipc_type_lookup(uint32_t type)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 3
+#define IPC_VERSION 4
 
 /* Fixed descriptors in every child (set up by spawn.c before exec). */
 #define IPC_FD_CONTROL 3   /* SOCK_SEQPACKET socketpair to the master */
@@ -26,6 +26,9 @@
 #define IPC_LOGIN_LEN 256  /* a login name as the client typed it, NUL-terminated */
 #define IPC_PASSWORD_LEN 512  /* PASSWORD_MAX (511, libxcrypt's limit) + NUL */
 #define IPC_USER_LEN 129   /* a canonical user name: USERNAME_MAX + NUL */
+#define IPC_MAILBOX_LEN 256  /* a mailbox name for cairnctl who, UTF-8, cut
+                              * at a character boundary; NUL-terminated */
+#define IPC_REASON_LEN 128   /* a BYE text: printable ASCII, NUL-terminated */
 
 /* Who is at either end of a channel. */
 enum ipc_role {
@@ -55,7 +58,11 @@ enum ipc_type {
 	IPC_AUTHD_LOOKUP_RESULT = 307, /* authd -> master: the answer */
 	IPC_LOOKUP_OK = 308,     /* master -> lmtpd: a user (fd: store directory) */
 	IPC_LOOKUP_FAILED = 309, /* master -> lmtpd: no such user, or why not */
-	/* control: 400-499 (cairnctl, later) */
+	/* reports for cairnctl who and stats: 400-499 */
+	IPC_SESSION_STATE = 400, /* imapd -> master: state, selected mailbox */
+	IPC_SESSION_STATS = 401, /* imapd -> master: commands, bytes since last */
+	IPC_DELIVERY_REPORT = 402, /* lmtpd -> master: one recipient's outcome */
+	IPC_KICK = 403,          /* master -> imapd: say BYE with this reason, exit */
 };
 
 struct ipc_header {
@@ -176,6 +183,50 @@ struct ipc_lookup_failed {
 	uint32_t result;         /* enum ipc_lookup_result, not OK */
 };
 
+/* IPC_SESSION_STATE: sent when the state or the mailbox changes */
+enum ipc_state {
+	IPC_STATE_NOT_AUTHENTICATED = 0,
+	IPC_STATE_AUTHENTICATED = 1,
+	IPC_STATE_SELECTED = 2,
+	IPC_STATE_IDLE = 3,      /* in IDLE: authenticated or selected */
+	IPC_STATE_LOGOUT = 4,
+};
+
+struct ipc_session_state {
+	uint32_t state;          /* enum ipc_state */
+	char mailbox[IPC_MAILBOX_LEN];  /* "" when none is selected */
+};
+
+/*
+ * IPC_SESSION_STATS: what a session did since its last report (sent with
+ * each state report and at its end), so the master only adds.  Commands
+ * are counted by their index in ipc_command_names[]; the last one,
+ * IPC_CMD_OTHER, counts unknown names.
+ */
+#define IPC_CMD_COUNT 39
+#define IPC_CMD_OTHER (IPC_CMD_COUNT - 1)
+struct ipc_session_stats {
+	uint64_t bytes_in;       /* IMAP bytes read, before TLS and COMPRESS */
+	uint64_t bytes_out;      /* IMAP bytes written */
+	uint32_t commands[IPC_CMD_COUNT];
+};
+
+/* IPC_DELIVERY_REPORT: after each recipient's answer following DATA */
+enum ipc_delivery_result {
+	IPC_DELIVERY_OK = 0,
+	IPC_DELIVERY_FAILED = 1, /* refused (quota, size) or a temporary error */
+};
+struct ipc_delivery_report {
+	uint32_t result;         /* enum ipc_delivery_result */
+	uint32_t pad;
+	uint64_t size;           /* the message's bytes (OK only) */
+};
+
+/* IPC_KICK: the session says "* BYE <reason>" and ends */
+struct ipc_kick {
+	char reason[IPC_REASON_LEN];
+};
+
 struct ipc_msg {
 	uint32_t type;
 	uint32_t len;
@@ -194,6 +245,10 @@ struct ipc_msg {
 		struct ipc_authd_lookup_result authd_lookup_result;
 		struct ipc_lookup_ok lookup_ok;
 		struct ipc_lookup_failed lookup_failed;
+		struct ipc_session_state session_state;
+		struct ipc_session_stats session_stats;
+		struct ipc_delivery_report delivery_report;
+		struct ipc_kick kick;
 	} p;
 };
 
@@ -224,6 +279,14 @@ const char *ipc_type_name(uint32_t type);
  * master is gone.  Anything else from the master is fatal.
  */
 int ipc_wait_session(enum ipc_role self, struct ipc_session_start *start);
+
+/*
+ * IMAP command names as counted in struct ipc_session_stats (index ->
+ * name; IPC_CMD_OTHER is "OTHER"), and a name's index (IPC_CMD_OTHER when
+ * it is not in the table).
+ */
+extern const char *const ipc_command_names[IPC_CMD_COUNT];
+unsigned ipc_command_index(const char *name);
 
 /* Copy a string into a fixed field; -1 (field untouched) if it does not fit. */
 int ipc_strlcpy(char *dst, const char *src, size_t size);

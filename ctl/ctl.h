@@ -116,4 +116,35 @@ int quota_run(const struct cairn_config *cfg, const struct quota_request *req);
 /* The "usage: ..." lines of quota. */
 void quota_usage_lines(FILE *out);
 
+/* cairnctl who|kick|reload|stats (control.c): the master's control socket */
+struct control_cmd {
+	const char *verb;          /* the request's first word */
+	const char *user;          /* kick */
+	bool json;                 /* who --json */
+	bool prometheus;           /* stats --prometheus */
+};
+/* false when argv[0] is none of them; usage errors exit. */
+bool control_parse(int argc, char *argv[], struct control_cmd *req);
+int control_run(const struct cairn_config *cfg, const struct control_cmd *req);
+void control_usage(FILE *out);
+/*
+ * One request (a line without LF) to <run-dir>/control: CTL_EXIT_OK with
+ * *ok (OK or ERR) and *body (free it); CTL_EXIT_NOT_RUNNING when nothing
+ * listens there (said on stderr); CTL_EXIT_ERROR (said).
+ */
+int control_request(const struct cairn_config *cfg, const char *request,
+    bool *ok, char **body);
+
+/* cairnctl config get [NAME] | set NAME=VALUE (config-cmd.c) */
+struct config_cmd {
+	bool set;
+	const char *name;          /* NULL: get prints every setting */
+	const char *value;
+};
+/* Usage errors exit CTL_EXIT_USAGE, an unknown option name CTL_EXIT_ERROR. */
+void config_cmd_parse(int argc, char *argv[], struct config_cmd *req);
+int config_cmd_run(const struct cairn_config *cfg, const char *config_path,
+    const struct config_cmd *req);
+void config_cmd_usage(FILE *out);
+
 #endif

@@ -1,11 +1,15 @@
 /*
  * cairnctl: the administrator's command.
  *   status   is cairnd running (pid file in run-dir)?
- *   reload   SIGHUP: re-read the configuration
  *   stop     SIGTERM: close every session and exit
+ *   who, kick, reload, stats   the master's control socket (control.c)
+ *   config   show or change settings in the file (config-cmd.c)
  *   user     manage <data-dir>/auth/users.db (user.c)
  *   fsck     check (and repair) one user's mail store (fsck.c)
  *   quota    one user's quota limits (quota.c)
+ *   import   bring a Maildir++ tree or mbox in (import.c)
+ *   export   write a user's mail as Maildir++ (export.c)
+ *   backup   a consistent copy of a user's store, online (backup.c)
  *
  * This file reads the options and the configuration and dispatches.
  */
@@ -22,6 +26,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "log.h"
+#include "migrate.h"
 
 #ifndef CAIRN_SYSCONFDIR
 #define CAIRN_SYSCONFDIR "/etc"
@@ -32,19 +37,34 @@ static void
 usage_text(FILE *out)
 {
 	fprintf(out,
-	    "usage: cairnctl [-c FILE] status|reload|stop\n"
+	    "usage: cairnctl [-c FILE] status|stop\n");
+	control_usage(out);
+	config_cmd_usage(out);
+	fprintf(out,
 	    "       cairnctl [-c FILE] user COMMAND [ARGUMENTS]\n"
 	    "       cairnctl [-c FILE] fsck USER [--repair]\n"
 	    "       cairnctl [-c FILE] quota get|set USER [LIMITS]\n"
+	    "       cairnctl [-c FILE] import USER PATH [--mailbox NAME] "
+	    "[--dry-run]\n"
+	    "       cairnctl [-c FILE] export USER DIR [--force]\n"
+	    "       cairnctl [-c FILE] backup USER DEST\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  status   say whether cairnd runs (exit 0) or not (exit 3)\n"
-	    "  reload   make cairnd re-read its configuration (SIGHUP)\n"
 	    "  stop     make cairnd close every session and exit (SIGTERM)\n"
+	    "  who      list the IMAP sessions (--json: as JSON)\n"
+	    "  kick     end USER's sessions with * BYE\n"
+	    "  reload   make cairnd re-read its configuration; say if it took\n"
+	    "  stats    counters since cairnd started (--prometheus: text format)\n"
+	    "  config   print the effective settings, or set one in the file "
+	    "and reload\n"
 	    "  user     manage the users: add, passwd, del, list, show, "
 	    "disable, enable\n"
 	    "           (cairnctl user --help)\n"
 	    "  fsck     check USER's mail store; --repair fixes what it finds\n"
-	    "  quota    show or set USER's quota limits (cairnctl quota --help)\n",
+	    "  quota    show or set USER's quota limits (cairnctl quota --help)\n"
+	    "  import   import a Maildir++ tree or an mbox into USER's store\n"
+	    "  export   write USER's mail into DIR as a Maildir++ tree\n"
+	    "  backup   copy USER's store into DEST while it is in use\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -105,8 +125,6 @@ daemon_signal(const char *verb)
 {
 	if (strcmp(verb, "status") == 0)
 		return 0;
-	if (strcmp(verb, "reload") == 0)
-		return SIGHUP;
 	if (strcmp(verb, "stop") == 0)
 		return SIGTERM;
 	return -1;
@@ -133,7 +151,7 @@ control_daemon(const struct cairn_config *cfg, int sig)
 		    strerror(errno));
 		return CTL_EXIT_ERROR;
 	}
-	printf("cairnd pid %ld: %s sent\n", (long)pid, sig == SIGHUP ? "reload" : "stop");
+	printf("cairnd pid %ld: stop sent\n", (long)pid);
 	return CTL_EXIT_OK;
 }
 
@@ -150,9 +168,14 @@ main(int argc, char *argv[])
 	struct user_request req;
 	struct fsck_request freq;
 	struct quota_request qreq;
+	struct import_request ireq;
+	struct export_request ereq;
+	struct backup_request breq;
+	struct control_cmd creq;
+	struct config_cmd cfreq;
 	char opt[3] = "-?";
 	int ch, sig = 0, status;
-	bool user, fsck, quota;
+	bool user, fsck, quota, import, export, backup, control = false, config;
 
 	log_init("cairnctl", LOG_TO_STDERR, LOG_LEVEL_WARN);
 	opterr = 0;
@@ -174,22 +197,46 @@ main(int argc, char *argv[])
 	user = strcmp(verb, "user") == 0;
 	fsck = strcmp(verb, "fsck") == 0;
 	quota = strcmp(verb, "quota") == 0;
-	if (user)
+	import = strcmp(verb, "import") == 0;
+	export = strcmp(verb, "export") == 0;
+	backup = strcmp(verb, "backup") == 0;
+	config = strcmp(verb, "config") == 0;
+	if (config)
+		config_cmd_parse(argc - optind, argv + optind, &cfreq);
+	else if ((control = control_parse(argc - optind, argv + optind, &creq)))
+		;
+	else if (user)
 		user_parse(argc - optind, argv + optind, &req);
 	else if (fsck)
 		fsck_parse(argc - optind, argv + optind, &freq);
 	else if (quota)
 		quota_parse(argc - optind, argv + optind, &qreq);
+	else if (import)
+		import_parse(argc - optind, argv + optind, &ireq);
+	else if (export)
+		export_parse(argc - optind, argv + optind, &ereq);
+	else if (backup)
+		backup_parse(argc - optind, argv + optind, &breq);
 	else if ((sig = daemon_signal(verb)) < 0)
 		usage_error("unknown command", verb);
 	else if (optind + 1 != argc)
 		usage_error("unexpected argument", argv[optind + 1]);
 
-	if ((cfg = config_load(config_path, false, print_error, NULL)) == NULL)
+	if ((cfg = config_load(config_path, false, print_error, NULL)) == NULL) {
+		/* run-dir (where the control socket is) is in the broken file */
+		if (control && strcmp(creq.verb, "reload") == 0)
+			fprintf(stderr, "cairnctl: cairnd was not asked to reload: it "
+			    "keeps its running settings\n");
 		return CTL_EXIT_ERROR;
-	status = user ? user_run(cfg, &req) :
+	}
+	status = config ? config_cmd_run(cfg, config_path, &cfreq) :
+	    control ? control_run(cfg, &creq) :
+	    user ? user_run(cfg, &req) :
 	    fsck ? fsck_run(cfg, &freq) :
-	    quota ? quota_run(cfg, &qreq) : control_daemon(cfg, sig);
+	    quota ? quota_run(cfg, &qreq) :
+	    import ? import_run(cfg, &ireq) :
+	    export ? export_run(cfg, &ereq) :
+	    backup ? backup_run(cfg, &breq) : control_daemon(cfg, sig);
 	config_free(cfg);
 	return status;
 }

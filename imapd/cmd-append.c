@@ -38,8 +38,7 @@
 #include "search.h"
 #include "xmalloc.h"
 
-/* Messages in one MULTIAPPEND; also the tmp/ files open at once. */
-#define APPEND_MAX_MESSAGES 1000
+#define APPEND_MAX_MESSAGES CMD_APPEND_MAX_MESSAGES
 
 /* One message literal on its way into tmp/: the sink's handle. */
 struct append_file {

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "report.h"
 
 struct idle {
 	int64_t end;             /* timeout-idle: BYE then */
@@ -130,6 +131,7 @@ cmd_idle(struct session *s, const struct imap_command *c)
 	if (idle_watches(s))
 		w.fd = store_watch_begin(s->store);
 	conn_printf(&s->conn, "+ idling\r\n");
+	report_state(s, true);
 	s->waiter = &w;
 	alive = idle_look(s) && idle_wait_done(s, &done);
 	s->waiter = NULL;

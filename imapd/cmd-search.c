@@ -409,7 +409,10 @@ cmd_search(struct session *s, const struct imap_command *c)
 		    "Unsupported charset");
 		return;
 	}
-	if ((p = search_parse(c->args + i, c->nargs - i, &why)) == NULL) {
+	/* "t SEARCH" alone has no args array (NULL): NULL + 0 is undefined
+	 * behaviour (found by tests/fuzz/fuzz_session) */
+	if ((p = search_parse(c->nargs > i ? c->args + i : NULL, c->nargs - i,
+	    &why)) == NULL) {
 		session_tagged(s, c->tag, "BAD", "%s", why);
 		return;
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "report.h"
 
 #define ANY (SESSION_NOT_AUTHENTICATED | SESSION_AUTHENTICATED | SESSION_SELECTED)
 #define AUTH (SESSION_AUTHENTICATED | SESSION_SELECTED)
@@ -87,6 +88,7 @@ cmd_dispatch(struct session *s, const struct imap_command *c)
 {
 	const struct cmd *cmd = cmd_lookup(c->name);
 
+	report_command(cmd != NULL ? cmd->name : "");
 	if (cmd == NULL) {
 		session_tagged(s, c->tag, "BAD", "Unknown command");
 		return;
@@ -99,4 +101,5 @@ cmd_dispatch(struct session *s, const struct imap_command *c)
 	log_trace("command %s", cmd->name);
 	cmd->run(s, c);
 	cmd_notify_after(s);
+	report_state(s, false);
 }

@@ -39,6 +39,8 @@ void cmd_append_attach(struct session *s);
 /* "<tag> NO [code] ..." for an APPEND its sink refused at a literal's '}'
  * (IMAP_ERR_REFUSED, or at the end of the command). */
 void cmd_append_refused(struct session *s, const char *tag);
+/* Messages in one MULTIAPPEND; also the tmp/ files open at once. */
+#define CMD_APPEND_MAX_MESSAGES 1000
 /* The message literals of one APPEND together: the parser's max_streamed. */
 #define CMD_APPEND_TOTAL_FACTOR 10
 #define CMD_APPEND_MAX_TOTAL(max_request_size) \

@@ -20,8 +20,6 @@
 #include "tls.h"
 #include "xmalloc.h"
 
-#define CONN_OUT_FLUSH_AT (64 * 1024)
-
 static int conn_drain(struct conn *c, bool sync);
 
 void
@@ -137,9 +135,12 @@ conn_read_inflate(struct conn *c, void *buf, size_t len)
 ssize_t
 conn_read(struct conn *c, void *buf, size_t len)
 {
-	if (c->z != NULL)
-		return conn_read_inflate(c, buf, len);
-	return conn_read_raw(c, buf, len);
+	ssize_t n = c->z != NULL ? conn_read_inflate(c, buf, len)
+	    : conn_read_raw(c, buf, len);
+
+	if (n > 0)
+		c->bytes_in += (uint64_t)n;
+	return n;
 }
 
 bool
@@ -158,18 +159,37 @@ conn_read_events(const struct conn *c)
 int
 conn_write(struct conn *c, const void *data, size_t len)
 {
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		while (cap < c->out_len + len)
-			cap *= 2;
-		c->out = xreallocarray(c->out, cap, 1);
-		c->out_cap = cap;
+	const unsigned char *p = data;
+
+	if (c->broken)
+		return c->broken;
+	if (c->out == NULL) {
+		c->out = xmalloc(CONN_OUT_MAX);
+		c->out_cap = CONN_OUT_MAX;
 	}
-	memcpy(c->out + c->out_len, data, len);
-	c->out_len += len;
-	if (c->out_len >= CONN_OUT_FLUSH_AT)
-		return conn_drain(c, false);
+	while (len > 0) {
+		size_t n = c->out_cap - c->out_len;
+
+		if (n > len)
+			n = len;
+		memcpy(c->out + c->out_len, p, n);
+		c->out_len += n;
+		c->bytes_out += n;
+		p += n;
+		len -= n;
+		if (c->out_len == c->out_cap) {
+			int rc = conn_drain(c, false);
+			if (rc != CONN_OK)
+				return rc;
+		}
+	}
 	return CONN_OK;
+}
+
+bool
+conn_broken(const struct conn *c)
+{
+	return c->broken != 0;
 }
 
 int
@@ -273,11 +293,19 @@ conn_drain(struct conn *c, bool sync)
 	long deadline = now_ms() + c->write_timeout_ms;
 	int rc;
 
+	if (c->broken)
+		return c->broken;
 	if (c->z != NULL)
 		rc = conn_send_deflated(c, sync, deadline);
 	else
 		rc = conn_send(c, c->out, c->out_len, deadline);
 	c->out_len = 0;
+	if (rc != CONN_OK) {
+		/* what was not sent is gone: nothing more may follow it */
+		c->broken = rc;
+		log_info("%s", rc == CONN_TIMEOUT ? "the client reads nothing: "
+		    "writing timed out, closing" : "writing to the client failed");
+	}
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <openssl/ssl.h>
@@ -27,14 +28,25 @@ enum conn_result {
 
 struct compress;
 
+/*
+ * The output buffer's bound: a write that would pass it sends what is
+ * buffered first, blocking (up to write_timeout_ms) while the client does
+ * not read.  So a response of any size, and a client that sends commands
+ * and never reads, cost at most this much memory.
+ */
+#define CONN_OUT_MAX (64 * 1024)
+
 struct conn {
 	int rfd, wfd;        /* one socket, or stdin/stdout in -S mode */
 	SSL *ssl;
 	bool want_write;     /* TLS read needs the socket writable */
-	unsigned char *out;
+	unsigned char *out;  /* at most CONN_OUT_MAX bytes, however much is written */
 	size_t out_len, out_cap;
 	int write_timeout_ms;
+	int broken;          /* 0, or the enum conn_result that ended writing */
 	struct compress *z;  /* COMPRESS=DEFLATE; NULL until the client asks */
+	/* IMAP bytes, before COMPRESS and TLS (cairnctl stats) */
+	uint64_t bytes_in, bytes_out;
 };
 
 void conn_init(struct conn *c, int rfd, int wfd);
@@ -44,9 +56,16 @@ ssize_t conn_read(struct conn *c, void *buf, size_t len);
 bool conn_has_buffered_input(const struct conn *c);
 /* poll() events to wait for before the next conn_read(). */
 short conn_read_events(const struct conn *c);
+/*
+ * Buffer len bytes, sending as the buffer fills.  Once a send failed or
+ * timed out the connection is broken: every later write and flush returns
+ * that error at once (a reply with a hole in it must not go on).
+ */
 int conn_write(struct conn *c, const void *data, size_t len);
 int conn_printf(struct conn *c, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 int conn_flush(struct conn *c);
+/* Did a send fail or time out (the client stopped reading)? */
+bool conn_broken(const struct conn *c);
 /* Server side TLS handshake, waiting at most timeout_ms. */
 int conn_start_tls(struct conn *c, SSL_CTX *ctx, int timeout_ms);
 bool conn_is_tls(const struct conn *c);

@@ -26,6 +26,9 @@
 #include "ipc.h"
 #include "log.h"
 #include "privdrop.h"
+#include "rlimits.h"
+#include "cmd.h"
+#include "report.h"
 #include "session.h"
 #include "tls.h"
 
@@ -71,6 +74,12 @@ run_under_master(const char *name, bool foreground)
 	snprintf(empty, sizeof(empty), "%s/empty", cfg->run_dir);
 	bool chrooted = privdrop_needed();
 	privdrop(cfg->user, cfg->group, empty);
+	/* files: a MULTIAPPEND's tmp/ files, with room for the socket, the
+	 * store's databases, a FETCH's blob and the log; memory: the
+	 * parser holds at most a line and max-request-size of literals */
+	const struct rlimits lim = { CMD_APPEND_MAX_MESSAGES + 100,
+	    RLIMITS_DATA_BASE + 2 * cfg->max_request_size };
+	rlimits_apply("cairn-imapd", &lim);
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_IMAPD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");
@@ -93,6 +102,7 @@ run_under_master(const char *name, bool foreground)
 	snprintf(s.peer, sizeof(s.peer), "%s", start.peer_addr);
 	log_debug("serving %s port %u", start.peer_addr, start.peer_port);
 	session_run(&s);
+	report_end(&s);
 	conn_close(&s.conn);
 	if (s.store_dirfd >= 0)
 		close(s.store_dirfd);

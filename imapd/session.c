@@ -210,12 +210,59 @@ session_parse_error(struct session *s)
 		session_bye(s, "Request too large, closing the connection");
 }
 
+static void session_handle_control(struct session *s);
+
+/*
+ * rate-limit: wait until this command fits (ratelimit.h).  The replies so
+ * far go out first; meanwhile nothing more is read from the client (its
+ * bytes wait in the socket), and only the master is listened to, for a
+ * shutdown.  LOGOUT never waits: a client may always leave.  A malformed
+ * command counts as well.  false: the session ended while waiting.
+ */
+static bool
+session_rate_wait(struct session *s, const char *name)
+{
+	int64_t wait;
+
+	if (name != NULL && strcmp(name, "LOGOUT") == 0)
+		return true;
+	while ((wait = ratelimit_take(&s->rate, session_now_ms() * 1000)) > 0) {
+		struct pollfd p = { .fd = s->control_fd, .events = POLLIN };
+		/* a wait is at most the period, 7 days: it fits an int */
+		int ms = (int)(wait / 1000) + 1, n;
+
+		if (s->rate_delayed++ == 0)
+			log_info("rate-limit (%u commands per %u s) reached: "
+			    "commands are delayed", s->cfg->rate_limit_count,
+			    s->cfg->rate_limit_period);
+		if (conn_flush(&s->conn) != CONN_OK) {
+			s->state = SESSION_LOGOUT;
+			return false;
+		}
+		n = poll(&p, 1, ms);
+		if (n < 0 && errno != EINTR)
+			fatal("poll");
+		if (n > 0) {
+			session_handle_control(s);
+			if (s->state == SESSION_LOGOUT)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* Run every complete command in inbuf[in_off..in_len). */
 static void
 session_process_input(struct session *s)
 {
 	while (s->in_off < s->in_len && s->state != SESSION_LOGOUT) {
 		size_t used = 0;
+
+		/* a client that stopped reading gets no more commands run */
+		if (conn_broken(&s->conn)) {
+			s->state = SESSION_LOGOUT;
+			break;
+		}
 		enum imap_parse_result r = imap_parser_feed(s->parser,
 		    s->inbuf + s->in_off, s->in_len - s->in_off, &used);
 		s->in_off += used;
@@ -227,11 +274,16 @@ session_process_input(struct session *s)
 			if (conn_flush(&s->conn) != CONN_OK)
 				s->state = SESSION_LOGOUT;
 			continue;
-		case IMAP_PARSE_COMMAND:
-			cmd_dispatch(s, imap_parser_command(s->parser));
+		case IMAP_PARSE_COMMAND: {
+			const struct imap_command *c = imap_parser_command(s->parser);
+			if (session_rate_wait(s, c->name))
+				cmd_dispatch(s, c);
 			imap_parser_reset(s->parser);
 			break;
+		}
 		case IMAP_PARSE_ERROR:
+			if (!session_rate_wait(s, NULL))
+				break;
 			session_parse_error(s);
 			imap_parser_reset(s->parser);
 			break;
@@ -265,6 +317,12 @@ session_handle_control(struct session *s)
 	case IPC_RECV_OK:
 		if (msg.fd >= 0)
 			close(msg.fd);
+		if (msg.type == IPC_KICK) {
+			/* cairnctl kick: the reason is printable ASCII (ipc.c) */
+			log_info("ended by the administrator: %s", msg.p.kick.reason);
+			session_bye(s, msg.p.kick.reason);
+			return;
+		}
 		if (msg.type != IPC_SHUTDOWN)
 			log_warnx("unexpected %s from the master", ipc_type_name(msg.type));
 		break;
@@ -472,7 +530,10 @@ int
 session_run(struct session *s)
 {
 	const struct imap_parser_limits limits = {
-		.max_line = SESSION_MAX_LINE,
+		/* a command line, too, is a request: max-request-size bounds it
+		 * when that is the smaller */
+		.max_line = s->cfg->max_request_size < SESSION_MAX_LINE ?
+		    (size_t)s->cfg->max_request_size : SESSION_MAX_LINE,
 		.max_literal = s->cfg->max_request_size,
 		.max_args = SESSION_MAX_ARGS,
 		.max_depth = SESSION_MAX_DEPTH,
@@ -481,6 +542,7 @@ session_run(struct session *s)
 
 	if ((s->parser = imap_parser_new(&limits)) == NULL)
 		fatalx("out of memory");
+	ratelimit_init(&s->rate, s->cfg->rate_limit_count, s->cfg->rate_limit_period);
 	cmd_append_attach(s);
 	s->conn.write_timeout_ms = session_timeout_ms(s);
 	if (s->listener == IPC_LISTENER_TLS && conn_start_tls(&s->conn, s->tls_ctx,
@@ -495,6 +557,9 @@ session_run(struct session *s)
 		session_process_input(s);
 	}
 	(void)conn_flush(&s->conn);
+	if (s->rate_delayed > 0)
+		log_info("rate-limit delayed commands %llu times in this session",
+		    (unsigned long long)s->rate_delayed);
 	/* first: freeing the parser aborts an APPEND cut short, in the store */
 	imap_parser_free(s->parser);
 	s->parser = NULL;

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "ipc.h"
 #include "parser.h"
+#include "ratelimit.h"
 #include "seqset.h"
 #include "store.h"
 
@@ -105,6 +106,8 @@ struct session {
 	struct session_append append;    /* APPEND's literals (cmd-append.c) */
 	struct session_waiter *waiter;   /* NULL but in IDLE or under NOTIFY */
 	struct notify *notify;       /* NOTIFY SET's state (cmd-notify.c), or NULL */
+	struct ratelimit rate;       /* rate-limit: this connection's commands */
+	uint64_t rate_delayed;       /* waits for rate-limit, for the log */
 	size_t in_off, in_len;       /* unparsed bytes: inbuf[in_off..in_len) */
 	unsigned char inbuf[16384];
 };

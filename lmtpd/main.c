@@ -26,6 +26,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "privdrop.h"
+#include "rlimits.h"
 #include "session.h"
 
 static _Noreturn void
@@ -77,6 +78,26 @@ open_spool(const struct cairn_config *cfg)
 	return fd;
 }
 
+/*
+ * deliver_message, then tell the master the outcome for cairnctl stats
+ * (deliveries come only from here; the master never sees the data).
+ */
+static enum session_status
+deliver_and_report(void *arg, const struct session_rcpt *r,
+    const struct session_delivery *d)
+{
+	enum session_status st = deliver_message(arg, r, d);
+	struct ipc_delivery_report rep = {
+		.result = st == SESSION_OK ? IPC_DELIVERY_OK : IPC_DELIVERY_FAILED,
+		.size = st == SESSION_OK ? d->size + d->prefix_len : 0,
+	};
+
+	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_LMTPD, IPC_ROLE_MASTER,
+	    IPC_DELIVERY_REPORT, &rep, sizeof(rep), -1) != 0)
+		log_warn("cannot report a delivery to the master");
+	return st;
+}
+
 static void
 serve(const struct cairn_config *cfg, const char *hostname, int spool_fd, int fd,
     const struct ipc_session_start *start)
@@ -86,7 +107,7 @@ serve(const struct cairn_config *cfg, const char *hostname, int spool_fd, int fd
 	const struct session_backend be = {
 		.lookup = lookup_recipient,
 		.quota = deliver_quota,
-		.deliver = deliver_message,
+		.deliver = deliver_and_report,
 		.lookup_arg = &control_fd,
 		.store_arg = &ds,
 	};
@@ -132,6 +153,12 @@ run_under_master(const char *name, bool foreground)
 	snprintf(empty, sizeof(empty), "%s/empty", cfg->run_dir);
 	bool chrooted = privdrop_needed();
 	privdrop(cfg->user, cfg->group, empty);
+	/* files: each accepted recipient's store directory until DATA ends,
+	 * and room for the socket, a store's databases, the spool and the
+	 * log; memory: a message is written to the spool, not held */
+	const struct rlimits lim = { SESSION_MAX_RCPTS + 100,
+	    RLIMITS_DATA_BASE + 2 * cfg->lmtp_max_message_size };
+	rlimits_apply("cairn-lmtpd", &lim);
 	if (ipc_send(IPC_FD_CONTROL, IPC_ROLE_LMTPD, IPC_ROLE_MASTER, IPC_HELLO,
 	    &hello, sizeof(hello), -1) != 0)
 		fatal("cannot reach the master");

@@ -25,6 +25,7 @@ auth_reply_failed(struct child *c, enum ipc_auth_result result)
 {
 	struct ipc_auth_failed f = { result };
 
+	stats_login(result);
 	c->auth_pending = false;
 	if (c->fd >= 0 && ipc_send(c->fd, IPC_ROLE_MASTER, IPC_ROLE_IMAPD,
 	    IPC_AUTH_FAILED, &f, sizeof(f), -1) != 0)
@@ -159,6 +160,7 @@ auth_grant(struct master *m, struct child *c, const struct ipc_authd_result *r)
 	}
 	close(fd);
 	snprintf(c->user, sizeof(c->user), "%s", r->user);
+	stats_login(IPC_AUTH_RESULT_OK);
 }
 
 void

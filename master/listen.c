@@ -342,36 +342,71 @@ listeners_close(struct listener *l, size_t n)
  * again later), TLS a close (we never speak TLS).
  */
 static void
-listener_refuse(int fd, enum ipc_listener kind)
+listener_refuse(int fd, enum ipc_listener kind, const char *why)
 {
-	static const char bye[] = "* BYE Too many connections, try again later\r\n";
+	char bye[128];
 	static const char lmtp[] = "421 4.3.2 Too many connections, try again later\r\n";
+	int n;
 
-	if (kind == IPC_LISTENER_PLAIN)
-		(void)send(fd, bye, sizeof(bye) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-	else if (listener_service(kind) == SERVICE_LMTP)
+	if (kind == IPC_LISTENER_PLAIN) {
+		n = snprintf(bye, sizeof(bye), "* BYE %s, try again later\r\n", why);
+		if (n > 0 && (size_t)n < sizeof(bye))
+			(void)send(fd, bye, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else if (listener_service(kind) == SERVICE_LMTP)
 		(void)send(fd, lmtp, sizeof(lmtp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }
 
-/* Is there room for one more connection of this kind? */
-static bool
+/*
+ * IMAP connections from addr that have not logged in: sessions whose
+ * child holds no user yet, and connections still waiting for a child.
+ * A walk over the children: at max-connections (100000 at most) this is
+ * cheap next to the fork and exec each connection costs.
+ */
+static unsigned
+listener_unauthenticated_from(const struct master *m, const char *addr)
+{
+	unsigned n = 0;
+
+	for (const struct child *c = m->children; c != NULL; c = c->next)
+		if (c->kind == CHILD_IMAPD && c->state == CHILD_BUSY &&
+		    c->user[0] == '\0' && strcmp(c->peer_addr, addr) == 0)
+			n++;
+	for (const struct pending_conn *p = m->pending[SERVICE_IMAP].head; p != NULL;
+	    p = p->next)
+		if (strcmp(p->addr, addr) == 0)
+			n++;
+	return n;
+}
+
+/* Is there room for one more connection of this kind?  NULL, or why not. */
+static const char *
 listener_room(const struct master *m, enum ipc_listener kind, const char *addr,
     unsigned port)
 {
+	unsigned limit = m->cfg->max_unauth_per_address;
+
 	if (listener_service(kind) == SERVICE_LMTP) {
 		if (m->n_lmtp_busy + m->pending[SERVICE_LMTP].n <
 		    LMTPD_MAX + LMTP_QUEUE_MAX)
-			return true;
+			return NULL;
 		log_warnx("%u LMTP connections: refusing %s", LMTPD_MAX +
 		    LMTP_QUEUE_MAX, addr);
-		return false;
+		return "Too many connections";
 	}
-	if (m->n_busy + m->pending[SERVICE_IMAP].n < m->cfg->max_connections)
-		return true;
-	log_warnx("max-connections (%u) reached: refusing %s port %u",
-	    m->cfg->max_connections, addr, port);
-	return false;
+	if (m->n_busy + m->pending[SERVICE_IMAP].n >= m->cfg->max_connections) {
+		log_warnx("max-connections (%u) reached: refusing %s port %u",
+		    m->cfg->max_connections, addr, port);
+		return "Too many connections";
+	}
+	/* one address must not hold every connection before logging in */
+	if (limit != 0 && listener_unauthenticated_from(m, addr) >= limit) {
+		log_warnx("max-unauthenticated-per-address (%u) reached for %s: "
+		    "refusing port %u", limit, addr, port);
+		return "Too many connections from your address that have not "
+		    "logged in";
+	}
+	return NULL;
 }
 
 void
@@ -381,6 +416,7 @@ listener_accept(struct master *m, const struct listener *l)
 	socklen_t sslen = sizeof(ss);
 	char addr[IPC_ADDR_LEN] = "unknown";
 	unsigned port = 0;
+	const char *why;
 	int fd;
 
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
@@ -405,8 +441,8 @@ listener_accept(struct master *m, const struct listener *l)
 		close(fd);
 		return;
 	}
-	if (!listener_room(m, l->kind, addr, port)) {
-		listener_refuse(fd, l->kind);
+	if ((why = listener_room(m, l->kind, addr, port)) != NULL) {
+		listener_refuse(fd, l->kind, why);
 		return;
 	}
 	pool_dispatch(m, fd, l->kind, addr, port);

@@ -3,7 +3,7 @@
  *
  *   options -> config -> (-t / -n) -> accounts and directories -> the spool
  *   -> listeners -> daemon -> cairn-authd, the imapd and lmtpd pools ->
- *   event loop -> drain -> exit
+ *   "ready" to systemd -> event loop -> drain -> exit
  */
 #include "autoconfig.h"
 
@@ -265,43 +265,94 @@ log_listeners(const struct master *m, enum log_level level)
 	}
 }
 
-/* SIGHUP: a broken file changes nothing. */
+/* Collects config_parse's messages for cairnctl reload. */
+struct reload_errors {
+	char *buf;
+	size_t len, used;
+};
+
 static void
-master_reload(struct master *m)
+collect_config_error(void *arg, const char *message)
 {
+	struct reload_errors *e = arg;
+	int n;
+
+	log_errorx("reload: %s", message);
+	if (e->len == 0 || e->used + 1 >= e->len)
+		return;
+	n = snprintf(e->buf + e->used, e->len - e->used, "%s%s",
+	    e->used > 0 ? "\n" : "", message);
+	if (n > 0)
+		e->used += (size_t)n < e->len - e->used ? (size_t)n
+		    : e->len - e->used - 1;
+}
+
+/* SIGHUP and cairnctl reload: a broken file changes nothing. */
+static int
+master_reload_config(struct master *m, char *err, size_t errlen)
+{
+	struct reload_errors errs = { err, errlen, 0 };
 	struct cairn_config *cfg;
-	char err[512];
+	char lerr[512];
 	char *text;
 
-	log_info("SIGHUP: reloading %s", m->config_path);
+	if (errlen > 0)
+		err[0] = '\0';
+	log_info("reloading %s", m->config_path);
 	if ((text = config_read_text(m->config_path, NULL)) == NULL) {
 		log_warn("reload: cannot read %s; keeping the running settings",
 		    m->config_path);
-		return;
+		if (errlen > 0)
+			snprintf(err, errlen, "cannot read %s: %s; keeping the "
+			    "running settings", m->config_path, strerror(errno));
+		return -1;
 	}
-	if ((cfg = config_parse(text, m->config_path, true, NULL, NULL)) == NULL) {
+	if ((cfg = config_parse(text, m->config_path, true, collect_config_error,
+	    &errs)) == NULL) {
 		log_errorx("reload: %s has errors; keeping the running settings",
 		    m->config_path);
+		if (errlen > 0 && errs.used + 1 < errlen)
+			snprintf(err + errs.used, errlen - errs.used, "%skeeping the "
+			    "running settings", errs.used > 0 ? "\n" : "");
 		free(text);
-		return;
+		return -1;
 	}
-	if (listeners_open(cfg, m->privsep, m->listeners, &m->n_listeners, err,
-	    sizeof(err)) != 0) {
-		log_errorx("reload: %s; keeping the running settings", err);
+	if (listeners_open(cfg, m->privsep, m->listeners, &m->n_listeners, lerr,
+	    sizeof(lerr)) != 0) {
+		log_errorx("reload: %s; keeping the running settings", lerr);
+		if (errlen > 0)
+			snprintf(err, errlen, "%s; keeping the running settings", lerr);
 		config_free(cfg);
 		free(text);
-		return;
+		return -1;
 	}
 	unsigned old_generation = m->generation;
 	if (master_set_config(m, cfg, text) != 0) {
+		if (errlen > 0)
+			snprintf(err, errlen, "cannot install the new settings (see the "
+			    "log); keeping the running settings");
 		config_free(cfg);
 		free(text);
-		return;
+		return -1;
 	}
 	free(text);
 	pool_retire_generation(m, old_generation);
 	log_listeners(m, LOG_LEVEL_DEBUG);
 	log_info("reloaded %s (generation %u)", m->config_path, m->generation);
+	return 0;
+}
+
+/* The reload, with systemd told around it (sd_notify(3): RELOADING=1, then
+ * READY=1 whether or not the new settings took). */
+int
+master_reload(struct master *m, char *err, size_t errlen)
+{
+	int rc;
+
+	notify_systemd("RELOADING=1");
+	rc = master_reload_config(m, err, errlen);
+	notify_systemd("READY=1");
+	return rc;
 }
 
 /* One round of the event loop: poll everything, act on what is ready. */
@@ -309,9 +360,10 @@ static void
 master_poll_once(struct master *m)
 {
 	size_t nchildren = pool_count(m), n = 0;
-	struct pollfd *pfd = xcalloc(1 + m->n_listeners + nchildren, sizeof(*pfd));
+	struct pollfd *pfd = xcalloc(1 + m->n_listeners + nchildren +
+	    control_max_fds(), sizeof(*pfd));
 	struct child **owners = xcalloc(nchildren + 1, sizeof(*owners));
-	int timeout = pool_next_timeout_ms(m);
+	int timeout = pool_next_timeout_ms(m), ctimeout = control_timeout_ms();
 
 	pfd[n++] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
 	for (size_t i = 0; i < m->n_listeners && !m->stopping; i++)
@@ -323,6 +375,10 @@ master_poll_once(struct master *m)
 		owners[n - first_child] = c;
 		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 	}
+	size_t first_control = n;
+	n += control_pollfds(pfd + n);
+	if (ctimeout >= 0 && (timeout < 0 || ctimeout < timeout))
+		timeout = ctimeout;
 	if (m->stopping)
 		timeout = 200;
 	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
@@ -333,11 +389,13 @@ master_poll_once(struct master *m)
 		while (read(signal_pipe[0], drain, sizeof(drain)) > 0)
 			;
 	}
-	for (size_t i = first_child; i < n; i++) {
+	/* children first: a session's report is in before cairnctl who */
+	for (size_t i = first_child; i < first_control; i++) {
 		struct child *c = owners[i - first_child];
 		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			pool_handle_message(m, c);
 	}
+	control_handle(m, pfd + first_control, n - first_control);
 	for (size_t i = 1; i < first_child; i++)
 		if (pfd[i].revents & POLLIN)
 			listener_accept(m, &m->listeners[i - 1]);
@@ -357,12 +415,14 @@ master_run(struct master *m)
 		}
 		if (got_hup && !m->stopping) {
 			got_hup = 0;
-			master_reload(m);
+			log_info("SIGHUP");
+			(void)master_reload(m, NULL, 0);
 		}
 		if (got_term && !m->stopping) {
 			log_info("shutting down: %u session(s) and %u LMTP "
 			    "connection(s) to close", m->n_busy, m->n_lmtp_busy);
 			m->stopping = true;
+			notify_systemd("STOPPING=1");
 			listeners_close(m->listeners, m->n_listeners);
 			pool_shutdown_all(m);
 			deadline = time(NULL) + SHUTDOWN_GRACE_SECONDS;
@@ -447,6 +507,8 @@ main(int argc, char *argv[])
 	if (listeners_open(m.cfg, m.privsep, m.listeners, &m.n_listeners, err,
 	    sizeof(err)) != 0)
 		fatalx("%s", err);
+	control_open(&m);
+	stats_init();
 
 	/* 4. into the background */
 	if (!m.foreground) {
@@ -466,6 +528,8 @@ main(int argc, char *argv[])
 	pool_fill(&m);
 	log_info("cairnd %s started, pool of %u", PACKAGE_VERSION,
 	    config_worker_pool(m.cfg));
+	/* READY=1 goes to systemd when cairn-authd first says hello (pool.c):
+	 * a login before that would get NO [UNAVAILABLE]. */
 
 	/* 6. serve until told to stop */
 	master_run(&m);
@@ -473,6 +537,7 @@ main(int argc, char *argv[])
 	char pid_path[1100];
 	snprintf(pid_path, sizeof(pid_path), "%s/cairnd.pid", m.cfg->run_dir);
 	(void)unlink(pid_path);
+	control_close();
 	log_info("stopped");
 	close(m.config_memfd);
 	config_free(m.cfg);

@@ -8,6 +8,7 @@
 #define CAIRN_MASTER_H
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -63,6 +64,11 @@ struct child {
 	bool lookup_pending;      /* (lmtpd) its recipient lookup is ... */
 	pid_t auth_authd;         /* ... with this one */
 	char user[IPC_USER_LEN];  /* logged-in user; "" before login */
+	/* for cairnctl who (imapd): set at hand-over, then as reported */
+	unsigned peer_port;
+	time_t since;             /* when the connection was handed over */
+	uint32_t session_state;   /* enum ipc_state */
+	char mailbox[IPC_MAILBOX_LEN];
 	struct child *next;
 };
 
@@ -102,7 +108,15 @@ struct master {
 
 	uint64_t next_session_id;
 	bool stopping;
+	bool ready_told;          /* systemd has had READY=1 (authd answered) */
 };
+
+/*
+ * SIGHUP and cairnctl reload: re-read the configuration file.  A broken
+ * file changes nothing.  -1 with why (one or more lines) when it did not
+ * take; errlen may be 0 (SIGHUP: the log says it all).
+ */
+int master_reload(struct master *m, char *err, size_t errlen);
 
 /* listen.c */
 /*
@@ -139,6 +153,29 @@ void spool_prepare(const struct master *m);
 /* Remove what the lmtpd pid left there (it is gone). */
 void spool_clean_pid(const struct master *m, pid_t pid);
 
+/* stats.c: the counters of cairnctl stats, since the master started */
+void stats_init(void);
+void stats_connection(enum service sv);
+void stats_login(enum ipc_auth_result result);
+void stats_session(const struct ipc_session_stats *s);
+void stats_delivery(const struct ipc_delivery_report *r);
+struct buf;
+/* "NAME LABEL VALUE" lines (LABEL "-" when none): control.c's answer. */
+void stats_format(const struct master *m, struct buf *out);
+
+/* control.c: <run-dir>/control, cairnctl's socket (root only) */
+/* Bind it (a stale socket is replaced); fatal when it cannot be. */
+void control_open(const struct master *m);
+/* Close it and every client, remove the file. */
+void control_close(void);
+/* poll() entries: the socket and its clients; at most control_max_fds(). */
+size_t control_max_fds(void);
+size_t control_pollfds(struct pollfd *pfd);
+/* After poll(): pfd and n as control_pollfds() filled them. */
+void control_handle(struct master *m, const struct pollfd *pfd, size_t n);
+/* How long poll may sleep before a client's deadline (-1: none). */
+int control_timeout_ms(void);
+
 /* pool.c */
 struct child *pool_authd(struct master *m);  /* the ready cairn-authd, or NULL */
 struct child *pool_find_session(struct master *m, enum child_kind kind,
@@ -155,5 +192,8 @@ void pool_shutdown_all(struct master *m);
 void pool_kill_all(struct master *m);
 unsigned pool_count(const struct master *m);
 int pool_next_timeout_ms(const struct master *m);
+
+/* notify.c: "READY=1" etc. to systemd when $NOTIFY_SOCKET is set */
+void notify_systemd(const char *state);
 
 #endif

@@ -232,6 +232,10 @@ pool_hand_over(struct master *m, struct child *c, int fd, enum ipc_listener kind
 	c->state = CHILD_BUSY;
 	c->session_id = s.session_id;
 	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
+	c->peer_port = port;
+	c->since = time(NULL);
+	c->session_state = IPC_STATE_NOT_AUTHENTICATED;
+	stats_connection(listener_service(kind));
 	(*service_busy(m, listener_service(kind)))++;
 	if (kind == IPC_LISTENER_LMTP)
 		log_info("session=%016llx: connection on the LMTP socket, pid %ld",
@@ -302,6 +306,26 @@ pool_kill_child(struct child *c, const char *why)
 	}
 }
 
+/*
+ * A session's state for cairnctl who.  Only a logged-in session can be
+ * past "not authenticated" (the master granted the login, so it knows);
+ * a kicked one stays "logout" whatever it says before it exits.
+ */
+static bool
+pool_session_state(struct child *c, const struct ipc_session_state *st)
+{
+	if (c->kind != CHILD_IMAPD || c->state != CHILD_BUSY)
+		return false;
+	if (st->state != IPC_STATE_NOT_AUTHENTICATED &&
+	    st->state != IPC_STATE_LOGOUT && c->user[0] == '\0')
+		return false;
+	if (c->session_state == IPC_STATE_LOGOUT)
+		return true;
+	c->session_state = st->state;
+	memcpy(c->mailbox, st->mailbox, sizeof(c->mailbox));
+	return true;
+}
+
 /* A request or an answer; each kind may send only its own (ipc.c). */
 static bool
 pool_route(struct master *m, struct child *c, struct ipc_msg *msg)
@@ -326,6 +350,18 @@ pool_route(struct master *m, struct child *c, struct ipc_msg *msg)
 		if (c->kind != CHILD_AUTHD)
 			return false;
 		lookup_handle_result(m, msg);
+		return true;
+	case IPC_SESSION_STATE:
+		return pool_session_state(c, &msg->p.session_state);
+	case IPC_SESSION_STATS:
+		if (c->kind != CHILD_IMAPD || c->state != CHILD_BUSY)
+			return false;
+		stats_session(&msg->p.session_stats);
+		return true;
+	case IPC_DELIVERY_REPORT:
+		if (c->kind != CHILD_LMTPD || c->state != CHILD_BUSY)
+			return false;
+		stats_delivery(&msg->p.delivery_report);
 		return true;
 	default:
 		return false;
@@ -368,9 +404,15 @@ pool_handle_message(struct master *m, struct child *c)
 	}
 	c->state = CHILD_IDLE;
 	m->backoff[c->kind].failures = 0;
-	if (c->kind == CHILD_AUTHD)
+	if (c->kind == CHILD_AUTHD) {
 		log_info("cairn-authd pid %ld ready", (long)c->pid);
-	else
+		/* listeners bound, children started, logins answered: systemd
+		 * may start what is ordered after us */
+		if (!m->ready_told) {
+			notify_systemd("READY=1");
+			m->ready_told = true;
+		}
+	} else
 		pool_drain_pending(m, c->kind == CHILD_LMTPD ? SERVICE_LMTP
 		    : SERVICE_IMAP);
 }

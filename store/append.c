@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ struct store_append {
 	char tmpname[BLOB_TMP_NAME_MAX];
 	uint64_t size;
 	bool failed;          /* a write failed: the commit must not happen */
+	bool has_sha256;      /* store_append_set_sha256 */
+	unsigned char sha256[INDEX_SHA256_LEN];
 };
 
 enum store_result
@@ -69,6 +72,14 @@ store_append_write(struct store_append *ap, const void *data, size_t len)
 		ap->size += (uint64_t)n;
 	}
 	return STORE_OK;
+}
+
+void
+store_append_set_sha256(struct store_append *ap,
+    const unsigned char sha256[STORE_SHA256_LEN])
+{
+	memcpy(ap->sha256, sha256, sizeof(ap->sha256));
+	ap->has_sha256 = true;
 }
 
 void
@@ -153,12 +164,49 @@ add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
 	    index_mime_set(st->ix, blob_id, cache_str(&a->mime->envelope),
 	    cache_str(&a->mime->body), cache_str(&a->mime->bodystructure),
 	    cache_str(&a->mime->preview), cache_fields(a->mime)) != STORE_OK ||
+	    (a->sha256 != NULL && index_blob_set_sha256(st->ix, blob_id,
+	    a->sha256) != STORE_OK) ||
 	    index_message_add(st->ix, mb->id, &m) != STORE_OK ||
 	    index_sortkeys_set(st->ix, blob_id, &a->mime->keys) != STORE_OK ||
 	    index_mailbox_set_counters(st->ix, mb->id, mb->uidnext + 1,
 	    mb->highestmodseq + 1) != STORE_OK)
 		return STORE_ERROR;
 	return STORE_OK;
+}
+
+/* STORE_EXISTS when a message of the mailbox has this import hash. */
+static enum store_result
+duplicate_check(struct store *st, int64_t mailbox_id,
+    const unsigned char *sha256)
+{
+	bool found;
+
+	if (index_mailbox_has_sha256(st->ix, mailbox_id, sha256, &found) !=
+	    STORE_OK)
+		return STORE_ERROR;
+	return found ? store_fail(st, STORE_EXISTS, "already imported") :
+	    STORE_OK;
+}
+
+/* Before the file is synced and parsed: a rerun of an import skips the
+ * messages it has without that cost. */
+static enum store_result
+duplicate_precheck(struct store *st, const char *canon,
+    const unsigned char *sha256)
+{
+	struct store_mailbox mb;
+	enum store_result r;
+
+	if (index_begin(st->ix, false) != STORE_OK)
+		return STORE_ERROR;
+	r = find_mailbox(st, canon, &mb);
+	if (r == STORE_OK)
+		r = duplicate_check(st, mb.id, sha256);
+	if (r == STORE_OK || r == STORE_EXISTS)
+		(void)index_commit(st->ix);
+	else
+		index_rollback(st->ix);
+	return r;
 }
 
 static enum store_result
@@ -170,6 +218,11 @@ commit_locked(struct store *st, const char *tmpname,
 	enum store_result r;
 
 	if ((r = find_mailbox(st, a->mailbox, mb)) != STORE_OK)
+		return r;
+	/* An import's message already there: checked again under the lock,
+	 * so that two imports at once add it once. */
+	if (a->sha256 != NULL && (r = duplicate_check(st, mb->id,
+	    a->sha256)) != STORE_OK)
 		return r;
 	/* Under the write lock: no other session adds in between. */
 	if ((r = quota_check_locked(st, a->size, 1)) != STORE_OK)
@@ -236,8 +289,12 @@ commit(struct store_append *ap, struct append_args *a, uint32_t *uidvalidity,
 	uint64_t blob_id;
 	bool doc_ok;
 
+	if (ap->has_sha256)
+		a->sha256 = ap->sha256;
 	if ((r = check_args(ap, a)) != STORE_OK ||
 	    (r = store_name_canon(st, a->mailbox, canon)) != STORE_OK ||
+	    (a->sha256 != NULL &&
+	    (r = duplicate_precheck(st, canon, a->sha256)) != STORE_OK) ||
 	    (r = parse_tmp(ap, &t, &doc, &doc_ok)) != STORE_OK)
 		return r;
 	a->mailbox = canon;

@@ -35,7 +35,6 @@
 
 #include "store-int.h"
 
-#define BLOB_PATH_MAX 48
 #define LINK_TRIES 16
 /* A tmp file nobody holds is stale only once it is this old: it has no
  * lock for the instant between its creation and flock(). */
@@ -67,7 +66,7 @@ blob_random(void)
 	return v;
 }
 
-static void
+void
 blob_path(uint64_t id, char path[BLOB_PATH_MAX], char dir[BLOB_PATH_MAX])
 {
 	snprintf(path, BLOB_PATH_MAX, "blobs/%02x/%016" PRIx64,

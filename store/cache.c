@@ -11,6 +11,7 @@
  */
 #include "autoconfig.h"
 
+#include <string.h>
 #include <strings.h>
 
 #include "mime.h"
@@ -34,10 +35,14 @@ cache_render(struct store *st, const char *data, size_t len,
 	int rc;
 
 	rc = mime_envelope(data, len, root, &c->envelope);
-	/* Too long to be worth a copy: SEARCH reads the file instead. */
+	/* Too long to be worth a copy: SEARCH reads the file instead.  Nor
+	 * with a NUL in them: the copy is kept as a C string, so it would end
+	 * there, and SEARCH would answer NO from it where the file has the
+	 * text after the NUL (found by tests/fuzz/fuzz_search). */
 	c->fields_ok = mime_header_fields(data, len, root, search_fields,
 	    sizeof(search_fields) / sizeof(search_fields[0]), false,
-	    &c->fields) == 0 && c->fields.len <= CACHE_FIELDS_MAX;
+	    &c->fields) == 0 && c->fields.len <= CACHE_FIELDS_MAX &&
+	    (c->fields.len == 0 || memchr(c->fields.data, '\0', c->fields.len) == NULL);
 	if (rc == 0)
 		rc = mime_bodystructure(data, len, root, false, &c->body);
 	if (rc == 0)

@@ -276,7 +276,7 @@ static const char *const sql_text[SQL_COUNT] = {
 	    "msgid, refs) SELECT mailbox_id, uid, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
 	    "?10, ?11 FROM messages WHERE blob_id = ?1",
 	/* The keys of the messages from uid ?2 on: a range, no join (schema
-	 * step 8); a message without a row has none stored. */
+	 * step 9); a message without a row has none stored. */
 	[SQL_SORTKEYS_BATCH] = "SELECT uid, sent, reply, subject, from_key, "
 	    "to_key, cc_key, dfrom_key, dto_key, msgid, refs FROM sort_keys "
 	    "WHERE mailbox_id = ?1 AND uid >= ?2 ORDER BY uid LIMIT ?3",
@@ -1833,7 +1833,7 @@ index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
 	return run(ix, s, "MIME cache");
 }
 
-/* ---- sort keys (schema.sql, version 8) ---- */
+/* ---- sort keys (schema.sql, version 9) ---- */
 
 enum store_result
 index_sortkeys_set(struct index *ix, uint64_t blob_id, const struct sortkeys *k)
@@ -2423,4 +2423,157 @@ index_counters_rebuild(struct index *ix)
 	    "INSERT INTO uidmap (mailbox_id, word, bits) SELECT mailbox_id, "
 	    "uid >> 6, sum(1 << (uid & 63)) FROM messages "
 	    "GROUP BY mailbox_id, uid >> 6;");
+}
+
+/* ---- migration: cairnctl import and backup (schema.sql, version 8) ---- */
+
+/*
+ * These statements run once per imported message or once per backup, so
+ * they are prepared at each call rather than kept in the table above.
+ */
+static sqlite3_stmt *
+prepare_once(struct index *ix, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(ix, "prepare");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+enum store_result
+index_blob_set_sha256(struct index *ix, uint64_t id,
+    const unsigned char sha256[INDEX_SHA256_LEN])
+{
+	sqlite3_stmt *s = prepare_once(ix,
+	    "UPDATE blobs SET sha256 = ?2 WHERE id = ?1");
+	enum store_result r;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, (int64_t)id) ||
+	    sqlite3_bind_blob(s, 2, sha256, INDEX_SHA256_LEN, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		r = bind_fail(ix, s);
+	else
+		r = run(ix, s, "set the blob's hash");
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum store_result
+index_mailbox_has_sha256(struct index *ix, int64_t mailbox_id,
+    const unsigned char sha256[INDEX_SHA256_LEN], bool *found)
+{
+	sqlite3_stmt *s = prepare_once(ix,
+	    "SELECT 1 FROM blobs b JOIN messages m ON m.blob_id = b.id "
+	    "WHERE b.sha256 = ?2 AND m.mailbox_id = ?1 LIMIT 1");
+	enum store_result r;
+
+	*found = false;
+	if (s == NULL)
+		return STORE_ERROR;
+	if (!bind_int(s, 1, mailbox_id) ||
+	    sqlite3_bind_blob(s, 2, sha256, INDEX_SHA256_LEN, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		r = bind_fail(ix, s);
+	} else {
+		r = step_row(ix, s, "look for the hash");
+		if (r == STORE_OK)
+			*found = true;
+		if (r == STORE_NOT_FOUND)
+			r = STORE_OK;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* The blob ids and file sizes of the snapshot the caller holds. */
+static enum store_result
+backup_blob_list(struct index *ix, struct index_blob_file **out, size_t *n)
+{
+	sqlite3_stmt *s = prepare_once(ix,
+	    "SELECT id, size - coalesce(length(prefix), 0) FROM blobs "
+	    "ORDER BY id");
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = grow(*out, *n + 1, &cap, sizeof(**out));
+		(*out)[*n].id = (uint64_t)sqlite3_column_int64(s, 0);
+		(*out)[*n].size = (uint64_t)sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(ix, "list the blobs");
+		sqlite3_finalize(s);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return STORE_ERROR;
+	}
+	sqlite3_finalize(s);
+	return STORE_OK;
+}
+
+/*
+ * One read transaction: its snapshot is what SQLite's online backup
+ * copies (sqlite3_backup_step joins the transaction the source connection
+ * has open), and the blob list comes from the same snapshot, so the copy
+ * and the list agree whatever other sessions commit meanwhile.
+ */
+enum store_result
+index_backup(struct index *ix, const char *dest_path,
+    struct index_blob_file **blobs, size_t *n_blobs)
+{
+	sqlite3_backup *b;
+	sqlite3 *dest = NULL;
+	enum store_result r = STORE_ERROR;
+	int64_t ignored;
+	int rc;
+
+	*blobs = NULL;
+	*n_blobs = 0;
+	if (ix->hold > 0)
+		return fail(ix, "index_backup inside a held read");
+	if (simple(ix, SQL_BEGIN, "begin the backup") != STORE_OK)
+		return STORE_ERROR;
+	/* the snapshot starts at the first read */
+	if (query_int(ix, "SELECT count(*) FROM meta", &ignored) != STORE_OK)
+		goto out;
+	if (sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fail(ix, "%s: %s", dest_path, dest != NULL ?
+		    sqlite3_errmsg(dest) : "out of memory");
+		goto out;
+	}
+	if ((b = sqlite3_backup_init(dest, "main", ix->db, "main")) == NULL) {
+		fail(ix, "%s: %s", dest_path, sqlite3_errmsg(dest));
+		goto out;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	(void)sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		fail(ix, "%s: backup: %s", dest_path, sqlite3_errstr(rc));
+		goto out;
+	}
+	r = backup_blob_list(ix, blobs, n_blobs);
+out:
+	if (dest != NULL && sqlite3_close(dest) != SQLITE_OK && r == STORE_OK)
+		r = fail(ix, "%s: close: %s", dest_path, sqlite3_errmsg(dest));
+	if (sqlite3_get_autocommit(ix->db) == 0)
+		(void)sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+	if (r != STORE_OK) {
+		free(*blobs);
+		*blobs = NULL;
+		*n_blobs = 0;
+	}
+	return r;
 }

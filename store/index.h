@@ -153,7 +153,7 @@ enum store_result index_message_batch(struct index *ix, int64_t mailbox_id,
     uint32_t from, size_t max, struct index_message *out,
     struct index_fields *fields, struct buf *text, size_t *n);
 /*
- * Sort keys (schema.sql, version 8; sortkeys.h).  The rows of up to max
+ * Sort keys (schema.sql, version 9; sortkeys.h).  The rows of up to max
  * messages from uid `from` on that have keys (a message stored before
  * the step has none): the strings asked for (want: SORTKEYS_WANT_ bits)
  * at text->data + off[i], NUL-terminated, refs at refs_off, refs_len
@@ -327,5 +327,25 @@ enum store_result index_quick_check(struct index *ix, struct buf *out);
 enum store_result index_counters_check(struct index *ix, struct buf *names);
 /* Count them all again (in a write transaction). */
 enum store_result index_counters_rebuild(struct index *ix);
+
+/* ---- migration: cairnctl import and backup (schema.sql, version 8) ---- */
+#define INDEX_SHA256_LEN 32
+/* Mark blob id as imported with this hash (in the transaction adding it). */
+enum store_result index_blob_set_sha256(struct index *ix, uint64_t id,
+    const unsigned char sha256[INDEX_SHA256_LEN]);
+/* Has a message of the mailbox a blob an import marked with this hash? */
+enum store_result index_mailbox_has_sha256(struct index *ix, int64_t mailbox_id,
+    const unsigned char sha256[INDEX_SHA256_LEN], bool *found);
+struct index_blob_file {
+	uint64_t id;
+	uint64_t size;          /* of the file: the blob's size minus its prefix */
+};
+/*
+ * SQLite's online backup of index.db into the new file dest_path (any
+ * path: the default VFS, not this store's), and the blobs that copy
+ * names (caller frees *blobs), both of one snapshot.  Not inside a hold.
+ */
+enum store_result index_backup(struct index *ix, const char *dest_path,
+    struct index_blob_file **blobs, size_t *n_blobs);
 
 #endif

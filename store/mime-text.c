@@ -86,7 +86,12 @@ mime_header_walk(const char *h, size_t len,
 {
 	size_t i = 0;
 
-	while (i < len && h[i] != '\r' && h[i] != '\n') {
+	/* The empty line ends it: LF or CRLF.  A line that merely starts
+	 * with a CR ("\r\r\n") does not, as for mime_parse(); stopping there
+	 * hid the fields after it from SEARCH while the header cache, made
+	 * by mime_parse(), had them (found by tests/fuzz/fuzz_search). */
+	while (i < len && h[i] != '\n' &&
+	    !(h[i] == '\r' && (i + 1 >= len || h[i + 1] == '\n'))) {
 		size_t start = i, colon = 0, end;
 		int r;
 

@@ -352,6 +352,17 @@ ALTER TABLE blobs ADD COLUMN prefix BLOB;
 
 -- version 8
 
+-- cairnctl import (ctl/import.c): the SHA-256 of the message's bytes as
+-- stored, set for the blobs an import added, so that a rerun of the same
+-- import (after a partial one too) finds each message already in its
+-- mailbox and adds it once.  Per blob, so it goes with the blob's last
+-- message: one expunged since is imported again by the next run.  NULL:
+-- not imported (APPEND, delivery, every blob stored before this step).
+ALTER TABLE blobs ADD COLUMN sha256 BLOB;
+CREATE INDEX blobs_sha256 ON blobs (sha256) WHERE sha256 IS NOT NULL;
+
+-- version 9
+
 -- The keys SORT and THREAD compare (RFC 5256, RFC 5957), made once when
 -- the message is stored (store/sortkeys.c, from the header; APPEND,
 -- delivery, cache_fill) so that a SORT parses nothing and reads one short

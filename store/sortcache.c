@@ -1,6 +1,6 @@
 /*
  * The sort keys of a view's messages for SORT and THREAD (store.h,
- * store_message_sortkeys): read from index.db sort_keys (schema step 8),
+ * store_message_sortkeys): read from index.db sort_keys (schema step 9),
  * one row per message keyed by (mailbox, uid), a range of 256 at a time
  * as the search walks up the mailbox, only the columns asked for.
  *
@@ -238,7 +238,7 @@ store_message_sortkeys(struct store_view *v, uint32_t uid, unsigned want,
 			a->snapshot = 0;    /* good for this question only */
 		i = a->n > 0 && a->row[0].uid == uid ? 0 : a->n;
 	}
-	if (i >= a->n) {        /* no row: stored before step 8, or gone */
+	if (i >= a->n) {        /* no row: stored before step 9, or gone */
 		*stored = false;
 		return keys_make(v, uid, want, out);
 	}

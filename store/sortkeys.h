@@ -1,7 +1,7 @@
 /*
  * The sort and thread keys of one message (RFC 5256 §2.1, §2.2, §3;
  * RFC 5957), made from its header: by the store when the message is
- * stored (index.db sort_keys, schema step 8), and from the header again
+ * stored (index.db sort_keys, schema step 9), and from the header again
  * for a message stored before (store_message_sortkeys).  No I/O: one copy
  * of the rules, for both.
  *

@@ -82,6 +82,9 @@ size_t kw_names(const struct kwtable *t, uint64_t mask, const char **out);
 
 /* blob.c */
 #define BLOB_TMP_NAME_MAX 32
+#define BLOB_PATH_MAX 48
+/* "blobs/ab/<id>" and (dir may be NULL) "blobs/ab", relative to the store. */
+void blob_path(uint64_t id, char path[BLOB_PATH_MAX], char dir[BLOB_PATH_MAX]);
 enum store_result blob_dirs_init(struct store *st);
 /* tmp/<random>, O_EXCL, 0600, and flock()ed so fsck sees it is in use. */
 enum store_result blob_tmp_create(struct store *st, int *fd,
@@ -190,6 +193,7 @@ struct append_args {
 	size_t prefix_len;              /* 0: none */
 	uint64_t size;                  /* RFC822.SIZE: prefix and file */
 	const struct cache *mime;       /* made from prefix and file */
+	const unsigned char *sha256;    /* an import's (schema step 8); NULL */
 };
 /* Can INTERNALDATE write this zone offset (+9959 at most)? */
 bool append_tz_valid(int tz_minutes);

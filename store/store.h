@@ -166,6 +166,16 @@ enum store_result store_append_commit(struct store_append *ap, const char *mailb
     unsigned flags, const char *const *keywords, size_t n_keywords,
     int64_t internaldate, int tz_minutes, uint32_t *uidvalidity, uint32_t *uid);
 void store_append_abort(struct store_append *ap);
+/*
+ * cairnctl import: the SHA-256 of the bytes written, before the commit.
+ * The commit then adds nothing, and is STORE_EXISTS, when a message of
+ * the mailbox has a blob an import marked with the same hash (checked
+ * before the file is synced, and again under the write lock); else the
+ * new blob is marked.  A rerun of an import so adds each message once.
+ */
+#define STORE_SHA256_LEN 32
+void store_append_set_sha256(struct store_append *ap,
+    const unsigned char sha256[STORE_SHA256_LEN]);
 
 /* ---- delivery (cairn-lmtpd) ------------------------------------------------ */
 
@@ -324,7 +334,7 @@ enum store_result store_message_header_fields(struct store_view *v, uint32_t uid
 bool store_header_field_cached(const char *name);
 /*
  * SORT and THREAD (store/sortcache.c): the keys of a message (sortkeys.h),
- * as stored with its blob (index.db sort_keys).  want: SORTKEYS_WANT_
+ * as stored with the message (index.db sort_keys).  want: SORTKEYS_WANT_
  * bits (sortkeys.h); strings not asked for read "" (none).  A walk up the
  * mailbox under store_read_hold reads the rows of many messages in one
  * query.  A message stored before Cairn kept them gets those of want made
@@ -516,6 +526,29 @@ uint64_t store_quota_room(const struct store_quota *q);
  * (RFC 1870): a look, not a promise; store_deliver checks again when it
  * adds the message. */
 enum store_result store_quota_check(struct store *st, uint64_t octets);
+
+/* ---- backup (backup.c) ------------------------------------------------------ */
+
+struct store_backup_stats {
+	uint64_t blobs;           /* files the copy of index.db names */
+	uint64_t linked, copied;  /* how each came into the backup */
+	uint64_t bytes;           /* of those files */
+	unsigned attempts;        /* snapshots taken (see store_backup) */
+};
+/*
+ * A consistent copy of the store into the empty directory dest_dirfd,
+ * which dest_path names (SQLite opens files by path): index.db by
+ * SQLite's online backup, of one snapshot, and the blob files that
+ * snapshot names, hard-linked (blobs are immutable) or, across file
+ * systems, copied and fsynced.  Other sessions go on meanwhile; one that
+ * expunges a message after the snapshot may remove its file before it is
+ * linked: then a new snapshot is taken (the files linked stay) and the
+ * files of the blobs no snapshot kept are removed at the end; after
+ * STORE_BACKUP_ATTEMPTS snapshots it gives up (STORE_ERROR).
+ */
+#define STORE_BACKUP_ATTEMPTS 8
+enum store_result store_backup(struct store *st, int dest_dirfd,
+    const char *dest_path, struct store_backup_stats *stats);
 
 /* ---- maintenance ---------------------------------------------------------- */
 

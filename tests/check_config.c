@@ -60,6 +60,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->data_dir, CAIRN_DATA_DIR);
 	ck_assert_str_eq(c->run_dir, CAIRN_RUN_DIR);
 	ck_assert_uint_eq(c->max_connections, 1000);
+	ck_assert_uint_eq(c->max_unauth_per_address, 20);
 	ck_assert(!config_tls_enabled(c));
 	ck_assert_str_eq(c->lmtp_socket, CAIRN_RUN_DIR "/lmtp");
 	ck_assert_uint_eq(c->n_lmtp_bind_addrs, 0);
@@ -98,6 +99,7 @@ START_TEST(test_every_option_set)
 	    "data-dir = \"/srv/cairn\"\n"
 	    "run-dir = \"/tmp/cairn-run\"\n"
 	    "max-connections = 7\n"
+	    "max-unauthenticated-per-address = 3\n"
 	    "lmtp-socket = \"/var/spool/postfix/private/cairn\"\n"
 	    "lmtp-bind = {\"127.0.0.1\", \"::1\"}\n"
 	    "lmtp-port = 2424\n"
@@ -136,6 +138,7 @@ START_TEST(test_every_option_set)
 	ck_assert_str_eq(c->auth_user, "authy");
 	ck_assert_str_eq(c->data_dir, "/srv/cairn");
 	ck_assert_uint_eq(c->max_connections, 7);
+	ck_assert_uint_eq(c->max_unauth_per_address, 3);
 	config_free(c);
 }
 END_TEST
@@ -224,6 +227,10 @@ static const struct {
 	{ "data-dir = \"relative\"\n", "test.conf:1: option 'data-dir'" },
 	{ "run-dir = \"\"\n", "test.conf:1: option 'run-dir'" },
 	{ "max-connections = 0\n", "test.conf:1: option 'max-connections'" },
+	{ "max-unauthenticated-per-address = -1\n",
+	    "test.conf:1: option 'max-unauthenticated-per-address'" },
+	{ "max-unauthenticated-per-address = 100001\n",
+	    "test.conf:1: option 'max-unauthenticated-per-address'" },
 	{ "lmtp-socket = \"lmtp\"\n", "test.conf:1: option 'lmtp-socket'" },
 	{ "lmtp-bind = {\"localhost\"}\n", "test.conf:1: option 'lmtp-bind'" },
 	{ "lmtp-port = 0\n", "test.conf:1: option 'lmtp-port'" },
@@ -280,6 +287,7 @@ START_TEST(test_print_round_trip)
 {
 	struct cairn_config *c = parse("bind-addr = {\"127.0.0.1\"}\n"
 	    "max-request-size = 3kb\ntimeout-idle = 90s\nrate-limit = \"7/2h\"\n"
+	    "max-unauthenticated-per-address = 0\n"
 	    "cert-path = \"/a\"\nkey-path = \"/b\"\n");
 	char *buf = NULL;
 	size_t len = 0;
@@ -291,12 +299,14 @@ START_TEST(test_print_round_trip)
 	ck_assert_ptr_nonnull(strstr(buf, "max-request-size = 3kb\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "timeout-idle = 90s\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "rate-limit = \"7/2h\"\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "max-unauthenticated-per-address = 0\n"));
 	/* What -n prints parses back to the same settings. */
 	struct cairn_config *again = parse(buf);
 	ck_assert_msg(again != NULL, "%s", errors);
 	ck_assert_uint_eq(again->max_request_size, c->max_request_size);
 	ck_assert_uint_eq(again->timeout_idle, c->timeout_idle);
 	ck_assert_uint_eq(again->rate_limit_period, 7200);
+	ck_assert_uint_eq(again->max_unauth_per_address, 0);
 	ck_assert_str_eq(again->bind_addrs[0], "127.0.0.1");
 	config_free(again);
 	config_free(c);

@@ -380,6 +380,71 @@ START_TEST(test_strlcpy_bounds)
 }
 END_TEST
 
+/* The reports and IPC_KICK (cairnctl who, stats, kick). */
+START_TEST(test_reports_and_kick)
+{
+	struct ipc_session_state st;
+	struct ipc_session_stats stats;
+	struct ipc_delivery_report dr;
+	struct ipc_kick k;
+	struct ipc_msg m;
+	const char *why = NULL;
+
+	memset(&st, 0, sizeof(st));
+	st.state = IPC_STATE_SELECTED;
+	strcpy(st.mailbox, "INBOX");
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_IMAPD, IPC_ROLE_MASTER,
+	    IPC_SESSION_STATE, &st, sizeof(st), -1), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_str_eq(m.p.session_state.mailbox, "INBOX");
+	/* a state out of range, an unterminated name, from lmtpd: refused */
+	st.state = IPC_STATE_LOGOUT + 1;
+	send_raw(IPC_SESSION_STATE, sizeof(st), &st, sizeof(st), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_INVALID);
+	st.state = IPC_STATE_IDLE;
+	memset(st.mailbox, 'x', sizeof(st.mailbox));
+	send_raw(IPC_SESSION_STATE, sizeof(st), &st, sizeof(st), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_INVALID);
+	memset(&stats, 0, sizeof(stats));
+	stats.commands[IPC_CMD_OTHER] = 1;
+	send_raw(IPC_SESSION_STATS, sizeof(stats), &stats, sizeof(stats), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_LMTPD, &m, &why),
+	    IPC_RECV_INVALID);
+	send_raw(IPC_SESSION_STATS, sizeof(stats), &stats, sizeof(stats), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_uint_eq(m.p.session_stats.commands[IPC_CMD_OTHER], 1);
+
+	memset(&dr, 0, sizeof(dr));
+	dr.result = IPC_DELIVERY_FAILED + 1;
+	send_raw(IPC_DELIVERY_REPORT, sizeof(dr), &dr, sizeof(dr), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_MASTER, IPC_ROLE_LMTPD, &m, &why),
+	    IPC_RECV_INVALID);
+
+	memset(&k, 0, sizeof(k));
+	strcpy(k.reason, "Bye now");
+	ck_assert_int_eq(ipc_send(sv[0], IPC_ROLE_MASTER, IPC_ROLE_IMAPD, IPC_KICK,
+	    &k, sizeof(k), -1), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, &m, &why),
+	    IPC_RECV_OK);
+	ck_assert_str_eq(m.p.kick.reason, "Bye now");
+	/* the reason goes to the client verbatim: no CR LF smuggled in */
+	strcpy(k.reason, "x\r\n* OK");
+	send_raw(IPC_KICK, sizeof(k), &k, sizeof(k), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], IPC_ROLE_IMAPD, IPC_ROLE_MASTER, &m, &why),
+	    IPC_RECV_INVALID);
+	ck_assert_uint_eq(ipc_command_index("IDLE"), 16);
+	ck_assert_str_eq(ipc_command_names[ipc_command_index("UNSUBSCRIBE")],
+	    "UNSUBSCRIBE");
+	ck_assert_uint_eq(ipc_command_index("XYZZY"), IPC_CMD_OTHER);
+	for (unsigned i = 0; i < IPC_CMD_COUNT; i++)
+		ck_assert_ptr_nonnull(ipc_command_names[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -395,6 +460,7 @@ main(void)
 	tcase_add_loop_test(tc, test_auth_rejects, 0, ABAD_COUNT);
 	tcase_add_test(tc, test_lookup_round_trip);
 	tcase_add_loop_test(tc, test_lookup_rejects, 0, LBAD_COUNT);
+	tcase_add_test(tc, test_reports_and_kick);
 	tcase_add_test(tc, test_eof);
 	tcase_add_test(tc, test_strlcpy_bounds);
 	suite_add_tcase(s, tc);

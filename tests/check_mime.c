@@ -1468,6 +1468,31 @@ preview_of(const char *text, struct buf *out)
 }
 
 /* 200 characters, cut between two of them, never after a space. */
+static int
+count_field(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
+{
+	(void)name; (void)nlen; (void)value; (void)vlen;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A line that starts with a CR but is not CRLF does not end the header,
+ * for the walker as for mime_parse() (the header cache): found by
+ * fuzz_search, where SEARCH SUBJECT missed the field after it. */
+START_TEST(test_header_walk_cr_line)
+{
+	static const char msg[] = "\r\r\nSubject: r\r\nTo: x\r\n\r\nbody\r\n";
+	static const char empty[] = "\r\nSubject: r\r\n";
+	int n = 0;
+
+	ck_assert_int_eq(mime_header_walk(msg, sizeof(msg) - 1, count_field, &n), 0);
+	ck_assert_int_eq(n, 2);
+	n = 0;
+	ck_assert_int_eq(mime_header_walk(empty, sizeof(empty) - 1, count_field, &n), 0);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 START_TEST(test_preview_cut)
 {
 	struct buf text = BUF_INIT, p = BUF_INIT;
@@ -1559,6 +1584,7 @@ mime_suite(void)
 	    sizeof(preview_cases) / sizeof(preview_cases[0]));
 	tcase_add_test(tc, test_preview_cut);
 	tcase_add_test(tc, test_preview_window);
+	tcase_add_test(tc, test_header_walk_cr_line);
 	tcase_add_loop_test(tc, test_address_first, 0,
 	    sizeof(first_cases) / sizeof(first_cases[0]));
 	tcase_add_loop_test(tc, test_msgids, 0,

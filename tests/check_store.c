@@ -1887,6 +1887,29 @@ START_TEST(test_header_fields_cached)
 }
 END_TEST
 
+/* A NUL in a cached field: the copy would end at it (it is kept as a C
+ * string), so none is kept and SEARCH reads the file (fuzz_search). */
+START_TEST(test_header_fields_nul_not_cached)
+{
+	static const char msg[] = "From: a\0b@example.org\r\nSubject: x\r\n\r\nbody\r\n";
+	struct store *st = open_store();
+	struct store_append *ap;
+	struct store_view *v;
+	struct buf b = BUF_INIT;
+	uint32_t uidvalidity = 0, uid = 0;
+
+	ck_assert_int_eq(store_append_begin(st, &ap), STORE_OK);
+	ck_assert_int_eq(store_append_write(ap, msg, sizeof(msg) - 1), STORE_OK);
+	ck_assert_int_eq(store_append_commit(ap, "INBOX", 0, NULL, 0, 760000000,
+	    -480, &uidvalidity, &uid), STORE_OK);
+	v = view(st, "INBOX", true);
+	ck_assert_int_eq(store_message_header_fields(v, uid, &b), STORE_NOT_FOUND);
+	buf_free(&b);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /* Walking up the mailbox under a hold reads the fields ahead in batches:
  * the same text as one at a time, holes and all. */
 START_TEST(test_header_fields_read_ahead)
@@ -2134,7 +2157,7 @@ START_TEST(test_schema_v1_upgraded)
 }
 END_TEST
 
-/* ---- sort keys (schema step 8, store/sortcache.c) ------------------------- */
+/* ---- sort keys (schema step 9, store/sortcache.c) ------------------------- */
 
 #define SORTKEYS_ALL SORTKEYS_WANT_ALL
 
@@ -2277,7 +2300,7 @@ START_TEST(test_sort_keys_read_ahead)
 END_TEST
 
 /*
- * A store of version 7: its blobs have no keys.  They are made on demand
+ * A store of version 8: its messages have no keys.  They are made on demand
  * from the cached header fields, or from the file when none are cached,
  * the same as APPEND makes them; store_sortkeys_save keeps them (not
  * those of a blob expunged meanwhile), and they are read from then on.
@@ -2306,7 +2329,7 @@ START_TEST(test_sort_keys_upgraded)
 	    "(1, 3, 3, 0, 0, 7, 0, %zu, 44, 44, 3);",
 	    strlen(MSG_A), strlen(MSG_SORT), strlen(MSG_A), strlen(MSG_A),
 	    strlen(MSG_SORT), strlen(MSG_A));
-	old_store(7, sqltext);
+	old_store(8, sqltext);
 	old_blob_file(43, MSG_SORT, strlen(MSG_SORT));
 	old_blob_file(44, MSG_A, strlen(MSG_A));
 
@@ -2942,6 +2965,7 @@ store_suite(void)
 	tcase_add_test(tc, test_sort_keys_stored);
 	tcase_add_test(tc, test_sort_keys_read_ahead);
 	tcase_add_test(tc, test_sort_keys_upgraded);
+	tcase_add_test(tc, test_header_fields_nul_not_cached);
 	tcase_add_test(tc, test_header_fields_read_ahead);
 	tcase_add_test(tc, test_search_reads_rows_once);
 	tcase_add_test(tc, test_schema_v1_upgraded);

@@ -46,7 +46,8 @@ def test_print_mode_shows_every_setting():
                        "allow-plain-text-auth", "auth-max-failures", "max-concurrent",
                        "rate-limit", "timeout-unauthenticated", "timeout-authenticated",
                        "timeout-idle", "idle-keepalive", "user", "group", "auth-user", "data-dir",
-                       "run-dir", "max-connections", "lmtp-socket", "lmtp-bind",
+                       "run-dir", "max-connections", "max-unauthenticated-per-address",
+                       "lmtp-socket", "lmtp-bind",
                        "lmtp-port", "lmtp-group", "lmtp-max-message-size",
                        "lmtp-detail-mailbox", "lmtp-recipient-delimiter"):
             expect(r"(?m)^%s = " % option, p.stdout)

@@ -55,6 +55,13 @@ def test_install_layout_under_destdir():
         out = subprocess.run(["strings", dest + sbindir + "/cairnd"],
                              capture_output=True, text=True).stdout
         assert libexecdir + "/cairn" in out
+        # the systemd unit, when configure found where units go
+        unitdir = make_var("systemdsystemunitdir")
+        if unitdir:
+            with open(dest + unitdir + "/cairn.service") as f:
+                unit = f.read()
+            assert "ExecStart=%s/cairnd -F\n" % sbindir in unit, unit
+            assert "Type=notify\n" in unit and "@" not in unit, unit
         # the sample is a valid configuration as it stands
         p = subprocess.run([dest + sbindir + "/cairnd", "-n", "-c",
                             dest + sysconfdir + "/cairn/cairn.conf.sample"],

@@ -4,6 +4,7 @@ cairn-authd, and a child that breaks the IPC protocol."""
 
 import os
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -96,6 +97,34 @@ def test_max_connections_refuses_with_bye():
         assert b.command("n", "NOOP")[1] == "n OK NOOP completed"
         b.close()
         d.close()
+
+
+def test_systemd_notify_states():
+    """With $NOTIFY_SOCKET (systemd, Type=notify): READY=1 once serving,
+    RELOADING=1 then READY=1 around SIGHUP, STOPPING=1 at SIGTERM."""
+    tmp = tempfile.mkdtemp(prefix="cairn-notify-")
+    path = os.path.join(tmp, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    try:
+        srv = Server()
+        srv.env["NOTIFY_SOCKET"] = path
+        with srv:
+            assert sock.recv(4096) == b"READY=1"
+            srv.signal(signal.SIGHUP)
+            assert sock.recv(4096) == b"RELOADING=1"
+            assert sock.recv(4096) == b"READY=1"
+            wait_for(lambda: "reloaded" in srv.log_text(), what="reload")
+            # children get a minimal environment: only the master notifies
+            child = srv.imapd_children()[0][0]
+            with open("/proc/%d/environ" % child, "rb") as f:
+                assert b"NOTIFY_SOCKET" not in f.read()
+        assert sock.recv(4096) == b"STOPPING=1"
+    finally:
+        sock.close()
+        os.unlink(path)
+        os.rmdir(tmp)
 
 
 def test_sighup_applies_new_config_to_new_connections():
@@ -313,6 +342,7 @@ if __name__ == "__main__":
         test_pool_holds_worker_pool_size_idle_children,
         test_killed_pool_child_is_replaced,
         test_max_connections_refuses_with_bye,
+        test_systemd_notify_states,
         test_sighup_applies_new_config_to_new_connections,
         test_sighup_moves_listeners,
         test_daemon_mode_pid_file_and_cairnctl_stop,

@@ -458,7 +458,7 @@ def store_sql(srv, sql):
 
 def test_keys_made_for_old_messages():
     """Messages whose blobs have no stored sort keys (stored before schema
-    step 8): SORT and THREAD make them from the header, answer as with
+    step 9): SORT and THREAD make them from the header, answer as with
     stored ones, and keep them afterwards."""
     srv = mail_server()
     try:
