@@ -144,6 +144,7 @@ read -r cport dport <<<"$(free_ports 2)"
 cat >"$tmp/cairn.conf" <<EOF
 bind-addr = {"127.0.0.1"}
 bind-port = $cport
+bind-port-tls = 0
 cert-path = "$tmp/cert.pem"
 key-path = "$tmp/key.pem"
 allow-plain-text-auth = true

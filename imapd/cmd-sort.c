@@ -7,12 +7,12 @@
  *
  * The search keys are SEARCH's (search.c), matched by SEARCH's loop
  * (cmd_search_each()); for each message found the keys the command
- * compares are taken from the header fields the store cached at APPEND
- * (sortkey.c: those the search read for its keys, else read now), or from
- * the message's own header when they were not cached, and held in memory
- * for this command only: one struct sortkey
- * per message found, its strings bounded (sortkey.h).  The order is made
- * here (sortkey_cmp()) and the threads in thread.c.
+ * compares are those the store made when the message was stored
+ * (store_message_sortkeys: one short row per message, read a batch at a
+ * time; made from the header for a message stored before, and kept once
+ * the answer is out), held in memory for this command only: one struct
+ * sortkey per message found, its strings bounded (sortkey.h).  The order
+ * is made here (sortkey_cmp()) and the threads in thread.c.
  *
  * Like SEARCH they send no EXPUNGE while they run (RFC 9051 §7.5.1).
  */
@@ -34,54 +34,24 @@ struct sort_run {
 	unsigned want;               /* SORTKEY_WANT bits */
 	struct sortkey *keys;
 	size_t n, cap;
-	struct buf fields;           /* scratch: one message's cached fields */
 	uint64_t highest_modseq;     /* of the messages found (MODSEQ keys) */
+	size_t made;                 /* keys made now, not read: to keep */
+	struct sortkey_arena arena;  /* the keys' strings */
 };
-
-/* The header text of a message for sortkey_fill(): the cached fields
- * (those the search read already, when it did), or its own header when
- * they were not cached.  *data is set when the message was mapped (the
- * caller unmaps).  STORE_NOT_FOUND: expunged meanwhile. */
-static enum store_result
-sort_header(struct sort_run *r, uint32_t uid, const struct buf *found,
-    const char **h, size_t *hlen, const char **data, size_t *len)
-{
-	enum store_result sr;
-
-	if (found != NULL) {
-		*h = found->data != NULL ? found->data : "";
-		*hlen = found->len;
-		return STORE_OK;
-	}
-	buf_reset(&r->fields);
-	sr = store_message_header_fields(r->s->view, uid, &r->fields);
-	if (sr == STORE_OK) {
-		*h = r->fields.data != NULL ? r->fields.data : "";
-		*hlen = r->fields.len;
-		return STORE_OK;
-	}
-	if (sr != STORE_NOT_FOUND)
-		return sr;
-	/* the walk over the fields stops at the header's blank line */
-	if ((sr = store_message_map(r->s->view, uid, data, len)) != STORE_OK)
-		return sr;
-	*h = *data != NULL ? *data : "";
-	*hlen = *len;
-	return STORE_OK;
-}
 
 static int
 sort_collect(void *arg, uint32_t msn, const struct store_message *m,
     const struct buf *fields)
 {
 	struct sort_run *r = arg;
-	const char *h = NULL, *data = NULL;
-	size_t hlen = 0, len = 0;
 	struct sortkey *k;
+	struct sortkeys sk;
+	bool stored = true;
 
+	(void)fields;
 	if ((r->want & ~SORTKEY_WANT_ROW) != 0) {
-		enum store_result sr = sort_header(r, m->uid, fields, &h, &hlen,
-		    &data, &len);
+		enum store_result sr = store_message_sortkeys(r->s->view, m->uid,
+		    sortkey_store_want(r->want), &sk, &stored);
 
 		if (sr == STORE_NOT_FOUND)
 			return 0;       /* expunged by another session meanwhile */
@@ -98,12 +68,36 @@ sort_collect(void *arg, uint32_t msn, const struct store_message *m,
 	k->uid = m->uid;
 	k->size = m->size;
 	k->arrival = m->internaldate;
-	sortkey_fill(k, r->want, h, hlen);
-	if (data != NULL)
-		store_message_unmap(data, len);
+	k->date = k->arrival;
+	if ((r->want & ~SORTKEY_WANT_ROW) != 0)
+		sortkey_set(k, r->want, &sk, &r->arena);
+	if (!stored)
+		r->made++;
 	if (m->modseq > r->highest_modseq)
 		r->highest_modseq = m->modseq;
 	return 0;
+}
+
+/*
+ * After the answer: keep the keys made for messages stored before the
+ * store kept them (store_message_sortkeys), so that the next SORT reads
+ * them.  A failure costs only that they are made again.
+ */
+static void
+sort_keys_save(struct session *s, const struct sort_run *r, const char *what)
+{
+	if (r->made == 0)
+		return;
+	/* the client has its answer before the writes begin */
+	if (conn_flush(&s->conn) != CONN_OK) {
+		s->state = SESSION_LOGOUT;
+		return;
+	}
+	if (store_sortkeys_save(s->store) != STORE_OK)
+		log_warnx("%s: the sort keys of %zu messages were not kept: %s",
+		    what, r->made, store_error(s->store));
+	else
+		log_debug("%s: kept the sort keys of %zu messages", what, r->made);
 }
 
 static void
@@ -112,7 +106,7 @@ sort_run_free(struct sort_run *r)
 	for (size_t i = 0; i < r->n; i++)
 		sortkey_free(&r->keys[i]);
 	free(r->keys);
-	buf_free(&r->fields);
+	sortkey_arena_free(&r->arena);
 }
 
 /* The number a message goes by in the answer. */
@@ -339,7 +333,7 @@ void
 cmd_sort(struct session *s, const struct imap_command *c)
 {
 	struct sortkey_criterion crit[SORTKEY_CRITERIA_MAX];
-	struct sort_run r = { .s = s, .fields = BUF_INIT };
+	struct sort_run r = { .s = s, .arena = SORTKEY_ARENA_INIT };
 	struct buf line = BUF_INIT;
 	struct search_program *p;
 	const char *why = NULL;
@@ -376,6 +370,8 @@ cmd_sort(struct session *s, const struct imap_command *c)
 		goto out;
 	sort_by = crit;
 	sort_by_n = ncrit;
+	for (size_t k = 0; k < r.n; k++)
+		sortkey_prepare(&r.keys[k], crit, ncrit);
 	if (r.n > 1)
 		qsort(r.keys, r.n, sizeof(*r.keys), sort_cmp);
 	if (ret & CMD_RETURN_SAVE)
@@ -386,6 +382,7 @@ cmd_sort(struct session *s, const struct imap_command *c)
 	else if (ret != CMD_RETURN_SAVE)
 		esort_reply(s, c->tag, ret, p, &r, &line);
 	sort_send(s, c->tag, &line, "SORT", (ret & CMD_RETURN_SAVE) != 0);
+	sort_keys_save(s, &r, "SORT");
 out:
 	buf_free(&line);
 	sort_run_free(&r);
@@ -397,7 +394,7 @@ out:
 void
 cmd_thread(struct session *s, const struct imap_command *c)
 {
-	struct sort_run r = { .s = s, .fields = BUF_INIT };
+	struct sort_run r = { .s = s, .arena = SORTKEY_ARENA_INIT };
 	struct buf line = BUF_INIT;
 	struct thread_msg *msgs;
 	struct search_program *p;
@@ -443,6 +440,7 @@ cmd_thread(struct session *s, const struct imap_command *c)
 		thread_orderedsubject(msgs, r.n, &line);
 	free(msgs);
 	sort_send(s, c->tag, &line, "THREAD", false);
+	sort_keys_save(s, &r, "THREAD");
 out:
 	buf_free(&line);
 	sort_run_free(&r);

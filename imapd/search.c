@@ -17,51 +17,7 @@
 #include "sentdate.h"
 #include "xmalloc.h"
 
-static const char *const month_names[12] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-};
-
 /* ---- dates ---------------------------------------------------------------- */
-
-/* Howard Hinnant's days_from_civil: exact for every proleptic Gregorian date. */
-int64_t
-search_days_from_civil(int64_t year, unsigned month, unsigned day)
-{
-	int64_t y = year - (month <= 2);
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t mp = (month + 9) % 12;
-	int64_t doy = (153 * mp + 2) / 5 + day - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-static bool
-leap_year(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-unsigned
-search_month_days(int64_t year, unsigned month)
-{
-	static const unsigned char days[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-
-	return month == 2 && leap_year(year) ? 29 : days[month - 1];
-}
-
-unsigned
-search_parse_month(const char *s)
-{
-	for (unsigned i = 0; i < 12; i++)
-		if (strncasecmp(s, month_names[i], 3) == 0)
-			return i + 1;
-	return 0;
-}
 
 /* n digits at s as a number, or -1 when one is not a digit. */
 static long
@@ -92,12 +48,12 @@ search_parse_date(const char *s, size_t len, int64_t *day)
 	else
 		return -1;
 	if ((d = digits(s, dlen)) < 1 || s[dlen] != '-' ||
-	    (m = search_parse_month(s + dlen + 1)) == 0 || s[dlen + 4] != '-' ||
+	    (m = sentdate_parse_month(s + dlen + 1)) == 0 || s[dlen + 4] != '-' ||
 	    (y = digits(s + dlen + 5, 4)) < 0)
 		return -1;
-	if ((unsigned long)d > search_month_days(y, m))
+	if ((unsigned long)d > sentdate_month_days(y, m))
 		return -1;
-	*day = search_days_from_civil(y, m, (unsigned)d);
+	*day = sentdate_days_from_civil(y, m, (unsigned)d);
 	return 0;
 }
 
@@ -111,7 +67,7 @@ search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes)
 	if (len != 26)
 		return -1;
 	d = s[0] == ' ' ? digits(s + 1, 1) : digits(s, 2);
-	if (d < 1 || s[2] != '-' || (m = search_parse_month(s + 3)) == 0 || s[6] != '-' ||
+	if (d < 1 || s[2] != '-' || (m = sentdate_parse_month(s + 3)) == 0 || s[6] != '-' ||
 	    (y = digits(s + 7, 4)) < 0 || s[11] != ' ' ||
 	    (hh = digits(s + 12, 2)) < 0 || s[14] != ':' ||
 	    (mm = digits(s + 15, 2)) < 0 || s[17] != ':' ||
@@ -120,11 +76,11 @@ search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes)
 	    (zh = digits(s + 22, 2)) < 0 || (zm = digits(s + 24, 2)) < 0)
 		return -1;
 	/* 60 seconds: a leap second, taken as the next minute's 0 */
-	if ((unsigned long)d > search_month_days(y, m) || hh > 23 || mm > 59 || ss > 60 ||
+	if ((unsigned long)d > sentdate_month_days(y, m) || hh > 23 || mm > 59 || ss > 60 ||
 	    zm > 59)
 		return -1;
 	*tz_minutes = (int)(zh * 60 + zm) * (s[21] == '-' ? -1 : 1);
-	*t = search_days_from_civil(y, m, (unsigned)d) * 86400 +
+	*t = sentdate_days_from_civil(y, m, (unsigned)d) * 86400 +
 	    hh * 3600 + mm * 60 + ss - (int64_t)*tz_minutes * 60;
 	return 0;
 }

@@ -37,13 +37,6 @@ int search_parse_date(const char *s, size_t len, int64_t *day);
  */
 int search_parse_datetime(const char *s, size_t len, int64_t *t, int *tz_minutes);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
-int64_t search_days_from_civil(int64_t year, unsigned month, unsigned day);
-/* The days of a month (1..12) of a year. */
-unsigned search_month_days(int64_t year, unsigned month);
-/* The English month name abbreviated at s (3 bytes, any case): 1..12, or 0. */
-unsigned search_parse_month(const char *s);
-
 /* ---- the key tree --------------------------------------------------------- */
 
 enum search_key_type {

@@ -1,231 +1,159 @@
 /*
- * The sort keys of one message (sortkey.h).
- *
- * FROM, TO and CC compare the addr-mailbox of the first address (RFC 5256
- * §3); DISPLAYFROM and DISPLAYTO its display value (RFC 5957 §3): the
- * addr-name with RFC 2047 undone when there is one and it is not empty,
- * else addr-mailbox "@" addr-host, else addr-mailbox, else "".  The first
- * address is the first of ENVELOPE's address structures, so for a group
- * it is the group's start marker, whose addr-mailbox is the group name.
- * A missing field is the empty string, which sorts first.
+ * The sort keys of one message (sortkey.h), from the keys the store made
+ * of its header (store/sortkeys.c: the rules of RFC 5256 and RFC 5957
+ * are there, for the store and for this).  Strings come folded to ASCII
+ * upper case (i;ascii-casemap), so they compare with strcmp.
  */
 #include "autoconfig.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "basesubject.h"
-#include "mime.h"
-#include "search.h"
-#include "sentdate.h"
+#include "sortkeys.h"
 #include "sortkey.h"
 #include "xmalloc.h"
 
-enum { F_SUBJECT, F_FROM, F_TO, F_CC, F_DATE, F_MESSAGE_ID, F_IN_REPLY_TO,
-	F_REFERENCES, F_COUNT };
-
-static const char *const field_names[F_COUNT] = {
-	"Subject", "From", "To", "Cc", "Date", "Message-ID", "In-Reply-To",
-	"References",
+struct sortkey_block {
+	struct sortkey_block *next;
+	size_t used, cap;
+	max_align_t data[];
 };
 
-struct raw_field {
-	const char *v;
-	size_t len;
-	bool found;
-};
+#define SORTKEY_BLOCK (256u * 1024)
 
-/* The first value of every field of field_names. */
-static int
-field_fn(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
+/* len bytes from a (aligned for a pointer), or from malloc without. */
+static void *
+arena_alloc(struct sortkey_arena *a, size_t len)
 {
-	struct raw_field *f = arg;
+	struct sortkey_block *b;
+	size_t at;
 
-	for (int i = 0; i < F_COUNT; i++) {
-		if (f[i].found || strlen(field_names[i]) != nlen ||
-		    strncasecmp(name, field_names[i], nlen) != 0)
-			continue;
-		f[i].v = value;
-		f[i].len = vlen;
-		f[i].found = true;
+	if (a == NULL)
+		return xmalloc(len);
+	b = a->block;
+	at = b != NULL ? (b->used + sizeof(void *) - 1) & ~(sizeof(void *) - 1) : 0;
+	if (b == NULL || at > b->cap || b->cap - at < len) {
+		size_t cap = len > SORTKEY_BLOCK ? len : SORTKEY_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = a->block;
+		b->cap = cap;
+		a->block = b;
+		at = 0;
 	}
-	return 0;
+	b->used = at + len;
+	return (char *)b->data + at;
 }
 
-/* A copy of s[0..len), at most SORTKEY_STR_MAX bytes cut on a UTF-8
- * character boundary; NULL for an empty string. */
-static char *
-key_dup(const char *s, size_t len)
+void
+sortkey_arena_free(struct sortkey_arena *a)
 {
-	char *p;
+	while (a->block != NULL) {
+		struct sortkey_block *b = a->block;
 
-	if (len > SORTKEY_STR_MAX) {
-		len = SORTKEY_STR_MAX;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
+		a->block = b->next;
+		free(b);
 	}
-	if (len == 0)
-		return NULL;
-	p = xmalloc(len + 1);
+}
+
+static char *
+str_dup(struct sortkey_arena *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = arena_alloc(a, len);
+
 	memcpy(p, s, len);
-	p[len] = '\0';
 	return p;
 }
 
+/* A copy of a key; NULL for "" (which it compares as). */
 static char *
-buf_key(const struct buf *b)
+key_dup(struct sortkey_arena *a, const char *s)
 {
-	return b->len > 0 ? key_dup(b->data, b->len) : NULL;
+	return s != NULL && *s != '\0' ? str_dup(a, s) : NULL;
 }
 
-static void
-fill_subject(struct sortkey *k, const struct raw_field *f)
+unsigned
+sortkey_store_want(unsigned want)
 {
-	struct buf b = BUF_INIT;
+	unsigned w = 0;
 
-	if (f->found && basesubject_raw(f->v, f->len, &b, &k->reply) == 0)
-		k->subject = buf_key(&b);
-	buf_free(&b);
+	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS))
+		w |= SORTKEYS_WANT_STR(SORTKEYS_SUBJECT);
+	if (want & SORTKEY_WANT(SORTKEY_FROM))
+		w |= SORTKEYS_WANT_STR(SORTKEYS_FROM);
+	if (want & SORTKEY_WANT(SORTKEY_TO))
+		w |= SORTKEYS_WANT_STR(SORTKEYS_TO);
+	if (want & SORTKEY_WANT(SORTKEY_CC))
+		w |= SORTKEYS_WANT_STR(SORTKEYS_CC);
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM))
+		w |= SORTKEYS_WANT_STR(SORTKEYS_DFROM);
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYTO))
+		w |= SORTKEYS_WANT_STR(SORTKEYS_DTO);
+	if (want & SORTKEY_WANT_IDS)
+		w |= SORTKEYS_WANT_STR(SORTKEYS_MSGID) | SORTKEYS_WANT_REFS;
+	if (want & (SORTKEY_WANT(SORTKEY_DATE) | SORTKEY_WANT_IDS))
+		w |= SORTKEYS_WANT_DATE;
+	return w;
 }
 
-/* The RFC 5957 display value of an address. */
-static char *
-display_value(const struct mime_address *a)
+void
+sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk,
+    struct sortkey_arena *a)
 {
-	struct buf b = BUF_INIT;
-	char *r;
-
-	if (a->name.len > 0)
-		mime_header_decode(a->name.data, a->name.len, &b);
-	if (b.len == 0 && a->mailbox.len > 0) {
-		buf_append(&b, a->mailbox.data, a->mailbox.len);
-		if (a->host.len > 0) {
-			buf_append_char(&b, '@');
-			buf_append(&b, a->host.data, a->host.len);
-		}
-	}
-	r = buf_key(&b);
-	buf_free(&b);
-	return r;
-}
-
-/* addr-mailbox and, when display is not NULL, the display value. */
-static void
-fill_address(const struct raw_field *f, char **mailbox, char **display)
-{
-	struct mime_address a = MIME_ADDRESS_INIT;
-
-	if (f->found && mime_address_first(f->v, f->len, &a) == 0) {
-		if (mailbox != NULL)
-			*mailbox = buf_key(&a.mailbox);
-		if (display != NULL)
-			*display = display_value(&a);
-	}
-	mime_address_free(&a);
-}
-
-static void
-fill_date(struct sortkey *k, const struct raw_field *f)
-{
-	struct sentdate d;
-
+	k->in_arena = a != NULL;
 	/* RFC 5256 §2.2: without a Date: that parses, the internal date */
-	if (f->found && sentdate_parse(f->v, f->len, &d) == 0)
-		k->date = sentdate_utc(&d);
-	else
-		k->date = k->arrival;
-}
+	k->date = sk->has_date && (want & (SORTKEY_WANT(SORTKEY_DATE) |
+	    SORTKEY_WANT_IDS)) ? sk->date : k->arrival;
+	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS)) {
+		k->subject = key_dup(a, sk->str[SORTKEYS_SUBJECT]);
+		k->reply = sk->reply;
+	}
+	if (want & SORTKEY_WANT(SORTKEY_FROM))
+		k->from = key_dup(a, sk->str[SORTKEYS_FROM]);
+	if (want & SORTKEY_WANT(SORTKEY_TO))
+		k->to = key_dup(a, sk->str[SORTKEYS_TO]);
+	if (want & SORTKEY_WANT(SORTKEY_CC))
+		k->cc = key_dup(a, sk->str[SORTKEYS_CC]);
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM))
+		k->dfrom = key_dup(a, sk->str[SORTKEYS_DFROM]);
+	if (want & SORTKEY_WANT(SORTKEY_DISPLAYTO))
+		k->dto = key_dup(a, sk->str[SORTKEYS_DTO]);
+	if (want & SORTKEY_WANT_IDS) {
+		const char *p = NULL, *id;
+		size_t i = 0;
 
-/* The next msg-id of [*p, end) short enough to keep, into id. */
-static bool
-next_id(const char **p, const char *end, struct buf *id)
-{
-	for (;;) {
-		buf_reset(id);
-		if (!mime_msgid_next(p, end, id))
-			return false;
-		if (id->len <= SORTKEY_ID_MAX && memchr(id->data, '\0', id->len) == NULL)
-			return true;
+		k->msgid = key_dup(a, sk->str[SORTKEYS_MSGID]);
+		if (sk->n_refs > 0 && sk->n_refs <= SORTKEYS_REFS_MAX)
+			k->refs = arena_alloc(a, sk->n_refs * sizeof(*k->refs));
+		while (k->refs != NULL && i < sk->n_refs &&
+		    (id = sortkeys_ref_next(sk, &p)) != NULL)
+			k->refs[i++] = str_dup(a, id);
+		k->n_refs = i;
 	}
-}
-
-static void
-add_ref(struct sortkey *k, const char *id)
-{
-	/* keep the last SORTKEY_REFS_MAX: the nearest ancestors */
-	if (k->n_refs == SORTKEY_REFS_MAX) {
-		free(k->refs[0]);
-		memmove(k->refs, k->refs + 1, (k->n_refs - 1) * sizeof(*k->refs));
-		k->n_refs--;
-	}
-	k->refs = xreallocarray(k->refs, k->n_refs + 1, sizeof(*k->refs));
-	k->refs[k->n_refs++] = xstrdup(id);
-}
-
-/*
- * RFC 5256 §3 REFERENCES: the msg-ids of References; without a valid
- * one, the first valid msg-id of In-Reply-To.  And the Message-ID.
- */
-static void
-fill_ids(struct sortkey *k, const struct raw_field *f)
-{
-	struct buf id = BUF_INIT;
-	const char *p, *end;
-
-	if (f[F_MESSAGE_ID].found) {
-		p = f[F_MESSAGE_ID].v;
-		end = p + f[F_MESSAGE_ID].len;
-		if (next_id(&p, end, &id))
-			k->msgid = xstrdup(id.data);
-	}
-	if (f[F_REFERENCES].found) {
-		p = f[F_REFERENCES].v;
-		end = p + f[F_REFERENCES].len;
-		while (next_id(&p, end, &id))
-			add_ref(k, id.data);
-	}
-	if (k->n_refs == 0 && f[F_IN_REPLY_TO].found) {
-		p = f[F_IN_REPLY_TO].v;
-		end = p + f[F_IN_REPLY_TO].len;
-		if (next_id(&p, end, &id))
-			add_ref(k, id.data);
-	}
-	buf_free(&id);
 }
 
 void
 sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len)
 {
-	struct raw_field f[F_COUNT];
+	struct buf text = BUF_INIT;
+	struct sortkeys sk;
 
-	memset(f, 0, sizeof(f));
 	k->date = k->arrival;
 	if ((want & ~SORTKEY_WANT_ROW) == 0)
 		return;
-	if (header != NULL)
-		search_header_walk(header, len, field_fn, f);
-	if (want & (SORTKEY_WANT(SORTKEY_SUBJECT) | SORTKEY_WANT_IDS))
-		fill_subject(k, &f[F_SUBJECT]);
-	if (want & (SORTKEY_WANT(SORTKEY_FROM) | SORTKEY_WANT(SORTKEY_DISPLAYFROM)))
-		fill_address(&f[F_FROM], (want & SORTKEY_WANT(SORTKEY_FROM)) ?
-		    &k->from : NULL, (want & SORTKEY_WANT(SORTKEY_DISPLAYFROM)) ?
-		    &k->dfrom : NULL);
-	if (want & (SORTKEY_WANT(SORTKEY_TO) | SORTKEY_WANT(SORTKEY_DISPLAYTO)))
-		fill_address(&f[F_TO], (want & SORTKEY_WANT(SORTKEY_TO)) ?
-		    &k->to : NULL, (want & SORTKEY_WANT(SORTKEY_DISPLAYTO)) ?
-		    &k->dto : NULL);
-	if (want & SORTKEY_WANT(SORTKEY_CC))
-		fill_address(&f[F_CC], &k->cc, NULL);
-	if (want & (SORTKEY_WANT(SORTKEY_DATE) | SORTKEY_WANT_IDS))
-		fill_date(k, &f[F_DATE]);
-	if (want & SORTKEY_WANT_IDS)
-		fill_ids(k, f);
+	sortkeys_make(header, header != NULL ? len : 0, sortkey_store_want(want),
+	    &text, &sk);
+	sortkey_set(k, want, &sk, NULL);
+	buf_free(&text);
 }
 
 void
 sortkey_free(struct sortkey *k)
 {
+	if (k->in_arena)        /* the arena's, freed with it */
+		goto out;
 	free(k->subject);
 	free(k->from);
 	free(k->to);
@@ -236,6 +164,7 @@ sortkey_free(struct sortkey *k)
 	for (size_t i = 0; i < k->n_refs; i++)
 		free(k->refs[i]);
 	free(k->refs);
+out:
 	k->subject = k->from = k->to = k->cc = k->dfrom = k->dto = k->msgid = NULL;
 	k->refs = NULL;
 	k->n_refs = 0;
@@ -257,10 +186,11 @@ cmp_num(int64_t a, int64_t b)
 	return (a > b) - (a < b);
 }
 
+/* Folded already: byte order is i;ascii-casemap's. */
 static int
 cmp_str(const char *a, const char *b)
 {
-	return basesubject_cmp(a != NULL ? a : "", b != NULL ? b : "");
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "");
 }
 
 static int
@@ -289,10 +219,88 @@ cmp_field(const struct sortkey *a, const struct sortkey *b, enum sortkey_field f
 	return 0;
 }
 
+/* A number in the order of a string (strcmp): 8 bytes of it from at,
+ * none past its end. */
+static uint64_t
+str_prefix_at(const char *s, size_t at)
+{
+	uint64_t v = 0;
+	int i = 0;
+
+	if (s == NULL || strnlen(s, at) < at)
+		return 0;
+	for (s += at; i < 8 && s[i] != '\0'; i++)
+		v = v << 8 | (unsigned char)s[i];
+	return i == 0 ? 0 : v << (8 * (8 - i));
+}
+
+static uint64_t
+str_prefix(const char *s)
+{
+	return str_prefix_at(s, 0);
+}
+
+/* int64 order as uint64 order. */
+static uint64_t
+num_key(int64_t v)
+{
+	return (uint64_t)v ^ (UINT64_C(1) << 63);
+}
+
+void
+sortkey_prepare(struct sortkey *k, const struct sortkey_criterion *c, size_t n)
+{
+	uint64_t v = 0;
+	const char *str = NULL;
+
+	k->second = 0;
+	if (n == 0)
+		return;
+	switch (c[0].field) {
+	case SORTKEY_ARRIVAL:
+		v = num_key(k->arrival);
+		break;
+	case SORTKEY_DATE:
+		v = num_key(k->date);
+		break;
+	case SORTKEY_SIZE:
+		v = k->size;
+		break;
+	case SORTKEY_CC:
+		str = k->cc;
+		break;
+	case SORTKEY_FROM:
+		str = k->from;
+		break;
+	case SORTKEY_SUBJECT:
+		str = k->subject;
+		break;
+	case SORTKEY_TO:
+		str = k->to;
+		break;
+	case SORTKEY_DISPLAYFROM:
+		str = k->dfrom;
+		break;
+	case SORTKEY_DISPLAYTO:
+		str = k->dto;
+		break;
+	}
+	if (str != NULL) {
+		v = str_prefix(str);
+		k->second = str_prefix_at(str, 8);
+	}
+	k->first = v;
+}
+
 int
 sortkey_cmp(const struct sortkey *a, const struct sortkey *b,
     const struct sortkey_criterion *c, size_t n)
 {
+	/* different first keys decide; equal ones say nothing */
+	if (n > 0 && a->first != b->first)
+		return (a->first < b->first) != c[0].reverse ? -1 : 1;
+	if (n > 0 && a->second != b->second)
+		return (a->second < b->second) != c[0].reverse ? -1 : 1;
 	for (size_t i = 0; i < n; i++) {
 		int r = cmp_field(a, b, c[i].field);
 

@@ -1,9 +1,9 @@
 /*
- * What SORT (RFC 5256 §3, RFC 5957) and THREAD (RFC 5256 §3) compare,
- * taken once from a message's header: the sort criteria, the order they
- * define, and the ids THREAD=REFERENCES links messages by.  No I/O: the
- * caller hands in the header text (the store's cached fields, or the
- * message's own header).
+ * What SORT (RFC 5256 §3, RFC 5957) and THREAD (RFC 5256 §3) compare for
+ * one message: the sort criteria, the order they define, and the ids
+ * THREAD=REFERENCES links messages by.  No I/O: the caller hands in the
+ * keys the store keeps (store_message_sortkeys), or a header text whose
+ * keys are made as the store makes them (store/sortkeys.c).
  */
 #ifndef CAIRN_IMAPD_SORTKEY_H
 #define CAIRN_IMAPD_SORTKEY_H
@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sortkeys.h"
 
 /* The sort keys of RFC 5256 §3 (sort-key) and RFC 5957. */
 enum sortkey_field {
@@ -31,16 +33,10 @@ enum sortkey_field {
 /* The fields answered without the header. */
 #define SORTKEY_WANT_ROW (SORTKEY_WANT(SORTKEY_ARRIVAL) | SORTKEY_WANT(SORTKEY_SIZE))
 
-/*
- * Bounds that keep the keys of a mailbox proportional to its message
- * count: bytes kept of a subject or address key (two subjects alike in
- * their first 1 KiB sort as equal), msg-ids kept of References (the last
- * ones: the nearest ancestors), and the longest msg-id taken (a longer one
- * counts as invalid).
- */
-#define SORTKEY_STR_MAX 1024
-#define SORTKEY_REFS_MAX 64
-#define SORTKEY_ID_MAX 512
+/* The bounds of the store's keys (sortkeys.h). */
+#define SORTKEY_STR_MAX SORTKEYS_STR_MAX
+#define SORTKEY_REFS_MAX SORTKEYS_REFS_MAX
+#define SORTKEY_ID_MAX SORTKEYS_ID_MAX
 
 struct sortkey_criterion {
 	enum sortkey_field field;
@@ -52,11 +48,16 @@ struct sortkey_criterion {
 
 struct sortkey {
 	uint32_t msn, uid;
+	/* The first criterion's key as unsigned numbers in its order
+	 * (sortkey_prepare): a string's first 16 bytes, big-endian, in two.
+	 * Equal (0 when not prepared): the keys themselves decide. */
+	uint64_t first, second;
 	uint64_t size;       /* RFC822.SIZE */
 	int64_t arrival;     /* INTERNALDATE, unix time */
 	int64_t date;        /* the sent date in UTC (RFC 5256 §2.2), or
 	                      * arrival without a usable Date: field */
 	/* NULL where not wanted or empty: compares as "" */
+	/* strings folded to ASCII upper case (i;ascii-casemap) */
 	char *subject;       /* base subject (RFC 5256 §2.1) */
 	bool reply;          /* the subject marks a reply or forward */
 	char *from, *to, *cc;        /* addr-mailbox of the first address */
@@ -64,7 +65,16 @@ struct sortkey {
 	char *msgid;         /* normalised (mime_msgid_next); NULL: none */
 	char **refs;         /* the references, oldest first (RFC 5256 §3) */
 	size_t n_refs;
+	bool in_arena;       /* the strings are an arena's (sortkey_set) */
 };
+
+/* Where sortkey_set puts the strings of many messages: a few large
+ * blocks instead of a malloc per string, freed at once. */
+struct sortkey_arena {
+	struct sortkey_block *block;
+};
+#define SORTKEY_ARENA_INIT { NULL }
+void sortkey_arena_free(struct sortkey_arena *a);
 
 /*
  * The keys of want (SORTKEY_WANT bits) from header[0..len): the header
@@ -74,10 +84,22 @@ struct sortkey {
  * in ENVELOPE.
  */
 void sortkey_fill(struct sortkey *k, unsigned want, const char *header, size_t len);
+/* The same from the store's keys of the message (store_message_sortkeys,
+ * asked with sortkey_store_want(want)); the strings in a (NULL: each
+ * its own allocation), which must outlive k. */
+void sortkey_set(struct sortkey *k, unsigned want, const struct sortkeys *sk,
+    struct sortkey_arena *a);
+/* The STORE_SORTKEYS_ bits (store.h) of the keys want needs. */
+unsigned sortkey_store_want(unsigned want);
 void sortkey_free(struct sortkey *k);
 
 /* The SORTKEY_WANT bits n criteria need. */
 unsigned sortkey_want(const struct sortkey_criterion *c, size_t n);
+
+/* Set k->first for the criteria c (n > 0), once its keys are filled:
+ * most comparisons then look at no string. */
+void sortkey_prepare(struct sortkey *k, const struct sortkey_criterion *c,
+    size_t n);
 
 /*
  * The order of a SORT: each criterion in turn, REVERSE turning only its

@@ -167,6 +167,7 @@ add_rows(struct store *st, const struct store_mailbox *mb, uint64_t keywords,
 	    (a->sha256 != NULL && index_blob_set_sha256(st->ix, blob_id,
 	    a->sha256) != STORE_OK) ||
 	    index_message_add(st->ix, mb->id, &m) != STORE_OK ||
+	    index_sortkeys_set(st->ix, blob_id, &a->mime->keys) != STORE_OK ||
 	    index_mailbox_set_counters(st->ix, mb->id, mb->uidnext + 1,
 	    mb->highestmodseq + 1) != STORE_OK)
 		return STORE_ERROR;

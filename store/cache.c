@@ -2,7 +2,8 @@
  * The MIME cache: ENVELOPE, BODY and BODYSTRUCTURE of a message in IMAP
  * syntax, and its PREVIEW text (RFC 8970), rendered once by the MIME
  * parser (mime.h) and kept in index.db (mime_cache), so that FETCH never
- * parses a message for them.
+ * parses a message for them; and its sort keys (sortkeys.h, sort_keys),
+ * so that SORT and THREAD do not either.
  *
  * BODY and BODYSTRUCTURE are rendered in the IMAP4rev1 form
  * (mime_bodystructure()), which differs from IMAP4rev2's only for
@@ -50,6 +51,9 @@ cache_render(struct store *st, const char *data, size_t len,
 		rc = mime_preview(data, len, root, &c->preview);
 	if (rc == 0)
 		thread_refs_parse(data, len, root, &c->refs);
+	if (rc == 0)    /* the walk stops at the header's end */
+		sortkeys_make(data, mime_header_end(data, len),
+		    SORTKEYS_WANT_ALL, &c->keytext, &c->keys);
 	if (rc != 0) {
 		cache_free(c);
 		return store_fail(st, STORE_ERROR, "the MIME structure is too "
@@ -77,6 +81,7 @@ cache_free(struct cache *c)
 	buf_free(&c->bodystructure);
 	buf_free(&c->preview);
 	thread_refs_free(&c->refs);
+	buf_free(&c->keytext);
 }
 
 const char *
@@ -124,6 +129,8 @@ cache_fill(struct store *st, uint64_t blob_id, uint64_t size)
 		r = index_mime_set(st->ix, blob_id, cache_str(&c.envelope),
 		    cache_str(&c.body), cache_str(&c.bodystructure),
 		    cache_str(&c.preview), cache_fields(&c));
+		if (r == STORE_OK)
+			r = index_sortkeys_set(st->ix, blob_id, &c.keys);
 		if (r == STORE_OK)
 			r = index_commit(st->ix);
 		else

@@ -137,7 +137,7 @@ enum ix_sql {
 	SQL_BLOB_ADD, SQL_BLOB_REF, SQL_BLOB_GETREF, SQL_BLOB_REMOVE,
 	SQL_BLOB_PREFIX,
 	SQL_BLOB_ALL, SQL_BLOB_SETREF, SQL_BLOB_USERS, SQL_MIME_SET, SQL_MIME_GET,
-	SQL_FIELDS_SET, SQL_FIELDS_GET,
+	SQL_FIELDS_SET, SQL_FIELDS_GET, SQL_SORTKEYS_SET, SQL_SORTKEYS_BATCH,
 	SQL_QUOTA_GET, SQL_QUOTA_SET,
 	SQL_THREAD_FIND, SQL_THREAD_RECORD, SQL_THREAD_NEW, SQL_THREAD_LAST,
 	SQL_THREAD_UNASSIGNED, SQL_THREAD_OF_BLOB, SQL_THREAD_SET_BLOB,
@@ -271,6 +271,16 @@ static const char *const sql_text[SQL_COUNT] = {
 	[SQL_MIME_GET] = "SELECT envelope, body, bodystructure, preview "
 	    "FROM mime_cache WHERE blob_id = ?1",
 	[SQL_FIELDS_GET] = "SELECT fields FROM header_cache WHERE blob_id = ?1",
+	/* Every message of the blob (none when it is gone). */
+	[SQL_SORTKEYS_SET] = "INSERT OR REPLACE INTO sort_keys (mailbox_id, uid, "
+	    "sent, reply, subject, from_key, to_key, cc_key, dfrom_key, dto_key, "
+	    "msgid, refs) SELECT mailbox_id, uid, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	    "?10, ?11 FROM messages WHERE blob_id = ?1",
+	/* The keys of the messages from uid ?2 on: a range, no join (schema
+	 * step 9); a message without a row has none stored. */
+	[SQL_SORTKEYS_BATCH] = "SELECT uid, sent, reply, subject, from_key, "
+	    "to_key, cc_key, dfrom_key, dto_key, msgid, refs FROM sort_keys "
+	    "WHERE mailbox_id = ?1 AND uid >= ?2 ORDER BY uid LIMIT ?3",
 	/* One row, also when the quota row is missing: no limits then. */
 	[SQL_QUOTA_GET] = "SELECT (SELECT coalesce(sum(total_size), 0) FROM "
 	    "mailboxes), (SELECT coalesce(sum(n_messages), 0) FROM mailboxes), "
@@ -1844,6 +1854,85 @@ index_mime_set(struct index *ix, uint64_t blob_id, const char *envelope,
 	if (!bind_int(s, 1, (int64_t)blob_id) || !bind_text(s, 2, fields))
 		return bind_fail(ix, s);
 	return run(ix, s, "MIME cache");
+}
+
+/* ---- sort keys (schema.sql, version 9) ---- */
+
+enum store_result
+index_sortkeys_set(struct index *ix, uint64_t blob_id, const struct sortkeys *k)
+{
+	sqlite3_stmt *s = stmt(ix, SQL_SORTKEYS_SET);
+	bool ok;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	ok = bind_int(s, 1, (int64_t)blob_id) &&
+	    bind_int_or_null(s, 2, k->date, k->has_date) &&
+	    bind_int(s, 3, k->reply ? 1 : 0) &&
+	    bind_blob_or_null(s, 11, k->refs, k->refs_len);
+	for (int i = 0; ok && i < SORTKEYS_NSTR; i++)
+		ok = bind_text(s, 4 + i, k->str[i]);
+	if (!ok)
+		return bind_fail(ix, s);
+	return run(ix, s, "sort keys");
+}
+
+/* Column col's text (NULL: "") into text, NUL-terminated; its offset. */
+static bool
+read_key_text(sqlite3_stmt *s, int col, struct buf *text, size_t *off)
+{
+	const void *t = sqlite3_column_blob(s, col);
+	int len = sqlite3_column_bytes(s, col);
+
+	*off = text->len;
+	if (t != NULL && len > 0 && buf_append(text, t, (size_t)len) != 0)
+		return false;
+	return buf_append_char(text, '\0') == 0;
+}
+
+enum store_result
+index_sortkeys_batch(struct index *ix, int64_t mailbox_id, uint32_t from,
+    size_t max, unsigned want, struct index_sortkeys *out, struct buf *text,
+    size_t *n)
+{
+	sqlite3_stmt *s = batch_stmt(ix, SQL_SORTKEYS_BATCH, mailbox_id, from, max);
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	buf_reset(text);
+	if (s == NULL)
+		return STORE_ERROR;
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct index_sortkeys *r = &out[*n];
+		int64_t uid = sqlite3_column_int64(s, 0);
+		bool ok = true;
+
+		memset(r, 0, sizeof(*r));
+		if (uid <= 0 || uid > UINT32_MAX) {
+			done(s);
+			return fail(ix, "index.db: a message has an invalid uid");
+		}
+		r->uid = (uint32_t)uid;
+		r->has_date = sqlite3_column_type(s, 1) != SQLITE_NULL;
+		r->date = sqlite3_column_int64(s, 1);
+		r->reply = sqlite3_column_int(s, 2) != 0;
+		for (int i = 0; ok && i < SORTKEYS_NSTR; i++)
+			if (want & SORTKEYS_WANT_STR(i))
+				ok = read_key_text(s, 3 + i, text, &r->off[i]);
+		if (ok && (want & SORTKEYS_WANT_REFS)) {
+			r->refs_len = sqlite3_column_type(s, 10) == SQLITE_NULL ?
+			    0 : (size_t)sqlite3_column_bytes(s, 10);
+			ok = read_key_text(s, 10, text, &r->refs_off);
+		}
+		if (!ok) {
+			done(s);
+			return fail(ix, "sort keys: too long");
+		}
+		(*n)++;
+	}
+	if (*n == max)
+		rc = SQLITE_DONE;    /* LIMIT: nothing more to step */
+	return loop_end(ix, s, rc, "sort keys");
 }
 
 enum store_result

@@ -19,6 +19,7 @@
 #define STORE_SIGNAL_FILE "index.db-changed"
 
 #include "buf.h"
+#include "sortkeys.h"
 #include "store.h"
 
 struct index;
@@ -151,6 +152,27 @@ struct index_fields {
 enum store_result index_message_batch(struct index *ix, int64_t mailbox_id,
     uint32_t from, size_t max, struct index_message *out,
     struct index_fields *fields, struct buf *text, size_t *n);
+/*
+ * Sort keys (schema.sql, version 9; sortkeys.h).  The rows of up to max
+ * messages from uid `from` on that have keys (a message stored before
+ * the step has none): the strings asked for (want: SORTKEYS_WANT_ bits)
+ * at text->data + off[i], NUL-terminated, refs at refs_off, refs_len
+ * bytes.
+ */
+struct index_sortkeys {
+	uint32_t uid;
+	bool has_date, reply;
+	int64_t date;
+	size_t off[SORTKEYS_NSTR];
+	size_t refs_off, refs_len;
+};
+enum store_result index_sortkeys_batch(struct index *ix, int64_t mailbox_id,
+    uint32_t from, size_t max, unsigned want, struct index_sortkeys *out,
+    struct buf *text, size_t *n);
+/* In a write transaction: the keys of every message of a blob (replacing
+ * any); nothing when it has none left.  APPEND adds the message first. */
+enum store_result index_sortkeys_set(struct index *ix, uint64_t blob_id,
+    const struct sortkeys *k);
 /* Ascending uids (caller frees *uids), from the uidmap bitmap. */
 enum store_result index_message_uids(struct index *ix, int64_t mailbox_id,
     uint32_t **uids, size_t *n);

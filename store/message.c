@@ -127,6 +127,12 @@ out:
 }
 
 enum store_result
+message_row(struct store_view *v, uint32_t uid, struct index_message *m)
+{
+	return get_row(v, uid, m, NULL);
+}
+
+enum store_result
 store_message_get(struct store_view *v, uint32_t uid, struct store_message *out)
 {
 	struct index_message m;

@@ -43,6 +43,7 @@ struct store {
 	bool no_recent_claims;   /* store_claim_recent(st, false) */
 	int watch_fd;        /* inotify for IDLE (watch.c); -1: none */
 	struct fts_queue *fts_queue;   /* fts.c: APPENDed, not indexed yet */
+	struct sortcache_pending *sk_pending;  /* sortcache.c: made, not saved */
 	char err[512];
 };
 
@@ -217,9 +218,11 @@ struct cache {
 	struct buf fields;      /* store_header_field_cached fields, as stored */
 	bool fields_ok;         /* complete and short enough to keep */
 	struct thread_refs refs;        /* not cached: for thread_assign */
+	struct sortkeys keys;           /* index.db sort_keys; in keytext */
+	struct buf keytext;
 };
 #define CACHE_INIT { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, false, \
-	THREAD_REFS_INIT }
+	THREAD_REFS_INIT, { 0 }, BUF_INIT }
 /* Render the texts of data, whose MIME structure is root; and take its
  * thread refs. */
 enum store_result cache_render(struct store *st, const char *data, size_t len,
@@ -304,6 +307,7 @@ struct store_view {
 	struct index_fields *fbatch;
 	struct buf ftext;
 	struct read_ahead ra;
+	struct sortcache_ahead *ska;   /* sortcache.c: sort keys read ahead */
 };
 
 bool view_is_recent(const struct store_view *v, uint32_t uid);
@@ -314,6 +318,16 @@ enum store_result view_message(struct store_view *v, const struct index_message 
  * at that moment; uids not in the view are skipped. */
 void view_remove(struct store_view *v, const uint32_t *uids_desc, size_t n,
     store_expunged_fn *expunged, void *arg);
+
+/* message.c: a message's row, read ahead as store_message_get reads it. */
+enum store_result message_row(struct store_view *v, uint32_t uid,
+    struct index_message *m);
+
+/* sortcache.c: what a view and a store hold of it, freed with them. */
+struct sortcache_ahead;
+struct sortcache_pending;
+void sortcache_view_free(struct sortcache_ahead *a);
+void sortcache_pending_free(struct sortcache_pending *p);
 
 /* quota.c: in a write transaction, would adding octets in messages pass a
  * limit?  STORE_OVERQUOTA (the reason in st) or STORE_OK. */

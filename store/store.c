@@ -196,6 +196,7 @@ store_close(struct store *st)
 		return;
 	store_watch_end(st);
 	fts_close(st);
+	sortcache_pending_free(st->sk_pending);
 	index_close(st->ix);
 	current_dir.opens--;
 	free(st);

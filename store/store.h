@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "sortkeys.h"
 
 #define STORE_MAILBOX_NAME_MAX 1000   /* bytes of UTF-8 */
 #define STORE_KEYWORD_MAX 100         /* bytes of one keyword */
@@ -361,6 +362,29 @@ enum store_result store_message_preview(struct store_view *v, uint32_t uid,
 enum store_result store_message_header_fields(struct store_view *v, uint32_t uid,
     struct buf *out);
 bool store_header_field_cached(const char *name);
+/*
+ * SORT and THREAD (store/sortcache.c): the keys of a message (sortkeys.h),
+ * as stored with the message (index.db sort_keys).  want: SORTKEYS_WANT_
+ * bits (sortkeys.h); strings not asked for read "" (none).  A walk up the
+ * mailbox under store_read_hold reads the rows of many messages in one
+ * query.  A message stored before Cairn kept them gets those of want made
+ * from its header now, as a SORT made them before (*stored false), and
+ * is noted for store_sortkeys_save.  *out points into the view until the
+ * next call or the view's end.
+ */
+#define STORE_SORTKEYS_STR(i) SORTKEYS_WANT_STR(i)
+#define STORE_SORTKEYS_REFS SORTKEYS_WANT_REFS
+#define STORE_SORTKEYS_DATE SORTKEYS_WANT_DATE
+enum store_result store_message_sortkeys(struct store_view *v, uint32_t uid,
+    unsigned want, struct sortkeys *out, bool *stored);
+/*
+ * Make and write all the keys of the messages store_message_sortkeys
+ * found without (since the last call), in write transactions of a
+ * bounded size: outside store_read_hold, once the answer that needed
+ * them is out.  Messages expunged meanwhile are skipped.  A failure
+ * leaves them to be made again by a later SORT.
+ */
+enum store_result store_sortkeys_save(struct store *st);
 /* The whole message (a delivered one: its prefix, then its file), mapped
  * read-only as one buffer; store_message_unmap when done.  STORE_NOT_FOUND
  * also when its file is gone (expunged since the snapshot of a

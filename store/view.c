@@ -359,6 +359,7 @@ store_view_close(struct store_view *v)
 	free(v->batch);
 	free(v->fbatch);
 	buf_free(&v->ftext);
+	sortcache_view_free(v->ska);
 	free(v->uids);
 	free(v->recent);
 	free(v);

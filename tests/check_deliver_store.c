@@ -396,6 +396,19 @@ START_TEST(test_mime_sees_prefix)
 		ck_assert_int_eq(store_message_get(v, uid, &m), STORE_OK);
 		ck_assert_uint_ne(m.thread_id, 0);
 	}
+	/* the sort keys, kept at delivery: the file's fields, as one message
+	 * with the prefix (whose Received: dates are not the Date) */
+	{
+		struct sortkeys k;
+		bool stored = false;
+
+		ck_assert_int_eq(store_message_sortkeys(v, uid,
+		    STORE_SORTKEYS_STR(SORTKEYS_SUBJECT) |
+		    STORE_SORTKEYS_STR(SORTKEYS_MSGID), &k, &stored), STORE_OK);
+		ck_assert(stored);
+		ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], "TWO PARTS");
+		ck_assert_str_eq(k.str[SORTKEYS_MSGID], "m1@example.org");
+	}
 	buf_free(&cached);
 	buf_free(&fresh);
 	store_view_close(v);

@@ -14,6 +14,7 @@
 
 #include "parser.h"
 #include "search.h"
+#include "sentdate.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -262,16 +263,16 @@ setup_fakes(void)
 	/* 2024-01-05 10:00 +0100 */
 	fakes[0].m = (struct store_message){ .uid = 10, .modseq = 5,
 	    .flags = STORE_FLAG_SEEN, .keywords = kw1, .n_keywords = 1,
-	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 9 * 3600,
+	    .internaldate = sentdate_days_from_civil(2024, 1, 5) * 86400 + 9 * 3600,
 	    .tz_minutes = 60, .size = 100, .email_id = 0xab12,
 	    .thread_id = 0x1f,
 	    /* saved 2024-01-07 23:30 UTC */
-	    .savedate = search_days_from_civil(2024, 1, 7) * 86400 + 84600 };
+	    .savedate = sentdate_days_from_civil(2024, 1, 7) * 86400 + 84600 };
 	fakes[0].data = msg1;
 	/* 2024-01-06 00:30 +0200: the 5th in UTC, the 6th in its own zone */
 	fakes[1].m = (struct store_message){ .uid = 20, .modseq = 9,
 	    .flags = STORE_FLAG_FLAGGED | STORE_FLAG_ANSWERED,
-	    .internaldate = search_days_from_civil(2024, 1, 5) * 86400 + 22 * 3600 + 1800,
+	    .internaldate = sentdate_days_from_civil(2024, 1, 5) * 86400 + 22 * 3600 + 1800,
 	    .tz_minutes = 120, .size = 2000, .recent = true,
 	    .thread_id = 0x1f };
 	/* no save date (stored before they were kept): the internal date's
@@ -281,10 +282,10 @@ setup_fakes(void)
 	fakes[2].m = (struct store_message){ .uid = 30, .modseq = 12,
 	    .flags = STORE_FLAG_DELETED | STORE_FLAG_DRAFT, .keywords = kw3,
 	    .n_keywords = 1,
-	    .internaldate = search_days_from_civil(2024, 1, 1) * 86400 + 4 * 3600,
+	    .internaldate = sentdate_days_from_civil(2024, 1, 1) * 86400 + 4 * 3600,
 	    .tz_minutes = -300, .size = 50000, .recent = true,
 	    /* saved 2024-01-08 00:00 UTC */
-	    .savedate = search_days_from_civil(2024, 1, 8) * 86400 };
+	    .savedate = sentdate_days_from_civil(2024, 1, 8) * 86400 };
 	fakes[2].data = msg3;
 }
 
@@ -521,8 +522,8 @@ run_at_jan6(const char *keys)
 
 	ck_assert_msg(p != NULL, "'%s': %s", keys, why);
 	search_resolve(p, 3, 30, NULL);
-	ck_assert_int_ge(p->now, search_days_from_civil(2026, 1, 1) * 86400);
-	p->now = search_days_from_civil(2024, 1, 6) * 86400;
+	ck_assert_int_ge(p->now, sentdate_days_from_civil(2026, 1, 1) * 86400);
+	p->now = sentdate_days_from_civil(2024, 1, 6) * 86400;
 	out[0] = '\0';
 	for (uint32_t i = 0; i < 3; i++) {
 		struct search_input in = { i + 1, &fakes[i].m, NULL, 0, NULL, 0 };

@@ -1,7 +1,7 @@
 /*
  * Unit tests for what SORT compares: base subject extraction
- * (imapd/basesubject.c, RFC 5256 §2.1), the sent date
- * (imapd/sentdate.c, RFC 5256 §2.2) and the sort keys of a header and
+ * (store/basesubject.c, RFC 5256 §2.1), the sent date
+ * (store/sentdate.c, RFC 5256 §2.2) and the sort keys of a header and
  * their order (imapd/sortkey.c, RFC 5256 §3, RFC 5957).
  */
 #include "autoconfig.h"
@@ -138,7 +138,7 @@ END_TEST
 static int64_t
 utc(int y, unsigned mo, unsigned d, int h, int mi, int s)
 {
-	return search_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	return sentdate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 START_TEST(test_sentdate)
@@ -202,7 +202,7 @@ START_TEST(test_sentdate_day)
 	struct sentdate d;
 
 	ck_assert_int_eq(sentdate_parse("6 Jan 24 00:30 +0200", 20, &d), 0);
-	ck_assert_int_eq(d.day, search_days_from_civil(2024, 1, 6));
+	ck_assert_int_eq(d.day, sentdate_days_from_civil(2024, 1, 6));
 	ck_assert_int_eq(sentdate_utc(&d), utc(2024, 1, 5, 22, 30, 0));
 }
 END_TEST
@@ -244,12 +244,12 @@ START_TEST(test_sortkey_fill)
 	    "Subject: second subject is ignored\r\n"
 	    "\r\n"
 	    "From: in the body <no@no>\r\n", 5);
-	ck_assert_str_eq(str(k.from), "JDoe");
-	ck_assert_str_eq(str(k.dfrom), "Doe, John");
-	ck_assert_str_eq(str(k.to), "undisclosed-recipients");
-	ck_assert_str_eq(str(k.dto), "undisclosed-recipients");
-	ck_assert_str_eq(str(k.cc), "j");
-	ck_assert_str_eq(str(k.subject), "Hi");
+	ck_assert_str_eq(str(k.from), "JDOE");
+	ck_assert_str_eq(str(k.dfrom), "DOE, JOHN");
+	ck_assert_str_eq(str(k.to), "UNDISCLOSED-RECIPIENTS");
+	ck_assert_str_eq(str(k.dto), "UNDISCLOSED-RECIPIENTS");
+	ck_assert_str_eq(str(k.cc), "J");
+	ck_assert_str_eq(str(k.subject), "HI");
 	ck_assert(k.reply);
 	ck_assert_int_eq(k.date, utc(2024, 1, 1, 9, 0, 0));
 	ck_assert_str_eq(str(k.msgid), "a b@x");
@@ -287,13 +287,13 @@ START_TEST(test_sortkey_display)
 	static const struct {
 		const char *from, *display, *mailbox;
 	} cases[] = {
-		{ "=?UTF-8?Q?J=C3=BCrgen?= <j@x.de>", "J\xc3\xbcrgen", "j" },
-		{ "bob@example.org", "bob@example.org", "bob" },
-		{ "<bob@example.org>", "bob@example.org", "bob" },
-		{ "\"\" <empty@name>", "empty@name", "empty" },
-		{ "bob@example.org (Bob Smith)", "Bob Smith", "bob" },
-		{ "loneword", "loneword", "loneword" },
-		{ "Only Name", "Only Name", "" },
+		{ "=?UTF-8?Q?J=C3=BCrgen?= <j@x.de>", "J\xc3\xbcRGEN", "J" },
+		{ "bob@example.org", "BOB@EXAMPLE.ORG", "BOB" },
+		{ "<bob@example.org>", "BOB@EXAMPLE.ORG", "BOB" },
+		{ "\"\" <empty@name>", "EMPTY@NAME", "EMPTY" },
+		{ "bob@example.org (Bob Smith)", "BOB SMITH", "BOB" },
+		{ "loneword", "LONEWORD", "LONEWORD" },
+		{ "Only Name", "ONLY NAME", "" },
 		{ "", "", "" },
 	};
 	struct buf h = BUF_INIT;
@@ -325,7 +325,7 @@ START_TEST(test_sortkey_want)
 	    SORTKEY_WANT(SORTKEY_SIZE) | SORTKEY_WANT(SORTKEY_CC));
 	fill(&k, SORTKEY_WANT(SORTKEY_CC), "Cc: a@b\r\nFrom: c@d\r\nSubject: s\r\n"
 	    "Date: 1 Jan 2024 00:00 +0000\r\n\r\n", 3);
-	ck_assert_str_eq(str(k.cc), "a");
+	ck_assert_str_eq(str(k.cc), "A");
 	ck_assert_ptr_null(k.from);
 	ck_assert_ptr_null(k.subject);
 	ck_assert_int_eq(k.date, 3);
@@ -369,16 +369,17 @@ static struct sortkey sk[4];
 static void
 make_keys(void)
 {
-	/* msn 1..4; sizes, dates and subjects chosen to disagree */
+	/* msn 1..4; sizes, dates and subjects chosen to disagree; the
+	 * strings folded, as the store keeps them (sortkeys.h) */
 	static const struct {
 		uint64_t size;
 		int64_t arrival, date;
 		const char *subject, *from;
 	} m[4] = {
-		{ 300, 40, 10, "b", "zed" },
-		{ 100, 30, 20, "A", "amy" },
-		{ 300, 20, 20, "a", "Bob" },
-		{ 200, 10, 5, "c", "bob" },
+		{ 300, 40, 10, "B", "ZED" },
+		{ 100, 30, 20, "A", "AMY" },
+		{ 300, 20, 20, "A", "BOB" },
+		{ 200, 10, 5, "C", "BOB" },
 	};
 
 	for (int i = 0; i < 4; i++) {
@@ -395,6 +396,7 @@ make_keys(void)
 
 static const struct sortkey_criterion *cmp_crit;
 static size_t cmp_n;
+static bool prepare;     /* sortkey_prepare first: the same order */
 
 static int
 cmp(const void *a, const void *b)
@@ -412,6 +414,9 @@ order(const struct sortkey_criterion *crit, size_t n)
 
 	make_keys();
 	memcpy(v, sk, sizeof(v));
+	if (prepare)
+		for (int i = 0; i < 4; i++)
+			sortkey_prepare(&v[i], crit, n);
 	cmp_crit = crit;
 	cmp_n = n;
 	qsort(v, 4, sizeof(v[0]), cmp);
@@ -423,6 +428,7 @@ order(const struct sortkey_criterion *crit, size_t n)
 
 START_TEST(test_sortkey_order)
 {
+	prepare = _i == 1;
 	const struct sortkey_criterion size[] = { { SORTKEY_SIZE, false } };
 	const struct sortkey_criterion rsize[] = { { SORTKEY_SIZE, true } };
 	const struct sortkey_criterion arrival[] = { { SORTKEY_ARRIVAL, false } };
@@ -444,7 +450,7 @@ START_TEST(test_sortkey_order)
 	ck_assert_str_eq(order(arrival, 1), "4 3 2 1");
 	ck_assert_str_eq(order(date, 1), "4 1 2 3");
 	ck_assert_str_eq(order(rdate, 1), "2 3 1 4");
-	/* i;ascii-casemap: "A" and "a" are equal */
+	/* i;ascii-casemap: "A" and "a" were folded alike */
 	ck_assert_str_eq(order(subject, 1), "2 3 1 4");
 	ck_assert_str_eq(order(rsubject, 1), "4 1 2 3");
 	ck_assert_str_eq(order(from, 1), "2 3 4 1");
@@ -452,6 +458,50 @@ START_TEST(test_sortkey_order)
 	ck_assert_str_eq(order(subject_rsize, 2), "3 2 1 4");
 	/* no To anywhere: all equal, mailbox order */
 	ck_assert_str_eq(order(to, 1), "1 2 3 4");
+}
+END_TEST
+
+/* The prepared first key: long strings alike in their first 8 bytes,
+ * strings that are prefixes of others, dates before 1970. */
+START_TEST(test_sortkey_prepared)
+{
+	const struct sortkey_criterion subject[] = { { SORTKEY_SUBJECT, false } };
+	const struct sortkey_criterion rdate[] = { { SORTKEY_DATE, true } };
+	struct sortkey a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.msn = 1;
+	b.msn = 2;
+	a.subject = (char *)"ABCDEFGHIJ2";
+	b.subject = (char *)"ABCDEFGHIJ1";
+	sortkey_prepare(&a, subject, 1);
+	sortkey_prepare(&b, subject, 1);
+	ck_assert_uint_eq(a.first, b.first);
+	ck_assert_int_gt(sortkey_cmp(&a, &b, subject, 1), 0);
+	/* alike in their first 16 bytes: the strings decide */
+	a.subject = (char *)"ABCDEFGHIJKLMNOPQ1";
+	b.subject = (char *)"ABCDEFGHIJKLMNOPQ2";
+	sortkey_prepare(&a, subject, 1);
+	sortkey_prepare(&b, subject, 1);
+	ck_assert_uint_eq(a.second, b.second);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, subject, 1), 0);
+	a.subject = (char *)"ABC";
+	b.subject = (char *)"ABC\x01";
+	sortkey_prepare(&a, subject, 1);
+	sortkey_prepare(&b, subject, 1);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, subject, 1), 0);
+	a.subject = NULL;
+	sortkey_prepare(&a, subject, 1);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, subject, 1), 0);
+	a.date = -5;
+	b.date = 3;
+	sortkey_prepare(&a, rdate, 1);
+	sortkey_prepare(&b, rdate, 1);
+	ck_assert_int_gt(sortkey_cmp(&a, &b, rdate, 1), 0);
+	b.date = -5;
+	sortkey_prepare(&b, rdate, 1);
+	ck_assert_int_lt(sortkey_cmp(&a, &b, rdate, 1), 0);   /* by msn */
 }
 END_TEST
 
@@ -475,7 +525,8 @@ sort_suite(void)
 	tcase_add_test(tc, test_sortkey_display);
 	tcase_add_test(tc, test_sortkey_want);
 	tcase_add_test(tc, test_sortkey_bounds);
-	tcase_add_test(tc, test_sortkey_order);
+	tcase_add_loop_test(tc, test_sortkey_order, 0, 2);
+	tcase_add_test(tc, test_sortkey_prepared);
 	suite_add_tcase(s, tc);
 	return s;
 }

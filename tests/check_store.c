@@ -2230,6 +2230,229 @@ START_TEST(test_schema_v1_upgraded)
 }
 END_TEST
 
+/* ---- sort keys (schema step 9, store/sortcache.c) ------------------------- */
+
+#define SORTKEYS_ALL SORTKEYS_WANT_ALL
+
+#define MSG_SORT "From: Carol <carol@example.org>\r\n" \
+	"Subject: Re: [list] Plans\r\n" \
+	"Date: 2 Jan 2024 10:00:00 +0100\r\n" \
+	"Message-ID: <c3@example.org>\r\n" \
+	"References: <a1@example.org>\r\n <b2@example.org>\r\n" \
+	"\r\n" \
+	"Yes.\r\n"
+
+/* The keys of MSG_SORT, however they were had. */
+static void
+assert_sort_keys(const struct sortkeys *k)
+{
+	const char *p = NULL;
+
+	ck_assert(k->has_date);
+	ck_assert_int_eq(k->date, 1704186000);     /* 2024-01-02 09:00 UTC */
+	ck_assert(k->reply);
+	ck_assert_str_eq(k->str[SORTKEYS_SUBJECT], "PLANS");
+	ck_assert_str_eq(k->str[SORTKEYS_FROM], "CAROL");
+	ck_assert_str_eq(k->str[SORTKEYS_DFROM], "CAROL");
+	ck_assert_str_eq(k->str[SORTKEYS_TO], "");
+	ck_assert_str_eq(k->str[SORTKEYS_MSGID], "c3@example.org");
+	ck_assert_uint_eq(k->n_refs, 2);
+	ck_assert_str_eq(sortkeys_ref_next(k, &p), "a1@example.org");
+	ck_assert_str_eq(sortkeys_ref_next(k, &p), "b2@example.org");
+	ck_assert_ptr_null(sortkeys_ref_next(k, &p));
+}
+
+/* Kept at APPEND, copied by COPY and RENAME of INBOX, gone with their
+ * message; only the strings asked for are read. */
+START_TEST(test_sort_keys_stored)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	struct sortkeys k;
+	uint32_t uid, dest, uv;
+	bool stored = false;
+
+	uid = append(st, "INBOX", MSG_SORT, 0);
+	append(st, "INBOX", "Subject: x\r\n\r\n", 0);  /* no Date, no ids */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 2);
+	v = view(st, "INBOX", false);
+	ck_assert_int_eq(store_message_sortkeys(v, uid, SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(stored);
+	assert_sort_keys(&k);
+	ck_assert_int_eq(store_message_sortkeys(v, uid + 1, SORTKEYS_ALL, &k,
+	    &stored), STORE_OK);
+	ck_assert(!k.has_date);
+	ck_assert_uint_eq(k.n_refs, 0);
+	ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], "X");
+	ck_assert_str_eq(k.str[SORTKEYS_MSGID], "");
+	ck_assert_int_eq(store_message_sortkeys(v, uid,
+	    STORE_SORTKEYS_STR(SORTKEYS_FROM), &k, &stored), STORE_OK);
+	ck_assert_str_eq(k.str[SORTKEYS_FROM], "CAROL");
+	ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], "");
+	ck_assert_uint_eq(k.n_refs, 0);
+	ck_assert(k.has_date);
+	ck_assert_int_eq(store_message_sortkeys(v, uid + 2, SORTKEYS_ALL, &k,
+	    &stored), STORE_NOT_FOUND);
+
+	ck_assert_int_eq(store_copy(v, &uid, 1, "Archive", false, &uv, &dest),
+	    STORE_OK);
+	/* a row per message: the copy's, taken from the original's */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 3);
+	store_view_close(v);
+	v = view(st, "Archive", false);
+	stored = false;
+	ck_assert_int_eq(store_message_sortkeys(v, dest, SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(stored);
+	assert_sort_keys(&k);
+	store_view_close(v);
+
+	/* they go with their message */
+	expunge_all(st, "INBOX");
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 1);
+	/* RENAME of INBOX moves its messages: their keys follow */
+	append(st, "INBOX", MSG_SORT, 0);
+	ck_assert_int_eq(store_mailbox_rename(st, "INBOX", "Old"), STORE_OK);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 2);
+	v = view(st, "Old", false);
+	ck_assert_int_eq(store_message_sortkeys(v, store_view_uid(v, 1),
+	    SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(stored);
+	assert_sort_keys(&k);
+	store_view_close(v);
+	expunge_all(st, "Archive");
+	expunge_all(st, "Old");
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 0);
+	store_close(st);
+}
+END_TEST
+
+/* A walk up a mailbox under a hold reads the keys in batches: the same
+ * keys as one at a time, holes and all. */
+START_TEST(test_sort_keys_read_ahead)
+{
+	struct store *st = open_store();
+	struct store_view *v;
+	struct sortkeys k;
+	char msg[128];
+	bool stored;
+
+	for (int i = 0; i < 600; i++) {
+		snprintf(msg, sizeof(msg), "Subject: s%d\r\nDate: 1 Jan 2024 "
+		    "00:00:00 +0000\r\n\r\n", i);
+		append(st, "INBOX", msg, 0);
+	}
+	v = view(st, "INBOX", false);
+	for (uint32_t uid = 1; uid <= 600; uid += 7) {
+		uint32_t u = uid;
+
+		set_flags(v, u, STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	}
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(store_read_hold(st), STORE_OK);
+	for (uint32_t uid = 1; uid <= 601; uid++) {
+		enum store_result r = store_message_sortkeys(v, uid,
+		    STORE_SORTKEYS_STR(SORTKEYS_SUBJECT), &k, &stored);
+
+		snprintf(msg, sizeof(msg), "S%u", uid - 1);
+		if (uid % 7 == 1 || uid == 601) {
+			ck_assert_int_eq(r, STORE_NOT_FOUND);
+			continue;
+		}
+		ck_assert_int_eq(r, STORE_OK);
+		ck_assert(stored);
+		ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], msg);
+		ck_assert_int_eq(k.date, 1704067200);
+	}
+	store_read_release(st);
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
+/*
+ * A store of version 8: its messages have no keys.  They are made on demand
+ * from the cached header fields, or from the file when none are cached,
+ * the same as APPEND makes them; store_sortkeys_save keeps them (not
+ * those of a blob expunged meanwhile), and they are read from then on.
+ */
+START_TEST(test_sort_keys_upgraded)
+{
+	struct store *st;
+	struct store_view *v;
+	struct sortkeys k;
+	bool stored = true;
+	char sqltext[1024];
+
+	snprintf(sqltext, sizeof(sqltext),
+	    "INSERT INTO mailboxes (id, name, uidvalidity, uidnext, highestmodseq)"
+	    " VALUES (1, 'INBOX', 7, 4, 3);"
+	    "INSERT INTO blobs (id, refcount, size) VALUES (42, 1, %zu), "
+	    "(43, 1, %zu), (44, 1, %zu);"
+	    "INSERT INTO mime_cache (blob_id, envelope, body, bodystructure) "
+	    "VALUES (42, 'NIL', 'NIL', 'NIL'), (43, 'NIL', 'NIL', 'NIL'), "
+	    "(44, 'NIL', 'NIL', 'NIL');"
+	    "INSERT INTO header_cache VALUES (42, 'Subject: Cached\r\n\r\n');"
+	    "INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
+	    "internaldate, tz_minutes, size, blob_id, email_id, thread_id) VALUES "
+	    "(1, 1, 1, 0, 0, 5, 0, %zu, 42, 42, 1), "
+	    "(1, 2, 2, 0, 0, 6, 0, %zu, 43, 43, 2), "
+	    "(1, 3, 3, 0, 0, 7, 0, %zu, 44, 44, 3);",
+	    strlen(MSG_A), strlen(MSG_SORT), strlen(MSG_A), strlen(MSG_A),
+	    strlen(MSG_SORT), strlen(MSG_A));
+	old_store(8, sqltext);
+	old_blob_file(43, MSG_SORT, strlen(MSG_SORT));
+	old_blob_file(44, MSG_A, strlen(MSG_A));
+
+	st = open_store();
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 0);
+	v = view(st, "INBOX", false);
+	/* from header_cache (not the file, which says Hello) */
+	ck_assert_int_eq(store_message_sortkeys(v, 1, SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(!stored);
+	ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], "CACHED");
+	ck_assert(!k.has_date);
+	/* from the file; only the keys asked for */
+	ck_assert_int_eq(store_message_sortkeys(v, 2,
+	    STORE_SORTKEYS_STR(SORTKEYS_SUBJECT), &k, &stored), STORE_OK);
+	ck_assert(!stored);
+	ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], "PLANS");
+	ck_assert_str_eq(k.str[SORTKEYS_FROM], "");
+	ck_assert(!k.has_date);
+	ck_assert_int_eq(store_message_sortkeys(v, 3, SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(!stored);
+	/* nothing written while reading */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 0);
+
+	/* saved: all the keys, also of a message only partly asked for */
+	ck_assert_int_eq(store_message_sortkeys(v, 3,
+	    STORE_SORTKEYS_STR(SORTKEYS_FROM), &k, &stored), STORE_OK);
+	/* uid 3 goes before the keys are saved: its are dropped */
+	set_flags(v, 3, STORE_FLAGS_ADD, STORE_FLAG_DELETED);
+	ck_assert_int_eq(store_expunge(v, NULL, 0, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(store_sortkeys_save(st), STORE_OK);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys"), 2);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sort_keys WHERE uid = 3"), 0);
+	/* saved once: a second save has nothing to write */
+	ck_assert_int_eq(store_sortkeys_save(st), STORE_OK);
+	/* all its keys, though only the subject was asked for */
+	ck_assert_int_eq(store_message_sortkeys(v, 2, SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(stored);
+	assert_sort_keys(&k);
+	ck_assert_int_eq(store_message_sortkeys(v, 1, SORTKEYS_ALL, &k, &stored),
+	    STORE_OK);
+	ck_assert(stored);
+	ck_assert_str_eq(k.str[SORTKEYS_SUBJECT], "CACHED");
+	store_view_close(v);
+	store_close(st);
+}
+END_TEST
+
 /* ---- QRESYNC: tombstones ------------------------------------------------------ */
 
 /* store_view_vanished as "3,4" ("" when none), and whether complete. */
@@ -2814,6 +3037,9 @@ store_suite(void)
 	tcase_add_test(tc, test_uid_map_words);
 	tcase_add_test(tc, test_first_unseen);
 	tcase_add_test(tc, test_header_fields_cached);
+	tcase_add_test(tc, test_sort_keys_stored);
+	tcase_add_test(tc, test_sort_keys_read_ahead);
+	tcase_add_test(tc, test_sort_keys_upgraded);
 	tcase_add_test(tc, test_header_fields_nul_not_cached);
 	tcase_add_test(tc, test_header_fields_read_ahead);
 	tcase_add_test(tc, test_search_reads_rows_once);

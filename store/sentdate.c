@@ -11,8 +11,51 @@
 #include <string.h>
 #include <strings.h>
 
-#include "search.h"
 #include "sentdate.h"
+
+static const char *const month_names[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+/* Howard Hinnant's days_from_civil: exact for every proleptic Gregorian date. */
+int64_t
+sentdate_days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+	int64_t y = year - (month <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t mp = (month + 9) % 12;
+	int64_t doy = (153 * mp + 2) / 5 + day - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+leap_year(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+unsigned
+sentdate_month_days(int64_t year, unsigned month)
+{
+	static const unsigned char days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	return month == 2 && leap_year(year) ? 29 : days[month - 1];
+}
+
+unsigned
+sentdate_parse_month(const char *s)
+{
+	for (unsigned i = 0; i < 12; i++)
+		if (strncasecmp(s, month_names[i], 3) == 0)
+			return i + 1;
+	return 0;
+}
 
 enum tok { TOK_END, TOK_NUM, TOK_ALPHA, TOK_PUNCT };
 
@@ -120,7 +163,7 @@ parse_date(struct lex *lx, struct sentdate *out)
 			break;
 		} else if (t == TOK_ALPHA && day >= 0) {
 			if (month != 0 || lx->n < 3 ||
-			    (month = search_parse_month(lx->tok)) == 0)
+			    (month = sentdate_parse_month(lx->tok)) == 0)
 				return -1;
 		}
 		/* else: the weekday, or punctuation */
@@ -132,9 +175,9 @@ parse_date(struct lex *lx, struct sentdate *out)
 		year += 2000;
 	else if (ydigits <= 3)
 		year += 1900;
-	if (day < 1 || (unsigned)day > search_month_days(year, month))
+	if (day < 1 || (unsigned)day > sentdate_month_days(year, month))
 		return -1;
-	out->day = search_days_from_civil(year, month, (unsigned)day);
+	out->day = sentdate_days_from_civil(year, month, (unsigned)day);
 	return 0;
 }
 

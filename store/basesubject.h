@@ -3,8 +3,8 @@
  * THREAD groups messages by, the subject without "Re:", "Fwd:", "[list]"
  * and "(fwd)" decorations.  Pure functions: no I/O, no mailbox.
  */
-#ifndef CAIRN_IMAPD_BASESUBJECT_H
-#define CAIRN_IMAPD_BASESUBJECT_H
+#ifndef CAIRN_STORE_BASESUBJECT_H
+#define CAIRN_STORE_BASESUBJECT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * written) and the sent date of SORT and THREAD (RFC 5256 §2.2: the moment
  * in UTC).  No I/O.
  */
-#ifndef CAIRN_IMAPD_SENTDATE_H
-#define CAIRN_IMAPD_SENTDATE_H
+#ifndef CAIRN_STORE_SENTDATE_H
+#define CAIRN_STORE_SENTDATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,5 +33,12 @@ int sentdate_parse(const char *s, size_t len, struct sentdate *out);
  * missing is UTC.
  */
 int64_t sentdate_utc(const struct sentdate *d);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
+int64_t sentdate_days_from_civil(int64_t year, unsigned month, unsigned day);
+/* The days of a month (1..12) of a year. */
+unsigned sentdate_month_days(int64_t year, unsigned month);
+/* The English month name abbreviated at s (3 bytes, any case): 1..12, or 0. */
+unsigned sentdate_parse_month(const char *s);
 
 #endif
