@@ -206,6 +206,7 @@ hash_params=$(cut -f2 "$tmp/hashes" | sed 's/\$[^$]*$//; s/\$[^$]*$//' | sort -u
 
 start_cairn() {
 	CAIRN_IMAPD_PATH="$tmp/bin/cairn-imapd" CAIRN_AUTHD_PATH="$tmp/bin/cairn-authd" \
+	CAIRN_LMTPD_PATH="$tmp/bin/cairn-lmtpd" \
 		"$tmp/bin/cairnd" -F -c "$tmp/cairn.conf" >>"$tmp/cairnd.log" 2>&1 &
 	cpid=$!
 	wait_ready cairn "$cpid" "$cport" cairn-imapd
