@@ -1,7 +1,11 @@
 """The Debian package, for real: dpkg-buildpackage -us -uc -b on a copy of
 the tree, lintian, dpkg -i on this machine, cairnd started as the init
-script starts it (no systemd here), a user added with cairnctl, a login
-over TLS with the certificate the postinst made, reload, stop, cairnd run
+script starts it (no systemd here); then issue 8's scenario with no file
+edited by hand: settings with cairnctl config set, a user added with
+cairnctl, a Maildir written by a real Dovecot imported with cairnctl
+import, a login over TLS with the certificate the postinst made,
+clear-text logins allowed with cairnctl config set while it runs, and
+cairnctl who showing that session; reload, stop, cairnd run
 again under the unit's capability bounding set, then dpkg --purge and a
 check that nothing of the package is left.
 
@@ -12,8 +16,8 @@ The machine is the test machine, so the test
     policy-rc.d that exits 101 (Docker images have one; otherwise the test
     puts one in place and removes it) makes invoke-rc.d and
     deb-systemd-invoke leave the service alone;
-  - moves the server to free loopback ports by appending to
-    /etc/cairn/cairn.conf before starting it;
+  - moves the server to free loopback ports (cairnctl config set) before
+    starting it;
   - leaves the cairn and cairn-auth accounts as it found them (the
     quick start makes them for the other tests; the package removes only
     the accounts it made);
@@ -37,6 +41,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import BUILD, IS_ROOT, free_port, run_tests, wait_for  # noqa: E402
+import dovecot  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -189,26 +194,92 @@ def check_installed_layout(deb_output):
         run(["systemd-analyze", "verify", UNIT])
 
 
+def cairnctl(*args, **kw):
+    return run(["/usr/sbin/cairnctl"] + list(args), **kw)
+
+
+def dovecot_maildir_for(d, user):
+    """A Maildir written by a real Dovecot: two messages through
+    dovecot-lda, one flagged over its IMAP."""
+    for n in (1, 2):
+        d.deliver(user, b"From: bob@example.org\r\nTo: alice@example.org\r\n"
+                  b"Subject: from dovecot %d\r\nMessage-ID: <dovecot-%d@example.org>\r\n"
+                  b"\r\nmoved by cairnctl import\r\n" % (n, n))
+    m = d.imap(user)
+    m.select("INBOX")
+    typ, _ = m.store("1", "+FLAGS", "(\\Flagged)")
+    assert typ == "OK"
+    m.logout()
+    return d.maildirs[user]
+
+
+def plain_login(port, user, password):
+    """A clear-text LOGIN, retried while the reloaded cairn-authd starts."""
+    deadline = time.monotonic() + 60
+    while True:
+        c = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+        try:
+            c.login(user, password)
+            return c
+        except imaplib.IMAP4.error as e:
+            c.shutdown()
+            if "UNAVAILABLE" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def use_server_via_init_script(imap_port):
-    with open(CONF, "a") as f:
-        f.write('\n# tests/integration/test_package.py\nbind-addr = {"127.0.0.1"}\n'
-                "bind-port = %d\nbind-port-tls = %d\nworker-pool-size = 2\n"
-                % (free_port(), imap_port))
+    """The issue's scenario on the installed package, no file edited by
+    hand: settings with cairnctl config set, a user, a Dovecot Maildir
+    imported, clear-text logins allowed while it runs, cairnctl who."""
+    plain_port = free_port()
+    for setting in ("bind-addr=127.0.0.1", "bind-port=%d" % plain_port,
+                    "bind-port-tls=%d" % imap_port, "worker-pool-size=2"):
+        out = cairnctl("config", "set", setting).stdout
+        assert "not running" in out, out
+    with open(CONF) as f:
+        assert "bind-port = %d" % plain_port in f.read()
     p = subprocess.run(["/usr/sbin/cairnctl", "user", "add", "alice"], input="alice-pw\n",
                        capture_output=True, text=True, timeout=60, env=CLEAN_ENV)
     assert p.returncode == 0, p.stderr
+    why = dovecot.available()
+    assert not why, "cannot run Dovecot: " + why
+    with dovecot.Dovecot() as d:
+        out = cairnctl("import", "alice", dovecot_maildir_for(d, "alice"),
+                       timeout=300).stdout
+        print("  " + out.strip().replace("\n", "\n  "))
     run(["/etc/init.d/cairn", "start"], timeout=60)
     pid = wait_for(cairnd_pid, timeout=30, what="cairnd's pid file")
     run(["/etc/init.d/cairn", "status"])
     run(["/usr/sbin/cairnctl", "status"])
     c = imap_login(imap_port, "alice", "alice-pw")
+    c.select("INBOX")
+    typ, data = c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert typ == "OK", data
+    got = [(b"\\Flagged" in d[0], d[1].strip()) for d in data if isinstance(d, tuple)]
+    assert got == [(True, b"Subject: from dovecot 1"),
+                   (False, b"Subject: from dovecot 2")], got
     typ, _ = c.append("INBOX", None, None,
                       b"Subject: from the package test\r\n\r\nhello\r\n")
     assert typ == "OK"
-    c.select("INBOX")
-    typ, data = c.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-    assert typ == "OK" and b"from the package test" in data[0][1], data
     c.logout()
+    # clear text refused until allowed; allowed with config set, no restart
+    p = imaplib.IMAP4("127.0.0.1", plain_port, timeout=30)
+    try:
+        p.login("alice", "alice-pw")
+        raise AssertionError("a clear-text LOGIN worked before it was allowed")
+    except imaplib.IMAP4.error:
+        pass
+    p.shutdown()
+    out = cairnctl("config", "set", "allow-plain-text-auth=true").stdout
+    assert "not running" not in out, out
+    p = plain_login(plain_port, "alice", "alice-pw")
+    p.select("INBOX")
+    who = cairnctl("who").stdout
+    print("  cairnctl who: " + who.strip().replace("\n", " | "))
+    line = [w for w in who.splitlines() if "alice" in w]
+    assert len(line) == 1 and "INBOX" in line[0] and "127.0.0.1" in line[0], who
+    p.logout()
     # reload: same master, still serving
     run(["/etc/init.d/cairn", "reload"], timeout=60)
     time.sleep(1)
@@ -244,7 +315,7 @@ def use_server_with_unit_capabilities(imap_port, workdir):
                  what="cairn-authd to be ready")
         c = imap_login(imap_port, "alice", "alice-pw")
         c.select("INBOX")
-        typ, data = c.fetch("1", "(BODY.PEEK[TEXT])")
+        typ, data = c.fetch("3", "(BODY.PEEK[TEXT])")  # after the 2 imported
         assert typ == "OK" and data[0][1] == b"hello\r\n", data
         c.logout()
         proc.send_signal(signal.SIGTERM)
