@@ -69,6 +69,7 @@ struct child {
 	time_t since;             /* when the connection was handed over */
 	uint32_t session_state;   /* enum ipc_state */
 	char mailbox[IPC_MAILBOX_LEN];
+	bool reaped;              /* waitpid() has it: its pid may be reused */
 	struct child *next;
 };
 

@@ -8,6 +8,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,7 +299,8 @@ pool_kill_child(struct child *c, const char *why)
 {
 	log_warnx("%s pid %ld sent a bad message (%s): killing it",
 	    child_name(c->kind), (long)c->pid, why);
-	kill(c->pid, SIGKILL);
+	if (!c->reaped)
+		kill(c->pid, SIGKILL);
 	c->state = CHILD_STOPPING;
 	if (c->fd >= 0) {
 		close(c->fd);
@@ -465,6 +467,20 @@ pool_child_exited(struct master *m, struct child *c, int status)
 	}
 }
 
+/* Read what a child that has exited left on its socket; bounded, and
+ * never waits (the socket is at EOF once the queue is empty). */
+static void
+pool_drain_child(struct master *m, struct child *c)
+{
+	for (int i = 0; i < 256 && c->fd >= 0; i++) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0 || (p.revents & (POLLIN | POLLHUP)) == 0)
+			return;
+		pool_handle_message(m, c);
+	}
+}
+
 void
 pool_reap(struct master *m)
 {
@@ -478,6 +494,10 @@ pool_reap(struct master *m)
 		if (*pp == NULL)
 			continue;
 		struct child *c = *pp;
+		c->reaped = true;
+		/* what it sent just before exiting (a session's last counters,
+		 * a delivery report) is still queued on its socket */
+		pool_drain_child(m, c);
 		*pp = c->next;
 		pool_child_exited(m, c, status);
 		if (c->fd >= 0)
