@@ -58,7 +58,8 @@ def dead(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().split(")")[-1].split()[0] == "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # reaped between the open and the read: read() says ESRCH
         return True
 
 
