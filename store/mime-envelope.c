@@ -482,6 +482,20 @@ mime_msgid_next(const char **p, const char *end, struct buf *out)
 	return false;
 }
 
+bool
+mime_msgid_next_kept(const char **p, const char *end, struct buf *out,
+    size_t max)
+{
+	for (;;) {
+		buf_reset(out);
+		if (!mime_msgid_next(p, end, out))
+			return false;
+		if (out->len > 0 && out->len <= max && !out->overflow &&
+		    memchr(out->data, '\0', out->len) == NULL)
+			return true;
+	}
+}
+
 static void
 put_string_field(const char *d, const struct mime_field *f, struct buf *out)
 {

@@ -186,6 +186,10 @@ void mime_address_free(struct mime_address *a);
  * none is skipped).  An id without "@" (<local>) is taken as it is.
  */
 bool mime_msgid_next(const char **p, const char *end, struct buf *out);
+/* The same, skipping a msg-id longer than max octets or holding a NUL
+ * (nothing a store keeps as a key); out is reset first. */
+bool mime_msgid_next_kept(const char **p, const char *end, struct buf *out,
+    size_t max);
 
 /* BODY (extended false) or BODYSTRUCTURE (true) of root, RFC 9051 §9. */
 int mime_bodystructure(const char *data, size_t len,

@@ -118,18 +118,6 @@ put_address(struct buf *text, const struct raw_field *f, size_t *mailbox,
 	mime_address_free(&a);
 }
 
-/* The next msg-id of [*p, end) short enough to keep, into id. */
-static bool
-next_id(const char **p, const char *end, struct buf *id)
-{
-	for (;;) {
-		buf_reset(id);
-		if (!mime_msgid_next(p, end, id))
-			return false;
-		if (id->len <= SORTKEYS_ID_MAX && memchr(id->data, '\0', id->len) == NULL)
-			return true;
-	}
-}
 
 /*
  * RFC 5256 §3 REFERENCES: the msg-ids of References (the last
@@ -146,7 +134,7 @@ collect_refs(const struct raw_field *f, struct buf *refs)
 	if (f[F_REFERENCES].found) {
 		p = f[F_REFERENCES].v;
 		end = p + f[F_REFERENCES].len;
-		while (next_id(&p, end, &id)) {
+		while (mime_msgid_next_kept(&p, end, &id, SORTKEYS_ID_MAX)) {
 			/* a ring of the last SORTKEYS_REFS_MAX starts */
 			start[n % SORTKEYS_REFS_MAX] = refs->len;
 			buf_append(refs, id.data, id.len);
@@ -163,7 +151,7 @@ collect_refs(const struct raw_field *f, struct buf *refs)
 	if (n == 0 && f[F_IN_REPLY_TO].found) {
 		p = f[F_IN_REPLY_TO].v;
 		end = p + f[F_IN_REPLY_TO].len;
-		if (next_id(&p, end, &id)) {
+		if (mime_msgid_next_kept(&p, end, &id, SORTKEYS_ID_MAX)) {
 			buf_append(refs, id.data, id.len);
 			buf_append_char(refs, '\0');
 			n = 1;
@@ -216,7 +204,7 @@ sortkeys_make(const char *header, size_t len, unsigned want, struct buf *text,
 		const char *p = f[F_MESSAGE_ID].v, *end = p + f[F_MESSAGE_ID].len;
 		struct buf id = BUF_INIT;
 
-		if (next_id(&p, end, &id)) {
+		if (mime_msgid_next_kept(&p, end, &id, SORTKEYS_ID_MAX)) {
 			off[SORTKEYS_MSGID] = text->len;
 			buf_append(text, id.data, id.len);
 			buf_append_char(text, '\0');

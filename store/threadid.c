@@ -53,19 +53,6 @@
 
 /* ---- the ids of a message ---------------------------------------------- */
 
-/* The next msg-id of [*p, end) short enough to keep, into id. */
-static bool
-next_id(const char **p, const char *end, struct buf *id)
-{
-	for (;;) {
-		buf_reset(id);
-		if (!mime_msgid_next(p, end, id))
-			return false;
-		if (id->len > 0 && id->len <= THREAD_MSGID_MAX &&
-		    !id->overflow && memchr(id->data, '\0', id->len) == NULL)
-			return true;
-	}
-}
 
 static bool
 known(const struct thread_refs *t, const char *id)
@@ -103,7 +90,7 @@ add_field(struct thread_refs *t, const char *data, size_t len,
 	if (mime_header_span(data, len, root, name, &p, &vlen) != 0)
 		return;
 	end = p + vlen;
-	while (next_id(&p, end, id))
+	while (mime_msgid_next_kept(&p, end, id, THREAD_MSGID_MAX))
 		add_ref(t, id->data);
 }
 
@@ -118,7 +105,7 @@ thread_refs_parse(const char *data, size_t len, const struct mime_part *root,
 	thread_refs_free(t);
 	if (mime_header_span(data, len, root, "Message-ID", &p, &vlen) == 0) {
 		end = p + vlen;
-		if (next_id(&p, end, &id))
+		if (mime_msgid_next_kept(&p, end, &id, THREAD_MSGID_MAX))
 			t->own = xstrdup(id.data);
 	}
 	/*
