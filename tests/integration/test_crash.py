@@ -24,7 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cairntest import (IS_ROOT, MAIL_USER, expect, login, mail_server,  # noqa: E402
-                       require_accounts, rss_kb, run_tests, serving_child, wait_for)
+                       pid_alive, require_accounts, rss_kb, run_tests, serving_child,
+                       wait_for)
 
 
 def store_dir(srv, user="alice"):
@@ -54,13 +55,8 @@ def blob_files(srv):
 
 
 def dead(pid):
-    """Gone, or a zombie; /proc/pid may vanish between two looks."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] == "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        # reaped between the open and the read: read() says ESRCH
-        return True
+    """Gone, or a zombie."""
+    return not pid_alive(pid)
 
 
 def kill_child(pid):
