@@ -72,6 +72,16 @@ copy_cairn() {
 		"${opt[@]}" "$2/" || die "cannot copy the Cairn binaries from $1"
 }
 
+# start_cairnd DIR: cairnd -F on DIR/cairn.conf in the background, its
+# children the copies in DIR/bin (copy_cairn), its log DIR/cairnd.log;
+# sets cpid.
+start_cairnd() {
+	CAIRN_IMAPD_PATH="$1/bin/cairn-imapd" CAIRN_AUTHD_PATH="$1/bin/cairn-authd" \
+		CAIRN_LMTPD_PATH="$1/bin/cairn-lmtpd" \
+		"$1/bin/cairnd" -F -c "$1/cairn.conf" >>"$1/cairnd.log" 2>&1 &
+	cpid=$!
+}
+
 # make_cert DIR: DIR/cert.pem and DIR/key.pem, self-signed EC P-256, for both servers
 make_cert() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \

@@ -205,10 +205,7 @@ chmod 640 "$tmp/dovecot.passwd"
 hash_params=$(cut -f2 "$tmp/hashes" | sed 's/\$[^$]*$//; s/\$[^$]*$//' | sort -u | tr '\n' ' ')
 
 start_cairn() {
-	CAIRN_IMAPD_PATH="$tmp/bin/cairn-imapd" CAIRN_AUTHD_PATH="$tmp/bin/cairn-authd" \
-	CAIRN_LMTPD_PATH="$tmp/bin/cairn-lmtpd" \
-		"$tmp/bin/cairnd" -F -c "$tmp/cairn.conf" >>"$tmp/cairnd.log" 2>&1 &
-	cpid=$!
+	start_cairnd "$tmp"
 	wait_ready cairn "$cpid" "$cport" cairn-imapd
 }
 start_dovecot() { # start_dovecot CONFIG

@@ -271,10 +271,7 @@ service imap-login {
 }
 EOF
 
-CAIRN_IMAPD_PATH="$tmp/bin/cairn-imapd" CAIRN_AUTHD_PATH="$tmp/bin/cairn-authd" \
-	CAIRN_LMTPD_PATH="$tmp/bin/cairn-lmtpd" \
-	"$tmp/bin/cairnd" -F -c "$tmp/cairn.conf" >>"$tmp/cairnd.log" 2>&1 &
-cpid=$!
+start_cairnd "$tmp"
 "$DOVECOT" -F -c "$tmp/dovecot.conf" >>"$tmp/dovecot.out" 2>&1 &
 dpid=$!
 wait_ready cairn "$cpid" "$cport" cairn-imapd
